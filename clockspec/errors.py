@@ -1,0 +1,60 @@
+"""Diagnostics and the one exception the library raises for bad input.
+
+Every problem with a spec becomes a `Diagnostic` carrying its position, so the
+CLI can print `path:line:col: error: message` and a notebook can inspect it.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    file: str = "<string>"
+    line: int = 1
+    col: int = 1
+    hint: str | None = None
+    severity: str = "error"
+
+    def format(self) -> str:
+        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class SpecError(Exception):
+    """Bad input: a spec, a family, a clock expression, a command's arguments.
+
+    Carries every diagnostic found in one pass, sorted by position.
+    """
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] | str):
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics)]
+        diags = sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.col, d.message))
+        self.diagnostics: list[Diagnostic] = diags
+        super().__init__("\n".join(d.format() for d in diags))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A near name for a typo, or None."""
+    close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+@dataclass
+class Collector:
+    """Gathers diagnostics across a pass instead of stopping at the first."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diag: Diagnostic) -> None:
+        self.diagnostics.append(diag)
+
+    def raise_if_any(self) -> None:
+        if self.diagnostics:
+            raise SpecError(self.diagnostics)

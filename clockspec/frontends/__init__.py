@@ -1,0 +1,1 @@
+"""Front ends: text in one of the two syntaxes -> RawDoc (data + source map)."""

@@ -1,0 +1,170 @@
+"""Clock kinds: stopping times defined over the recorded metric stream.
+
+A clock is written as a small expression (grammar/clock.lark), the same text in YAML and
+`.clk`, parsed here into structured IR and printed back one canonical way. Never eval'd.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Optional, Union
+
+from lark import Lark, Token, Transformer, UnexpectedInput
+from lark.exceptions import VisitError
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from ..errors import did_you_mean
+from . import Registry, Strict
+from .metrics import METRICS
+
+CLOCKS = Registry("clock")
+ClockName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+Op = Literal["<=", "<", ">=", ">"]
+
+
+@CLOCKS.register
+class FirstClock(Strict):
+    """The first probe step at which `metric op value` holds (for `for_steps` steps in a row)."""
+
+    kind: Literal["first"]
+    metric: str
+    op: Op
+    value: float
+    for_steps: int = Field(0, ge=0)
+    after: Optional[ClockName] = None
+
+    def text(self) -> str:
+        out = f"first {self.metric} {self.op} {format_number(self.value)}"
+        if self.for_steps:
+            out += f" for {self.for_steps} steps"
+        return out + (f" after {self.after}" if self.after else "")
+
+
+@CLOCKS.register
+class SettleClock(Strict):
+    """The first step after which the metric stays within `within` of its final value."""
+
+    kind: Literal["settle"]
+    metric: str
+    within: float = Field(gt=0.0)
+    relative: bool = False
+    after: Optional[ClockName] = None
+
+    def text(self) -> str:
+        out = f"settle {self.metric} within {format_tolerance(self.within, self.relative)}"
+        return out + (f" after {self.after}" if self.after else "")
+
+
+def format_number(x: float) -> str:
+    """Shortest text that reads back as exactly x (`1e-2` style for small and large)."""
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x)) if x != 0 or str(x)[0] != "-" else "-0"
+    text = repr(float(x))
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant.rstrip('0').rstrip('.') if '.' in mant else mant}e{int(exp)}"
+    return text
+
+
+def format_tolerance(value: float, relative: bool) -> str:
+    if not relative:
+        return format_number(value)
+    for digits in range(1, 18):
+        text = f"{value * 100:.{digits}g}"
+        if float(text) / 100 == value:
+            return f"{format_number(float(text))}%"
+    return f"{format_number(value)} relative"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark.open_from_package(
+        "clockspec.grammar", "clock.lark", parser="lalr", propagate_positions=True
+    )
+
+
+class ClockSyntaxError(ValueError):
+    def __init__(self, message: str, offset: int, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.offset, self.hint = message, offset, hint
+
+
+def _metric(tok: Token) -> str:
+    name = str(tok)
+    if name not in METRICS:
+        raise ClockSyntaxError(
+            f"unknown metric '{name}'", tok.start_pos, did_you_mean(name, METRICS)
+        )
+    return name
+
+
+class _ToIR(Transformer):
+    def for_clause(self, items):
+        return ("for_steps", int(items[0]))
+
+    def after_clause(self, items):
+        return ("after", str(items[0]))
+
+    def unit(self, items):
+        return ("unit", str(items[0]))
+
+    def first(self, items):
+        metric, op, value, *rest = items
+        return {"kind": "first", "metric": _metric(metric), "op": str(op), "value": float(value), **dict(rest)}
+
+    def settle(self, items):
+        metric, within, *rest = items
+        opts = dict(rest)
+        unit = opts.pop("unit", None)
+        value = float(within) / 100 if unit == "%" else float(within)
+        return {"kind": "settle", "metric": _metric(metric), "within": value, "relative": unit is not None, **opts}
+
+
+def parse_clock(text: str) -> dict[str, Any]:
+    """Clock expression -> a dict of IR fields; ClockSyntaxError with a 0-based offset."""
+    if len(text) > 1000:
+        raise ClockSyntaxError("clock expression longer than 1000 characters", 0)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise ClockSyntaxError(_describe(exc, text), max(exc.pos_in_stream or 0, 0)) from None
+    try:
+        return _ToIR().transform(tree)
+    except VisitError as exc:
+        raise exc.orig_exc from None
+
+
+def _describe(exc: UnexpectedInput, text: str) -> str:
+    expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+    pretty = {
+        "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "OP": "a comparison (<=, <, >=, >)",
+        "PERCENT": "'%'", "RELATIVE": "'relative'", "$END": "end of expression",
+    }
+    words = [pretty.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected]
+    pos = exc.pos_in_stream or 0
+    got = text[pos:pos + 12].split(" ")[0] or "end of expression"
+    msg = f"bad clock expression: unexpected '{got}'" if pos < len(text) else "bad clock expression: it ends too early"
+    if words:
+        msg += "; expected " + ", ".join(dict.fromkeys(words))
+    return msg + " (forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [after CLOCK]')"
+
+
+def _coerce(value: Any) -> Any:
+    """Accept the expression text (the normal spelling) or its structured fields."""
+    if isinstance(value, str):
+        try:
+            return parse_clock(value)
+        except ClockSyntaxError as exc:
+            raise PydanticCustomError(
+                "clock_syntax", exc.message, {"offset": exc.offset, "hint": exc.hint or ""}
+            ) from None
+    return value
+
+
+ClockSpec = Annotated[
+    Union[tuple(CLOCKS.kinds.values())],  # type: ignore[valid-type]
+    Field(discriminator="kind"),
+    BeforeValidator(_coerce),
+    PlainSerializer(lambda clock: clock.text(), return_type=str),
+    WithJsonSchema({"type": "string", "description": "a clock expression, e.g. 'first train_loss <= 1e-2'"}),
+]

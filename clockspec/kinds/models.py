@@ -1,0 +1,52 @@
+"""Model kinds: what is trained."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from . import Registry, Strict
+
+MODELS = Registry("model")
+
+Activation = Literal["relu", "gelu", "quadratic", "linear"]
+# Activations whose on/off pattern makes the network piecewise linear (pattern_flips is defined).
+RELU_FAMILY = {"relu"}
+Width = Annotated[int, Field(ge=1, le=65536)]
+
+
+@MODELS.register
+class DeepLinear(Strict):
+    """W_L ... W_1 with no nonlinearity: the end-to-end map is one matrix."""
+
+    kind: Literal["deep_linear"]
+    depth: int = Field(3, ge=2, le=64)
+    width: int = Field(32, ge=1, le=65536)
+    init_scale: float = Field(1.0, gt=0.0)
+
+
+@MODELS.register
+class MLP(Strict):
+    """A fully connected network; a modular task feeds it the two operands one-hot."""
+
+    kind: Literal["mlp"]
+    hidden: list[Width] = Field(default_factory=lambda: [128], max_length=64)
+    activation: Activation = "relu"
+    init_scale: float = Field(1.0, gt=0.0)
+    bias: bool = True
+
+
+@MODELS.register
+class EmbedMLP(Strict):
+    """Token embeddings of both operands -> hidden layer(s) -> linear head (the paper's ReLU model)."""
+
+    kind: Literal["embed_mlp"]
+    embed_dim: int = Field(128, ge=1, le=65536)
+    combine: Literal["concat", "sum"] = "concat"
+    hidden: list[Width] = Field(default_factory=lambda: [128], min_length=1, max_length=64)
+    activation: Activation = "relu"
+    init_scale: float = Field(1.0, gt=0.0)
+    bias: bool = True
+
+
+ModelSpec = MODELS.union()

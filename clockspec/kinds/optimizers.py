@@ -1,0 +1,43 @@
+"""Optimizer kinds (with their learning-rate schedule)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from . import Registry, Strict
+
+OPTIMIZERS = Registry("optimizer")
+
+Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
+Schedule = Literal["constant", "warmup", "cosine"]
+
+
+class _Common(Strict):
+    lr: float = Field(1e-3, gt=0.0, le=1e3)
+    schedule: Schedule = "constant"
+    warmup_steps: int = Field(0, ge=0)
+
+
+@OPTIMIZERS.register
+class SGD(_Common):
+    kind: Literal["sgd"]
+    momentum: float = Field(0.0, ge=0.0, lt=1.0)
+    nesterov: bool = False
+
+
+@OPTIMIZERS.register
+class Adam(_Common):
+    kind: Literal["adam"]
+    betas: tuple[Beta, Beta] = (0.9, 0.999)
+    eps: float = Field(1e-8, gt=0.0)
+
+
+@OPTIMIZERS.register
+class AdamW(_Common):
+    kind: Literal["adamw"]
+    betas: tuple[Beta, Beta] = (0.9, 0.98)
+    eps: float = Field(1e-8, gt=0.0)
+
+
+OptimizerSpec = OPTIMIZERS.union()

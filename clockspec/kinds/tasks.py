@@ -1,0 +1,86 @@
+"""Task kinds: what data an experiment trains on."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from . import Registry, Strict
+
+TASKS = Registry("task")
+
+# Binary operations on Z_p. `div` needs b != 0 and an inverse, so a prime modulus.
+MODULAR_OPS = {
+    "add": "a + b",
+    "sub": "a - b",
+    "mul": "a * b",
+    "div": "a / b (b != 0)",
+    "x2_plus_y2": "a^2 + b^2",
+    "x2_plus_xy_plus_y2": "a^2 + a*b + b^2",
+    "x3_plus_xy": "a^3 + a*b",
+}
+PRIME_OPS = {"div"}
+
+
+def is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    f = 2
+    while f * f <= n:
+        if n % f == 0:
+            return False
+        f += 1
+    return True
+
+
+@TASKS.register
+class ModularTask(Strict):
+    """All pairs (a, b) of Z_p labelled by `op(a, b) mod p`, split at random into train/test."""
+
+    kind: Literal["modular"]
+    op: Literal["add", "sub", "mul", "div", "x2_plus_y2", "x2_plus_xy_plus_y2", "x3_plus_xy"] = "add"
+    modulus: int = Field(97, ge=2, le=4096)
+    train_fraction: float = Field(0.3, gt=0.0, lt=1.0)
+    split_seed: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _prime_where_needed(self) -> "ModularTask":
+        if self.op in PRIME_OPS and not is_prime(self.modulus):
+            raise ValueError(f"op '{self.op}' needs a prime modulus, got {self.modulus}")
+        return self
+
+    @property
+    def inputs(self) -> int:
+        return 2 * self.modulus
+
+    @property
+    def classes(self) -> int:
+        return self.modulus
+
+    @property
+    def n_pairs(self) -> int:
+        return self.modulus * (self.modulus - 1) if self.op == "div" else self.modulus**2
+
+
+@TASKS.register
+class TeacherTask(Strict):
+    """Gaussian inputs in R^inputs labelled by the argmax of a rank-`rank` linear teacher."""
+
+    kind: Literal["teacher"]
+    inputs: int = Field(16, ge=1, le=65536)
+    classes: int = Field(4, ge=2, le=65536)
+    rank: int = Field(2, ge=1)
+    train_size: int = Field(256, ge=1, le=10_000_000)
+    test_size: int = Field(1024, ge=1, le=10_000_000)
+    data_seed: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _rank_fits(self) -> "TeacherTask":
+        if self.rank > min(self.inputs, self.classes):
+            raise ValueError(
+                f"rank {self.rank} exceeds min(inputs, classes) = {min(self.inputs, self.classes)}"
+            )
+        return self
+
+
+TaskSpec = TASKS.union()
