@@ -33,8 +33,8 @@ def test_three_mistakes_three_positions():
     got = [(d.line, d.col, d.message) for d in info.value.diagnostics]
     assert got == [
         (2, 39, "unknown key 'modulos' in task"),
-        (3, 22, "unknown model kind 'emb_mlp'"),
-        (7, 24, "clocks.fit: unknown metric 'train_los'"),
+        (3, 21, "unknown model kind 'emb_mlp'"),
+        (7, 21, "clocks.fit: unknown metric 'train_los'"),
     ]
     assert [d.hint for d in info.value.diagnostics] == [
         "did you mean 'modulus'?", "did you mean 'embed_mlp'?", "did you mean 'train_loss'?"]
