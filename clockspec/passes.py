@@ -168,6 +168,24 @@ def fits_in_memory(ctx: Context) -> Iterable[Finding]:
                       f"shrink the model or the batch, or raise the limit ({MEMORY_LIMIT_ENV} or --memory-limit)")
 
 
+def measurement_caveats(ctx: Context) -> Iterable[Finding]:
+    """Warnings from DOMAIN.md's measurement facts: clocks that may never fire for a known reason."""
+    spec = ctx.spec
+    for name, clock in spec.clocks.items():
+        if (clock.metric == "pattern_flips" and spec.probes.flip_band == 0.0
+                and spec.optimizer.kind in ("adam", "adamw")):
+            yield Finding(("clocks", name), f"clock '{name}': under {spec.optimizer.kind} a few ReLU units sit at the "
+                          "kink and keep flipping, so with probes.flip_band = 0 the pattern may never freeze",
+                          "set probes.flip_band (e.g. 1e-5) to ignore units with |pre-activation| below it",
+                          severity="warning")
+        if (clock.kind == "first" and clock.metric == "train_loss" and clock.op in ("<=", "<")
+                and _decays(spec)):
+            yield Finding(("clocks", name), f"clock '{name}': with weight decay the training loss has a floor above "
+                          f"zero, so 'train_loss {clock.op} {clock.value:g}' may never hold",
+                          f"'settle train_loss within ...' measures fitting relative to the floor",
+                          severity="warning")
+
+
 PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     model_fits_task,
     metrics_producible,
@@ -177,6 +195,7 @@ PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     clocks_can_fire,
     device_supports_dtype,
     fits_in_memory,
+    measurement_caveats,
 )
 
 
@@ -195,6 +214,11 @@ def run_passes(spec: Experiment, memory_limit: int | None = None,
 def weight_layers(shapes: list) -> list[str]:
     """The layers a per-layer weight decay lists strengths for, in order."""
     return [name.rsplit(".", 1)[0] for name, _ in shapes if name.endswith(".weight")]
+
+
+def _decays(spec: Experiment) -> bool:
+    wd = spec.regularizers.weight_decay
+    return wd is not None and (wd.strength > 0 or any(s > 0 for s in wd.per_layer or []))
 
 
 def _after_chain(spec: Experiment, name: str) -> set[str]:

@@ -155,7 +155,8 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
     split_keys = SPLIT_FIELDS.get(spec.task.kind, ())
     add("data", "data", {k: v for k, v in task.items() if k not in split_keys})
     add("split", "split", {k: task[k] for k in split_keys}, ("data",))
-    sizes = {k: facts[k] for k in ("input_dim", "output_dim", "vocab") if k in facts}
+    io = ("vocab", "output_dim") if spec.model.kind == "embed_mlp" else ("input_dim", "output_dim")
+    sizes = {k: facts[k] for k in io}  # what the architecture is built from
     add("model", "model", {**_dump(spec.model, ("init_scale",)), **sizes})
     add("init", "init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, ("model",))
     regs = _dump(spec.regularizers)
@@ -179,7 +180,7 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
         "stop": _stop(spec),
     }, ("split", "init", "objective", "optimizer"))
     for m in metrics:
-        add(f"probe:{m}", "probe", {"metric": m, **({m: options[m]} if m in options else {})}, ("train",))
+        add(f"probe:{m}", "probe", {"metric": m, **options.get(m, {})}, ("train",))
     for name, clock in spec.clocks.items():
         inputs = (f"probe:{clock.metric}",) + ((f"clock:{clock.after}",) if clock.after else ())
         add(f"clock:{name}", "clock", {"clock": clock.text(), "kind": clock.kind}, inputs)
@@ -194,9 +195,10 @@ def _schedule(spec: Experiment) -> dict[str, Any]:
 
 
 def _metric_options(spec: Experiment, facts: dict[str, Any], metrics: tuple[str, ...]) -> dict[str, Any]:
+    """{metric: {option: value}} for the recorded metrics whose values depend on a probe option."""
     values = {"flip_band": spec.probes.flip_band, "fourier_top_k": spec.probes.fourier_top_k,
               "schatten_q": facts["schatten_q"]}
-    return {m: values[opt] for m, opt in METRIC_OPTIONS.items() if m in metrics}
+    return {m: {opt: values[opt]} for m, opt in METRIC_OPTIONS.items() if m in metrics}
 
 
 def _stop(spec: Experiment) -> dict[str, Any] | None:
