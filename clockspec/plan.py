@@ -22,6 +22,35 @@ from .schedule import probe_steps as _probe_steps
 from .source import PathT, RawDoc
 
 PLAN_FORMAT = 1
+# Which stages read each part of the spec (their hashes change when it does; downstream
+# nodes follow through their inputs). docs/compiler.md prints this table with the reasons;
+# a test keeps the two equal and checks that every IR field is listed here.
+FIELD_STAGES: dict[str, tuple[str, ...]] = {
+    "clockspec": (),
+    "name": ("report",),
+    "description": ("report",),
+    "tags": ("report",),
+    "seed": ("init",),
+    "device": ("train",),
+    "task": ("data", "split", "model"),
+    "model": ("model", "init", "objective", "train", "probe"),
+    "regularizers": ("objective",),
+    "optimizer": ("optimizer",),
+    "train.steps": ("optimizer", "train"),
+    "train.batch": ("train",),
+    "train.loss": ("objective",),
+    "train.dtype": ("train",),
+    "probes.schedule": ("train",),
+    "probes.every": ("train",),
+    "probes.points": ("train",),
+    "probes.metrics": ("train", "probe"),
+    "probes.flip_band": ("train", "probe"),
+    "probes.fourier_top_k": ("train", "probe"),
+    "probes.schatten_q": ("train", "probe"),
+    "clocks": ("clock", "train"),
+    "stop.after": ("train",),
+    "stop.patience": ("train",),
+}
 # Task fields that choose the train/test split; the rest define the data (the labelling).
 SPLIT_FIELDS = {"modular": ("train_fraction", "split_seed"), "teacher": ("train_size", "test_size")}
 # Probe options that change what a metric's values are.
