@@ -36,6 +36,12 @@ def gist(node: PlanNode, width: int = 48) -> list[str]:
     lines: list[str] = []
     cur = ""
     for key, value in data.items():
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            # e.g. regularizers: one line per regulariser
+            lines += [cur] if cur else []
+            cur = ""
+            lines += [f"{name}: " + " ".join(f"{k}={_short(v)}" for k, v in sub.items()) for name, sub in value.items()]
+            continue
         item = f"{key}={_short(value)}"
         if cur and len(cur) + len(item) + 1 > width:
             lines.append(cur)

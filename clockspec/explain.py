@@ -25,6 +25,9 @@ def explain(plan: Plan) -> str:
     out += [f"- `{m}`: {METRICS[m].meaning}" for m in plan.metrics]
     out += ["", "## Clocks", ""]
     out += _clocks(plan) or ["No clocks: the run records metrics only."]
+    if spec.clocks:
+        out += ["", "A clock that never fires is censored: reported as not reached at the last step, with the "
+                "metric's last value."]
     out += ["", _stop(plan), "", "## Cost", "", *_cost(plan), ""]
     out += ["## Identity", "",
             f"Train hash `{plan.train_hash[:12]}`: the run directory is `runs/{spec.name}-{plan.train_hash[:12]}/`. "
@@ -39,7 +42,8 @@ def _task(plan: Plan) -> str:
     task, d = plan.spec.task, plan.derived
     if task.kind == "modular":
         pairs = "pairs (a, b) with b != 0" if task.op == "div" else "pairs (a, b)"
-        return (f"Task: `{MODULAR_OPS[task.op]} mod {task.modulus}` over all {task.n_pairs:,} {pairs} of "
+        expr = MODULAR_OPS[task.op].split(" (")[0]
+        return (f"Task: `({expr}) mod {task.modulus}` over all {task.n_pairs:,} {pairs} of "
                 f"Z_{task.modulus}; {task.train_fraction:.0%} of them ({d['n_train']:,}) are the training set and the "
                 f"other {d['n_test']:,} the test set (split seed {task.split_seed}). {task.modulus} classes.")
     return (f"Task: Gaussian inputs in R^{task.inputs}, labelled by the argmax of a rank-{task.rank} linear teacher "
@@ -99,12 +103,20 @@ def _objective(plan: Plan) -> list[str]:
         out.append(f"Induced penalty on the end-to-end map: minimised over factorisations W = W_L...W_1, layerwise "
                    f"weight decay equals `{pen['formula']}` (= lambda * L * ||W||_S_q^q with L = {pen['L']}, q = 2/L = "
                    f"{pen['q']:.4g}, lambda = {format_number(pen['lambda'])}), reached by balanced factorisations. "
-                   f"This structural energy keeps falling after the loss has fitted; its settling is clock 2.")
+                   f"This structural energy, {format_number(pen['coefficient'])} x the `schatten` metric at q = 2/L, "
+                   f"keeps falling after the loss has fitted; its settling is the slow simplification clock"
+                   + _watched_by(plan) + ".")
     elif wd is not None and spec.model.kind != "deep_linear":
         out.append("")
         out.append("The induced Schatten penalty holds for deep linear networks; here it applies only where the "
                    "ReLU pattern has frozen and the network is linear in its active coordinates.")
     return out
+
+
+def _watched_by(plan: Plan) -> str:
+    names = [f"`{n}`" for n, c in plan.spec.clocks.items() if c.metric == "schatten"]
+    q_auto = plan.spec.probes.schatten_q == "auto"
+    return f" (watched here by {' and '.join(names)})" if names and q_auto else ""
 
 
 def _probes(plan: Plan) -> str:
@@ -146,8 +158,7 @@ def _when(plan: Plan, clock) -> str:
     grain = (f"resolved to {plan.spec.probes.every}-step probes" if plan.spec.probes.schedule == "every"
              else "resolved to the log-spaced probes")
     start = f"at or after the step of `{clock.after}`" if clock.after else "from step 0"
-    return (f"It can report a step {start} up to step {latest:,}, {grain}; if it never fires it is censored "
-            f"at the last step with the metric's last value.")
+    return f"It can report a step {start} up to step {latest:,}, {grain}."
 
 
 def _stop(plan: Plan) -> str:

@@ -45,6 +45,7 @@ class Finding:
 class Context:
     spec: Experiment
     memory_limit: int = DEFAULT_MEMORY_LIMIT
+    source: tuple[RawDoc, PathT] | None = None  # where the spec was read from, if known
     broken: set[str] = field(default_factory=set)  # facts an earlier pass found incomputable
 
     @cached_property
@@ -202,10 +203,10 @@ PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
 def run_passes(spec: Experiment, memory_limit: int | None = None,
                source: tuple[RawDoc, PathT] | None = None) -> tuple[Context, list[Diagnostic]]:
     """All passes over `spec`; diagnostics positioned in its source (if known) or by IR path."""
-    ctx = Context(spec, memory_limit if memory_limit is not None else memory_limit_from_env())
+    limit = memory_limit if memory_limit is not None else memory_limit_from_env()
+    ctx = Context(spec, limit, source or source_of(spec))
     findings = [f for check in PASSES for f in check(ctx)]
-    source = source or source_of(spec)
-    return ctx, [_diagnostic(f, spec, source) for f in findings]
+    return ctx, [_diagnostic(f, spec, ctx.source) for f in findings]
 
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -232,10 +233,9 @@ def _after_chain(spec: Experiment, name: str) -> set[str]:
 
 def _offset_of(word: str, ctx: Context, path: PathT) -> int:
     """Column offset of `word` in the source text at `path` (a clock expression), if known."""
-    found = source_of(ctx.spec)
-    if found is None:
+    if ctx.source is None:
         return 0
-    doc, prefix = found
+    doc, prefix = ctx.source
     raw: Any = doc.data
     for part in prefix + path:
         try:

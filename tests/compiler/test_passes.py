@@ -67,6 +67,17 @@ def test_clock_graph_problems_of_a_spec_built_in_code():
     assert diag.message == "stop.after.0: stop.after names unknown clock 'b'"
 
 
+def test_a_source_passed_explicitly_positions_a_copied_spec():
+    from clockspec.loading import parse
+
+    text = BASE + "clocks:\n  c: first balance <= 0.1\n"
+    doc = parse(text, "given.yaml", "yaml")
+    copy = clockspec.loads(BASE).model_copy(update={"clocks": clockspec.loads(text).clocks})
+    with pytest.raises(clockspec.SpecError) as info:
+        clockspec.compile(copy, source=doc)
+    assert [(d.file, d.line, d.col) for d in info.value.diagnostics] == [("given.yaml", 7, 12)]
+
+
 def test_probe_schedule_that_never_fires():
     (diag,) = errors(BASE.replace("every: 10", "every: 5000"))
     assert diag[1:4] == (5, 17, "probes every 5000 steps never fire within train.steps = 1000: only step 0 and "
