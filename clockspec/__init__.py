@@ -4,6 +4,7 @@ The compiler side never imports torch; `clockspec.runtime` is the only torch cod
 """
 from __future__ import annotations
 
+from .diff import Change, SpecDiff, apply, diff
 from .errors import Diagnostic, SpecError
 from .ir import Experiment, Family
 from .loading import load, loads
@@ -11,4 +12,4 @@ from .plan import Plan, PlanNode, compile
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "Experiment", "Family", "Plan", "PlanNode", "SpecError", "compile", "load", "loads", "__version__"]
+__all__ = ["Change", "Diagnostic", "SpecDiff", "apply", "diff", "Experiment", "Family", "Plan", "PlanNode", "SpecError", "compile", "load", "loads", "__version__"]

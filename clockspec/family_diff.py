@@ -1,0 +1,114 @@
+"""The family part of a diff: the base experiment, the varied axes, and the members.
+
+Bases are compared as resolved experiments (a `base:` path is read), so an edit to the base
+file shows even when the family file is unchanged. Members are matched by name (their run
+directory's name) and each kept member is judged by its own plan impact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .ir import Experiment, Family
+
+if TYPE_CHECKING:
+    from .diff import Change
+    from .impact import Impact
+
+VERDICTS = ("retrain", "re-evaluate", "cosmetic", "no effect", "unchanged")
+COMBINATORS = ("one_at_a_time", "zip", "grid")
+
+
+@dataclass
+class FamilyDiff:
+    base_changes: list["Change"]
+    base_impact: "Impact | None"
+    base_listed: bool  # both bases inline: their changes are already in the spec changes
+    base_label: str
+    axes: list["Change"]  # path (combinator, varied path); random draws as ("random", path)
+    members_added: list[str] = field(default_factory=list)
+    members_removed: list[str] = field(default_factory=list)
+    members_kept: dict[str, str] = field(default_factory=dict)  # name -> verdict
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.base_changes or self.axes or self.members_added or self.members_removed
+                    or any(v != "unchanged" for v in self.members_kept.values()))
+
+    def kept_by_verdict(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {v: [] for v in VERDICTS}
+        for name, verdict in self.members_kept.items():
+            out[verdict].append(name)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base": {"label": self.base_label, "changes": [c.to_json() for c in self.base_changes],
+                     "impact": self.base_impact.to_json() if self.base_impact else None},
+            "axes": [c.to_json() for c in self.axes],
+            "members": {"added": self.members_added, "removed": self.members_removed,
+                        "kept": self.members_kept},
+        }
+
+
+def family_diff(a: Family, b: Family, base_dirs: tuple[Any, Any]) -> FamilyDiff:
+    from .diff import canonical, tree_changes
+    from .families.expand import expand_family
+    from .impact import plan_impact
+
+    old, new = expand_family(a, base_dirs[0]), expand_family(b, base_dirs[1])
+    base_changes = tree_changes(canonical(old.base), canonical(new.base))
+    result = FamilyDiff(
+        base_changes=base_changes,
+        base_impact=plan_impact(old.base, new.base, base_changes) if base_changes else None,
+        base_listed=isinstance(a.base, Experiment) and isinstance(b.base, Experiment),
+        base_label=_label(a.base, b.base),
+        axes=axis_changes(axes_of(a), axes_of(b)),
+    )
+    before = {m.name: m.spec for m in old.members}
+    after = {m.name: m.spec for m in new.members}
+    result.members_added = [n for n in after if n not in before]
+    result.members_removed = [n for n in before if n not in after]
+    for name, spec in after.items():
+        if name in before:
+            result.members_kept[name] = _verdict(before[name], spec)
+    return result
+
+
+def axes_of(family: Family) -> dict[tuple, Any]:
+    """Every varied axis, keyed (combinator, dotted path), with its values or distribution."""
+    vary = family.vary.model_dump(mode="json", exclude_none=True)
+    out: dict[tuple, Any] = {}
+    for comb in COMBINATORS:
+        for path, values in (vary.get(comb) or {}).items():
+            out[(comb, path)] = values
+    for path, dist in ((vary.get("random") or {}).get("params") or {}).items():
+        out[("random", path)] = dist
+    return out
+
+
+def axis_changes(old: dict[tuple, Any], new: dict[tuple, Any]) -> list["Change"]:
+    """One change per axis added, removed, or given other values (a whole value each)."""
+    from .diff import Change
+
+    out = [Change(k, "removed", v, None) for k, v in old.items() if k not in new]
+    out += [Change(k, "changed", v, new[k]) for k, v in old.items() if k in new and new[k] != v]
+    return out + [Change(k, "added", None, v) for k, v in new.items() if k not in old]
+
+
+def _verdict(old: Experiment, new: Experiment) -> str:
+    from .diff import canonical, tree_changes
+    from .impact import plan_impact
+
+    changes = tree_changes(canonical(old), canonical(new))
+    if not changes:
+        return "unchanged"
+    verdict = plan_impact(old, new, changes).verdict
+    return "no effect" if verdict == "none" else verdict
+
+
+def _label(a: Any, b: Any) -> str:
+    def one(base: Any) -> str:
+        return "inline" if isinstance(base, Experiment) else str(base)
+
+    return one(a) if one(a) == one(b) else f"{one(a)} -> {one(b)}"
