@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..errors import did_you_mean
+from ..numbers import format_float
 from . import Registry, Strict
 from .metrics import METRICS
 
@@ -63,14 +64,8 @@ class SettleClock(Strict):
 
 
 def format_number(x: float) -> str:
-    """Shortest text that reads back as exactly x (`1e-2` style for small and large)."""
-    if x == int(x) and abs(x) < 1e6:
-        return str(int(x)) if x != 0 or str(x)[0] != "-" else "-0"
-    text = repr(float(x))
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant.rstrip('0').rstrip('.') if '.' in mant else mant}e{int(exp)}"
-    return text
+    """Shortest text that reads back as exactly x (`1e-3` style where that is shorter)."""
+    return format_float(x, integral_as_int=True)
 
 
 def format_tolerance(value: float, relative: bool) -> str:
