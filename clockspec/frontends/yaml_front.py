@@ -95,6 +95,7 @@ class _Loader(yaml.SafeLoader):
             raise _Refused(f"YAML anchors (&{anchor}) are not allowed in a spec", event.start_mark)
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
+            tag = tag.replace("tag:yaml.org,2002:", "!!")
             raise _Refused(f"YAML tag '{tag}' is not allowed in a spec; nothing in a spec is ever constructed or run", event.start_mark)
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -140,11 +141,7 @@ def parse_yaml(text: str | bytes, file: str = "<string>") -> RawDoc:
     except _Refused as exc:
         raise SpecError([_diag(file, exc.mark, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        msg = f"YAML syntax: {exc.problem or exc.context}"
-        if exc.context and exc.problem:
-            msg += f" ({exc.context})"
-        raise SpecError([_diag(file, mark, msg)]) from None
+        raise SpecError([_syntax_diag(file, exc)]) from None
     except yaml.reader.ReaderError as exc:
         raise SpecError([_reader_diag(file, text, exc)]) from None
     except yaml.YAMLError as exc:
@@ -154,6 +151,35 @@ def parse_yaml(text: str | bytes, file: str = "<string>") -> RawDoc:
     doc.data = _build(root, (), doc, doc.problems)
     doc.comments = attach_comments(loader.comments, doc, text)
     return doc
+
+
+# PyYAML's wording of common slips -> what to tell a person (message, hint).
+_SYNTAX_ADVICE = [
+    ("found character '\\t'", ("a tab character here; YAML indents with spaces only", "replace the tab with spaces")),
+    ("but found another document", ("a second YAML document ('---'); a spec file holds one", None)),
+    ("expected <block end>", (None, "check this line's indentation against the lines above it")),
+    ("mapping values are not allowed here", (None, "quote a value that contains ': ', or check the indentation")),
+    ("could not find expected ':'", (None, "a key needs ': ' after it; quote a value that spans lines")),
+    ("expected ',' or '}'", (None, "is a closing '}' missing?")),
+    ("expected ',' or ']'", (None, "is a closing ']' missing?")),
+    ("found undefined alias", ("YAML aliases (*name) are not allowed in a spec; write the value out", None)),
+]
+
+
+def _syntax_diag(file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "unreadable YAML"
+    message, hint = f"YAML syntax: {problem}", None
+    for needle, (better, advice) in _SYNTAX_ADVICE:
+        if needle in problem:
+            message, hint = (better or message), advice
+            break
+    context, where = exc.context, exc.context_mark
+    if context and exc.problem and message.startswith("YAML syntax"):
+        if where is not None and mark is not None and where.line != mark.line:
+            context += f" that starts at line {where.line + 1}, column {where.column + 1}"
+        message += f" ({context})"
+    return _diag(file, mark, message, hint)
 
 
 def _reader_diag(file: str, text: str, exc: yaml.reader.ReaderError) -> Diagnostic:
