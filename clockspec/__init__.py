@@ -9,7 +9,8 @@ from .errors import Diagnostic, SpecError
 from .ir import Experiment, Family
 from .loading import load, loads
 from .plan import Plan, PlanNode, compile
+from .printers import dumps
 
 __version__ = "0.1.0"
 
-__all__ = ["Change", "Diagnostic", "SpecDiff", "apply", "diff", "Experiment", "Family", "Plan", "PlanNode", "SpecError", "compile", "load", "loads", "__version__"]
+__all__ = ["Change", "Diagnostic", "SpecDiff", "apply", "diff", "Experiment", "Family", "Plan", "PlanNode", "SpecError", "compile", "dumps", "load", "loads", "__version__"]

@@ -1,7 +1,7 @@
-"""Cross-field checks of a validated spec that a single field cannot express."""
+"""Cross-field checks of a spec that a single field cannot express."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from .errors import did_you_mean
 from .ir import Experiment, Family
@@ -12,29 +12,43 @@ Problem = tuple[tuple, str, "str | None"]
 def check_semantics(spec: Experiment | Family) -> list[Problem]:
     if isinstance(spec, Family):
         if isinstance(spec.base, Experiment):
-            return [(("base",) + path, msg, hint) for path, msg, hint in clock_references(spec.base)]
+            return [(("base",) + path, msg, hint) for path, msg, hint in check_semantics(spec.base)]
         return []
-    return clock_references(spec)
+    return clock_references({name: clock.after for name, clock in spec.clocks.items()}, spec.stop.after)
 
 
-def clock_references(spec: Experiment) -> list[Problem]:
-    """`after` and `stop.after` must name clocks, and `after` chains must not loop."""
-    names = list(spec.clocks)
+def clock_references(afters: Mapping[str, Any], stop_after: Sequence[Any]) -> list[Problem]:
+    """`after` and `stop.after` must name clocks, and `after` chains must not loop.
+
+    Takes clock name -> the clock it runs after (or None), so that it can check a spec
+    whose other fields failed validation too (see `validate`): every error in one pass.
+    """
+    names = list(afters)
     out: list[Problem] = []
-    for name, clock in spec.clocks.items():
-        if clock.after is not None and clock.after not in spec.clocks:
-            out.append((("clocks", name), f"clock '{name}' runs after unknown clock '{clock.after}'",
-                        did_you_mean(clock.after, names)))
-    for i, name in enumerate(spec.stop.after):
-        if name not in spec.clocks:
+    for name, after in afters.items():
+        if after is not None and after not in afters:
+            out.append((("clocks", name), f"clock '{name}' runs after unknown clock '{after}'",
+                        did_you_mean(after, names) or _known(names)))
+    for i, name in enumerate(stop_after):
+        if name not in afters:
             out.append((("stop", "after", i), f"stop.after names unknown clock '{name}'",
-                        did_you_mean(name, names) or (f"clocks: {', '.join(names)}" if names else "no clocks are defined")))
+                        did_you_mean(name, names) or _known(names)))
+    in_a_cycle: set[str] = set()
     for name in names:
-        seen = [name]
-        cur: Any = spec.clocks[name].after
-        while cur in spec.clocks and cur not in seen:
-            seen.append(cur)
-            cur = spec.clocks[cur].after
-        if cur == name:
-            out.append((("clocks", name), "clocks form an 'after' cycle: " + " -> ".join(seen + [name]), None))
+        chain = [name]
+        cur = afters[name]
+        while cur in afters and cur not in chain:
+            chain.append(cur)
+            cur = afters[cur]
+        if cur == name and name not in in_a_cycle:
+            in_a_cycle.update(chain)
+            if len(chain) == 1:
+                out.append((("clocks", name), f"clock '{name}' runs after itself", None))
+            else:
+                out.append((("clocks", name), "clocks form an 'after' cycle: " + " -> ".join(chain + [name]),
+                            "a clock can only start once the clock it runs after has fired"))
     return out
+
+
+def _known(names: list[str]) -> str:
+    return f"clocks: {', '.join(names)}" if names else "no clocks are defined"

@@ -85,7 +85,7 @@ class Experiment(Strict):
     @classmethod
     def _device(cls, value: str) -> str:
         if not DEVICE_RE.match(value):
-            raise ValueError(f"device '{value}' is not one of auto, cpu, mps, cuda, cuda:N")
+            raise ValueError(f"'{value}' is not a device; expected auto, cpu, mps, cuda or cuda:N")
         return value
 
     def compile(self, **options: Any) -> Any:

@@ -97,7 +97,8 @@ def metrics_producible(ctx: Context) -> Iterable[Finding]:
 
 def clock_graph(ctx: Context) -> Iterable[Finding]:
     """`after`/`stop.after` name real clocks and do not loop (the check the loader runs too)."""
-    for path, message, hint in clock_references(ctx.spec):
+    afters = {name: clock.after for name, clock in ctx.spec.clocks.items()}
+    for path, message, hint in clock_references(afters, ctx.spec.stop.after):
         yield Finding(path, message, hint)
 
 

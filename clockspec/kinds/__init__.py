@@ -9,12 +9,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 class Strict(BaseModel):
     """Base of every IR model: immutable, and unknown keys are errors."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def field_error(field: str, message: str, hint: str | None = None) -> PydanticCustomError:
+    """An error for a model validator to raise that points at one of its fields."""
+    return PydanticCustomError("field_error", message, {"field": field, "hint": hint or ""})
 
 
 class Registry:

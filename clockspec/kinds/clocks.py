@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..errors import did_you_mean
+from ..numbers import format_float
 from . import Registry, Strict
 from .metrics import METRICS
 
@@ -63,14 +64,8 @@ class SettleClock(Strict):
 
 
 def format_number(x: float) -> str:
-    """Shortest text that reads back as exactly x (`1e-2` style for small and large)."""
-    if x == int(x) and abs(x) < 1e6:
-        return str(int(x)) if x != 0 or str(x)[0] != "-" else "-0"
-    text = repr(float(x))
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant.rstrip('0').rstrip('.') if '.' in mant else mant}e{int(exp)}"
-    return text
+    """Shortest text that reads back as exactly x (`1e-3` style where that is shorter)."""
+    return format_float(x, integral_as_int=True)
 
 
 def format_tolerance(value: float, relative: bool) -> str:
@@ -127,6 +122,9 @@ class _ToIR(Transformer):
         return {"kind": "settle", "metric": _metric(metric), "within": value, "relative": unit is not None, **opts}
 
 
+FORMS = "forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [for N steps] [after CLOCK]'"
+
+
 def parse_clock(text: str) -> dict[str, Any]:
     """Clock expression -> a dict of IR fields; ClockSyntaxError with a 0-based offset."""
     if len(text) > 1000:
@@ -134,26 +132,34 @@ def parse_clock(text: str) -> dict[str, Any]:
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
-        raise ClockSyntaxError(_describe(exc, text), max(exc.pos_in_stream or 0, 0)) from None
+        message, offset = _describe(exc, text)
+        raise ClockSyntaxError(message, offset, FORMS) from None
     try:
         return _ToIR().transform(tree)
     except VisitError as exc:
         raise exc.orig_exc from None
 
 
-def _describe(exc: UnexpectedInput, text: str) -> str:
+def _describe(exc: UnexpectedInput, text: str) -> tuple[str, int]:
+    """What went wrong and where: the start of the offending word, or the end of the text."""
     expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
     pretty = {
         "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "OP": "a comparison (<=, <, >=, >)",
-        "PERCENT": "'%'", "RELATIVE": "'relative'", "$END": "end of expression",
+        "PERCENT": "'%'", "RELATIVE": "'relative'", "$END": "the end of the expression",
     }
     words = [pretty.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected]
-    pos = exc.pos_in_stream or 0
-    got = text[pos:pos + 12].split(" ")[0] or "end of expression"
-    msg = f"bad clock expression: unexpected '{got}'" if pos < len(text) else "bad clock expression: it ends too early"
+    token = getattr(exc, "token", None)
+    pos = len(text.rstrip()) if token is not None and token.type == "$END" else max(exc.pos_in_stream or 0, 0)
+    while 0 < pos < len(text) and (text[pos - 1].isalnum() or text[pos - 1] == "_") and (text[pos].isalnum() or text[pos] == "_"):
+        pos -= 1  # a lexer error inside a word: point at the word
+    if pos < len(text.rstrip()):
+        got = text[pos:].split()[0][:20]
+        msg = f"bad clock expression: unexpected '{got}'"
+    else:
+        msg = "bad clock expression: it ends too early"
     if words:
-        msg += "; expected " + ", ".join(dict.fromkeys(words))
-    return msg + " (forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [for N steps] [after CLOCK]')"
+        msg += "; expected " + " or ".join(dict.fromkeys(words))
+    return msg, pos
 
 
 def _coerce(value: Any) -> Any:

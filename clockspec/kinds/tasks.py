@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from . import Registry, Strict
+from . import Registry, Strict, field_error
 
 TASKS = Registry("task")
 
@@ -33,6 +33,14 @@ def is_prime(n: int) -> bool:
     return True
 
 
+def _prime_below(n: int) -> int:
+    return next((k for k in range(n - 1, 1, -1) if is_prime(k)), 2)
+
+
+def _prime_above(n: int) -> int:
+    return next(k for k in range(n + 1, 2 * n + 2) if is_prime(k))
+
+
 @TASKS.register
 class ModularTask(Strict):
     """All pairs (a, b) of Z_p labelled by `op(a, b) mod p`, split at random into train/test."""
@@ -46,7 +54,8 @@ class ModularTask(Strict):
     @model_validator(mode="after")
     def _prime_where_needed(self) -> "ModularTask":
         if self.op in PRIME_OPS and not is_prime(self.modulus):
-            raise ValueError(f"op '{self.op}' needs a prime modulus, got {self.modulus}")
+            raise field_error("modulus", f"op '{self.op}' needs a prime modulus; {self.modulus} is not prime",
+                              f"the nearest primes are {_prime_below(self.modulus)} and {_prime_above(self.modulus)}")
         return self
 
     @property
@@ -77,8 +86,8 @@ class TeacherTask(Strict):
     @model_validator(mode="after")
     def _rank_fits(self) -> "TeacherTask":
         if self.rank > min(self.inputs, self.classes):
-            raise ValueError(
-                f"rank {self.rank} exceeds min(inputs, classes) = {min(self.inputs, self.classes)}"
+            raise field_error(
+                "rank", f"rank {self.rank} exceeds min(inputs, classes) = {min(self.inputs, self.classes)}"
             )
         return self
 

@@ -69,7 +69,7 @@ def test_explain_reads_as_a_page(capsys, spec_file):
     code, out, _ = run(capsys, "explain", spec_file)
     assert code == 0
     for phrase in ("`(a + b) mod 97` over all 9,409 pairs", "2,823) are the training set",
-                   "token embeddings (97 x 128", "adamw at lr 0.001, betas (0.9, 0.98)",
+                   "token embeddings (97 x 128", "adamw at lr 1e-3, betas (0.9, 0.98)",
                    "**generalize** = `first test_acc >= 0.99`: the first probe step at which `test_acc` is at least 0.99",
                    "stays within 1% of its final value", "The run stops early once `generalize` has fired and 1000 more",
                    "parameters: 103,137", "runs/modadd-relu-"):

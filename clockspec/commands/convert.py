@@ -1,0 +1,35 @@
+"""`clockspec convert PATH --to yaml|clk`: a spec's canonical text in either syntax.
+
+`--canonical` prints the canonical text in the file's own syntax, without comments: what
+`git diff` should compare (`git config diff.clockspec.textconv "clockspec convert --canonical"`).
+"""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("convert", help="print a spec in canonical form, in either syntax")
+    p.add_argument("path", metavar="PATH")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", choices=("yaml", "clk"), help="the syntax to print")
+    target.add_argument("--canonical", action="store_true", help="the file's own syntax (for git textconv)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout")
+    p.add_argument("--keep-comments", action="store_true", help="carry the comments over too")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..fileio import write_atomic
+    from ..loading import load_doc
+    from ..printers import dumps
+    from ..validate import validate
+    from .check import path_arg
+
+    doc = load_doc(path_arg(args.path))
+    text = dumps(validate(doc), args.to or doc.syntax, comments=doc.comments if args.keep_comments else None)
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0

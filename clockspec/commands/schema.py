@@ -1,0 +1,28 @@
+"""`clockspec schema [-o FILE]`: the JSON Schema of specs, for editors.
+
+With yaml-language-server (VS Code's YAML extension and others), put
+`# yaml-language-server: $schema=PATH/TO/clockspec.schema.json` at the top of a spec.
+"""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of experiments and families")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import json
+
+    from ..fileio import write_atomic
+    from ..schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0

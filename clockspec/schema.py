@@ -1,0 +1,41 @@
+"""The JSON Schema of the IR, for editors (yaml-language-server) and other tools.
+
+Draft-07, the draft that editors support most widely: pydantic's 2020-12 output is
+rewritten where the two differ (`$defs` -> `definitions`, `prefixItems` -> `items`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from .ir import SCHEMA_VERSION, Experiment, Family
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+
+
+def json_schema() -> dict[str, Any]:
+    """One schema that accepts an experiment or a family (exactly one of them)."""
+    refs, top = models_json_schema(
+        [(Experiment, "validation"), (Family, "validation")], ref_template="#/definitions/{model}"
+    )
+    return {
+        "$schema": DRAFT,
+        "title": f"clockspec spec, schema version {SCHEMA_VERSION}",
+        "description": "A clockspec experiment (with 'name:') or family (with 'family:').",
+        "oneOf": [refs[(Experiment, "validation")], refs[(Family, "validation")]],
+        "definitions": _draft07(top["$defs"]),
+    }
+
+
+def _draft07(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _draft07(v) for k, v in node.items() if k != "prefixItems"}
+        if "prefixItems" in node:  # a fixed-length list (tuple)
+            out["items"] = _draft07(node["prefixItems"])
+            out.setdefault("minItems", len(node["prefixItems"]))
+            out.setdefault("maxItems", len(node["prefixItems"]))
+        return out
+    if isinstance(node, list):
+        return [_draft07(v) for v in node]
+    return node
