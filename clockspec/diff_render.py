@@ -19,7 +19,7 @@ MARK = {"changed": "~", "added": "+", "removed": "-"}
 GROUPS = (
     ("retrain", "needs retraining"),
     ("reevaluate", "re-evaluate from recorded metrics"),
-    ("cosmetic", "cosmetic"),
+    ("cosmetic", "cosmetic (name, description, tags)"),
 )
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]*$")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
@@ -27,14 +27,14 @@ _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
 
 def show(value: Any) -> str:
     """One value on one line, in YAML flow style."""
-    from .kinds.clocks import format_number
+    from .numbers import format_float
 
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return format_number(value)
+        return format_float(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
@@ -174,10 +174,14 @@ def node_list(nodes: list["NodeChange"], code: Any = str) -> str:
 
 
 def _train_hash(impact: "Impact", code: Any) -> str:
-    old, new = impact.train_hash
+    """Whether a recorded run can be reused: same train hash, and where it lives."""
+    (old, new), (was, now) = impact.train_hash, impact.run_dirs
     if old != new:
-        return f"train hash {code(old[:12])} -> {code(new[:12])}: earlier runs are not reused"
-    return f"train hash {code(old[:12])} unchanged: recorded runs are reused"
+        return f"train hash {code(old[:12])} -> {code(new[:12])}: a new run ({code('runs/' + now)}); earlier runs are not reused"
+    if was != now:
+        return (f"train hash {code(old[:12])} unchanged, but the run directory is renamed: "
+                f"{code('runs/' + was)} -> {code('runs/' + now)} (move it to reuse the recorded run)")
+    return f"train hash {code(old[:12])} unchanged: a recorded run in {code('runs/' + was)} stays valid"
 
 
 def family_lines(f: "FamilyDiff") -> list[str]:

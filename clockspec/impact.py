@@ -45,7 +45,8 @@ class Impact:
     reevaluate: list[NodeChange] = field(default_factory=list)
     cosmetic: list[NodeChange] = field(default_factory=list)
     no_effect: list[str] = field(default_factory=list)  # changed paths that touch no node
-    train_hash: tuple[str, str] = ("", "")  # old, new: the run directory's key
+    train_hash: tuple[str, str] = ("", "")  # old, new: what run directories key on
+    run_dirs: tuple[str, str] = ("", "")  # old, new: `<name>-<train_hash[:12]>` under runs/
 
     @property
     def nodes(self) -> list[NodeChange]:
@@ -66,7 +67,7 @@ class Impact:
             return [NodeChange(n.id, n.stage, swap[n.how], n.direct) for n in nodes]  # type: ignore[arg-type]
 
         return Impact(flip(self.retrain), flip(self.reevaluate), flip(self.cosmetic),
-                      list(self.no_effect), self.train_hash[::-1])
+                      list(self.no_effect), self.train_hash[::-1], self.run_dirs[::-1])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class Impact:
             "cosmetic": [n.to_json() for n in self.cosmetic],
             "no_effect": list(self.no_effect),
             "train_hash": {"old": self.train_hash[0], "new": self.train_hash[1]},
+            "run_dir": {"old": self.run_dirs[0], "new": self.run_dirs[1]},
         }
 
 
@@ -87,7 +89,8 @@ def plan_impact(a: "Experiment", b: "Experiment", changes: list["Change"]) -> Im
 
 
 def compare_plans(old: "Plan", new: "Plan", changes: list["Change"]) -> Impact:
-    impact = Impact(train_hash=(old.train_hash, new.train_hash))
+    impact = Impact(train_hash=(old.train_hash, new.train_hash),
+                    run_dirs=(_run_dir(old), _run_dir(new)))
     order = list(old.nodes) + [n for n in new.nodes if n not in old.nodes]
     for node_id in order:
         was, now = old.nodes.get(node_id), new.nodes.get(node_id)
@@ -103,6 +106,10 @@ def compare_plans(old: "Plan", new: "Plan", changes: list["Change"]) -> Impact:
     if not impact.nodes:
         impact.no_effect = [c.dotted for c in changes if c.path[:1] != ("clockspec",)]
     return impact
+
+
+def _run_dir(plan: "Plan") -> str:
+    return f"{plan.spec.name}-{plan.train_hash[:12]}"
 
 
 def _sort(impact: Impact, change: NodeChange, old: "Plan", new: "Plan") -> None:
