@@ -218,6 +218,9 @@ def _code(value: str) -> str:
 def markdown(d: "SpecDiff") -> str:
     a, b = d.labels
     lines = [f"### clockspec diff: {_code(a)} → {_code(b)}", "", f"**{summary(d)}**", ""]
+    if not d:
+        lines += ["Both describe the same experiment: layout, key order, syntax and spelled-out "
+                  "defaults are not changes.", ""]
     if d.changes:
         lines += ["| | path | before | after |", "| --- | --- | --- | --- |"]
         for c in d.changes:

@@ -246,12 +246,28 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
     }, ("split", "init", "objective", "optimizer"))
     for m in metrics:
         add(f"probe:{m}", "probe", {"metric": m, **options.get(m, {})}, ("train",))
-    for name, clock in spec.clocks.items():
+    for name in _after_first(spec.clocks):
+        clock = spec.clocks[name]
         inputs = (f"probe:{clock.metric}",) + ((f"clock:{clock.after}",) if clock.after else ())
         add(f"clock:{name}", "clock", {"clock": clock.text(), "kind": clock.kind}, inputs)
     report_inputs = tuple(n for n in nodes if n.startswith(("probe:", "clock:")))
     add("report", "report", {"name": spec.name, "description": spec.description, "tags": list(spec.tags)}, report_inputs)
     return nodes
+
+
+def _after_first(clocks: Mapping[str, Any]) -> list[str]:
+    """Clock names, each after the clock it runs after: a node's inputs are hashed first,
+    whatever order the spec lists its clocks in (the loader refuses `after` cycles)."""
+    order: list[str] = []
+
+    def visit(name: Any) -> None:
+        if name in clocks and name not in order:
+            visit(clocks[name].after)
+            order.append(name)
+
+    for name in clocks:
+        visit(name)
+    return order
 
 
 def _schedule(spec: Experiment) -> dict[str, Any]:
