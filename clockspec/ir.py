@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 from .kinds import Strict
 from .kinds.clocks import ClockName, ClockSpec
@@ -127,12 +127,14 @@ class RandomDraws(Strict):
 
 
 class Vary(Strict):
-    """Combinators; those present are combined by product, in this order."""
+    """Combinators over dotted IR paths; those present are combined by product in this
+    field order, the first varying slowest (so a seed `grid` keeps each configuration's
+    seeds side by side). See docs/families.md."""
 
-    grid: Optional[dict[Path, list[Any]]] = None
-    zip: Optional[dict[Path, list[Any]]] = None
-    one_at_a_time: Optional[dict[Path, list[Any]]] = None
-    random: Optional[RandomDraws] = None
+    one_at_a_time: Optional[dict[Path, list[Any]]] = None  # the base once, then each factor alone
+    zip: Optional[dict[Path, list[Any]]] = None  # axes of equal length, in step
+    random: Optional[RandomDraws] = None  # n seeded draws of every param
+    grid: Optional[dict[Path, list[Any]]] = None  # the product of the axes, last fastest
 
 
 class Family(Strict):
@@ -145,6 +147,16 @@ class Family(Strict):
     vary: Vary = Field(default_factory=Vary)
     exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list)
     name_template: Optional[Annotated[str, Field(max_length=200)]] = None
+    # Where the family was read from (set by `validate`): base paths resolve against its
+    # folder and member errors point into it. Not part of the family's value.
+    _source: Any = PrivateAttr(None)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = Strict.__hash__
 
 
 Spec = Union[Experiment, Family]

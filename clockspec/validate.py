@@ -29,7 +29,9 @@ def validate(doc: RawDoc) -> Experiment | Family:
 
     problems = check_semantics(spec)
     if problems:
-        raise SpecError([_at(doc, path, msg, hint) for path, msg, hint in problems])
+        raise SpecError([_at(doc, p[0], p[1], p[2], offset=p[3] if len(p) > 3 else 0) for p in problems])
+    if isinstance(spec, Family):
+        spec._source = doc  # base paths and member errors resolve against it
     return spec
 
 
