@@ -5,9 +5,10 @@ The compiler side never imports torch; `clockspec.runtime` is the only torch cod
 from __future__ import annotations
 
 from .errors import Diagnostic, SpecError
+from .families.expand import Member, expand
 from .ir import Experiment, Family
 from .loading import load, loads
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "Experiment", "Family", "SpecError", "load", "loads", "__version__"]
+__all__ = ["Diagnostic", "Experiment", "Family", "Member", "SpecError", "expand", "load", "loads", "__version__"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,8 @@ def readable(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
         text = format_number(value)
         return text if len(text) <= 8 else _compact(f"{value:.3g}")
     if isinstance(value, int):
