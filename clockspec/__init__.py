@@ -8,7 +8,9 @@ from .errors import Diagnostic, SpecError
 from .families.expand import Member, expand
 from .ir import Experiment, Family
 from .loading import load, loads
+from .plan import Plan, PlanNode, compile
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "Experiment", "Family", "Member", "SpecError", "expand", "load", "loads", "__version__"]
+__all__ = ["Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "SpecError", "compile",
+           "expand", "load", "loads", "__version__"]

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check", "expand")
+COMMANDS = ("check", "compile", "graph", "explain", "expand")
 
 
 def build_parser() -> argparse.ArgumentParser:

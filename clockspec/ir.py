@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator
+from pydantic import Field, field_validator
 
 from .kinds import Strict
 from .kinds.clocks import ClockName, ClockSpec
@@ -88,6 +88,12 @@ class Experiment(Strict):
             raise ValueError(f"device '{value}' is not one of auto, cpu, mps, cuda, cuda:N")
         return value
 
+    def compile(self, **options: Any) -> Any:
+        """This experiment's Plan (see `clockspec.plan.compile`)."""
+        from .plan import compile
+
+        return compile(self, **options)
+
 
 # ---- families -------------------------------------------------------------------------
 
@@ -147,16 +153,6 @@ class Family(Strict):
     vary: Vary = Field(default_factory=Vary)
     exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list)
     name_template: Optional[Annotated[str, Field(max_length=200)]] = None
-    # Where the family was read from (set by `validate`): base paths resolve against its
-    # folder and member errors point into it. Not part of the family's value.
-    _source: Any = PrivateAttr(None)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, BaseModel):
-            return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    __hash__ = Strict.__hash__
 
 
 Spec = Union[Experiment, Family]

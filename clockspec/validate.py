@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Diagnostic, SpecError, did_you_mean
 from .ir import Experiment, Family
+from .provenance import remember_source
 from .source import PathT, RawDoc
 
 
@@ -30,8 +31,9 @@ def validate(doc: RawDoc) -> Experiment | Family:
     problems = check_semantics(spec)
     if problems:
         raise SpecError([_at(doc, p[0], p[1], p[2], offset=p[3] if len(p) > 3 else 0) for p in problems])
-    if isinstance(spec, Family):
-        spec._source = doc  # base paths and member errors resolve against it
+    remember_source(spec, doc)
+    if isinstance(spec, Family) and isinstance(spec.base, Experiment):
+        remember_source(spec.base, doc, ("base",))
     return spec
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from ..errors import Diagnostic, SpecError
 from ..ir import Experiment, Family
+from ..provenance import source_of
 from ..source import RawDoc
 from . import naming, paths
 from .rules import Rules, combinator_axes, compile_rules
@@ -62,7 +63,8 @@ def expand(family: Union[Family, str, os.PathLike], base_dir: Union[str, os.Path
 def expand_family(family: Union[Family, str, os.PathLike],
                   base_dir: Union[str, os.PathLike, None] = None) -> Expansion:
     family = _as_family(family)
-    doc: RawDoc | None = family._source
+    found = source_of(family)
+    doc: RawDoc | None = found[0] if found else None
     file = doc.file if doc else f"<family {family.family}>"
 
     def pos(path: tuple) -> tuple[int, int]:

@@ -42,16 +42,23 @@ class FirstClock(Strict):
 
 @CLOCKS.register
 class SettleClock(Strict):
-    """The first step after which the metric stays within `within` of its final value."""
+    """The first step after which the metric stays within `within` of its final value.
+
+    It must stay there for at least `for_steps` steps (and at least two probes) before the
+    run ends, else the clock is censored: a metric still moving at the end has not settled.
+    """
 
     kind: Literal["settle"]
     metric: str
     within: float = Field(gt=0.0)
     relative: bool = False
+    for_steps: int = Field(0, ge=0)
     after: Optional[ClockName] = None
 
     def text(self) -> str:
         out = f"settle {self.metric} within {format_tolerance(self.within, self.relative)}"
+        if self.for_steps:
+            out += f" for {self.for_steps} steps"
         return out + (f" after {self.after}" if self.after else "")
 
 
@@ -146,7 +153,7 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
     msg = f"bad clock expression: unexpected '{got}'" if pos < len(text) else "bad clock expression: it ends too early"
     if words:
         msg += "; expected " + ", ".join(dict.fromkeys(words))
-    return msg + " (forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [after CLOCK]')"
+    return msg + " (forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [for N steps] [after CLOCK]')"
 
 
 def _coerce(value: Any) -> Any:
