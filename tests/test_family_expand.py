@@ -214,19 +214,34 @@ def test_null_removes_a_part_and_wins_over_values_inside_it(family):
     assert exp.merged == {"wd-off": ["wd=off"]}
 
 
-def test_setting_inside_an_absent_part_creates_it_with_defaults(family):
+def test_setting_inside_an_absent_part_creates_it_with_defaults(family, tmp_path):
+    (tmp_path / "plain.yaml").write_text(BASE.replace("  weight_decay: {strength: 0.1}\n", "  {}\n"))
     path = family("""\
         vary:
           grid:
-            regularizers.schatten.strength: [0.01]
+            regularizers.weight_decay.per_layer: [[0.1, 0.2, 0.3]]
             clocks.fit.value: [0.5]
             probes.metrics: [[weight_norm]]
-        """)
+        """, base="plain.yaml")
     (member,) = expand(path)
-    assert member.spec.regularizers.schatten.strength == 0.01
-    assert member.spec.regularizers.schatten.q == "auto"  # the default, filled in
+    assert member.spec.regularizers.weight_decay.per_layer == [0.1, 0.2, 0.3]
+    assert member.spec.regularizers.weight_decay.strength == 0.01  # the default, filled in
     assert member.spec.clocks["fit"].text() == "first train_acc >= 0.5"
-    assert member.name == "schatten-0p01_value-0p5_metrics-weight_norm"
+    assert member.name == "per_layer-0p1x0p2x0p3_value-0p5_metrics-weight_norm"
+
+
+def test_compiler_checks_run_on_every_member(family):
+    path = family("""\
+        vary:
+          grid:
+            seed: [0, 1]
+            regularizers.schatten.strength: [0.01]
+        """)
+    with pytest.raises(clockspec.SpecError) as info:
+        expand(path)
+    (diag,) = info.value.diagnostics
+    assert (diag.line, diag.col) == (7, 38)
+    assert diag.message.startswith("2 members (first seed=0,schatten=0.01): the schatten regularizer needs")
 
 
 def test_inline_base_and_name_template(tmp_path):

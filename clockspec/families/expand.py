@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ..errors import Diagnostic, SpecError
 from ..ir import Experiment, Family
-from ..provenance import source_of
+from ..provenance import remember_source, source_of
 from ..source import RawDoc
 from . import naming, paths
 from .rules import Rules, combinator_axes, compile_rules
@@ -83,33 +83,54 @@ def expand_family(family: Union[Family, str, os.PathLike],
     merged: dict[str, list[str]] = {}
     excluded: list[str] = []
     errors: dict[tuple, list] = {}
+    docs: list[RawDoc] = []
+    token_cache: dict[int, tuple[str, str]] = {}
+
+    def tokens(setting: Setting) -> tuple[str, str]:
+        """(`key=value`, `key-value`) of a setting; a setting object is shared by every
+        member that has it (random draws excepted), so each is formatted once."""
+        got = token_cache.get(id(setting))
+        if got is None:
+            key = rules.keys[setting[0]]
+            got = token_cache[id(setting)] = (f"{key}={naming.readable(setting[1])}",
+                                              f"{key}-{naming.safe(setting[1])}")
+        return got
+
     for settings, is_base in _points(family, rules):
         data, applied = _apply(base_data, settings)
         assignment = [(p, v) for p, v, _ in applied]
-        label = naming.label(assignment, rules.keys, is_base and has_ablation)
+        label = ",".join((["base"] if is_base and has_ablation else []) + [tokens(s)[0] for s in applied]) or "base"
         if any(pred(data) for pred in rules.exclude):
             excluded.append(label)
             continue
         data["name"] = "member"
+        member_doc = _member_doc(data, applied, doc, file)
         try:
-            spec = _validate(data)
-        except (ValidationError, SpecError):
-            for diag in _member_errors(data, applied, doc, file):
+            spec = Experiment.model_validate(data)  # cross-field checks: the compiler passes below
+        except ValidationError:
+            spec = None
+        problems = _member_errors(member_doc) if spec is None else _compile_errors(spec, member_doc)
+        if problems:
+            for diag in problems:
                 errors.setdefault((diag.file, diag.line, diag.col, diag.message), []).append((label, diag))
             continue
         if rules.template is not None:
             name = naming.fit(rules.template.render(spec.model_dump(mode="json")))
         else:
-            name = naming.default_name(assignment, rules.keys, is_base and has_ablation)
+            name = naming.fit("_".join((["base"] if is_base and has_ablation else [])
+                                       + [tokens(s)[1] for s in applied]) or "base")
         key = spec.model_dump_json(exclude={"name"})
         if key in by_ir:
             merged.setdefault(members[by_ir[key]].name, []).append(label)
             continue
         by_ir[key] = len(members)
         members.append(Member(name, spec, dict(assignment), label))
+        docs.append(member_doc)
     if errors:
         raise SpecError([_counted(group) for group in errors.values()])
     members = _unique_names(members, file, pos(("name_template",)) if family.name_template else pos(("vary",)))
+    for member, member_doc in zip(members, docs):
+        remember_source(member.spec, member_doc)  # compiling it later points into the family
     return Expansion(family, base, members, rules.varied, rules.keys, excluded, merged)
 
 
@@ -222,20 +243,9 @@ def _apply(base: dict, settings: list[Setting]) -> tuple[dict, list[Setting]]:
     return data, applied
 
 
-def _validate(data: dict) -> Experiment:
-    from ..checks import check_semantics
-
-    spec = Experiment.model_validate(data)
-    if check_semantics(spec):
-        raise SpecError("cross-field problems")
-    return spec
-
-
-def _member_errors(data: dict, applied: list[Setting], doc: RawDoc | None, file: str) -> list[Diagnostic]:
-    """Validate the member again through `validate`, with a source map that sends every
-    varied value back to where the family writes it."""
-    from ..validate import validate
-
+def _member_doc(data: dict, applied: list[Setting], doc: RawDoc | None, file: str) -> RawDoc:
+    """The member as a document whose source map sends every varied value back to where
+    the family writes it (and everything else to the value most likely to blame)."""
     member = RawDoc(data, file=file)
     # A cross-field error (a removed clock that `stop` still names) is blamed on a removal
     # if the member has one, else on its first varied value.
@@ -251,11 +261,27 @@ def _member_errors(data: dict, applied: list[Setting], doc: RawDoc | None, file:
                 member.positions[parts + sub] = doc.positions[src + sub]
         for i in range(1, len(parts)):
             member.positions.setdefault(parts[:i], here)
+    return member
+
+
+def _member_errors(member: RawDoc) -> list[Diagnostic]:
+    """Why a member is invalid, positioned in the family (through `validate`)."""
+    from ..validate import validate
+
     try:
         validate(member)
     except SpecError as exc:
         return exc.diagnostics
-    return [Diagnostic("a varied path runs through a value that has no fields", file, *fallback)]
+    return [Diagnostic("a varied path runs through a value that has no fields", member.file,
+                       *member.positions[()])]
+
+
+def _compile_errors(spec: Experiment, member: RawDoc) -> list[Diagnostic]:
+    """The compiler's checks (a metric the member's model cannot produce, ...)."""
+    from ..passes import run_passes
+
+    _, diagnostics = run_passes(spec, source=(member, ()))
+    return [d for d in diagnostics if d.severity == "error"]
 
 
 def _walk(value: Any, prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:

@@ -112,19 +112,6 @@ def short_hash(value: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:6]
 
 
-def label(assignment: list[tuple[str, Any]], keys: dict[str, str], base_marker: bool) -> str:
-    """`wd=0.1,seed=2`; the base of a one_at_a_time ablation is marked `base`."""
-    fields = ["base"] if base_marker else []
-    fields += [f"{keys[path]}={readable(value)}" for path, value in assignment]
-    return ",".join(fields) or "base"
-
-
-def default_name(assignment: list[tuple[str, Any]], keys: dict[str, str], base_marker: bool) -> str:
-    fields = ["base"] if base_marker else []
-    fields += [f"{keys[path]}-{safe(value)}" for path, value in assignment]
-    return fit("_".join(fields) or "base")
-
-
 def fit(name: str) -> str:
     """Names longer than the IR allows keep their start and gain a hash of the whole."""
     if len(name) <= MAX_NAME:
