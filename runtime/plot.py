@@ -13,6 +13,7 @@ from clockspec.kinds.metrics import METRICS
 
 PAIRS = (("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_acc"))
 TRAIN, TEST = "#1f77b4", "#d62728"
+PANEL_H, TITLE_H = 2.9, 0.85  # inches
 CLOCK_COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
 
 
@@ -59,7 +60,9 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
     log_x = last >= 100
     ncols = 2 if len(panels) > 1 else 1
     nrows = max(1, math.ceil(len(panels) / ncols))
-    fig = Figure(figsize=(6.4 * ncols, 3.1 * nrows + 1.3), dpi=110)
+    legend_rows = math.ceil(len(clocks) / 2)
+    width, height = 6.4 * ncols, PANEL_H * nrows + TITLE_H + 0.8 + 0.25 * legend_rows
+    fig = Figure(figsize=(width, height), dpi=110)
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).flatten()
     colors = {name: CLOCK_COLORS[i % len(CLOCK_COLORS)] for i, name in enumerate(clocks)}
@@ -117,9 +120,11 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
         fig.legend(handles=handles, loc="lower center", ncol=min(2, len(handles)), fontsize=9,
                    frameon=False, bbox_to_anchor=(0.5, 0.0))
     state = "" if status == "complete" else f"  [{status}]"
-    fig.suptitle(f"{spec.name}{state}\n{_summary(spec)}", fontsize=12, x=0.02, ha="left")
-    legend_rows = math.ceil(len(handles) / 2) if handles else 0
-    fig.tight_layout(rect=(0, 0.03 + 0.035 * legend_rows * 5 / (nrows * 3.1 + 1.3), 1, 0.93))
+    fig.suptitle(f"{spec.name}{state}\n{_summary(spec)}", fontsize=12, x=0.02, y=1 - 0.12 / height, ha="left", va="top")
+    # Fixed margins in inches (tight_layout costs seconds on log axes).
+    legend_h = 0.25 * math.ceil(len(handles) / 2) + 0.2 if handles else 0.2
+    fig.subplots_adjust(left=0.75 / width, right=1 - 0.25 / width, top=1 - TITLE_H / height,
+                        bottom=(legend_h + 0.55) / height, hspace=0.42, wspace=0.2)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()

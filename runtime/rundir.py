@@ -16,6 +16,8 @@ from filelock import FileLock
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
     "spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -26,6 +28,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
