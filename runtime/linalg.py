@@ -5,11 +5,11 @@ import torch
 
 
 def schatten_energy(matrix: torch.Tensor, q: float, eps: float = 0.0) -> torch.Tensor:
-    """sum_k sigma_k^q. With eps > 0, sum_k (sigma_k^2 + eps)^(q/2): finite gradients at
-    sigma = 0 for q < 1, which a penalty needs and a measurement does not."""
+    """sum_k sigma_k^q. With eps > 0, sum_k (sigma_k^2 + eps)^(q/2) - eps^(q/2): still zero
+    at sigma = 0 but with a finite gradient there for q < 1, which a penalty needs."""
     sigma = torch.linalg.svdvals(matrix)
     if eps:
-        return (sigma.square() + eps).pow(q / 2).sum()
+        return ((sigma.square() + eps).pow(q / 2) - eps ** (q / 2)).sum()
     return sigma.pow(q).sum()
 
 
