@@ -46,6 +46,7 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
     """The figure as PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     recorded = [m for m in METRICS if any(r.get(m) is not None for r in rows)]
     panels: list[tuple[str, list[str]]] = []
@@ -77,6 +78,7 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
                 positive = [y for y in ys if y > 0]
                 if len(positive) == len(ys):
                     ax.set_yscale("log")
+                    ax.yaxis.set_minor_locator(NullLocator())
                 elif positive:
                     ax.set_yscale("symlog", linthresh=min(positive))
         ax.set_title(_panel_title(title, spec), fontsize=11, loc="left")
@@ -98,6 +100,9 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
         ax.tick_params(labelbottom=True)
     if log_x:
         axes[0].set_xscale("log")
+        axes[0].xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axes[0].xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
+        axes[0].xaxis.set_minor_locator(NullLocator())  # minor ticks cost seconds over many panels
 
     top = axes[0]
     for name, result in clocks.items():
