@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .diff import Change, SpecDiff, apply, diff
 from .errors import Diagnostic, SpecError
+from .families.expand import Member, expand
 from .ir import Experiment, Family
 from .loading import load, loads
 from .plan import Plan, PlanNode, compile
@@ -13,4 +14,5 @@ from .printers import dumps
 
 __version__ = "0.1.0"
 
-__all__ = ["Change", "Diagnostic", "SpecDiff", "apply", "diff", "Experiment", "Family", "Plan", "PlanNode", "SpecError", "compile", "dumps", "load", "loads", "__version__"]
+__all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "SpecDiff", "SpecError",
+           "apply", "compile", "diff", "dumps", "expand", "load", "loads", "__version__"]

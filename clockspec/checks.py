@@ -6,14 +6,17 @@ from typing import Any, Mapping, Sequence
 from .errors import did_you_mean
 from .ir import Experiment, Family
 
-Problem = tuple[tuple, str, "str | None"]
+Problem = tuple  # (path, message, hint), or with a column offset into the value as a 4th item
 
 
 def check_semantics(spec: Experiment | Family) -> list[Problem]:
     if isinstance(spec, Family):
+        from .families.rules import compile_rules
+
+        problems: list = list(compile_rules(spec)[1])
         if isinstance(spec.base, Experiment):
-            return [(("base",) + path, msg, hint) for path, msg, hint in check_semantics(spec.base)]
-        return []
+            problems += [(("base",) + path, msg, hint) for path, msg, hint in check_semantics(spec.base)]
+        return problems
     return clock_references({name: clock.after for name, clock in spec.clocks.items()}, spec.stop.after)
 
 

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "diff")
+COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "diff")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -133,12 +133,14 @@ class RandomDraws(Strict):
 
 
 class Vary(Strict):
-    """Combinators; those present are combined by product, in this order."""
+    """Combinators over dotted IR paths; those present are combined by product in this
+    field order, the first varying slowest (so a seed `grid` keeps each configuration's
+    seeds side by side). See docs/families.md."""
 
-    grid: Optional[dict[Path, list[Any]]] = None
-    zip: Optional[dict[Path, list[Any]]] = None
-    one_at_a_time: Optional[dict[Path, list[Any]]] = None
-    random: Optional[RandomDraws] = None
+    one_at_a_time: Optional[dict[Path, list[Any]]] = None  # the base once, then each factor alone
+    zip: Optional[dict[Path, list[Any]]] = None  # axes of equal length, in step
+    random: Optional[RandomDraws] = None  # n seeded draws of every param
+    grid: Optional[dict[Path, list[Any]]] = None  # the product of the axes, last fastest
 
 
 class Family(Strict):

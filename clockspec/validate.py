@@ -44,7 +44,7 @@ def validate(doc: RawDoc) -> Experiment | Family:
         diags += _diagnose_all(exc.errors(), doc, cls)
         diags += [_at(doc, path, msg, hint) for path, msg, hint in _raw_clock_problems(data)]
         raise SpecError(diags) from None
-    diags += [_at(doc, path, msg, hint) for path, msg, hint in check_semantics(spec)]
+    diags += [_at(doc, p[0], p[1], p[2], offset=p[3] if len(p) > 3 else 0) for p in check_semantics(spec)]
     if diags:
         raise SpecError(diags)
     remember_source(spec, doc)

@@ -1,0 +1,45 @@
+"""`clockspec expand FAMILY [-o DIR] [--to yaml|clk] [--list]`: show (or write) a family's
+members, in order, with what varies; nothing is run."""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("expand", help="list a family's members and what varies; nothing is run")
+    p.add_argument("family", metavar="FAMILY")
+    p.add_argument("-o", "--out", metavar="DIR", help="write each member as a spec file into DIR")
+    p.add_argument("--to", choices=("yaml", "clk"), default="yaml", help="syntax of the written members")
+    p.add_argument("--list", action="store_true", help="print only the member names, one a line")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..families.expand import expand_family
+    from ..families.table import member_table, summary
+
+    exp = expand_family(Path(args.family))
+    if args.list:
+        for m in exp.members:
+            print(m.name)
+        return 0
+    print(summary(exp))
+    if exp.members:
+        print()
+        print(member_table(exp))
+    if args.out:
+        written = write_members(exp, Path(args.out), args.to)
+        print(f"\nwrote {written} member specs to {args.out}/", file=sys.stderr)
+    return 0
+
+
+def write_members(exp, out, syntax: str) -> int:
+    """Each member as `<name>.<syntax>` in `out`, in the canonical form of that syntax."""
+    import clockspec
+
+    out.mkdir(parents=True, exist_ok=True)
+    for m in exp.members:
+        (out / f"{m.name}.{syntax}").write_text(clockspec.dumps(m.spec, syntax=syntax))
+    return len(exp.members)

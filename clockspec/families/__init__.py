@@ -1,0 +1,1 @@
+"""Families: a base experiment and its variations (expand, ablate, run, aggregate)."""

@@ -1,0 +1,320 @@
+"""Expansion: a family -> its members, each a full, validated experiment with a name.
+
+Order is deterministic: the combinators present compose by product in the order
+one_at_a_time, zip, random, grid (the first varies slowest); inside a grid the last axis
+varies fastest. Members excluded by a condition are dropped before validation (so an
+exclusion can remove a combination that would be invalid); members whose canonical IR is
+the same (apart from the name) are merged into the first. A member that fails validation
+is reported at the family value that produced it.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import random as _random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+from pydantic import ValidationError
+
+from ..errors import Diagnostic, SpecError
+from ..ir import Experiment, Family
+from ..provenance import remember_source, source_of
+from ..source import RawDoc
+from . import naming, paths
+from .rules import Rules, combinator_axes, compile_rules
+
+# One varied value: (dotted path, value, where the value is written in the family).
+Setting = tuple[str, Any, tuple]
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str  # safe: the experiment's IR name and its run directory's name
+    spec: Experiment
+    assignment: dict[str, Any]  # varied path -> the value set (None: the part removed)
+    label: str = ""  # readable: `wd=0.1,seed=2`
+
+
+@dataclass
+class Expansion:
+    """Everything `clockspec expand` shows: members and what happened on the way."""
+
+    family: Family
+    base: Experiment
+    members: list[Member]
+    varied: list[str]  # varied paths in composition order
+    keys: dict[str, str]  # varied path -> short key (the label's column names)
+    excluded: list[str] = field(default_factory=list)  # labels of excluded combinations
+    merged: dict[str, list[str]] = field(default_factory=dict)  # member name -> labels merged in
+
+    @property
+    def generated(self) -> int:
+        return len(self.members) + len(self.excluded) + sum(len(v) for v in self.merged.values())
+
+
+def expand(family: Union[Family, str, os.PathLike], base_dir: Union[str, os.PathLike, None] = None) -> list[Member]:
+    """The members of a family (a Family, or the path of a family file), in order."""
+    return expand_family(family, base_dir).members
+
+
+def expand_family(family: Union[Family, str, os.PathLike],
+                  base_dir: Union[str, os.PathLike, None] = None) -> Expansion:
+    family = _as_family(family)
+    found = source_of(family)
+    doc: RawDoc | None = found[0] if found else None
+    file = doc.file if doc else f"<family {family.family}>"
+
+    def pos(path: tuple) -> tuple[int, int]:
+        return doc.pos(path) if doc else (1, 1)
+
+    rules, problems = compile_rules(family)
+    if problems:
+        raise SpecError([Diagnostic(msg, file, *_shift(pos(p), off), hint) for p, msg, hint, off in problems])
+    assert rules is not None
+    base = _resolve_base(family, doc, file, pos, base_dir)
+    base_data = _plain(base)
+    has_ablation = family.vary.one_at_a_time is not None
+
+    members: list[Member] = []
+    by_ir: dict[str, int] = {}
+    merged: dict[str, list[str]] = {}
+    excluded: list[str] = []
+    errors: dict[tuple, list] = {}
+    docs: list[RawDoc] = []
+    token_cache: dict[int, tuple[str, str]] = {}
+
+    def tokens(setting: Setting) -> tuple[str, str]:
+        """(`key=value`, `key-value`) of a setting; a setting object is shared by every
+        member that has it (random draws excepted), so each is formatted once."""
+        got = token_cache.get(id(setting))
+        if got is None:
+            key = rules.keys[setting[0]]
+            got = token_cache[id(setting)] = (f"{key}={naming.readable(setting[1])}",
+                                              f"{key}-{naming.safe(setting[1])}")
+        return got
+
+    for settings, is_base in _points(family, rules):
+        data, applied = _apply(base_data, settings)
+        assignment = [(p, v) for p, v, _ in applied]
+        label = ",".join((["base"] if is_base and has_ablation else []) + [tokens(s)[0] for s in applied]) or "base"
+        if any(pred(data) for pred in rules.exclude):
+            excluded.append(label)
+            continue
+        data["name"] = "member"
+        member_doc = _member_doc(data, applied, doc, file)
+        try:
+            spec = Experiment.model_validate(data)  # cross-field checks: the compiler passes below
+        except ValidationError:
+            spec = None
+        problems = _member_errors(member_doc) if spec is None else _compile_errors(spec, member_doc)
+        if problems:
+            for diag in problems:
+                errors.setdefault((diag.file, diag.line, diag.col, diag.message), []).append((label, diag))
+            continue
+        if rules.template is not None:
+            name = naming.fit(rules.template.render(spec.model_dump(mode="json")))
+        else:
+            name = naming.fit("_".join((["base"] if is_base and has_ablation else [])
+                                       + [tokens(s)[1] for s in applied]) or "base")
+        key = spec.model_dump_json(exclude={"name"})
+        if key in by_ir:
+            merged.setdefault(members[by_ir[key]].name, []).append(label)
+            continue
+        by_ir[key] = len(members)
+        members.append(Member(name, spec, dict(assignment), label))
+        docs.append(member_doc)
+    if errors:
+        raise SpecError([_counted(group) for group in errors.values()])
+    members = _unique_names(members, file, pos(("name_template",)) if family.name_template else pos(("vary",)))
+    for member, member_doc in zip(members, docs):
+        remember_source(member.spec, member_doc)  # compiling it later points into the family
+    return Expansion(family, base, members, rules.varied, rules.keys, excluded, merged)
+
+
+def _as_family(family: Any) -> Family:
+    if isinstance(family, Family):
+        return family
+    if isinstance(family, Experiment):
+        raise SpecError(f"'{family.name}' is an experiment, not a family")
+    from ..loading import load
+
+    spec = load(Path(family) if not isinstance(family, os.PathLike) else family)
+    if not isinstance(spec, Family):
+        raise SpecError([Diagnostic("expected a family (a spec with 'family:' and 'vary:'), "
+                                    f"found the experiment '{spec.name}'", str(family))])
+    return spec
+
+
+def _shift(where: tuple[int, int], offset: int) -> tuple[int, int]:
+    return where[0], where[1] + offset
+
+
+def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) -> Experiment:
+    if isinstance(family.base, Experiment):
+        return family.base
+    if base_dir is None:
+        real = doc is not None and os.path.isfile(doc.file)
+        base_dir = Path(doc.file).parent if real else Path.cwd()
+    target = Path(base_dir) / family.base
+    if not target.is_file():
+        raise SpecError([Diagnostic(f"base '{family.base}' not found (looked for {target})", file,
+                                    *pos(("base",)), "a base path is relative to the family file")])
+    from ..loading import load
+
+    spec = load(target)
+    if not isinstance(spec, Experiment):
+        raise SpecError([Diagnostic(f"base '{family.base}' is a family; a base must be an experiment",
+                                    file, *pos(("base",)))])
+    return spec
+
+
+def _plain(spec: Experiment) -> dict:
+    """The base as plain data, clocks as their fields so that paths can reach inside them."""
+    data = spec.model_dump(mode="json")
+    data["clocks"] = {name: clock.model_dump(mode="json") for name, clock in spec.clocks.items()}
+    return data
+
+
+def _points(family: Family, rules: Rules) -> Iterator[tuple[list[Setting], bool]]:
+    """Every combination of settings in order, and whether it is a one_at_a_time base."""
+    factors: list[list[tuple[list[Setting], bool]]] = []
+    for comb, axes in combinator_axes(family):
+        where = ("vary", comb)
+        if comb == "grid":
+            columns = [[(p, v, where + (p, i)) for i, v in enumerate(vals)] for p, vals in axes.items()]
+            factors.append([(list(combo), False) for combo in itertools.product(*columns)])
+        elif comb == "zip":
+            length = len(next(iter(axes.values())))
+            factors.append([([(p, vals[i], where + (p, i)) for p, vals in axes.items()], False)
+                            for i in range(length)])
+        elif comb == "one_at_a_time":
+            rows: list[tuple[list[Setting], bool]] = [([], True)]
+            rows += [([(p, v, where + (p, i))], False) for p, vals in axes.items() for i, v in enumerate(vals)]
+            factors.append(rows)
+        else:
+            factors.append([(draw, False) for draw in _draws(family)])
+    for combo in itertools.product(*factors):
+        yield [s for settings, _ in combo for s in settings], any(b for _, b in combo)
+
+
+def _draws(family: Family) -> list[list[Setting]]:
+    """n draws of every random param, in the order written, from one seeded generator."""
+    draws = family.vary.random
+    rng = _random.Random(draws.seed)
+    out = []
+    for _ in range(draws.n):
+        row = []
+        for path, dist in draws.params.items():
+            if dist.kind == "choice":
+                value = dist.values[rng.randrange(len(dist.values))]
+            elif dist.kind == "uniform":
+                value = dist.low + (dist.high - dist.low) * rng.random()
+            elif dist.kind == "loguniform":
+                value = math.exp(math.log(dist.low) + (math.log(dist.high) - math.log(dist.low)) * rng.random())
+            else:
+                value = rng.randint(dist.low, dist.high)
+            row.append((path, value, ("vary", "random", "params", path)))
+        out.append(row)
+    return out
+
+
+def _apply(base: dict, settings: list[Setting]) -> tuple[dict, list[Setting]]:
+    """Set each value on a copy of the base, shallow paths first; a null on a part wins
+    over values set inside it (those settings are dropped from the member)."""
+    data = base
+    removed: list[str] = []
+    applied: list[Setting] = []
+    for setting in sorted(settings, key=lambda s: s[0].count(".")):
+        path, value, _ = setting
+        if any(path.startswith(r + ".") for r in removed):
+            continue
+        try:
+            data = paths.assign(data, tuple(path.split(".")), value)
+        except ValueError:
+            continue  # the member is invalid; validation says why at this value
+        if value is None:
+            removed.append(path)
+        applied.append(setting)
+    order = {id(s): i for i, s in enumerate(settings)}
+    applied.sort(key=lambda s: order[id(s)])
+    return data, applied
+
+
+def _member_doc(data: dict, applied: list[Setting], doc: RawDoc | None, file: str) -> RawDoc:
+    """The member as a document whose source map sends every varied value back to where
+    the family writes it (and everything else to the value most likely to blame)."""
+    member = RawDoc(data, file=file)
+    # A cross-field error (a removed clock that `stop` still names) is blamed on a removal
+    # if the member has one, else on its first varied value.
+    blamed = [s for s in applied if s[1] is None] + applied
+    fallback = (doc.pos(blamed[0][2] if blamed else ("vary",))) if doc else (1, 1)
+    member.positions[()] = fallback
+    for path, value, src in applied:
+        parts = tuple(path.split("."))
+        here = doc.pos(src) if doc else fallback
+        member.positions[parts] = member.key_positions[parts] = here
+        for sub, _ in _walk(value):
+            if doc and src + sub in doc.positions:
+                member.positions[parts + sub] = doc.positions[src + sub]
+        for i in range(1, len(parts)):
+            member.positions.setdefault(parts[:i], here)
+    return member
+
+
+def _member_errors(member: RawDoc) -> list[Diagnostic]:
+    """Why a member is invalid, positioned in the family (through `validate`)."""
+    from ..validate import validate
+
+    try:
+        validate(member)
+    except SpecError as exc:
+        return exc.diagnostics
+    return [Diagnostic("a varied path runs through a value that has no fields", member.file,
+                       *member.positions[()])]
+
+
+def _compile_errors(spec: Experiment, member: RawDoc) -> list[Diagnostic]:
+    """The compiler's checks (a metric the member's model cannot produce, ...)."""
+    from ..passes import run_passes
+
+    _, diagnostics = run_passes(spec, source=(member, ()))
+    return [d for d in diagnostics if d.severity == "error"]
+
+
+def _walk(value: Any, prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield prefix + (k,), v
+            yield from _walk(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield prefix + (i,), v
+            yield from _walk(v, prefix + (i,))
+
+
+def _counted(group: list[tuple[str, Diagnostic]]) -> Diagnostic:
+    """One diagnostic for every member that failed the same way at the same value."""
+    label, first = group[0]
+    who = f"member {label}" if len(group) == 1 else f"{len(group)} members (first {label})"
+    return Diagnostic(f"{who}: {first.message}", first.file, first.line, first.col, first.hint)
+
+
+def _unique_names(members: list[Member], file: str, where: tuple[int, int]) -> list[Member]:
+    """Distinct members that got the same name (a template that omits a varied value,
+    rounded random draws) are told apart by a short hash of their IR."""
+    counts: dict[str, int] = {}
+    for m in members:
+        counts[m.name] = counts.get(m.name, 0) + 1
+    out = []
+    for m in members:
+        name = m.name
+        if counts[name] > 1:
+            name = naming.fit(f"{name[:73]}-{naming.short_hash(m.spec.model_dump(mode='json', exclude={'name'}))}")
+        if not naming.NAME_RE.match(name):
+            raise SpecError([Diagnostic(f"member {m.label}: name '{name}' must start with a letter",
+                                        file, *where, "start the name_template with a letter")])
+        out.append(Member(name, m.spec.model_copy(update={"name": name}), m.assignment, m.label))
+    return out

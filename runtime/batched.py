@@ -1,0 +1,328 @@
+"""Train members of a family together, over a leading member axis, in one process.
+
+Members that `clockspec.families.batching` groups share every shape; they differ in the seed,
+split seed, init scale, learning rate and regularizer strengths. Each member's network is
+built by the ordinary builders (so its initial weights are exactly those of a run alone);
+their parameters are stacked into one tensor per layer and trained with the network's
+layers written as batched matmuls (`stacked_forward`), the ordinary loss per member, a
+per-member learning rate and decay as tensors, and a vectorised optimizer following torch's
+update rules (`VectorOptimizer`).
+At each probe, a member's slice is copied into its own network and measured by the
+ordinary `Prober`; its rows, clocks, status and figure go to its own run directory, as a
+run alone would write them. A member that diverges or whose stop clocks fire is finished
+at that step while the others go on.
+
+Not batched (the executor runs these one by one): schatten and coupled weight-decay
+penalties, whose terms hold the network's own parameters. A batched run keeps no
+checkpoint: an interrupted member starts over when its family is run again.
+"""
+from __future__ import annotations
+
+import math
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Sequence
+
+import filelock
+import torch
+
+from clockspec.clocks import ClockTracker
+from clockspec.errors import Diagnostic, SpecError
+
+from . import runner
+from .device import numerics, resolve_device, resolve_dtype
+from .loop import Batches
+from .metrics import Prober
+from .models import Network, build_model
+from .objective import LOSSES
+from .optimizers import lr_factor
+from .regularizers import build_regularizers
+from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from .tasks import build_task
+
+
+def _per_member(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """A (K,) tensor shaped to broadcast over stacked parameters like `like`."""
+    return value.view(-1, *([1] * (like.dim() - 1)))
+
+
+def stacked_forward(net: Network, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """`Network.forward` over parameters stacked on a leading member axis: the same layers,
+    written as batched matmuls and gathers (vmap over `functional_call` costs several times
+    more per step at these sizes). `x` is shared (n, ...) or per member (K, n, ...); the
+    result is (K, n, classes). tests/test_family_batched.py holds it equal to the network's
+    own forward, member by member."""
+    weights = [params[f"weights.{i}"] for i in range(len(net.weights))]
+    biases = [params[f"biases.{i}"] for i in range(len(net.weights))] if net.biases is not None else None
+    k = weights[0].shape[0]
+    per_member = x.dim() == 3
+    rows = torch.arange(k, device=x.device).view(k, 1, 1) if per_member else slice(None)
+    first = 0
+    if net.embedding is not None:
+        e = params["embedding"][rows, x]  # K, n, 2, d
+        h = e.flatten(2) if net.combine == "concat" else e.sum(2)
+    elif not x.is_floating_point():  # operand indices select columns of W_1 (the one-hot input)
+        h = weights[0].transpose(1, 2)[rows, x + net.offsets].sum(2)
+        if biases is not None:
+            h = h + biases[0].unsqueeze(1)
+        first = 1
+        if len(weights) == 1:
+            return h
+        h = net.activation(h)
+    else:
+        h = x
+    last = len(weights) - 1
+    for i in range(first, len(weights)):
+        z = h @ weights[i].transpose(1, 2)
+        if biases is not None:
+            z = z + biases[i].unsqueeze(1)
+        if i == last:
+            return z
+        h = net.activation(z)
+    raise AssertionError("a network has at least one layer")
+
+
+class VectorOptimizer:
+    """SGD / Adam / AdamW (with no built-in decay: decay is the regularizer's, applied by the
+    caller) over stacked parameters, with one learning rate per member. Mirrors torch's
+    single-tensor update rules, so each member's slice moves as its own optimizer would."""
+
+    def __init__(self, cfg: Any, params: dict[str, torch.Tensor], lr: torch.Tensor):
+        self.cfg = cfg
+        self.params = params
+        self.lr = lr  # (K,)
+        self.state: dict[str, dict[str, torch.Tensor]] = {name: {} for name in params}
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self, factor: float) -> None:
+        cfg = self.cfg
+        self.steps += 1
+        for name, p in self.params.items():
+            grad = p.grad
+            if grad is None:
+                continue
+            lr = _per_member(self.lr * factor, p)
+            state = self.state[name]
+            if cfg.kind == "sgd":
+                if cfg.momentum:
+                    buf = state.get("momentum")
+                    buf = state["momentum"] = grad.clone() if buf is None else buf.mul_(cfg.momentum).add_(grad)
+                    grad = grad.add(buf, alpha=cfg.momentum) if cfg.nesterov else buf
+                p.sub_(lr * grad)
+                continue
+            beta1, beta2 = cfg.betas
+            if not state:
+                state["exp_avg"] = torch.zeros_like(p)
+                state["exp_avg_sq"] = torch.zeros_like(p)
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            exp_avg.lerp_(grad, 1 - beta1)
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            bias1 = 1 - beta1**self.steps
+            bias2_sqrt = math.sqrt(1 - beta2**self.steps)
+            denom = (exp_avg_sq.sqrt() / bias2_sqrt).add_(cfg.eps)
+            p.sub_((lr / bias1) * exp_avg / denom)
+
+
+class _Member:
+    """One member's own objects: plan, run directory, network, prober, clock tracker."""
+
+    def __init__(self, plan: Any, rd: RunDir, model: torch.nn.Module, data: Any, prober: Prober,
+                 batches: Batches):
+        self.plan, self.spec, self.rd = plan, plan.spec, rd
+        self.model, self.data, self.prober, self.batches = model, data, prober, batches
+        self.tracker = ClockTracker(self.spec.clocks, self.spec.stop)
+        self.probe_steps = set(plan.probe_steps())
+        self.sink = None
+        self.result: runner.RunResult | None = None
+
+
+def batchable(plans: Sequence[Any]) -> str | None:
+    """Why these plans cannot train as one batch, or None."""
+    from clockspec.families.batching import batch_key
+
+    keys = {batch_key(p.spec) for p in plans}
+    if None in keys:
+        return "a member's regularizers or optimizer are not batched (see runtime/batched.py)"
+    if len(keys) > 1:
+        return "the members differ in more than seed, split seed, init scale, lr and regularizer strengths"
+    return None
+
+
+def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str | None = None,
+              threads: int = 1) -> list[runner.RunResult]:
+    """Train the members' plans together; one RunResult per plan, in order."""
+    reason = batchable(plans)
+    if reason:
+        raise SpecError([Diagnostic(f"cannot batch {len(plans)} members: {reason}", "<batch>")])
+    spec0 = plans[0].spec
+    where = resolve_device(device or spec0.device, "--device" if device else "device")
+    dtype = resolve_dtype(spec0.train.dtype, where)
+    root = Path(out if out is not None else runner.DEFAULT_OUT)
+    dirs = [RunDir(root / f"{p.spec.name}-{p.train_hash[:12]}") for p in plans]
+    with ExitStack() as locks:
+        for rd in dirs:
+            try:
+                locks.enter_context(rd.lock().acquire(timeout=0))
+            except filelock.Timeout:
+                raise SpecError([Diagnostic("another clockspec process is running this experiment",
+                                            str(rd.path))]) from None
+        with numerics(where, threads):
+            return _train(plans, dirs, where, dtype, threads)
+
+
+def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype: torch.dtype,
+           threads: int) -> list[runner.RunResult]:
+    began = time.perf_counter()
+    spec0 = plans[0].spec
+    loss = LOSSES[spec0.train.loss]
+    shared_split = len({p.spec.task for p in plans}) == 1
+    shared = build_task(spec0.task).to(where, dtype) if shared_split else None
+    members: list[_Member] = []
+    for plan, rd in zip(plans, dirs):
+        spec = plan.spec
+        data = shared if shared is not None else build_task(spec.task).to(where, dtype)
+        model = build_model(spec.model, data, spec.seed, dtype).to(where)
+        prober = Prober(list(plan.metrics), model, data, loss, spec.probes)
+        batches = Batches(len(data.y_train), spec.train.batch, spec.seed, where)
+        members.append(_Member(plan, rd, model, data, prober, batches))
+
+    template = members[0].model
+    names = [name for name, _ in template.named_parameters()]
+    params = {name: torch.stack([dict(m.model.named_parameters())[name].detach() for m in members])
+              .requires_grad_() for name in names}
+    lr = torch.tensor([m.spec.optimizer.lr for m in members], device=where, dtype=dtype)
+    shrink = {name: lr * strength for name, strength in _decay(members, names, where, dtype).items()}
+    optimizer = VectorOptimizer(spec0.optimizer, params, lr)
+    factor = lr_factor(spec0.optimizer, spec0.train.steps)
+    full = members[0].batches.full
+    inputs = None
+    if full:
+        inputs = ((shared.x_train, shared.y_train) if shared is not None else
+                  (torch.stack([m.data.x_train for m in members]), torch.stack([m.data.y_train for m in members])))
+
+    for m in members:
+        m.rd.remove(SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES, CHECKPOINT)
+        m.rd.write(SPEC, runner._spec_text(m.spec))
+        m.rd.write_json(PLAN, m.plan.to_json())
+        m.rd.reset_rows()
+        m.rd.write_json(STATUS, {"status": "running", "step": 0, "reason": "", **_info(m, where, threads, len(members))})
+        m.sink = m.rd.append_rows()
+
+    alive = list(range(len(members)))
+    steps = spec0.train.steps
+    guard = runner.InterruptGuard(None)
+    t = 0
+    try:
+        with guard:
+            while alive:
+                x, y = inputs if inputs is not None else _minibatch(members, t)
+                logits = stacked_forward(template, params, x)
+                losses = torch.stack([loss(logits[k], y if y.dim() == 1 else y[k]) for k in range(len(members))])
+                values = losses.tolist()
+                for k in list(alive):
+                    if not math.isfinite(values[k]):
+                        _finish(members[k], "diverged", t, f"the training objective is {values[k]} at step {t}", began)
+                        alive.remove(k)
+                if not alive:
+                    break
+                for p in params.values():
+                    p.grad = None
+                losses[alive].sum().backward()
+                for k in list(alive):
+                    m = members[k]
+                    if t in m.probe_steps:
+                        row = _probe(m, params, k, t)
+                        m.sink.write(row_line(row))
+                        m.sink.flush()
+                        m.tracker.update(row)
+                        if m.tracker.should_stop:
+                            _finish(m, "complete", t, "the stop clocks fired", began)
+                            alive.remove(k)
+                if t >= steps:
+                    for k in alive:
+                        _finish(members[k], "complete", t, "all steps done", began)
+                    break
+                if not alive:
+                    break
+                f = factor(t) if factor else 1.0
+                with torch.no_grad():  # decoupled decay first, as the runtime's Stepper does
+                    for name, base in shrink.items():
+                        params[name].mul_(_per_member(1.0 - f * base, params[name]))
+                optimizer.step(f)
+                t += 1
+                if guard.requested:
+                    for k in alive:
+                        _finish(members[k], "interrupted", t, f"interrupted at step {t} (a batched run keeps no checkpoint)", began)
+                    break
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        for m in members:
+            if m.result is None:
+                last = m.rd.read_json(STATUS) or {}
+                m.rd.write_json(STATUS, {**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"})
+        raise
+    finally:
+        for m in members:
+            if m.sink is not None:
+                m.sink.close()
+    return [m.result for m in members]
+
+
+def _decay(members: list[_Member], names: list[str], where: torch.device,
+           dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """Per parameter name, each member's decoupled decay strength (0 where it has none),
+    as the runtime's regularizer builders decide it."""
+    out: dict[str, torch.Tensor] = {}
+    for k, m in enumerate(members):
+        by_param = {id(p): name for name, p in m.model.named_parameters()}
+        for reg in build_regularizers(m.spec.regularizers, m.model):
+            for p, strength in reg.decay:
+                name = by_param[id(p)]
+                out.setdefault(name, torch.zeros(len(members), device=where, dtype=dtype))[k] = strength
+    return out
+
+
+def _minibatch(members: list[_Member], t: int) -> tuple[torch.Tensor, torch.Tensor]:
+    xs, ys = [], []
+    for m in members:
+        idx = m.batches(t)
+        xs.append(m.data.x_train[idx])
+        ys.append(m.data.y_train[idx])
+    return torch.stack(xs), torch.stack(ys)
+
+
+def _probe(m: _Member, params: dict[str, torch.Tensor], k: int, t: int) -> dict[str, Any]:
+    """Member k's slice, copied into its own network, measured by the ordinary prober."""
+    with torch.no_grad():
+        for name, p in m.model.named_parameters():
+            p.copy_(params[name][k])
+            grad = params[name].grad
+            p.grad = None if grad is None else grad[k].clone()
+    return m.prober(t)
+
+
+def _info(m: _Member, where: torch.device, threads: int, size: int) -> dict[str, Any]:
+    import platform
+
+    import clockspec
+
+    return {"train_hash": m.plan.train_hash, "steps": m.spec.train.steps, "device": str(where),
+            "dtype": m.spec.train.dtype, "threads": threads, "torch": torch.__version__,
+            "clockspec": clockspec.__version__, "python": platform.python_version(), "batch_size": size}
+
+
+def _finish(m: _Member, status: str, step: int, reason: str, began: float) -> None:
+    size = (m.rd.read_json(STATUS) or {}).get("batch_size", 1)
+    spec, plan, rd = m.spec, m.plan, m.rd
+    clocks = runner.final_clocks(spec, m.tracker.results(), status)
+    rd.write_json(CLOCKS, runner._clocks_doc(plan, clocks, status, step))
+    rd.write(CURVES, runner.plot_curves(m.tracker.rows, spec, clocks, status))
+    wall = time.perf_counter() - began
+    last = rd.read_json(STATUS) or {}
+    rd.write_json(STATUS, {**last, "status": status, "step": step, "reason": reason, "wall_s": round(wall, 3),
+                           "steps_per_s": round(step / max(wall, 1e-9), 2)})
+    m.sink.close()
+    m.result = runner.RunResult(rd.path, status, step, clocks, "trained",
+                                f"trained steps 0..{step} in a batch of {size} members ({wall:.1f} s): {reason}", wall)
