@@ -21,6 +21,7 @@ GROUPS = (
     ("reevaluate", "re-evaluate from recorded metrics"),
     ("cosmetic", "cosmetic (name, description, tags)"),
 )
+RENAMED_NOTE = " (same experiment, new run directory name)"
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]*$")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
 
@@ -69,7 +70,7 @@ def summary(d: "SpecDiff") -> str:
     if not d:
         return "no changes"
     n = len(d.changes)
-    parts = [f"{n} change{'s' if n != 1 else ''}"]
+    parts = [f"{n} change{'s' if n != 1 else ''}" if n else "the family file is unchanged"]
     if d.impact is not None:
         parts += impact_phrases(d.impact, d.changes)
     if d.family is not None:
@@ -98,6 +99,9 @@ def family_phrases(f: "FamilyDiff") -> list[str]:
     if f.base_changes and f.base_impact is not None:
         what = impact_phrases(f.base_impact, f.base_changes)
         out.append("base " + (what[0] if what else "changed"))
+    if f.axes:
+        ops = {op: sum(a.op == op for a in f.axes) for op in ("changed", "added", "removed")}
+        out.append("axes: " + ", ".join(f"{n} {op}" for op, n in ops.items() if n))
     counts = [f"{len(f.members_added)} added", f"{len(f.members_removed)} removed"]
     counts += [f"{len(v)} {k}" for k, v in f.kept_by_verdict().items() if v]
     out.append("members: " + ", ".join(counts))
@@ -202,7 +206,8 @@ def family_lines(f: "FamilyDiff") -> list[str]:
         lines.append(f"    - {name}")
     for verdict, names in f.kept_by_verdict().items():
         if names:
-            lines.append(f"    = {verdict}: {', '.join(names)}")
+            lines.append(f"    = {verdict}{RENAMED_NOTE if verdict == 'renamed' else ''}: "
+                         + ", ".join(f.shown(n) for n in names))
     return lines
 
 
@@ -267,7 +272,8 @@ def family_md(f: "FamilyDiff") -> list[str]:
         lines += ["Axes: " + "; ".join(f"{a.op} {_code(show_path(a.path))}" for a in f.axes), ""]
     lines += ["| members | count | names |", "| --- | --- | --- |"]
     rows = [("added", f.members_added), ("removed", f.members_removed)]
-    rows += [(f"kept, {k}", v) for k, v in f.kept_by_verdict().items() if v]
+    rows += [(f"kept, {k}" + (RENAMED_NOTE if k == "renamed" else ""), [f.shown(n) for n in v])
+             for k, v in f.kept_by_verdict().items() if v]
     for title, names in rows:
         lines.append(f"| {title} | {len(names)} | {_names(names)} |")
     return lines + [""]

@@ -2,7 +2,9 @@
 
 Bases are compared as resolved experiments (a `base:` path is read), so an edit to the base
 file shows even when the family file is unchanged. Members are matched by name (their run
-directory's name) and each kept member is judged by its own plan impact.
+directory's name) and by content: a member whose experiment is the same under a new name
+(an axis added at its base value renames every member) is kept as "renamed"; one that keeps
+its name with other content is judged by its own plan impact.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
     from .diff import Change
     from .impact import Impact
 
-VERDICTS = ("retrain", "re-evaluate", "cosmetic", "no effect", "unchanged")
+VERDICTS = ("retrain", "re-evaluate", "cosmetic", "no effect", "renamed", "unchanged")
 COMBINATORS = ("one_at_a_time", "zip", "grid")
 
 
@@ -29,11 +31,17 @@ class FamilyDiff:
     members_added: list[str] = field(default_factory=list)
     members_removed: list[str] = field(default_factory=list)
     members_kept: dict[str, str] = field(default_factory=dict)  # name -> verdict
+    members_renamed: dict[str, str] = field(default_factory=dict)  # new name -> old name
 
     @property
     def changed(self) -> bool:
         return bool(self.base_changes or self.axes or self.members_added or self.members_removed
                     or any(v != "unchanged" for v in self.members_kept.values()))
+
+    def shown(self, name: str) -> str:
+        """A kept member as `old -> new` when it was renamed."""
+        was = self.members_renamed.get(name)
+        return f"{was} -> {name}" if was else name
 
     def kept_by_verdict(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {v: [] for v in VERDICTS}
@@ -47,7 +55,7 @@ class FamilyDiff:
                      "impact": self.base_impact.to_json() if self.base_impact else None},
             "axes": [c.to_json() for c in self.axes],
             "members": {"added": self.members_added, "removed": self.members_removed,
-                        "kept": self.members_kept},
+                        "kept": self.members_kept, "renamed": self.members_renamed},
         }
 
 
@@ -65,14 +73,38 @@ def family_diff(a: Family, b: Family, base_dirs: tuple[Any, Any]) -> FamilyDiff:
         base_label=_label(a.base, b.base),
         axes=axis_changes(axes_of(a), axes_of(b)),
     )
-    before = {m.name: m.spec for m in old.members}
-    after = {m.name: m.spec for m in new.members}
-    result.members_added = [n for n in after if n not in before]
-    result.members_removed = [n for n in before if n not in after]
-    for name, spec in after.items():
-        if name in before:
-            result.members_kept[name] = _verdict(before[name], spec)
+    match_members(result, old.members, new.members)
     return result
+
+
+def match_members(result: FamilyDiff, old: list, new: list) -> None:
+    """Same experiment (whatever its name) first, then same name; the rest added/removed."""
+    by_content = {_content(m.spec): m.name for m in old}
+    left = {m.name: m.spec for m in old}
+    by_name = []
+    for m in new:
+        was = by_content.get(_content(m.spec))
+        if was is not None and was in left:
+            del left[was]
+            result.members_kept[m.name] = "unchanged" if was == m.name else "renamed"
+            if was != m.name:
+                result.members_renamed[m.name] = was
+        else:
+            by_name.append(m)
+    for m in by_name:
+        if m.name in left:
+            result.members_kept[m.name] = _verdict(left.pop(m.name), m.spec)
+        else:
+            result.members_added.append(m.name)
+    result.members_removed = list(left)
+
+
+def _content(spec: Experiment) -> str:
+    import json
+
+    from .diff import canonical
+
+    return json.dumps({k: v for k, v in canonical(spec).items() if k != "name"}, sort_keys=True)
 
 
 def axes_of(family: Family) -> dict[tuple, Any]:

@@ -116,3 +116,17 @@ def test_difftool_runs_clockspec_diff(repo):
     assert done.returncode == 0, done.stderr  # difftool ignores the tool's status unless --trust-exit-code
     assert "~ regularizers.weight_decay.strength: 1.0 -> 0.1" in done.stdout
     assert "retrains: objective" in done.stdout
+
+
+def test_a_family_at_a_revision_expands_with_the_base_of_that_revision(repo):
+    work, git, clockspec = repo
+    (work / "sweeps").mkdir()
+    (work / "sweeps" / "wd.yaml").write_text(
+        "family: wd\nbase: ../spec.yaml\nvary:\n  grid:\n    regularizers.weight_decay.strength: [0.1, 1.0]\n")
+    git("add", "sweeps/wd.yaml")
+    git("commit", "-qm", "sweep")
+    (work / "spec.yaml").write_text(BASE.replace("hidden: [256]", "hidden: [512]"))
+    done = clockspec("diff", "HEAD:sweeps/wd.yaml", "sweeps/wd.yaml")
+    assert done.returncode == 1, done.stderr
+    assert "  base (../spec.yaml):\n    ~ model.hidden: [256] -> [512]" in done.stdout
+    assert "members: 0 added, 0 removed, 2 retrain" in done.stdout
