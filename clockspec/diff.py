@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 from .errors import Diagnostic, SpecError
@@ -37,9 +37,10 @@ class Change:
 
     @property
     def dotted(self) -> str:
-        from .validate import dotted
+        """`model.hidden`, `clocks.fit`, `vary.grid[regularizers.weight_decay.strength]`."""
+        from .diff_render import show_path
 
-        return dotted(self.path)
+        return show_path(self.path)
 
     def inverse(self) -> "Change":
         op = {"added": "removed", "removed": "added"}.get(self.op, self.op)
@@ -66,9 +67,6 @@ class SpecDiff:
 
     def __iter__(self):
         return iter(self.changes)
-
-    def __len__(self) -> int:
-        return len(self.changes)
 
     def summary(self) -> str:
         from .diff_render import summary
