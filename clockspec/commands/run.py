@@ -9,14 +9,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import Diagnostic, SpecError
 
 EXIT = {"complete": 0, "diverged": 1, "interrupted": 130}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="train an experiment and measure its clocks (a finished run is reused)")
-    p.add_argument("path", metavar="PATH", help="an experiment spec (.yaml or .clk)")
+    p = sub.add_parser("run", help="train an experiment or a family and measure its clocks (finished runs are reused)")
+    p.add_argument("path", metavar="PATH", help="an experiment or family spec (.yaml or .clk)")
     p.add_argument("--device", metavar="DEVICE", help="auto|cpu|cuda[:N]|mps (default: the spec's device)")
     p.add_argument("--out", metavar="DIR", default="runs", help="where run directories go (default: runs/)")
     p.add_argument("--force", action="store_true", help="retrain even if a finished run exists")
@@ -24,6 +23,9 @@ def register(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only the run directory")
     p.add_argument("--threads", type=_positive, default=1, metavar="N",
                    help="torch CPU threads (default 1: small models run fastest on one pinned thread)")
+    from ..families.command import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -43,8 +45,9 @@ def run(args) -> int:
 
     spec = load(Path(args.path))
     if not isinstance(spec, Experiment):
-        raise SpecError([Diagnostic(f"family '{spec.family}' has many members; `run` takes one experiment",
-                                    args.path, hint="run its members with `clockspec expand` or `clockspec ablate`")])
+        from ..families.command import run as run_family
+
+        return run_family(spec, args)
     plan = spec.compile()
     from clockspec.runtime import run as run_plan
     from clockspec.runtime.device import resolve_device

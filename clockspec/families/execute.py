@@ -331,8 +331,8 @@ def _finished(result: dict[str, Any], label: str, batch: int, outcome: Outcome, 
 def _failed(job: Job, exc: Exception, exp: Expansion, attempts: store.Attempts, queue: deque,
             outcome: Outcome, board: Board) -> None:
     names = [exp.members[i].name for i in job.members]
-    error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
-    error = error.strip().splitlines()[-1] if error.strip() else type(exc).__name__
+    text = (str(exc).strip().splitlines() or [""])[0]
+    error = text if isinstance(exc, (RuntimeError, SpecError)) and text else f"{type(exc).__name__}: {text}"
     if job.batched:  # retry its members one by one, which also tells which one fails
         board.event(f"! a batch of {len(names)} members failed ({error}); running them one by one")
         queue.extend(Job([i]) for i in job.members)
