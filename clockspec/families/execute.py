@@ -52,9 +52,14 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def threads_per_job(jobs: int) -> int:
-    """Torch threads per worker so that jobs x threads never exceeds the cores."""
-    return max(1, default_jobs() // max(1, jobs))
+MULTI_THREAD_FLOPS = 2e8  # below this per step, a second thread costs more than it gives
+
+
+def threads_per_job(jobs: int, plans: list[Plan] = ()) -> int:
+    """Torch threads per worker: jobs x threads never exceeds the cores, and small models
+    get one thread (on a busy core an extra thread made small steps ten times slower)."""
+    big = any(p.derived.get("flops_per_step", 0) >= MULTI_THREAD_FLOPS for p in plans)
+    return max(1, default_jobs() // max(1, jobs)) if big else 1
 
 
 class LocalBackend:
@@ -232,8 +237,8 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
     if executor not in EXECUTORS:
         raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local or ray", "--executor")])
     jobs = jobs or default_jobs()
-    threads = threads or threads_per_job(jobs)
     folder, plans, entries = prepare(exp, Path(out), accept_changes, source)
+    threads = threads or threads_per_job(jobs, plans)
     attempts = store.Attempts(folder)
     if retry_failed:
         attempts.clear()
