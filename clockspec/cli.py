@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check", "compile", "graph", "explain", "run", "expand")
+COMMANDS = ("check", "compile", "graph", "explain", "run", "expand", "ablate")
 
 
 def build_parser() -> argparse.ArgumentParser:

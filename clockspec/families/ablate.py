@@ -134,7 +134,9 @@ def ablation(spec: Experiment, base_ref: str, seeds: int = 3,
                 kept.append(value)
         if kept:
             factors[path] = kept
-            comments[where + (path,)] = notes
+            comments[where + (path,)] = [f" {note}" for note in notes]
+        else:  # nothing left of the axis: say so above the block
+            comments.setdefault(where, []).extend(f" {path}: {note}" for note in notes)
     family: dict[str, Any] = {
         "clockspec": 1,
         "family": naming.fit(f"{spec.name}-ablation"),
