@@ -97,10 +97,8 @@ def _reason(spec: Experiment, path: str, value: Any) -> str | None:
 
 
 def _compile_reason(member: Experiment) -> str | None:
-    try:
-        from ..plan import compile as compile_plan
-    except ImportError:  # the compiler is not part of this build
-        return None
+    from ..plan import compile as compile_plan
+
     try:
         compile_plan(member)
     except SpecError as exc:
