@@ -5,10 +5,13 @@ One invocation, same process, same model, optimizer and number of steps:
   off      clockspec.runtime.run with probes only at step 0 and the end, no clocks
   on       clockspec.runtime.run with the quickstart's probes, metrics and clocks (no early stop)
 Rounds are interleaved (hand, off, on, hand, ...) so load from other processes hits all
-three alike; each ratio is the median over rounds of clockspec steps/s / hand steps/s.
-Then the time to re-evaluate changed clocks from metrics.jsonl vs the time to train.
+three alike, and speed is steps per CPU second of the training loop (process time, one
+pinned thread), which other processes on a shared machine disturb far less than wall time.
+The ratio printed is best round over best round (each variant's least disturbed run); the
+median of the per-round ratios is printed beside it. Then the time to re-evaluate changed
+clocks from metrics.jsonl vs the time to train.
 
-    python bench/runtime.py [--spec specs/quickstart.yaml] [--steps 400] [--rounds 3] [--threads 1]
+    python bench/runtime.py [--spec specs/quickstart.yaml] [--steps 300] [--rounds 5] [--threads 1]
 """
 from __future__ import annotations
 
@@ -41,19 +44,22 @@ def hand_loop(spec, steps: int) -> float:
     params = list(embed.parameters()) + list(mlp.parameters())
     optimizer = torch.optim.AdamW(params, lr=opt.lr, betas=tuple(opt.betas), eps=opt.eps,
                                   weight_decay=spec.regularizers.weight_decay.strength)
-    began = time.perf_counter()
+    began = time.process_time()
     for _ in range(steps):
         loss = F.cross_entropy(mlp(embed(x).flatten(1)), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    return steps / (time.perf_counter() - began)
+    return steps / (time.process_time() - began)
 
 
 def variant(spec, steps: int, probes: bool):
     data = spec.model_dump(mode="json")
     data["train"]["steps"] = steps
     data["stop"] = {"after": [], "patience": 0}
+    # same clocks, their `for N steps` shortened to fit the shorter run
+    data["clocks"] = {name: clock.model_copy(update={"for_steps": min(clock.for_steps, steps // 4)}).text()
+                      for name, clock in spec.clocks.items()}
     if not probes:
         data["probes"] = {"every": steps}
         data["clocks"] = {}
@@ -63,14 +69,15 @@ def variant(spec, steps: int, probes: bool):
 
 def clockspec_rate(plan, out: Path, threads: int) -> tuple[float, Path]:
     result = run(plan, out=out, force=True, progress=False, threads=threads)
-    return json.loads((result.run_dir / "status.json").read_text())["steps_per_s"], result.run_dir
+    status = json.loads((result.run_dir / "status.json").read_text())
+    return status["step"] / status["loop_cpu_s"], result.run_dir
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spec", default=str(Path(__file__).resolve().parent.parent / "specs" / "quickstart.yaml"))
-    ap.add_argument("--steps", type=int, default=400)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -86,7 +93,7 @@ def main() -> None:
             rate, run_dir = clockspec_rate(on, out, args.threads)
             rates["on"].append(rate)
         rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-        train_s = json.loads((run_dir / "status.json").read_text())["wall_s"]
+        train_s = json.loads((run_dir / "status.json").read_text())["loop_cpu_s"]
         began = time.perf_counter()
         evaluate_clocks(on.spec.clocks, rows, on.spec.stop)
         evaluate_s = time.perf_counter() - began
@@ -99,10 +106,11 @@ def main() -> None:
     print(f"quickstart model, {args.steps} steps x {args.rounds} rounds, torch {torch.__version__}, "
           f"{args.threads} thread(s), probes every {spec.probes.every} with {len(on.metrics)} metrics")
     for name in rates:
-        print(f"  {name:<5} steps/s: " + "  ".join(f"{r:7.1f}" for r in rates[name]))
+        print(f"  {name:<5} steps per CPU s: " + "  ".join(f"{r:7.1f}" for r in rates[name]))
     for name, goal in (("off", 0.97), ("on", 0.85)):
         ratios = [c / h for c, h in zip(rates[name], rates["hand"])]
-        print(f"ratio clockspec/hand, probes {name}: {statistics.median(ratios):.3f} (goal >= {goal})")
+        print(f"ratio clockspec/hand, probes {name}: {max(rates[name]) / max(rates['hand']):.3f} best/best, "
+              f"{statistics.median(ratios):.3f} median of rounds (goal >= {goal})")
     print(f"clock re-evaluation over {len(rows)} probe rows: {evaluate_s * 1e3:.2f} ms "
           f"vs training {train_s:.1f} s ({train_s / evaluate_s:,.0f}x faster)")
     print(f"`run` on a plan with changed clocks: action {result.action}, {reuse_s:.2f} s in all (most of it redrawing curves.png)")

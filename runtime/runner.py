@@ -142,16 +142,17 @@ def _train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, threa
         else:
             rd.reset_rows()
         rd.write_json(STATUS, {"status": "running", "step": start, "reason": "", **info})
-        looped = time.perf_counter()
+        looped, cpu = time.perf_counter(), time.process_time()
         outcome = _loop(plan, rd, trainer, tracker, start, progress)
-        looped = time.perf_counter() - looped
+        looped, cpu = time.perf_counter() - looped, time.process_time() - cpu
     wall = time.perf_counter() - began + (previous.get("wall_s", 0.0) if resume_from else 0.0)
     clocks = final_clocks(spec, tracker.results(), outcome.status)
     rd.write_json(CLOCKS, _clocks_doc(plan, clocks, outcome.status, outcome.step))
     rd.write(CURVES, plot_curves(tracker.rows, spec, clocks, outcome.status))
     rate = (outcome.step - start) / max(looped, 1e-9)
     rd.write_json(STATUS, {"status": outcome.status, "step": outcome.step, "reason": outcome.reason,
-                           "wall_s": round(wall, 3), "steps_per_s": round(rate, 2), **info})
+                           "wall_s": round(wall, 3), "steps_per_s": round(rate, 2),
+                           "loop_cpu_s": round(cpu, 3), **info})
     if outcome.status in FINISHED:
         rd.remove(CHECKPOINT)
     action = "resumed" if resume_from is not None else "trained"
