@@ -196,3 +196,17 @@ def test_a_missing_device_is_a_spec_error(tmp_path):
         pytest.skip("this machine has CUDA")
     with pytest.raises(clockspec.SpecError, match="not available"):
         run(plan_of(MINIBATCH), out=tmp_path, device="cuda:0", progress=False)
+
+
+@pytest.mark.slow
+def test_the_quickstart_groks_with_its_clocks_in_order(tmp_path):
+    from pathlib import Path
+
+    spec = clockspec.load(Path(__file__).resolve().parent.parent / "specs" / "quickstart.yaml")
+    result = run(spec.compile(), out=tmp_path, progress=False)
+    c = result.clocks
+    assert result.status == "complete" and result.step < spec.train.steps  # the stop clocks fired
+    assert all(clock.reached for clock in c.values()), c
+    assert c["memorize"].step < c["fit"].step < c["generalize"].step < c["simplify"].step
+    assert c["generalize"].step > 10 * c["memorize"].step  # grokking: a long wait between the two
+    assert c["freeze"].step < c["generalize"].step
