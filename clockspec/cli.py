@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check", "run")
+COMMANDS = ("check", "compile", "graph", "explain", "run")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -117,11 +117,12 @@ def induced_penalty(spec: Experiment) -> dict[str, Any] | None:
     if spec.model.kind != "deep_linear" or wd is None:
         return None
     depth = spec.model.depth
-    strengths = list(wd.per_layer) if wd.per_layer else [wd.strength] * depth
-    prod = 1.0
-    for s in strengths:
-        prod *= s
-    lam = prod ** (1.0 / depth)
+    lam = wd.strength
+    if wd.per_layer:  # the geometric mean of the layers' strengths plays lambda's part
+        prod = 1.0
+        for s in wd.per_layer:
+            prod *= s
+        lam = prod ** (1.0 / depth)
     return {
         "formula": f"{_num(lam)} * {depth} * sum_k sigma_k(W)^(2/{depth})",
         "general": "lambda * L * sum_k sigma_k(W)^(2/L)",

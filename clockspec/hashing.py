@@ -2,14 +2,13 @@
 
 A node's hash is SHA-256 over the canonical JSON of (stage, the stage's code version, the
 node's part of the spec, its inputs' hashes). Canonical JSON: sorted keys, no whitespace,
-tuples as lists, floats by `repr` (what `json` does), so the hash is the same in every
+tuples as lists, floats by `repr`, so the hash is the same in every
 process, on every machine, whatever the key order or syntax the spec was written in.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from typing import Any, Mapping
 
 # One version per stage: bump a stage's number when the code that interprets that part of
@@ -29,21 +28,10 @@ STAGE_VERSIONS: dict[str, int] = {
 }
 
 
-def _plain(value: Any) -> Any:
-    """JSON-able data with one spelling per value (non-finite floats as strings)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    raise TypeError(f"cannot hash a {type(value).__name__}")
-
-
 def canonical_json(value: Any) -> str:
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """One spelling per value: `json` writes tuples as lists and floats by repr already
+    (NaN and infinities as NaN/Infinity, deterministic too); keys are sorted."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def node_hash(stage: str, part: Mapping[str, Any], inputs: Mapping[str, str]) -> str:

@@ -45,6 +45,7 @@ class Finding:
 class Context:
     spec: Experiment
     memory_limit: int = DEFAULT_MEMORY_LIMIT
+    source: tuple[RawDoc, PathT] | None = None  # where the spec was read from, if known
     broken: set[str] = field(default_factory=set)  # facts an earlier pass found incomputable
 
     @cached_property
@@ -168,6 +169,24 @@ def fits_in_memory(ctx: Context) -> Iterable[Finding]:
                       f"shrink the model or the batch, or raise the limit ({MEMORY_LIMIT_ENV} or --memory-limit)")
 
 
+def measurement_caveats(ctx: Context) -> Iterable[Finding]:
+    """Warnings from DOMAIN.md's measurement facts: clocks that may never fire for a known reason."""
+    spec = ctx.spec
+    for name, clock in spec.clocks.items():
+        if (clock.metric == "pattern_flips" and spec.probes.flip_band == 0.0
+                and spec.optimizer.kind in ("adam", "adamw")):
+            yield Finding(("clocks", name), f"clock '{name}': under {spec.optimizer.kind} a few ReLU units sit at the "
+                          "kink and keep flipping, so with probes.flip_band = 0 the pattern may never freeze",
+                          "set probes.flip_band (e.g. 1e-5) to ignore units with |pre-activation| below it",
+                          severity="warning")
+        if (clock.kind == "first" and clock.metric == "train_loss" and clock.op in ("<=", "<")
+                and _decays(spec)):
+            yield Finding(("clocks", name), f"clock '{name}': with weight decay the training loss has a floor above "
+                          f"zero, so 'train_loss {clock.op} {clock.value:g}' may never hold",
+                          f"'settle train_loss within ...' measures fitting relative to the floor",
+                          severity="warning")
+
+
 PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     model_fits_task,
     metrics_producible,
@@ -177,16 +196,17 @@ PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     clocks_can_fire,
     device_supports_dtype,
     fits_in_memory,
+    measurement_caveats,
 )
 
 
 def run_passes(spec: Experiment, memory_limit: int | None = None,
                source: tuple[RawDoc, PathT] | None = None) -> tuple[Context, list[Diagnostic]]:
     """All passes over `spec`; diagnostics positioned in its source (if known) or by IR path."""
-    ctx = Context(spec, memory_limit if memory_limit is not None else memory_limit_from_env())
+    limit = memory_limit if memory_limit is not None else memory_limit_from_env()
+    ctx = Context(spec, limit, source or source_of(spec))
     findings = [f for check in PASSES for f in check(ctx)]
-    source = source or source_of(spec)
-    return ctx, [_diagnostic(f, spec, source) for f in findings]
+    return ctx, [_diagnostic(f, spec, ctx.source) for f in findings]
 
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -195,6 +215,11 @@ def run_passes(spec: Experiment, memory_limit: int | None = None,
 def weight_layers(shapes: list) -> list[str]:
     """The layers a per-layer weight decay lists strengths for, in order."""
     return [name.rsplit(".", 1)[0] for name, _ in shapes if name.endswith(".weight")]
+
+
+def _decays(spec: Experiment) -> bool:
+    wd = spec.regularizers.weight_decay
+    return wd is not None and (wd.strength > 0 or any(s > 0 for s in wd.per_layer or []))
 
 
 def _after_chain(spec: Experiment, name: str) -> set[str]:
@@ -208,10 +233,9 @@ def _after_chain(spec: Experiment, name: str) -> set[str]:
 
 def _offset_of(word: str, ctx: Context, path: PathT) -> int:
     """Column offset of `word` in the source text at `path` (a clock expression), if known."""
-    found = source_of(ctx.spec)
-    if found is None:
+    if ctx.source is None:
         return 0
-    doc, prefix = found
+    doc, prefix = ctx.source
     raw: Any = doc.data
     for part in prefix + path:
         try:
@@ -232,7 +256,10 @@ def _diagnostic(f: Finding, spec: Experiment, source: tuple[RawDoc, PathT] | Non
 
 
 def _gib(n: int) -> str:
-    return f"{n / GiB:.3g} GiB" if n >= GiB / 10 else f"{n / 1024**2:.3g} MiB"
+    for unit, scale in (("TiB", 1024**4), ("GiB", GiB), ("MiB", 1024**2)):
+        if n >= scale / 10:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"
 
 
 def parse_bytes(text: str) -> int:

@@ -22,6 +22,35 @@ from .schedule import probe_steps as _probe_steps
 from .source import PathT, RawDoc
 
 PLAN_FORMAT = 1
+# Which stages read each part of the spec (their hashes change when it does; downstream
+# nodes follow through their inputs). docs/compiler.md prints this table with the reasons;
+# a test keeps the two equal and checks that every IR field is listed here.
+FIELD_STAGES: dict[str, tuple[str, ...]] = {
+    "clockspec": (),
+    "name": ("report",),
+    "description": ("report",),
+    "tags": ("report",),
+    "seed": ("init",),
+    "device": ("train",),
+    "task": ("data", "split", "model"),
+    "model": ("model", "init", "objective", "train", "probe"),
+    "regularizers": ("objective",),
+    "optimizer": ("optimizer",),
+    "train.steps": ("optimizer", "train"),
+    "train.batch": ("train",),
+    "train.loss": ("objective",),
+    "train.dtype": ("train",),
+    "probes.schedule": ("train",),
+    "probes.every": ("train",),
+    "probes.points": ("train",),
+    "probes.metrics": ("train", "probe"),
+    "probes.flip_band": ("train", "probe"),
+    "probes.fourier_top_k": ("train", "probe"),
+    "probes.schatten_q": ("train", "probe"),
+    "clocks": ("clock", "train"),
+    "stop.after": ("train",),
+    "stop.patience": ("train",),
+}
 # Task fields that choose the train/test split; the rest define the data (the labelling).
 SPLIT_FIELDS = {"modular": ("train_fraction", "split_seed"), "teacher": ("train_size", "test_size")}
 # Probe options that change what a metric's values are.
@@ -35,6 +64,42 @@ class PlanNode:
     data: Mapping[str, Any]
     inputs: tuple[str, ...]
     hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "stage": self.stage, "data": self.data, "inputs": list(self.inputs), "hash": self.hash}
+
+
+class Plan:
+    """A compiled experiment: typed, hashed nodes in topological order, and derived facts."""
+
+    def __init__(self, spec: Experiment, nodes: dict[str, PlanNode], derived: dict[str, Any],
+                 metrics: tuple[str, ...], diagnostics: list | None = None):
+        self.spec = spec
+        self.nodes = nodes
+        self.derived = derived
+        self.metrics = metrics
+        self.diagnostics = diagnostics or []  # warnings the passes found (errors raise)
+
+    def hash(self, node_id: str) -> str:
+        return self.nodes[node_id].hash
+
+    @property
+    def train_hash(self) -> str:
+        return self.nodes["train"].hash
+
+    def probe_steps(self) -> list[int]:
+        """Steps at which the run probes, step 0 and the final step included."""
+        return _probe_steps(self.spec.probes, self.spec.train.steps)
+
+    @cached_property
+    def graph(self):
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        for node in self.nodes.values():
+            graph.add_node(node.id, stage=node.stage, hash=node.hash)
+            graph.add_edges_from((src, node.id) for src in node.inputs)
+        return graph
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "stage": self.stage, "data": self.data, "inputs": list(self.inputs), "hash": self.hash}
@@ -155,7 +220,8 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
     split_keys = SPLIT_FIELDS.get(spec.task.kind, ())
     add("data", "data", {k: v for k, v in task.items() if k not in split_keys})
     add("split", "split", {k: task[k] for k in split_keys}, ("data",))
-    sizes = {k: facts[k] for k in ("input_dim", "output_dim", "vocab") if k in facts}
+    io = ("vocab", "output_dim") if spec.model.kind == "embed_mlp" else ("input_dim", "output_dim")
+    sizes = {k: facts[k] for k in io}  # what the architecture is built from
     add("model", "model", {**_dump(spec.model, ("init_scale",)), **sizes})
     add("init", "init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, ("model",))
     regs = _dump(spec.regularizers)
@@ -179,7 +245,7 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
         "stop": _stop(spec),
     }, ("split", "init", "objective", "optimizer"))
     for m in metrics:
-        add(f"probe:{m}", "probe", {"metric": m, **({m: options[m]} if m in options else {})}, ("train",))
+        add(f"probe:{m}", "probe", {"metric": m, **options.get(m, {})}, ("train",))
     for name, clock in spec.clocks.items():
         inputs = (f"probe:{clock.metric}",) + ((f"clock:{clock.after}",) if clock.after else ())
         add(f"clock:{name}", "clock", {"clock": clock.text(), "kind": clock.kind}, inputs)
@@ -194,9 +260,10 @@ def _schedule(spec: Experiment) -> dict[str, Any]:
 
 
 def _metric_options(spec: Experiment, facts: dict[str, Any], metrics: tuple[str, ...]) -> dict[str, Any]:
+    """{metric: {option: value}} for the recorded metrics whose values depend on a probe option."""
     values = {"flip_band": spec.probes.flip_band, "fourier_top_k": spec.probes.fourier_top_k,
               "schatten_q": facts["schatten_q"]}
-    return {m: values[opt] for m, opt in METRIC_OPTIONS.items() if m in metrics}
+    return {m: {opt: values[opt]} for m, opt in METRIC_OPTIONS.items() if m in metrics}
 
 
 def _stop(spec: Experiment) -> dict[str, Any] | None:

@@ -7,9 +7,22 @@ from .ir import Probes
 def probe_steps(probes: Probes, steps: int) -> list[int]:
     if probes.schedule == "every":
         out = list(range(0, steps + 1, probes.every))
-    else:  # about `points` steps spaced evenly in log(step) between 1 and `steps`
-        n = probes.points - 1
-        out = sorted({0} | {round(steps ** (i / (n - 1))) for i in range(n)} if n > 1 else {0, steps})
+        return out if out[-1] == steps else out + [steps]
+    return [0] + log_steps(probes.points - 1, steps)
+
+
+def log_steps(n: int, steps: int) -> list[int]:
+    """n distinct steps in [1, steps], evenly spaced in log(step) where rounding allows
+    (early ones, where log spacing is finer than one step, are consecutive); fewer only
+    when n > steps. The last is always `steps`."""
+    if n <= 1:
+        return [steps]
+    out: list[int] = []
+    for i in range(n):
+        step = max(round(steps ** (i / (n - 1))), out[-1] + 1 if out else 1)
+        if step > steps:
+            break
+        out.append(step)
     if out[-1] != steps:
         out.append(steps)
     return out
