@@ -145,7 +145,7 @@ def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path,
 def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monkeypatch):
     plan = plan_of(MINIBATCH)
     expected = (run(plan, out=tmp_path / "a", progress=False).run_dir / "metrics.jsonl").read_bytes()
-    monkeypatch.setattr("clockspec.runtime.runner.CHECKPOINT_EVERY_S", 0.0)
+    monkeypatch.setattr("clockspec.runtime.session.CHECKPOINT_EVERY_S", 0.0)
     measure = Prober.__call__
 
     def crash_at_90(self, step):

@@ -46,9 +46,6 @@ def run(args) -> int:
                                     args.path, hint="run its members with `clockspec expand` or `clockspec ablate`")])
     plan = spec.compile()
     from clockspec.runtime import run as run_plan
-    from clockspec.runtime.device import resolve_device
-
-    resolve_device(args.device or spec.device, "--device" if args.device else args.path)
 
     result = run_plan(plan, out=args.out, device=args.device, force=args.force, resume=args.resume,
                       progress=False if args.quiet else None, threads=args.threads)
