@@ -73,13 +73,22 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
             xs, ys = _finite(rows, metric, log_x)
             color = TEST if metric.startswith("test") else TRAIN
             label = metric.replace("_loss", "").replace("_acc", "") if len(metrics) > 1 else None
-            ax.plot(xs, ys, color=color, lw=1.8, label=label)
-            if METRICS[metric].log_scale and ys:
-                positive = [y for y in ys if y > 0]
-                if len(positive) == len(ys):
-                    ax.set_yscale("log")
-                    ax.yaxis.set_minor_locator(NullLocator())
-                elif positive:
+            positive = [y for y in ys if y > 0]
+            if METRICS[metric].log_scale and positive and min(ys) >= 0:
+                # Log axis; exact zeros (no flips at all) break the line and sit as ticks on the floor.
+                ax.set_yscale("log")
+                ax.yaxis.set_minor_locator(NullLocator())
+                ax.plot(xs, [y if y > 0 else math.nan for y in ys], color=color, lw=1.8, label=label)
+                zeros = [x for x, y in zip(xs, ys) if y == 0]
+                if zeros:
+                    floor = min(positive) / 3
+                    ax.plot(zeros, [floor] * len(zeros), ls="none", marker="|", ms=7, color=color, alpha=0.7)
+                    ax.set_ylim(bottom=floor / 2)
+                    ax.annotate("ticks on the floor: exactly 0", xy=(0.01, 0.03), xycoords="axes fraction",
+                                ha="left", va="bottom", fontsize=8, color=color)
+            else:
+                ax.plot(xs, ys, color=color, lw=1.8, label=label)
+                if METRICS[metric].log_scale and positive:
                     ax.set_yscale("symlog", linthresh=min(positive))
         ax.set_title(_panel_title(title, spec), fontsize=11, loc="left")
         ax.grid(True, which="major", alpha=0.3)
