@@ -256,7 +256,10 @@ def _diagnostic(f: Finding, spec: Experiment, source: tuple[RawDoc, PathT] | Non
 
 
 def _gib(n: int) -> str:
-    return f"{n / GiB:.3g} GiB" if n >= GiB / 10 else f"{n / 1024**2:.3g} MiB"
+    for unit, scale in (("TiB", 1024**4), ("GiB", GiB), ("MiB", 1024**2)):
+        if n >= scale / 10:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"
 
 
 def parse_bytes(text: str) -> int:

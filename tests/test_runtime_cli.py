@@ -70,3 +70,12 @@ def test_a_family_is_not_an_experiment(tmp_path, capsys):
                     + "vary:\n  grid:\n    seed: [0, 1]\n")
     assert main(["run", str(spec), "--out", str(tmp_path)]) == 2
     assert "`run` takes one experiment" in capsys.readouterr().err
+
+
+def test_reusing_a_finished_run_does_not_import_torch(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(SPEC)
+    assert main(["run", str(spec), "--out", str(tmp_path), "--quiet"]) == 0
+    code = (f"import sys; from clockspec.cli import main; assert main(['run', {str(spec)!r}, '--out', {str(tmp_path)!r}, "
+            "'--quiet']) == 0; assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,7 +6,6 @@ Exit status: 0 complete, 1 diverged (a result, not an error), 2 bad input, 130 i
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -50,20 +49,18 @@ def run(args) -> int:
         return run_family(spec, args)
     plan = spec.compile()
     from clockspec.runtime import run as run_plan
-    from clockspec.runtime.device import resolve_device
-
-    resolve_device(args.device or spec.device, "--device" if args.device else args.path)
 
     result = run_plan(plan, out=args.out, device=args.device, force=args.force, resume=args.resume,
                       progress=False if args.quiet else None, threads=args.threads)
     if args.quiet:
         print(result.run_dir)
     else:
-        print(summary(plan.spec, result, args.path))
+        print(summary(plan, result, args.path))
     return EXIT.get(result.status, 1)
 
 
-def summary(spec, result, path: str) -> str:
+def summary(plan, result, path: str) -> str:
+    spec = plan.spec
     lines = [f"{spec.name}: {result.note}", f"status: {result.status} at step {result.step}"]
     width = max((len(n) for n in result.clocks), default=0)
     if result.clocks:
@@ -74,6 +71,10 @@ def summary(spec, result, path: str) -> str:
         else:
             when = "not reached" + (f" (last {clock.value:.3g})" if clock.value is not None else "")
         lines.append(f"  {name:<{width}}  {when:<24}  {spec.clocks[name].text()}")
+    if "pattern_flips" in plan.metrics:
+        band = spec.probes.flip_band
+        lines.append(f"pattern_flips ignored sign changes within {band:g} of zero (probes.flip_band)" if band
+                     else "pattern_flips counted every sign change (probes.flip_band 0)")
     lines.append(f"figure: {result.run_dir / 'curves.png'}")
     if result.status == "interrupted":
         lines.append(f"continue with: clockspec run {path} --resume")

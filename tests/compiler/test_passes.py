@@ -133,7 +133,7 @@ def test_size_that_cannot_fit_names_the_estimate():
     (diag,) = errors(text)
     assert diag[1:3] == (3, 8)
     assert diag[3].startswith("estimated peak memory ") and "4,298,703,239 parameters" in diag[3] and "exceeds the limit of 8 GiB" in diag[3]
-    assert errors(BASE, memory_limit=parse_bytes("1K"))[0][3].endswith("exceeds the limit of 0.000977 MiB")
+    assert errors(BASE, memory_limit=parse_bytes("1K"))[0][3].endswith("exceeds the limit of 1024 B")
 
 
 def test_memory_limit_from_the_environment(monkeypatch):
