@@ -43,7 +43,7 @@ def test_each_axis_around_the_base_crossed_with_seeds(tmp_path):
     assert "model.activation" not in axes  # gelu has no on/off pattern for the freeze clock
     members = expand(fam, base_dir=tmp_path)
     assert len(members) == (1 + 14) * 3
-    assert members[0].name == "base_seed-5" and members[3].name == "wd-off_seed-5"
+    assert members[0].name == "seed-5" and members[3].name == "wd-off_seed-5"
 
 
 def test_left_out_values_are_explained(tmp_path):
