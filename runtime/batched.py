@@ -30,15 +30,18 @@ import torch
 from clockspec.clocks import ClockTracker
 from clockspec.errors import Diagnostic, SpecError
 
-from . import runner
 from .device import numerics, resolve_device, resolve_dtype
 from .loop import Batches
 from .metrics import Prober
 from .models import Network, build_model
 from .objective import LOSSES
 from .optimizers import lr_factor
+from .plot import plot_curves
 from .regularizers import build_regularizers
+from .results import RunResult, clocks_doc, final_clocks, spec_text
+from .runner import DEFAULT_OUT
 from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from .session import InterruptGuard
 from .tasks import build_task
 
 
@@ -135,7 +138,7 @@ class _Member:
         self.tracker = ClockTracker(self.spec.clocks, self.spec.stop)
         self.probe_steps = set(plan.probe_steps())
         self.sink = None
-        self.result: runner.RunResult | None = None
+        self.result: RunResult | None = None
 
 
 def batchable(plans: Sequence[Any]) -> str | None:
@@ -151,7 +154,7 @@ def batchable(plans: Sequence[Any]) -> str | None:
 
 
 def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str | None = None,
-              threads: int = 1) -> list[runner.RunResult]:
+              threads: int = 1) -> list[RunResult]:
     """Train the members' plans together; one RunResult per plan, in order."""
     reason = batchable(plans)
     if reason:
@@ -159,7 +162,7 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
     spec0 = plans[0].spec
     where = resolve_device(device or spec0.device, "--device" if device else "device")
     dtype = resolve_dtype(spec0.train.dtype, where)
-    root = Path(out if out is not None else runner.DEFAULT_OUT)
+    root = Path(out if out is not None else DEFAULT_OUT)
     dirs = [RunDir(root / f"{p.spec.name}-{p.train_hash[:12]}") for p in plans]
     with ExitStack() as locks:
         for rd in dirs:
@@ -173,7 +176,7 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
 
 
 def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype: torch.dtype,
-           threads: int) -> list[runner.RunResult]:
+           threads: int) -> list[RunResult]:
     began = time.perf_counter()
     spec0 = plans[0].spec
     loss = LOSSES[spec0.train.loss]
@@ -204,7 +207,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
 
     for m in members:
         m.rd.remove(SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES, CHECKPOINT)
-        m.rd.write(SPEC, runner._spec_text(m.spec))
+        m.rd.write(SPEC, spec_text(m.spec))
         m.rd.write_json(PLAN, m.plan.to_json())
         m.rd.reset_rows()
         m.rd.write_json(STATUS, {"status": "running", "step": 0, "reason": "", **_info(m, where, threads, len(members))})
@@ -212,7 +215,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
 
     alive = list(range(len(members)))
     steps = spec0.train.steps
-    guard = runner.InterruptGuard(None)
+    guard = InterruptGuard(None)
     t = 0
     try:
         with guard:
@@ -316,13 +319,13 @@ def _info(m: _Member, where: torch.device, threads: int, size: int) -> dict[str,
 def _finish(m: _Member, status: str, step: int, reason: str, began: float) -> None:
     size = (m.rd.read_json(STATUS) or {}).get("batch_size", 1)
     spec, plan, rd = m.spec, m.plan, m.rd
-    clocks = runner.final_clocks(spec, m.tracker.results(), status)
-    rd.write_json(CLOCKS, runner._clocks_doc(plan, clocks, status, step))
-    rd.write(CURVES, runner.plot_curves(m.tracker.rows, spec, clocks, status))
+    clocks = final_clocks(spec, m.tracker.results(), status)
+    rd.write_json(CLOCKS, clocks_doc(plan, clocks, status, step))
+    rd.write(CURVES, plot_curves(m.tracker.rows, spec, clocks, status))
     wall = time.perf_counter() - began
     last = rd.read_json(STATUS) or {}
     rd.write_json(STATUS, {**last, "status": status, "step": step, "reason": reason, "wall_s": round(wall, 3),
                            "steps_per_s": round(step / max(wall, 1e-9), 2)})
     m.sink.close()
-    m.result = runner.RunResult(rd.path, status, step, clocks, "trained",
+    m.result = RunResult(rd.path, status, step, clocks, "trained",
                                 f"trained steps 0..{step} in a batch of {size} members ({wall:.1f} s): {reason}", wall)
