@@ -70,12 +70,30 @@ def batched_vs_sequential(label: str, plans: list, device: str) -> float:
             run(plan, out=Path(tmp) / "alone", device=device, progress=False, threads=1)
         alone = time.perf_counter() - began
         began = time.perf_counter()
-        run_batch(plans, out=Path(tmp) / "batched", device=device, threads=1)
+        results = run_batch(plans, out=Path(tmp) / "batched", device=device, threads=1)
         batched = time.perf_counter() - began
+        figures = len(plans) * figure_time(plans[0], results[0])
     steps = plans[0].spec.train.steps
     print(f"{label}: {len(plans)} members x {steps} steps: sequential {alone:.1f} s, batched {batched:.1f} s, "
           f"speedup {alone / batched:.2f}x")
+    print(f"  of which each mode draws {len(plans)} curves.png, about {figures:.1f} s: without them, "
+          f"{(alone - figures) / max(batched - figures, 1e-9):.2f}x")
     return alone / batched
+
+
+def figure_time(plan, result, repeats: int = 3) -> float:
+    """Seconds to draw one member's curves.png (the runtime's figure), best of `repeats`."""
+    import json
+
+    from clockspec.runtime.plot import plot_curves
+
+    rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        plot_curves(rows, plan.spec, result.clocks, result.status)
+        times.append(time.perf_counter() - began)
+    return min(times)
 
 
 def expansion(repeats: int = 5) -> float:
