@@ -11,6 +11,7 @@ running the family again resumes.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -261,7 +262,10 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
         else:  # clocks to re-evaluate, or a run to resume: one by one
             queue.append(Job([i]))
     specs = [m.spec for m in exp.members]
-    for group in (batching.groups([specs[i] for i in fresh], size=64) if batch else [[j] for j in range(len(fresh))]):
+    # Batches no larger than an even share of the slots, so that no worker idles while one
+    # trains a big batch (and no larger than 64 members).
+    size = min(64, max(1, math.ceil(len(fresh) / jobs)))
+    for group in (batching.groups([specs[i] for i in fresh], size=size) if batch else [[j] for j in range(len(fresh))]):
         queue.append(Job([fresh[j] for j in group], batched=len(group) > 1))
     if outcome.status:
         board.event(f"{len(entries)} members: {board.counts['skipped']} already done, "
