@@ -71,3 +71,25 @@ def test_deep_linear_steps_depth_and_width(tmp_path):
     axes = fam.vary.one_at_a_time
     assert axes["model.depth"] == [3] and axes["model.width"] == [8, 32]
     assert axes["task.train_size"] == [32, 128] and "regularizers.weight_decay" not in axes
+
+
+def test_the_command_writes_a_family_that_expands(tmp_path, monkeypatch, capsys):
+    """The command's plumbing (base path relative to the output, validation, preview count),
+    with JSON standing in for the canonical printer (JSON is YAML)."""
+    import json
+
+    from clockspec.cli import main
+
+    monkeypatch.setattr(clockspec, "dumps", lambda spec, syntax, comments=None: json.dumps(
+        spec.model_dump(mode="json", exclude_none=True)), raising=False)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "base.yaml").write_text(BASE)
+    out = tmp_path / "families" / "abl.yaml"
+    assert main(["ablate", str(tmp_path / "specs" / "base.yaml"), "-o", str(out), "--seeds", "2",
+                 "--only", "optimizer"]) == 0
+    assert "abl-ablation: 6 members" in capsys.readouterr().err
+    family = clockspec.load(out)
+    assert family.base == "../specs/base.yaml"
+    assert [m.name for m in expand(out)] == ["seed-5", "seed-6", "lr-0p0003_seed-5", "lr-0p0003_seed-6",
+                                             "lr-0p003_seed-5", "lr-0p003_seed-6"]
+    assert main(["ablate", str(tmp_path / "specs" / "base.yaml"), "--seeds", "0"]) == 2

@@ -35,6 +35,8 @@ def run(args) -> int:
     if args.seeds < 1:
         raise SpecError([Diagnostic("--seeds must be at least 1", "--seeds")])
     out = Path(args.out) if args.out else None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
     base_ref = os.path.relpath(Path(args.spec).resolve(), (out.parent if out else Path.cwd()).resolve())
     only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
     data, comments = ablation(spec, Path(base_ref).as_posix(), args.seeds, only)
@@ -45,7 +47,6 @@ def run(args) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
     print(f"{family.family}: {len(members)} members; review with `clockspec expand {out or 'FAMILY'}`",
           file=sys.stderr)
