@@ -2,7 +2,8 @@
 
 Drawn on matplotlib's Agg canvas directly (no pyplot, no global state). A numeric axis
 spanning a decade or more is drawn on a log scale; a part switched off (null) sits left of
-the numbers at a tick labelled `off`; any other axis is categorical. Steps are on a log scale.
+the numbers at a tick labelled `off`; any other axis is categorical. Steps are on a log
+scale when they span a factor of 5 or more.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def plot_clocks(report: FamilyReport) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
     axes_paths = axes_to_plot(report)
     clocks = report.clock_names
@@ -73,10 +74,14 @@ def plot_clocks(report: FamilyReport) -> bytes:
                 ax.xaxis.set_major_locator(FixedLocator(ticks))
                 ax.xaxis.set_minor_locator(NullLocator())
                 ax.set_xticklabels(labels, fontsize=8, rotation=30 if max(len(t) for t in labels) > 6 else 0)
-                ax.set_yscale("log")
-                ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                steps = [v for pts in lines.values() for p in pts for v in (p.low, p.high) if v > 0]
+                if steps and max(steps) >= 5 * min(steps):  # clocks that move by factors: log steps
+                    ax.set_yscale("log")
+                    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                    ax.yaxis.set_minor_locator(NullLocator())
+                else:
+                    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
                 ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
-                ax.yaxis.set_minor_locator(NullLocator())
                 ax.grid(True, which="major", alpha=0.3)
                 ax.tick_params(labelsize=8)
                 _pad(ax, ticks, log_x)
