@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check",)
+COMMANDS = ("check", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
