@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check", "report")
+COMMANDS = ("check", "compile", "graph", "explain", "run", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -88,6 +88,12 @@ class Experiment(Strict):
             raise ValueError(f"device '{value}' is not one of auto, cpu, mps, cuda, cuda:N")
         return value
 
+    def compile(self, **options: Any) -> Any:
+        """This experiment's Plan (see `clockspec.plan.compile`)."""
+        from .plan import compile
+
+        return compile(self, **options)
+
 
 # ---- families -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Diagnostic, SpecError, did_you_mean
 from .ir import Experiment, Family
+from .provenance import remember_source
 from .source import PathT, RawDoc
 
 
@@ -30,6 +31,9 @@ def validate(doc: RawDoc) -> Experiment | Family:
     problems = check_semantics(spec)
     if problems:
         raise SpecError([_at(doc, path, msg, hint) for path, msg, hint in problems])
+    remember_source(spec, doc)
+    if isinstance(spec, Family) and isinstance(spec.base, Experiment):
+        remember_source(spec.base, doc, ("base",))
     return spec
 
 

@@ -1,4 +1,5 @@
-"""`clockspec check PATH...`: validate specs and report every error with its position."""
+"""`clockspec check PATH...`: validate specs (and run the compiler passes on experiments);
+report every error with its position."""
 from __future__ import annotations
 
 import sys
@@ -25,10 +26,29 @@ def run(args) -> int:
             for diag in exc.diagnostics:
                 print(diag.format(), file=sys.stderr)
             continue
+        if compile_errors(spec):
+            failed += 1
+            continue
         if not args.quiet:
             what = "family" if hasattr(spec, "family") else "experiment"
             print(f"{path}: ok ({what} {getattr(spec, 'family', None) or spec.name})")
     return 2 if failed else 0
+
+
+def compile_errors(spec) -> bool:
+    """Run the compiler passes on an experiment too; print what they find; True on errors."""
+    from ..ir import Experiment
+    from ..passes import run_passes
+
+    if not isinstance(spec, Experiment):
+        return False
+    try:
+        _, diagnostics = run_passes(spec)
+    except SpecError as exc:  # e.g. a malformed CLOCKSPEC_MEMORY_LIMIT
+        diagnostics = exc.diagnostics
+    for diag in diagnostics:
+        print(diag.format(), file=sys.stderr)
+    return any(d.severity == "error" for d in diagnostics)
 
 
 def path_arg(path: str):

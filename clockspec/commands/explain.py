@@ -1,0 +1,19 @@
+"""`clockspec explain PATH`: a plain-language page about an experiment, for a reviewer."""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    from .compile import add_memory_limit
+
+    p = sub.add_parser("explain", help="say in plain language what an experiment trains, measures and costs")
+    p.add_argument("path", metavar="PATH")
+    add_memory_limit(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..explain import explain
+    from .compile import compile_path
+
+    print(explain(compile_path(args)), end="")
+    return 0

@@ -1,0 +1,181 @@
+"""Metric functions: one registered function per metric of DOMAIN.md's table.
+
+A probe measures the model as it is at step t (after t optimizer steps), under `no_grad`, on
+the full train and test sets; forward passes are shared between metrics through
+`ProbeContext`. `grad_ratio` reads the gradients of the training objective at the same
+parameters, which the loop has just computed for step t's update and not yet applied.
+A metric that is undefined at a probe (pattern_flips at the first one) is None.
+"""
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Any, Callable
+
+import torch
+
+from .linalg import auto_q, effective_rank as erank, imbalance, schatten_energy
+from .models import Network
+from .objective import Loss
+from .registry import Builders
+from .tasks import Dataset
+
+METRICS = Builders("metric")
+Value = Callable[["ProbeContext"], "torch.Tensor | float | None"]
+
+
+class ProbeContext:
+    def __init__(self, model: Network, data: Dataset, loss: Loss, options: Any, memory: dict[str, Any]):
+        self.model = model
+        self.data = data
+        self.loss = loss
+        self.options = options  # the spec's `probes` (flip_band, fourier_top_k, schatten_q)
+        self.memory = memory  # what stateful metrics keep from one probe to the next
+
+    @cached_property
+    def _train(self) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        return self.model.forward_with_preacts(self.data.x_train)
+
+    @property
+    def train_logits(self) -> torch.Tensor:
+        return self._train[0]
+
+    @property
+    def train_preacts(self) -> list[torch.Tensor]:
+        return self._train[1]
+
+    @cached_property
+    def test_logits(self) -> torch.Tensor:
+        return self.model(self.data.x_test)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return (logits.argmax(1) == labels).double().mean()
+
+
+def margins(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """logit[y] - max_{c != y} logit[c], per example."""
+    correct = logits.gather(1, labels[:, None]).squeeze(1)
+    others = logits.scatter(1, labels[:, None], float("-inf")).amax(1)
+    return correct - others
+
+
+def fourier_energy(table: torch.Tensor) -> torch.Tensor:
+    """Energy of each frequency of a (p x d) table along its token axis.
+
+    A real signal's frequencies k and p - k are one oscillation: they are counted together,
+    so a table built from one cosine/sine pair has all its energy in one frequency.
+    """
+    p = table.shape[0]
+    power = torch.fft.rfft(table, dim=0).abs().square().sum(1)
+    paired = torch.ones_like(power) * 2
+    paired[0] = 1  # the mean (k = 0) has no partner
+    if p % 2 == 0:
+        paired[-1] = 1  # nor has k = p/2
+    return power * paired
+
+
+@METRICS.register("train_loss")
+def train_loss(ctx: ProbeContext):
+    return ctx.loss(ctx.train_logits, ctx.data.y_train)
+
+
+@METRICS.register("test_loss")
+def test_loss(ctx: ProbeContext):
+    return ctx.loss(ctx.test_logits, ctx.data.y_test)
+
+
+@METRICS.register("train_acc")
+def train_acc(ctx: ProbeContext):
+    return accuracy(ctx.train_logits, ctx.data.y_train)
+
+
+@METRICS.register("test_acc")
+def test_acc(ctx: ProbeContext):
+    return accuracy(ctx.test_logits, ctx.data.y_test)
+
+
+@METRICS.register("margin")
+def margin(ctx: ProbeContext):
+    return margins(ctx.train_logits, ctx.data.y_train).min()
+
+
+@METRICS.register("weight_norm")
+def weight_norm(ctx: ProbeContext):
+    return sum(w.double().square().sum() for w in ctx.model.layer_weights())
+
+
+@METRICS.register("schatten")
+def schatten(ctx: ProbeContext):
+    q = auto_q(ctx.options.schatten_q, len(ctx.model.weights))
+    return schatten_energy(ctx.model.end_to_end().double(), q)
+
+
+@METRICS.register("balance")
+def balance(ctx: ProbeContext):
+    return imbalance([w.double() for w in ctx.model.weights])
+
+
+@METRICS.register("effective_rank")
+def effective_rank(ctx: ProbeContext):
+    matrix = ctx.model.end_to_end()
+    return erank((matrix if matrix is not None else ctx.model.layer_weights()[0]).double())
+
+
+@METRICS.register("fourier_sparsity")
+def fourier_sparsity(ctx: ProbeContext):
+    energy = fourier_energy(ctx.model.embedding.double())
+    top = energy.topk(min(ctx.options.fourier_top_k, len(energy))).values.sum()
+    return top / energy.sum()
+
+
+@METRICS.register("pattern_flips")
+def pattern_flips(ctx: ProbeContext):
+    """Share of training-set ReLU bits that changed sign since the last probe; a change
+    where both pre-activations lie within `flip_band` of zero (a unit dithering at the kink)
+    does not count."""
+    now = torch.cat([z.flatten() for z in ctx.train_preacts])
+    before = ctx.memory.get("pattern_flips")
+    ctx.memory["pattern_flips"] = now
+    if before is None:
+        return None
+    flipped = ((now > 0) != (before > 0)) & (torch.maximum(now.abs(), before.abs()) >= ctx.options.flip_band)
+    return flipped.double().mean()
+
+
+@METRICS.register("grad_ratio")
+def grad_ratio(ctx: ProbeContext):
+    head, embedding = ctx.model.head.grad, ctx.model.embedding.grad
+    if head is None or embedding is None:
+        return None
+    return torch.linalg.vector_norm(head.double()) / torch.linalg.vector_norm(embedding.double())
+
+
+def as_number(value: "torch.Tensor | float | None") -> float | None:
+    """A JSON-able float; non-finite values become None (JSON has no NaN)."""
+    if value is None:
+        return None
+    value = float(value.item() if isinstance(value, torch.Tensor) else value)
+    return value if math.isfinite(value) else None
+
+
+class Prober:
+    """Measures the plan's metrics at one step; keeps the memory of stateful metrics."""
+
+    def __init__(self, names: list[str], model: Network, data: Dataset, loss: Loss, options: Any):
+        self.names = list(names)
+        self.functions = [METRICS[name] for name in self.names]
+        self.model, self.data, self.loss, self.options = model, data, loss, options
+        self.memory: dict[str, Any] = {}
+
+    @property
+    def needs_gradients(self) -> bool:
+        return "grad_ratio" in self.names
+
+    def __call__(self, step: int) -> dict[str, Any]:
+        with torch.no_grad():
+            ctx = ProbeContext(self.model, self.data, self.loss, self.options, self.memory)
+            row: dict[str, Any] = {"step": step}
+            for name, fn in zip(self.names, self.functions):
+                row[name] = as_number(fn(ctx))
+        return row

@@ -1,0 +1,63 @@
+"""Regularizer builders: the IR's regularizer kinds -> loss terms and decoupled decay.
+
+Weight decay acts on the layer weight matrices (the embedding table included, biases not),
+as DOMAIN.md's sum_i ||W_i||_F^2. Two forms:
+- decoupled (default): before each optimizer step, W <- W * (1 - lr_t * strength), the rule of
+  AdamW (Loshchilov and Hutter); for plain SGD this is the gradient step of
+  (strength / 2) * ||W||_F^2. It works the same with every optimizer, so `adamw` plus
+  weight decay is exactly torch's AdamW, and `adam` plus weight decay is the same thing.
+- coupled (`decoupled: false`): strength * sum_i ||W_i||_F^2 added to the loss.
+`per_layer` gives one strength per layer matrix (input to output order), replacing `strength`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from clockspec.errors import SpecError
+
+from .linalg import auto_q, schatten_energy
+from .models import Network
+from .registry import Builders
+
+REGULARIZERS = Builders("regularizer")
+SCHATTEN_EPS = 1e-12
+
+
+@dataclass
+class Regularizer:
+    penalty: Callable[[], torch.Tensor] | None = None  # added to the data loss
+    decay: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # decoupled
+
+
+def build_regularizers(regularizers, model: Network) -> list[Regularizer]:
+    """The regularizers that are on (set in the spec), in the IR's field order."""
+    out = []
+    for kind in type(regularizers).model_fields:
+        cfg = getattr(regularizers, kind)
+        if cfg is not None:
+            out.append(REGULARIZERS[kind](cfg, model))
+    return out
+
+
+@REGULARIZERS.register("weight_decay")
+def weight_decay(cfg, model: Network) -> Regularizer:
+    layers = model.layer_weights()
+    strengths = cfg.per_layer if cfg.per_layer is not None else [cfg.strength] * len(layers)
+    if len(strengths) != len(layers):
+        raise SpecError(f"regularizers.weight_decay.per_layer has {len(strengths)} strengths, "
+                        f"but the model has {len(layers)} layer matrices")
+    pairs = [(w, float(s)) for w, s in zip(layers, strengths) if s > 0]
+    if cfg.decoupled:
+        return Regularizer(decay=pairs)
+    return Regularizer(penalty=lambda: sum(s * w.square().sum() for w, s in pairs))
+
+
+@REGULARIZERS.register("schatten")
+def schatten(cfg, model: Network) -> Regularizer:
+    if model.end_to_end() is None:
+        raise SpecError("regularizer schatten needs a deep_linear model (an end-to-end map)")
+    q = auto_q(cfg.q, len(model.weights))
+    return Regularizer(penalty=lambda: cfg.strength * schatten_energy(model.end_to_end(), q, SCHATTEN_EPS))

@@ -1,0 +1,212 @@
+"""Tiny real runs through `clockspec.runtime.run`: clocks, files, resume, divergence, reuse."""
+import json
+import signal
+
+import pytest
+import torch
+
+import clockspec
+from clockspec.runtime import run
+from clockspec.runtime.metrics import Prober
+
+torch.set_num_threads(1)
+
+GROKS = """\
+name: tiny-grok
+task: {kind: modular, op: add, modulus: 23, train_fraction: 0.9}
+model: {kind: embed_mlp, embed_dim: 32, hidden: [64]}
+regularizers: {weight_decay: {strength: 1.0}}
+optimizer: {kind: adamw, lr: 0.01}
+train: {steps: 800}
+probes: {every: 10, metrics: [weight_norm, pattern_flips]}
+clocks:
+  fit: first train_loss <= 0.1
+  memorize: first train_acc >= 0.99
+  generalize: first test_acc >= 0.99
+  simplify: settle weight_norm within 5% after generalize
+stop: {after: [generalize], patience: 100}
+"""
+
+MINIBATCH = """\
+name: tiny-batches
+seed: 3
+task: {kind: modular, op: sub, modulus: 11, train_fraction: 0.7}
+model: {kind: mlp, hidden: [16]}
+regularizers: {weight_decay: {strength: 0.1}}
+optimizer: {kind: adam, lr: 0.01}
+train: {steps: 120, batch: 16}
+probes: {every: 10, metrics: [pattern_flips, margin]}
+clocks:
+  memorize: first train_acc >= 0.9
+"""
+
+
+def plan_of(text, **edits):
+    for old, new in edits.items():
+        text = text.replace(old, new)
+    return clockspec.compile(clockspec.loads(text))
+
+
+@pytest.fixture(scope="module")
+def grokked(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    plan = plan_of(GROKS)
+    return plan, out, run(plan, out=out, progress=False)
+
+
+def rows_of(result):
+    return [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_a_tiny_run_fits_groks_and_stops(grokked):
+    plan, out, result = grokked
+    rows = rows_of(result)
+    assert result.action == "trained" and result.status == "complete"
+    assert rows[-1]["train_loss"] < rows[0]["train_loss"] / 100
+    c = result.clocks
+    assert all(clock.reached for clock in c.values()), c
+    assert c["memorize"].step <= c["generalize"].step <= c["simplify"].step
+    assert c["fit"].step < c["generalize"].step
+    # stop after generalize plus 100 steps of patience, well before the 800 planned
+    assert result.step == rows[-1]["step"] == c["generalize"].step + 100 < 800
+
+
+def test_the_run_directory_holds_exactly_the_designed_files(grokked):
+    plan, out, result = grokked
+    assert result.run_dir == out / f"tiny-grok-{plan.train_hash[:12]}"
+    assert sorted(p.name for p in result.run_dir.iterdir()) == sorted(
+        ["spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png"])
+    assert clockspec.loads((result.run_dir / "spec.lock.yaml").read_text()) == plan.spec
+    assert json.loads((result.run_dir / "plan.json").read_text())["train_hash"] == plan.train_hash
+    status = json.loads((result.run_dir / "status.json").read_text())
+    assert (status["status"], status["step"], status["device"]) == ("complete", result.step, "cpu")
+    clocks = json.loads((result.run_dir / "clocks.json").read_text())
+    assert clocks["status"] == "complete" and clocks["probe_options"] == {"flip_band": 0.0}
+    assert {n: (d["step"], d["reached"]) for n, d in clocks["clocks"].items()} == \
+        {n: (r.step, r.reached) for n, r in result.clocks.items()}
+    assert (result.run_dir / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rows_hold_exactly_the_plans_metrics(grokked):
+    plan, out, result = grokked
+    rows = rows_of(result)
+    assert all(list(row) == ["step", *plan.metrics] for row in rows)
+    assert [r["step"] for r in rows] == [s for s in plan.probe_steps() if s <= result.step]
+    assert rows[0]["pattern_flips"] is None and rows[1]["pattern_flips"] > 0
+
+
+def test_a_finished_run_is_reused_and_changed_clocks_are_reevaluated(grokked):
+    plan, out, result = grokked
+    again = run(plan, out=out, progress=False)
+    assert again.action == "reused" and again.clocks == result.clocks
+    looser = plan_of(GROKS, **{"train_loss <= 0.1": "train_loss <= 1.5", "within 5%": "within 20%"})
+    assert looser.train_hash == plan.train_hash  # stop clocks unchanged: same training
+    changed = run(looser, out=out, progress=False)
+    assert changed.action == "reevaluated" and "re-evaluated 4 clocks" in changed.note
+    assert changed.clocks["fit"].step < result.clocks["fit"].step
+    assert changed.clocks["simplify"].step <= result.clocks["simplify"].step
+    assert changed.clocks["generalize"] == result.clocks["generalize"]
+    recorded = json.loads((changed.run_dir / "clocks.json").read_text())["clocks"]
+    assert recorded["fit"]["expr"] == "first train_loss <= 1.5"
+    assert run(looser, out=out, progress=False).action == "reused"
+
+
+def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+    plan = plan_of(MINIBATCH)
+    whole = run(plan, out=tmp_path / "a", progress=False)
+    again = run(plan, out=tmp_path / "b", progress=False)
+    expected = (whole.run_dir / "metrics.jsonl").read_bytes()
+    assert (again.run_dir / "metrics.jsonl").read_bytes() == expected
+
+    measure = Prober.__call__
+
+    def ctrl_c_at_50(self, step):
+        if step == 50:
+            signal.raise_signal(signal.SIGINT)
+        return measure(self, step)
+
+    monkeypatch.setattr(Prober, "__call__", ctrl_c_at_50)
+    cut = run(plan, out=tmp_path / "c", progress=False)
+    assert (cut.status, cut.step) == ("interrupted", 51)
+    assert (cut.run_dir / "checkpoint.pt").exists()
+    assert json.loads((cut.run_dir / "status.json").read_text())["status"] == "interrupted"
+    monkeypatch.setattr(Prober, "__call__", measure)
+    with pytest.raises(clockspec.SpecError, match="unfinished run"):
+        run(plan, out=tmp_path / "c", progress=False)
+    with open(cut.run_dir / "metrics.jsonl", "a") as fh:
+        fh.write('{"step": 60, "train_lo')  # a torn last line, as a crash would leave
+    resumed = run(plan, out=tmp_path / "c", resume=True, progress=False)
+    assert (resumed.action, resumed.status, resumed.step) == ("resumed", "complete", 120)
+    assert (resumed.run_dir / "metrics.jsonl").read_bytes() == expected
+    assert resumed.clocks == whole.clocks
+    assert not (resumed.run_dir / "checkpoint.pt").exists()
+
+
+def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monkeypatch):
+    plan = plan_of(MINIBATCH)
+    expected = (run(plan, out=tmp_path / "a", progress=False).run_dir / "metrics.jsonl").read_bytes()
+    monkeypatch.setattr("clockspec.runtime.runner.CHECKPOINT_EVERY_S", 0.0)
+    measure = Prober.__call__
+
+    def crash_at_90(self, step):
+        if step == 90:
+            raise MemoryError("simulated")
+        return measure(self, step)
+
+    monkeypatch.setattr(Prober, "__call__", crash_at_90)
+    with pytest.raises(MemoryError):
+        run(plan, out=tmp_path / "b", progress=False)
+    run_dir = next((tmp_path / "b").glob("tiny-batches-*"))
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "failed"
+    monkeypatch.setattr(Prober, "__call__", measure)
+    resumed = run(plan, out=tmp_path / "b", resume=True, progress=False)  # from step 64
+    assert (run_dir / "metrics.jsonl").read_bytes() == expected and resumed.status == "complete"
+
+
+def test_a_non_finite_loss_ends_the_run_as_diverged(tmp_path):
+    plan = plan_of("""\
+name: blows-up
+task: {kind: teacher, inputs: 8, classes: 3, rank: 2, train_size: 64, test_size: 16}
+model: {kind: deep_linear, depth: 4, width: 16, init_scale: 3.0}
+optimizer: {kind: sgd, lr: 50.0}
+train: {steps: 200, loss: mse}
+probes: {every: 1, metrics: [weight_norm]}
+clocks:
+  early: first train_loss >= 0
+  settled: settle weight_norm within 1%
+""")
+    result = run(plan, out=tmp_path, progress=False)
+    status = json.loads((result.run_dir / "status.json").read_text())
+    assert result.status == status["status"] == "diverged" and 0 < result.step < 200
+    assert "step" in status["reason"] and status["step"] == result.step
+    assert result.clocks["early"].reached and result.clocks["early"].step == 0
+    assert not result.clocks["settled"].reached  # no final value to settle to
+    assert rows_of(result)[-1]["step"] == result.step - 1
+    assert run(plan, out=tmp_path, progress=False).action == "reused"
+
+
+def test_force_retrains(tmp_path):
+    plan = plan_of(MINIBATCH, **{"steps: 120": "steps: 20"})
+    run(plan, out=tmp_path, progress=False)
+    assert run(plan, out=tmp_path, force=True, progress=False).action == "trained"
+
+
+def test_a_missing_device_is_a_spec_error(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(clockspec.SpecError, match="not available"):
+        run(plan_of(MINIBATCH), out=tmp_path, device="cuda:0", progress=False)
+
+
+@pytest.mark.slow
+def test_the_quickstart_groks_with_its_clocks_in_order(tmp_path):
+    from pathlib import Path
+
+    spec = clockspec.load(Path(__file__).resolve().parent.parent / "specs" / "quickstart.yaml")
+    result = run(spec.compile(), out=tmp_path, progress=False)
+    c = result.clocks
+    assert result.status == "complete" and result.step < spec.train.steps  # the stop clocks fired
+    assert all(clock.reached for clock in c.values()), c
+    assert c["memorize"].step < c["fit"].step < c["generalize"].step < c["simplify"].step
+    assert c["generalize"].step > 10 * c["memorize"].step  # grokking: a long wait between the two
+    assert c["freeze"].step < c["generalize"].step
