@@ -8,6 +8,10 @@ Choices, so that the report can state them:
   the floor (`settle train_loss within eps`) when the spec's fit clock is a settle clock, when
   a regularizer is on (the loss then has a floor above zero), or, without a spec, when the
   loss is flat over the last quarter of the run.
+- Fits are judged in the regime the theory speaks of: the fitting clock from the step where
+  the training margin turns positive (when `margin` is recorded) and, in the floor form, up
+  to the simplify clock (after it the loss floor itself drifts with the structure); the
+  simplification clock from the fit clock on. Earlier points are shown and counted, and fitted separately too.
 - The late-time window for tails starts at the fit clock (else, if it never fired, at a tenth of the run).
 - Clocks the spec lacks get defaults, named "<role> (default)": fit `first train_loss <= 1e-2`
   (`settle train_loss within 1%` at a floor); pattern freeze `first pattern_flips <= 1e-3
@@ -73,9 +77,11 @@ class RunAnalysis:
     fit_form: str
     fit_form_reason: str
     fit_curve: ClockCurve | None
-    fit_scaling: ScalingFit | None
+    fit_scaling: ScalingFit | None  # in the theory's regime (after the margin turns positive)
+    fit_scaling_all: ScalingFit | None  # every reached point
     simplify_curve: ClockCurve | None
-    simplify_scaling: ScalingFit | None
+    simplify_scaling: ScalingFit | None  # in the theory's regime (after the fit clock)
+    simplify_scaling_all: ScalingFit | None
     tail_start: int
     tails: dict[str, TailFit]
     rates: list[Rate]
@@ -92,8 +98,10 @@ class RunAnalysis:
             "fit_form": self.fit_form, "fit_form_reason": self.fit_form_reason,
             "fit_curve": self.fit_curve.to_json() if self.fit_curve else None,
             "fit_scaling": self.fit_scaling.to_json() if self.fit_scaling else None,
+            "fit_scaling_all": self.fit_scaling_all.to_json() if self.fit_scaling_all else None,
             "simplify_curve": self.simplify_curve.to_json() if self.simplify_curve else None,
             "simplify_scaling": self.simplify_scaling.to_json() if self.simplify_scaling else None,
+            "simplify_scaling_all": self.simplify_scaling_all.to_json() if self.simplify_scaling_all else None,
             "tail_start": self.tail_start, "tails": {k: v.to_json() for k, v in self.tails.items()},
             "rates": [r.to_json() for r in self.rates], "ratios": {k: v.to_json() for k, v in self.ratios.items()},
             "early_grad_ratio": self.early_grad_ratio, "verdicts": [v.to_json() for v in self.verdicts],
@@ -136,20 +144,27 @@ def analyze(rows: Rows, spec: Any = None, clocks: Mapping[str, ClockResult] | No
     energy, energy_reason = _energy(spec_clocks, roles, have)
     form, form_reason = _fit_form(spec, spec_clocks, roles, rows)
     fit_curve = clock_curve(rows, "train_loss", form) if "train_loss" in have else None
-    simp_curve = clock_curve(rows, energy, "settle") if energy else None
-    fit_sc = fit_scaling(fit_curve) if fit_curve else None
-    simp_sc = fit_scaling(simp_curve) if simp_curve else None
 
     if "fit" not in roles and "train_loss" in have:
         default = (FirstClock(kind="first", metric="train_loss", op="<=", value=DEFAULT_FIT_LOSS) if form == "first"
                    else SettleClock(kind="settle", metric="train_loss", within=DEFAULT_FIT_SETTLE, relative=True))
         _add_default(clocks, texts, thresholds, roles, "fit", default, rows)
     fit_res = clocks.get(roles.get("fit", ""))
-    tail_start = fit_res.step if fit_res and fit_res.reached else last // 10
-    tails = {m: fit_tail(*series(rows, m), m, start=tail_start) for m in (energy, "balance") if m and m in have}
+    fitted = fit_res is not None and fit_res.reached
+    tail_start = fit_res.step if fitted else last // 10
+    tails = {m: fit_tail(*series(rows, m), m, start=tail_start)
+             for m in dict.fromkeys((energy, "weight_norm", "balance")) if m and m in have}
+    floor = 10 * tails[energy].limit_shift if energy in tails and tails[energy].shape == "power" else 0.0
+    simp_curve = clock_curve(rows, energy, "settle", floor=floor) if energy else None
+    fit_all = fit_scaling(fit_curve) if fit_curve else None
+    simp_res = clocks.get(roles.get("simplify", ""))
+    until = (simp_res.step, f"after the simplify clock '{roles['simplify']}': the floor itself moves with the slow clock") \
+        if form == "settle" and simp_res is not None and simp_res.reached else (None, "")
+    fit_sc = fit_scaling(fit_curve, *_margin_regime(rows), *until) if fit_curve else None
+    simp_all = fit_scaling(simp_curve) if simp_curve else None
+    simp_sc = (fit_scaling(simp_curve, fit_res.step, f"after the fit clock '{roles['fit']}'") if fitted
+               else simp_all) if simp_curve else None
     rates = predicted_rates(spec) if spec is not None else []
-    if simp_sc is not None and energy in tails:
-        simp_sc = _truncation_note(simp_sc, simp_curve, tails[energy])
 
     if "pattern_flips" in have and "freeze" not in roles:
         default = FirstClock(kind="first", metric="pattern_flips", op="<=", value=FREEZE_THRESHOLD,
@@ -159,7 +174,7 @@ def analyze(rows: Rows, spec: Any = None, clocks: Mapping[str, ClockResult] | No
     early = _early_grad_ratio(rows, fit_res, last) if "grad_ratio" in have else None
 
     out = RunAnalysis(name, last, status, clocks, texts, thresholds, roles, energy, energy_reason, form, form_reason,
-                      fit_curve, fit_sc, simp_curve, simp_sc, tail_start, tails, rates, ratios, early)
+                      fit_curve, fit_sc, fit_all, simp_curve, simp_sc, simp_all, tail_start, tails, rates, ratios, early)
     out.verdicts = _verdicts(out)
     return out
 
@@ -171,21 +186,21 @@ def _read_json(path: Path) -> Any:
         return None
 
 
+def _margin_regime(rows: Rows) -> tuple[int, str]:
+    """The fitting clock's regime: from the first step with a positive training margin."""
+    if "margin" not in recorded(rows):
+        return 0, ""
+    res = evaluate_clocks({"m": FirstClock(kind="first", metric="margin", op=">", value=0.0)}, rows)["m"]
+    if not res.reached:
+        return 0, ""
+    return res.step, "the training margin turns positive there"
+
+
 def _add_default(clocks: dict, texts: dict, thresholds: dict, roles: dict, role: str, clock: Any, rows: Rows) -> None:
     """A clock the spec lacks, evaluated with the same code, named '<role> (default)'."""
     name = f"{role} (default)"
     clocks[name] = evaluate_clocks({"c": clock}, rows)["c"]
     texts[name], thresholds[name], roles[role] = clock.text(), _threshold(clock, rows), name
-
-
-def _truncation_note(fit: ScalingFit, curve: ClockCurve, tail: TailFit) -> ScalingFit:
-    """Say so when a power tail puts the final value visibly short of the limit."""
-    reached = [p.threshold for p in curve.points if p.reached]
-    if tail.shape != "power" or not reached or tail.limit_shift < 0.1 * min(reached):
-        return fit
-    note = (f"the power tail puts the final value about {tail.limit_shift:.3g} short of the limit: settle times "
-            f"for delta near that are cut short by the run's end, so alpha is biased low")
-    return ScalingFit(fit.log, fit.power, fit.n_used, fit.notes + (note,))
 
 
 def _threshold(clock: Any, rows: Rows) -> tuple[str, float]:

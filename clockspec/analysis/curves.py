@@ -7,9 +7,11 @@ what a clock means); this module only chooses the thresholds.
   first recorded value down to the smallest value reached.
 - form `settle`: tau(delta) = first step after which the metric stays within delta of its
   final value. Default grid: log-spaced from the largest gap |v - v_final| down to the largest
-  gap left after `horizon` of the run (default a quarter). Below that level the settle step
-  would lie in the last three quarters of the run, where "final value" is a poor stand-in for
-  the limit and the curve bends down for want of time, not because of the dynamics.
+  gap in the last tenth of the run (`last`), or to `floor` if higher. Below that the settle
+  step would fall in the last tenth, with too little run left to show that the metric stays.
+  The caller passes as `floor` ten times the distance from the final value to the limit when
+  a power tail puts it visibly short (see `fits.fit_tail`): below it "final value" is a poor
+  stand-in for the limit and the curve bends down for want of time, not from the dynamics.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from ..clocks import evaluate_clocks, settle_step
 from ..kinds.clocks import FirstClock, SettleClock
 from .rows import Rows, series
 
-HORIZON = 0.25
+LAST = 0.1
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,12 @@ class ClockCurve:
 
 
 def clock_curve(rows: Rows, metric: str, form: str, thresholds: Sequence[float] | None = None,
-                n: int = 24, horizon: float = HORIZON) -> ClockCurve:
+                n: int = 24, last: float = LAST, floor: float = 0.0) -> ClockCurve:
     """The clock `form` on `metric` evaluated at each threshold (a default grid when None)."""
     steps, values = series(rows, metric)
-    last = int(rows[-1]["step"]) if rows else 0
+    final_step = int(rows[-1]["step"]) if rows else 0
     if thresholds is None:
-        thresholds, note = _grid(steps, values, form, n, horizon)
+        thresholds, note = _grid(steps, values, form, n, last, floor)
     else:
         thresholds, note = sorted({float(t) for t in thresholds}, reverse=True), "given thresholds"
     if form == "first":
@@ -81,10 +83,10 @@ def clock_curve(rows: Rows, metric: str, form: str, thresholds: Sequence[float] 
     else:
         raise ValueError(f"unknown clock form {form!r}")
     points = tuple(CurvePoint(float(t), s, v) for t, (s, v) in zip(thresholds, found))
-    return ClockCurve(metric, form, points, last, note)
+    return ClockCurve(metric, form, points, final_step, note)
 
 
-def _grid(steps: np.ndarray, values: np.ndarray, form: str, n: int, horizon: float) -> tuple[list[float], str]:
+def _grid(steps: np.ndarray, values: np.ndarray, form: str, n: int, last: float, floor: float) -> tuple[list[float], str]:
     if len(values) < 2:
         return [], "fewer than two recorded values"
     if form == "first":
@@ -94,13 +96,14 @@ def _grid(steps: np.ndarray, values: np.ndarray, form: str, n: int, horizon: flo
         return list(np.geomspace(top, bottom, n)), f"log grid from the first value {top:.3g} to the smallest reached {bottom:.3g}"
     gaps = np.abs(values - values[-1])
     top = float(gaps.max())
-    late = gaps[steps >= steps[0] + horizon * (steps[-1] - steps[0])]
-    bottom = float(late.max()) if len(late) else 0.0
+    late = gaps[steps >= steps[-1] - last * (steps[-1] - steps[0])]
+    bottom, why = float(late.max()), f"the largest gap in the last {last:.0%} of the run"
+    if floor > bottom:
+        bottom, why = floor, "ten times the power tail's distance from the final value to the limit"
     if bottom <= 0:
         positive = gaps[gaps > 0]
-        bottom = float(positive.min()) if len(positive) else 0.0
+        bottom, why = (float(positive.min()) if len(positive) else 0.0), "the smallest gap"
     if not (top > bottom > 0):
         return [], "the metric does not move: no thresholds"
     return (list(np.geomspace(top, bottom, n)),
-            f"log grid from the largest gap to the final value {top:.3g} down to the gap left after "
-            f"{horizon:.0%} of the run {bottom:.3g}")
+            f"log grid from the largest gap to the final value {top:.3g} down to {bottom:.3g}, {why}")

@@ -12,8 +12,9 @@ is a lower bound tau > T and is kept out of the least squares but checked agains
 log axis and is counted as excluded. Both appear in `notes`.
 
 Tail of a metric m approaching its final value: gap(t) = |m(t) - m(T)| over a window from
-`start` to a quarter of the run, keeping gaps above the noise level (the largest gap in the
-last half of the run). Power tail gap ~ t^-beta (the KL-tail exponent) and exponential tail
+`start` to half the run, keeping gaps above the noise level (the largest gap in the last half
+of the run) and only the final stretch over which the gap shrinks (an overshoot or a hump
+comes before the tail). Power tail gap ~ t^-beta (the KL-tail exponent) and exponential tail
 gap ~ exp(-r t) (rate r per step) are both fitted; R^2 of log gap for each.
 """
 from __future__ import annotations
@@ -27,7 +28,8 @@ import numpy as np
 from .curves import ClockCurve
 
 MIN_POINTS = 4
-TAIL_END = 0.25
+TAIL_END = 0.5
+GROWTH = 1e-3  # a gap rising by more than this (relative) between probes is not yet a tail
 R2_MARGIN = 0.005  # a model is clearly better when its R^2 is ahead by this much
 RESIDUAL_RATIO = 2.0  # ... and it leaves at most half the other's unexplained variance
 
@@ -70,6 +72,10 @@ class ScalingFit:
     power: LineFit | None
     n_used: int
     notes: tuple[str, ...]
+    from_step: int = 0  # only points reached from this step on were fitted
+    regime: str = ""  # why from that step
+    until_step: int | None = None  # ... and up to this step
+    until: str = ""  # why up to it
 
     @property
     def b(self) -> float | None:
@@ -87,15 +93,26 @@ class ScalingFit:
 
     def to_json(self) -> dict[str, Any]:
         return {"log": asdict(self.log) if self.log else None, "power": asdict(self.power) if self.power else None,
-                "n_used": self.n_used, "notes": list(self.notes)}
+                "n_used": self.n_used, "notes": list(self.notes), "from_step": self.from_step, "regime": self.regime,
+                "until_step": self.until_step, "until": self.until}
 
 
-def fit_scaling(curve: ClockCurve) -> ScalingFit:
-    used = [p for p in curve.points if p.reached and p.step > 0]
+def fit_scaling(curve: ClockCurve, from_step: int = 0, regime: str = "",
+                until_step: int | None = None, until: str = "") -> ScalingFit:
+    """Both models on the reached points; with `from_step` / `until_step`, only those reached in
+    that window (the regime the theory speaks of, `regime` and `until` saying why)."""
+    reached = [p for p in curve.points if p.reached and p.step > 0]
+    early = [p for p in reached if p.step < from_step]
+    late = [p for p in reached if until_step is not None and p.step > until_step]
+    used = [p for p in reached if p not in early and p not in late]
     at_zero = [p for p in curve.points if p.reached and p.step == 0]
     notes = []
     if at_zero:
         notes.append(f"{len(at_zero)} threshold(s) already met at step 0 (log 0): not fitted")
+    if early:
+        notes.append(f"{len(early)} threshold(s) reached before step {from_step} ({regime}): outside the regime, not fitted")
+    if late:
+        notes.append(f"{len(late)} threshold(s) reached after step {until_step} ({until}): outside the regime, not fitted")
     x = np.array([math.log(1 / p.threshold) for p in used])
     tau = np.array([float(p.step) for p in used])
     log_fit = fit_line(x, tau) if len(used) >= MIN_POINTS else None
@@ -105,7 +122,7 @@ def fit_scaling(curve: ClockCurve) -> ScalingFit:
         log_fit = power_fit = None
     if curve.censored:
         notes.append(_censored_note(curve, log_fit, power_fit))
-    return ScalingFit(log_fit, power_fit, len(used), tuple(notes))
+    return ScalingFit(log_fit, power_fit, len(used), tuple(notes), from_step, regime, until_step, until)
 
 
 def _censored_note(curve: ClockCurve, log_fit: LineFit | None, power_fit: LineFit | None) -> str:
@@ -161,16 +178,23 @@ def fit_tail(steps: np.ndarray, values: np.ndarray, metric: str, start: int = 0,
     gaps = np.abs(values - values[-1])
     noise = float(gaps[steps >= first + (last - first) / 2].max())
     keep = (steps >= max(start, 1)) & (steps <= end) & (gaps > noise)
+    idx = np.flatnonzero(keep)
+    grows = [i for i, j in zip(idx[:-1], idx[1:]) if gaps[j] > gaps[i] * (1 + GROWTH)]
+    note = ""
+    if grows:
+        again = int(steps[idx[idx > grows[-1]][0]])
+        keep &= steps >= again
+        note = f"; starts where the gap last stopped growing (step {again})"
     t, g = steps[keep].astype(float), gaps[keep]
     if len(t) < MIN_POINTS:
         return TailFit(metric, start, end, len(t), None, None, None, None,
-                       f"{len(t)} probe(s) between step {start} and {end} above the noise level {noise:.2g}")
+                       f"{len(t)} probe(s) between step {start} and {end} above the noise level {noise:.2g}{note}")
     power, shift, how = _power_tail(t, g, float(last))
     expo = fit_line(t, np.log(g))
     return TailFit(metric, int(t[0]), int(t[-1]), len(t),
                    -power.slope if power else None, power.r2 if power else None,
                    -expo.slope if expo else None, expo.r2 if expo else None,
-                   f"gap to the final value above the noise level {noise:.2g}; power fit {how}", shift)
+                   f"gap to the final value above the noise level {noise:.2g}{note}; power fit {how}", shift)
 
 
 def _power_tail(t: np.ndarray, g: np.ndarray, last: float) -> tuple[LineFit | None, float, str]:

@@ -29,12 +29,13 @@ def run_markdown(a: RunAnalysis, images: list[str]) -> str:
     if a.early_grad_ratio is not None:
         out.append(f"- early head/embedding gradient ratio (median up to the fit clock): {a.early_grad_ratio:.3g}")
     out += ["", "## Fitting clock", "", f"Form: {a.fit_form_reason}."]
-    out += _curve_section(a.fit_curve, a.fit_scaling, "eps")
+    out += _curve_section(a.fit_curve, a.fit_scaling, a.fit_scaling_all, "eps")
     out += ["", "## Simplification clock", "", f"Energy: `{a.energy}`, {a.energy_reason}."]
-    out += _curve_section(a.simplify_curve, a.simplify_scaling, "delta")
+    out += _curve_section(a.simplify_curve, a.simplify_scaling, a.simplify_scaling_all, "delta")
     out += ["", "## Late tails", "",
             f"Gap to the final value, from step {a.tail_start} (the fit clock, else a tenth of the run) "
-            "to a quarter of the run, above the noise level.", ""]
+            "to half the run: its final shrinking stretch, above the noise level (the largest gap in "
+            "the last half); the power fit measures the gap to the limit it estimates.", ""]
     if a.tails:
         out += ["| metric | steps | probes | beta (power R²) | rate/step (exp R²) | better |", "| --- | --- | --- | --- | --- | --- |"]
         for m, t in a.tails.items():
@@ -52,18 +53,31 @@ def run_markdown(a: RunAnalysis, images: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _curve_section(curve: ClockCurve | None, fit: ScalingFit | None, sym: str) -> list[str]:
+def _curve_section(curve: ClockCurve | None, fit: ScalingFit | None, every: ScalingFit | None, sym: str) -> list[str]:
     if curve is None:
         return ["", "Not measured: metric not recorded."]
     out = [f"Grid: {curve.grid_note}.", ""]
-    if fit is not None and fit.log is not None:
-        out += [f"| model | fit | R² | points |", "| --- | --- | --- | --- |",
-                f"| logarithmic | tau = {fit.log.intercept:.4g} + {fit.log.slope:.4g} log(1/{sym}) | {fit.log.r2:.4f} | {fit.log.n} |",
-                f"| power law | log tau = {fit.power.intercept:.4g} + {fit.power.slope:.4g} log(1/{sym}) | {fit.power.r2:.4f} | {fit.power.n} |",
-                ""]
+    windows = [(fit, _window(fit))]
+    if every is not None and fit is not None and (fit.from_step or fit.until_step is not None):
+        windows.append((every, "all reached points"))
+    if any(f is not None and f.log is not None for f, _ in windows):
+        out += ["| points | model | fit | R² | n |", "| --- | --- | --- | --- | --- |"]
+        for f, label in windows:
+            if f is not None and f.log is not None:
+                out += [f"| {label} | logarithmic | tau = {f.log.intercept:.4g} + {f.log.slope:.4g} log(1/{sym}) | {f.log.r2:.4f} | {f.log.n} |",
+                        f"| {label} | power law | log tau = {f.power.intercept:.4g} + {f.power.slope:.4g} log(1/{sym}) | {f.power.r2:.4f} | {f.power.n} |"]
+        out.append("")
     if fit is not None:
         out += [f"- {n}" for n in fit.notes]
     if curve.points:
         cells = [f"{p.threshold:.3g}: " + (str(p.step) if p.reached else f">{curve.last_step}") for p in curve.points]
         out += ["", f"tau({sym}): " + ", ".join(cells)]
     return out
+
+
+def _window(fit: ScalingFit | None) -> str:
+    if fit is None or not (fit.from_step or fit.until_step is not None):
+        return "all reached points"
+    parts = [f"from step {fit.from_step}"] if fit.from_step else []
+    parts += [f"to step {fit.until_step}"] if fit.until_step is not None else []
+    return " ".join(parts) + " (the theory's regime)"

@@ -38,10 +38,16 @@ def _curve(ax, curve: ClockCurve | None, fit: ScalingFit | None, a: RunAnalysis,
         ax.text(0.5, 0.5, "no curve: " + (curve.grid_note if curve else "metric not recorded"),
                 ha="center", va="center", transform=ax.transAxes, fontsize=8, wrap=True)
         return
-    reached = [p for p in curve.points if p.reached and p.step > 0]
+    start = fit.from_step if fit is not None else 0
+    end = fit.until_step if fit is not None and fit.until_step is not None else curve.last_step
+    reached = [p for p in curve.points if p.reached and max(start, 1) <= p.step <= end]
+    before = [p for p in curve.points if p.reached and 0 < p.step and not start <= p.step <= end]
     at_zero = sum(1 for p in curve.points if p.reached and p.step == 0)
     ax.plot([p.threshold for p in reached], [p.step for p in reached], "o", color="C0", ms=4,
             label=f"tau({sym})" + (f" ({at_zero} at step 0 not drawn)" if at_zero else ""))
+    if before:
+        ax.plot([p.threshold for p in before], [p.step for p in before], "o", mfc="none", color="0.5", ms=4,
+                label=f"outside steps {start}-{end}: not fitted")
     if curve.censored:
         ax.plot([p.threshold for p in curve.censored], [curve.last_step] * len(curve.censored), "^",
                 mfc="none", color="C3", label=f"censored: > {curve.last_step}")
