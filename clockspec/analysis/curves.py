@@ -63,7 +63,7 @@ class ClockCurve:
 
 
 def clock_curve(rows: Rows, metric: str, form: str, thresholds: Sequence[float] | None = None,
-                n: int = 24, last: float = LAST, floor: float = 0.0) -> ClockCurve:
+                n: int = 40, last: float = LAST, floor: float = 0.0) -> ClockCurve:
     """The clock `form` on `metric` evaluated at each threshold (a default grid when None)."""
     steps, values = series(rows, metric)
     final_step = int(rows[-1]["step"]) if rows else 0

@@ -17,10 +17,13 @@ def run_markdown(a: RunAnalysis, images: list[str]) -> str:
     out += [f"| {v.claim} | **{v.status}** | {v.detail} |" for v in a.verdicts] or ["| (none) | | |"]
     out += ["", "## Clocks", ""]
     if a.clocks:
-        out += ["| clock | expression | step | value |", "| --- | --- | --- | --- |"]
+        fit = a.clocks.get(a.roles.get("fit", ""))
+        per_fit = fit.step if fit is not None and fit.reached and fit.step else None
+        out += ["| clock | expression | step | value | step / tau_fit |", "| --- | --- | --- | --- | --- |"]
         for name, res in a.clocks.items():
             step = str(res.step) if res.reached else f"not reached by {a.last_step} (censored)"
-            out.append(f"| {name} | `{a.clock_texts.get(name, '')}` | {step} | {_num(res.value, 4)} |")
+            rel = "-" if per_fit is None else (f"{res.step / per_fit:.3g}" if res.reached else f">{a.last_step / per_fit:.3g}")
+            out.append(f"| {name} | `{a.clock_texts.get(name, '')}` | {step} | {_num(res.value, 4)} | {rel} |")
     else:
         out.append("No clocks (no spec and no clocks.json).")
     names = {"separation": "tau_simp / tau_fit", "grokking_delay": "tau_gen / tau_fit", "freeze_vs_fit": "tau_freeze / tau_fit"}
