@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check", "compile", "graph", "explain", "run", "expand", "ablate")
+COMMANDS = ("check", "compile", "graph", "explain", "run", "expand", "ablate", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
