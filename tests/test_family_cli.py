@@ -7,13 +7,13 @@ import clockspec
 from clockspec.cli import main
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-FAMILIES = sorted(p for p in SPECS.glob("*.yaml") if "family:" in p.read_text())
+FAMILIES = sorted(p for p in SPECS.rglob("*.yaml") if "\nfamily:" in "\n" + p.read_text())
 
 
-@pytest.mark.parametrize("path", FAMILIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FAMILIES, ids=lambda p: str(p.relative_to(SPECS)))
 def test_example_families_expand(path):
     members = clockspec.expand(path)
-    assert len(members) >= 6 and len({m.name for m in members}) == len(members)
+    assert len(members) >= 2 and len({m.name for m in members}) == len(members)
 
 
 def test_the_weight_decay_family_has_off_and_three_strengths_by_three_seeds():

@@ -98,6 +98,11 @@ def test_members_run_then_are_skipped_and_aggregated(fam, tmp_path):
         "wd": "on", "wd_strength": 0.1}
     assert (folder / "clocks.png").read_bytes()[:4] == b"\x89PNG"
     assert "member" in report.table
+    (folder / "family.csv").unlink()
+    from clockspec.cli import main
+
+    assert main(["report", str(folder), "--quiet", "--no-plots"]) == 0  # regenerates the aggregates
+    assert (folder / "family.csv").read_text().splitlines()[1].startswith("wd_strength-0p1,")
 
 
 def test_no_batch_runs_members_alone(fam, tmp_path):

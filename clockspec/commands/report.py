@@ -23,6 +23,10 @@ def run(args) -> int:
         analyses = [(path.name, write_run_report(path, plots=not args.no_plots))]
     elif path.is_dir() and member_dirs(path):
         analyses = write_family_report(path, plots=not args.no_plots)
+        if (path / "family.lock.json").is_file():  # a folder `clockspec run FAMILY` made
+            from ..families.report import family_report
+
+            family_report(path, plots=not args.no_plots)  # family.csv, family.json, clocks.png
     else:
         raise SpecError([Diagnostic("not a run directory (no metrics.jsonl) nor a family folder of runs", str(path))])
     if not args.quiet:
