@@ -7,6 +7,7 @@ from __future__ import annotations
 from .diff import Change, SpecDiff, apply, diff
 from .errors import Diagnostic, SpecError
 from .families.expand import Member, expand
+from .families.report import family_report
 from .ir import Experiment, Family
 from .loading import load, loads
 from .plan import Plan, PlanNode, compile
@@ -15,4 +16,4 @@ from .printers import dumps
 __version__ = "0.1.0"
 
 __all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "SpecDiff", "SpecError",
-           "apply", "compile", "diff", "dumps", "expand", "load", "loads", "__version__"]
+           "apply", "compile", "diff", "dumps", "expand", "family_report", "load", "loads", "__version__"]

@@ -14,7 +14,8 @@ from typing import Sequence
 
 from .errors import SpecError
 
-COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "diff")
+COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "ablate",
+            "diff", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

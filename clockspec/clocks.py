@@ -12,7 +12,8 @@ A clock is a stopping time over the stream of probe rows `{"step": int, metric: 
   at least two probes and spans at least N steps: a metric still moving at the end has
   not settled. Online (for stopping) a settle clock fires provisionally at probe t when the
   values over the trailing window [t - W, t] all lie within tol of the value at t, with
-  W = N if given, else a fifth of the steps so far, and at least 3 probes in the window;
+  W = N if given (once the run, or C, is N steps old), else a fifth of the steps so far,
+  and at least 3 probes in the window;
   the final answer is always the offline one.
 
 A missing or non-finite value never satisfies a condition. A clock that never fires is
@@ -105,7 +106,10 @@ def _settled_online(clock: SettleClock, rows: list[Mapping[str, Any]], not_befor
     now, current = int(last["step"]), _number(last, clock.metric)
     if current is None or now < not_before:
         return None
-    window = clock.for_steps or (now - max(not_before, int(rows[0]["step"]))) // 5
+    origin = max(not_before, int(rows[0]["step"]))
+    window = clock.for_steps or (now - origin) // 5
+    if now - origin < window:
+        return None  # the run has not yet lasted the N steps the settle must hold for
     tol = clock.within * abs(current) if clock.relative else clock.within
     inside = 0
     start = now

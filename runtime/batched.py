@@ -26,25 +26,24 @@ from typing import Any, Sequence
 
 import filelock
 import torch
+import torch.nn.functional as F
 
 from clockspec.clocks import ClockTracker
 from clockspec.errors import Diagnostic, SpecError
 
-from . import runner
 from .device import numerics, resolve_device, resolve_dtype
 from .loop import Batches
 from .metrics import Prober
 from .models import Network, build_model
 from .objective import LOSSES
 from .optimizers import lr_factor
+from .plot import plot_curves
 from .regularizers import build_regularizers
+from .results import RunResult, clocks_doc, final_clocks, spec_text
+from .runner import DEFAULT_OUT
 from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from .session import InterruptGuard
 from .tasks import build_task
-
-
-def _per_member(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """A (K,) tensor shaped to broadcast over stacked parameters like `like`."""
-    return value.view(-1, *([1] * (like.dim() - 1)))
 
 
 def stacked_forward(net: Network, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -59,8 +58,12 @@ def stacked_forward(net: Network, params: dict[str, torch.Tensor], x: torch.Tens
     per_member = x.dim() == 3
     rows = torch.arange(k, device=x.device).view(k, 1, 1) if per_member else slice(None)
     first = 0
-    if net.embedding is not None:
-        e = params["embedding"][rows, x]  # K, n, 2, d
+    if net.embedding is not None:  # one table of K x p rows: member k's token t is row k p + t
+        table = params["embedding"]
+        offsets = (torch.arange(k, device=x.device) * table.shape[1]).view(k, 1, 1)
+        rows_of = (x + offsets if per_member else x.unsqueeze(0) + offsets)
+        # index_select: its backward (index_add) is about twice as fast on CPU as embedding's
+        e = torch.index_select(table.flatten(0, 1), 0, rows_of.flatten()).view(*rows_of.shape, -1)
         h = e.flatten(2) if net.combine == "concat" else e.sum(2)
     elif not x.is_floating_point():  # operand indices select columns of W_1 (the one-hot input)
         h = weights[0].transpose(1, 2)[rows, x + net.offsets].sum(2)
@@ -74,9 +77,13 @@ def stacked_forward(net: Network, params: dict[str, torch.Tensor], x: torch.Tens
         h = x
     last = len(weights) - 1
     for i in range(first, len(weights)):
-        z = h @ weights[i].transpose(1, 2)
-        if biases is not None:
-            z = z + biases[i].unsqueeze(1)
+        wt = weights[i].transpose(1, 2)
+        if biases is None:
+            z = h @ wt
+        elif h.dim() == 3:
+            z = torch.baddbmm(biases[i].unsqueeze(1), h, wt)  # the bias add fused into the matmul
+        else:
+            z = h @ wt + biases[i].unsqueeze(1)
         if i == last:
             return z
         h = net.activation(z)
@@ -84,45 +91,56 @@ def stacked_forward(net: Network, params: dict[str, torch.Tensor], x: torch.Tens
 
 
 class VectorOptimizer:
-    """SGD / Adam / AdamW (with no built-in decay: decay is the regularizer's, applied by the
-    caller) over stacked parameters, with one learning rate per member. Mirrors torch's
-    single-tensor update rules, so each member's slice moves as its own optimizer would."""
+    """SGD / Adam / AdamW over stacked parameters with one learning rate per member, and the
+    regularizers' decoupled decay applied first, as the runtime's `Stepper` does (the
+    optimizers themselves decay nothing). Mirrors torch's single-tensor update rules, so each
+    member's slice moves as its own optimizer would; `_foreach` ops keep it a few kernels."""
 
-    def __init__(self, cfg: Any, params: dict[str, torch.Tensor], lr: torch.Tensor):
+    def __init__(self, cfg: Any, params: dict[str, torch.Tensor], lr: torch.Tensor,
+                 decay: dict[str, torch.Tensor]):
         self.cfg = cfg
-        self.params = params
+        self.names = list(params)
+        self.params = [params[n] for n in self.names]
         self.lr = lr  # (K,)
-        self.state: dict[str, dict[str, torch.Tensor]] = {name: {} for name in params}
+        self.shapes = [(-1,) + (1,) * (p.dim() - 1) for p in self.params]
+        # (index, lr * strength) of each decayed parameter
+        self.decay = [(self.names.index(n), lr * strength) for n, strength in decay.items()]
+        self.exp_avg = [torch.zeros_like(p) for p in self.params] if cfg.kind != "sgd" else []
+        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params] if cfg.kind != "sgd" else []
+        self.momentum: list[torch.Tensor] | None = None
         self.steps = 0
 
     @torch.no_grad()
     def step(self, factor: float) -> None:
-        cfg = self.cfg
+        cfg, params = self.cfg, self.params
         self.steps += 1
-        for name, p in self.params.items():
-            grad = p.grad
-            if grad is None:
-                continue
-            lr = _per_member(self.lr * factor, p)
-            state = self.state[name]
-            if cfg.kind == "sgd":
-                if cfg.momentum:
-                    buf = state.get("momentum")
-                    buf = state["momentum"] = grad.clone() if buf is None else buf.mul_(cfg.momentum).add_(grad)
-                    grad = grad.add(buf, alpha=cfg.momentum) if cfg.nesterov else buf
-                p.sub_(lr * grad)
-                continue
+        if self.decay:
+            torch._foreach_mul_([params[i] for i, _ in self.decay],
+                                [(1.0 - factor * base).view(self.shapes[i]) for i, base in self.decay])
+        grads = [p.grad for p in params]
+        lr = self.lr * factor
+        if cfg.kind == "sgd":
+            if cfg.momentum:
+                if self.momentum is None:
+                    self.momentum = [g.clone() for g in grads]
+                else:
+                    torch._foreach_mul_(self.momentum, cfg.momentum)
+                    torch._foreach_add_(self.momentum, grads)
+                grads = (torch._foreach_add(grads, self.momentum, alpha=cfg.momentum) if cfg.nesterov
+                         else self.momentum)
+            update = torch._foreach_mul(grads, [lr.view(shape) for shape in self.shapes])
+        else:
             beta1, beta2 = cfg.betas
-            if not state:
-                state["exp_avg"] = torch.zeros_like(p)
-                state["exp_avg_sq"] = torch.zeros_like(p)
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            exp_avg.lerp_(grad, 1 - beta1)
-            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            bias1 = 1 - beta1**self.steps
-            bias2_sqrt = math.sqrt(1 - beta2**self.steps)
-            denom = (exp_avg_sq.sqrt() / bias2_sqrt).add_(cfg.eps)
-            p.sub_((lr / bias1) * exp_avg / denom)
+            torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)
+            torch._foreach_mul_(self.exp_avg_sq, beta2)
+            torch._foreach_addcmul_(self.exp_avg_sq, grads, grads, value=1 - beta2)
+            denom = torch._foreach_sqrt(self.exp_avg_sq)
+            torch._foreach_div_(denom, math.sqrt(1 - beta2**self.steps))
+            torch._foreach_add_(denom, cfg.eps)
+            update = torch._foreach_div(self.exp_avg, denom)
+            step = lr / (1 - beta1**self.steps)
+            torch._foreach_mul_(update, [step.view(shape) for shape in self.shapes])
+        torch._foreach_sub_(params, update)
 
 
 class _Member:
@@ -135,7 +153,7 @@ class _Member:
         self.tracker = ClockTracker(self.spec.clocks, self.spec.stop)
         self.probe_steps = set(plan.probe_steps())
         self.sink = None
-        self.result: runner.RunResult | None = None
+        self.result: RunResult | None = None
 
 
 def batchable(plans: Sequence[Any]) -> str | None:
@@ -151,7 +169,7 @@ def batchable(plans: Sequence[Any]) -> str | None:
 
 
 def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str | None = None,
-              threads: int = 1) -> list[runner.RunResult]:
+              threads: int = 1) -> list[RunResult]:
     """Train the members' plans together; one RunResult per plan, in order."""
     reason = batchable(plans)
     if reason:
@@ -159,7 +177,7 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
     spec0 = plans[0].spec
     where = resolve_device(device or spec0.device, "--device" if device else "device")
     dtype = resolve_dtype(spec0.train.dtype, where)
-    root = Path(out if out is not None else runner.DEFAULT_OUT)
+    root = Path(out if out is not None else DEFAULT_OUT)
     dirs = [RunDir(root / f"{p.spec.name}-{p.train_hash[:12]}") for p in plans]
     with ExitStack() as locks:
         for rd in dirs:
@@ -173,7 +191,7 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
 
 
 def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype: torch.dtype,
-           threads: int) -> list[runner.RunResult]:
+           threads: int) -> list[RunResult]:
     began = time.perf_counter()
     spec0 = plans[0].spec
     loss = LOSSES[spec0.train.loss]
@@ -193,9 +211,17 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
     params = {name: torch.stack([dict(m.model.named_parameters())[name].detach() for m in members])
               .requires_grad_() for name in names}
     lr = torch.tensor([m.spec.optimizer.lr for m in members], device=where, dtype=dtype)
-    shrink = {name: lr * strength for name, strength in _decay(members, names, where, dtype).items()}
-    optimizer = VectorOptimizer(spec0.optimizer, params, lr)
+    optimizer = VectorOptimizer(spec0.optimizer, params, lr, _decay(members, names, where, dtype))
     factor = lr_factor(spec0.optimizer, spec0.train.steps)
+    def member_losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(K,) each member's loss: the runtime's loss per member, or for cross-entropy
+        (a mean over examples) one call over all members' rows, averaged per member."""
+        k = logits.shape[0]
+        if spec0.train.loss == "cross_entropy":
+            labels = y.repeat(k) if y.dim() == 1 else y.flatten()
+            return F.cross_entropy(logits.flatten(0, 1), labels, reduction="none").view(k, -1).mean(1)
+        return torch.stack([loss(logits[i], y if y.dim() == 1 else y[i]) for i in range(k)])
+
     full = members[0].batches.full
     inputs = None
     if full:
@@ -204,7 +230,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
 
     for m in members:
         m.rd.remove(SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES, CHECKPOINT)
-        m.rd.write(SPEC, runner._spec_text(m.spec))
+        m.rd.write(SPEC, spec_text(m.spec))
         m.rd.write_json(PLAN, m.plan.to_json())
         m.rd.reset_rows()
         m.rd.write_json(STATUS, {"status": "running", "step": 0, "reason": "", **_info(m, where, threads, len(members))})
@@ -212,14 +238,13 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
 
     alive = list(range(len(members)))
     steps = spec0.train.steps
-    guard = runner.InterruptGuard(None)
+    guard = InterruptGuard(None)
     t = 0
     try:
         with guard:
             while alive:
                 x, y = inputs if inputs is not None else _minibatch(members, t)
-                logits = stacked_forward(template, params, x)
-                losses = torch.stack([loss(logits[k], y if y.dim() == 1 else y[k]) for k in range(len(members))])
+                losses = member_losses(stacked_forward(template, params, x), y)
                 values = losses.tolist()
                 for k in list(alive):
                     if not math.isfinite(values[k]):
@@ -229,7 +254,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
                     break
                 for p in params.values():
                     p.grad = None
-                losses[alive].sum().backward()
+                (losses.sum() if len(alive) == len(members) else losses[alive].sum()).backward()
                 for k in list(alive):
                     m = members[k]
                     if t in m.probe_steps:
@@ -246,11 +271,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
                     break
                 if not alive:
                     break
-                f = factor(t) if factor else 1.0
-                with torch.no_grad():  # decoupled decay first, as the runtime's Stepper does
-                    for name, base in shrink.items():
-                        params[name].mul_(_per_member(1.0 - f * base, params[name]))
-                optimizer.step(f)
+                optimizer.step(factor(t) if factor else 1.0)
                 t += 1
                 if guard.requested:
                     for k in alive:
@@ -316,13 +337,13 @@ def _info(m: _Member, where: torch.device, threads: int, size: int) -> dict[str,
 def _finish(m: _Member, status: str, step: int, reason: str, began: float) -> None:
     size = (m.rd.read_json(STATUS) or {}).get("batch_size", 1)
     spec, plan, rd = m.spec, m.plan, m.rd
-    clocks = runner.final_clocks(spec, m.tracker.results(), status)
-    rd.write_json(CLOCKS, runner._clocks_doc(plan, clocks, status, step))
-    rd.write(CURVES, runner.plot_curves(m.tracker.rows, spec, clocks, status))
+    clocks = final_clocks(spec, m.tracker.results(), status)
+    rd.write_json(CLOCKS, clocks_doc(plan, clocks, status, step))
+    rd.write(CURVES, plot_curves(m.tracker.rows, spec, clocks, status))
     wall = time.perf_counter() - began
     last = rd.read_json(STATUS) or {}
     rd.write_json(STATUS, {**last, "status": status, "step": step, "reason": reason, "wall_s": round(wall, 3),
                            "steps_per_s": round(step / max(wall, 1e-9), 2)})
     m.sink.close()
-    m.result = runner.RunResult(rd.path, status, step, clocks, "trained",
+    m.result = RunResult(rd.path, status, step, clocks, "trained",
                                 f"trained steps 0..{step} in a batch of {size} members ({wall:.1f} s): {reason}", wall)

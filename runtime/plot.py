@@ -73,13 +73,22 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
             xs, ys = _finite(rows, metric, log_x)
             color = TEST if metric.startswith("test") else TRAIN
             label = metric.replace("_loss", "").replace("_acc", "") if len(metrics) > 1 else None
-            ax.plot(xs, ys, color=color, lw=1.8, label=label)
-            if METRICS[metric].log_scale and ys:
-                positive = [y for y in ys if y > 0]
-                if len(positive) == len(ys):
-                    ax.set_yscale("log")
-                    ax.yaxis.set_minor_locator(NullLocator())
-                elif positive:
+            positive = [y for y in ys if y > 0]
+            if METRICS[metric].log_scale and positive and min(ys) >= 0:
+                # Log axis; exact zeros (no flips at all) break the line and sit as ticks on the floor.
+                ax.set_yscale("log")
+                ax.yaxis.set_minor_locator(NullLocator())
+                ax.plot(xs, [y if y > 0 else math.nan for y in ys], color=color, lw=1.8, label=label)
+                zeros = [x for x, y in zip(xs, ys) if y == 0]
+                if zeros:
+                    floor = min(positive) / 3
+                    ax.plot(zeros, [floor] * len(zeros), ls="none", marker="|", ms=7, color=color, alpha=0.7)
+                    ax.set_ylim(bottom=floor / 2)
+                    ax.annotate("ticks on the floor: exactly 0", xy=(0.01, 0.03), xycoords="axes fraction",
+                                ha="left", va="bottom", fontsize=8, color=color)
+            else:
+                ax.plot(xs, ys, color=color, lw=1.8, label=label)
+                if METRICS[metric].log_scale and positive:
                     ax.set_yscale("symlog", linthresh=min(positive))
         ax.set_title(_panel_title(title, spec), fontsize=11, loc="left")
         ax.grid(True, which="major", alpha=0.3)
@@ -105,11 +114,15 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
         axes[0].xaxis.set_minor_locator(NullLocator())  # minor ticks cost seconds over many panels
 
     top = axes[0]
-    for name, result in clocks.items():
+    placed: list[float] = []  # log10 steps of the labels already drawn, to stagger close ones
+    for name, result in sorted(clocks.items(), key=lambda item: item[1].step or 0):
         if result.reached and result.step is not None and (result.step > 0 or not log_x):
-            top.annotate(name, xy=(result.step, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                         textcoords="offset points", rotation=90, va="top", ha="left", fontsize=9,
-                         color=colors[name], fontweight="bold")
+            pos = math.log10(result.step) if log_x else result.step / max(last, 1)
+            near = sum(1 for p in placed if abs(p - pos) < (0.12 if log_x else 0.04))
+            placed.append(pos)
+            top.annotate(name, xy=(result.step, 1.0 - 0.3 * near), xycoords=("data", "axes fraction"),
+                         xytext=(2, -2), textcoords="offset points", rotation=90, va="top", ha="left",
+                         fontsize=9, color=colors[name], fontweight="bold")
 
     handles = []
     from matplotlib.lines import Line2D
@@ -129,7 +142,7 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
     # Fixed margins in inches (tight_layout costs seconds on log axes).
     legend_h = 0.25 * math.ceil(len(handles) / 2) + 0.2 if handles else 0.2
     fig.subplots_adjust(left=0.75 / width, right=1 - 0.25 / width, top=1 - TITLE_H / height,
-                        bottom=(legend_h + 0.55) / height, hspace=0.42, wspace=0.2)
+                        bottom=(legend_h + 0.55) / height, hspace=0.36, wspace=0.2)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()

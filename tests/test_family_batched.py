@@ -31,7 +31,7 @@ EMBED = "{kind: embed_mlp, embed_dim: 8, hidden: [16]}"
 VARIANTS = [(0, 0.01, 0.1, 0), (1, 0.03, 0.3, 0), (2, 0.003, 1.0, 1)]
 
 
-def plans(model=EMBED, optimizer="{kind: adamw, lr: {lr}}", batch="full", dtype="float64", steps=60,
+def plans(model=EMBED, optimizer="{kind: adamw, lr: {lr}}", batch="full", dtype="float64", steps=40,
           metrics="weight_norm, pattern_flips, grad_ratio", stop="", variants=VARIANTS):
     out = []
     for i, (seed, lr, wd, split) in enumerate(variants):
@@ -90,9 +90,9 @@ def test_stacked_forward_is_each_networks_forward(model, task_kind):
 
 @pytest.mark.parametrize("options, rel", [
     ({"optimizer": "{kind: adam, lr: {lr}, betas: [0.8, 0.99], schedule: cosine, warmup_steps: 10}"}, 1e-9),
-    ({"optimizer": "{kind: sgd, lr: {lr}, momentum: 0.9, nesterov: true}"}, 1e-9),
-    ({"batch": "16", "model": "{kind: mlp, hidden: [16]}", "metrics": "margin"}, 1e-9),
-    ({"dtype": "float32"}, 1e-4),  # adamw
+    ({"optimizer": "{kind: sgd, lr: {lr}, momentum: 0.9, nesterov: true}", "variants": VARIANTS[1:]}, 1e-9),
+    ({"batch": "16", "model": "{kind: mlp, hidden: [16]}", "metrics": "margin", "variants": VARIANTS[1:]}, 1e-9),
+    ({"dtype": "float32", "variants": VARIANTS[:2]}, 1e-4),  # adamw
 ])
 def test_batched_members_match_separate_runs(tmp_path, options, rel):
     members = plans(**options)

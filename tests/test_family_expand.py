@@ -152,8 +152,8 @@ def test_compositions_multiply_in_the_documented_order(family):
     # (base + 1 factor) x 2 zipped x 2 seeds; one_at_a_time slowest, grid fastest.
     assert len(members) == 8
     assert [m.label for m in members[:4]] == [
-        "base,lr=1e-3,frac=0.3,seed=0", "base,lr=1e-3,frac=0.3,seed=1",
-        "base,lr=0.01,frac=0.4,seed=0", "base,lr=0.01,frac=0.4,seed=1"]
+        "lr=1e-3,frac=0.3,seed=0", "lr=1e-3,frac=0.3,seed=1",
+        "lr=0.01,frac=0.4,seed=0", "lr=0.01,frac=0.4,seed=1"]
     assert members[4].label == "act=gelu,lr=1e-3,frac=0.3,seed=0"
 
 
@@ -209,7 +209,7 @@ def test_null_removes_a_part_and_wins_over_values_inside_it(family):
             regularizers.weight_decay.strength: [0.1, 1.0]
         """)
     exp = expand_family(path)
-    assert [m.name for m in exp.members] == ["base_wd_strength-0p1", "base_wd_strength-1", "wd-off"]
+    assert [m.name for m in exp.members] == ["wd_strength-0p1", "wd_strength-1", "wd-off"]
     assert exp.members[2].assignment == {"regularizers.weight_decay": None}
     assert exp.merged == {"wd-off": ["wd=off"]}
 

@@ -71,24 +71,21 @@ def test_modular_split_follows_split_seed():
 
 
 def test_teacher_labels_are_the_argmax_of_a_low_rank_linear_map():
-    task = spec(task="{kind: teacher, inputs: 12, classes: 5, rank: 2, train_size: 300, test_size: 50}",
-                model="{kind: deep_linear, depth: 2, width: 8}").task
-    data = build_task(task)
-    assert data.x_train.shape == (300, 12) and data.x_test.shape == (50, 12)
-    assert data.y_train.max() < 5 and not data.tokens
-    # Argmax labels of a linear map: a linear classifier separates them exactly.
-    w = torch.zeros(12, 5, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w], max_iter=500)
+    def teacher(rank, seed=0):
+        return build_task(spec(task=f"{{kind: teacher, inputs: 12, classes: 5, rank: {rank}, train_size: 400, "
+                                    f"test_size: 50, data_seed: {seed}}}").task)
 
-    def closure():
-        opt.zero_grad()
-        loss = F.cross_entropy(data.x_train @ w, data.y_train)
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    assert ((data.x_train @ w).argmax(1) == data.y_train).all()
-    assert build_task(task).y_train.tolist() == data.y_train.tolist()  # seeded
+    data = teacher(1)
+    assert data.x_train.shape == (400, 12) and data.x_test.shape == (50, 12) and not data.tokens
+    # Rank 1: logits = (x . v) u, so the label is argmax u or argmin u: two classes, split by a
+    # hyperplane through 0 (a least-squares direction separates them exactly).
+    labels = data.y_train.unique()
+    assert len(labels) == 2
+    side = torch.where(data.y_train == labels[0], 1.0, -1.0).double()
+    direction = torch.linalg.lstsq(data.x_train, side[:, None]).solution
+    assert ((data.x_train @ direction).squeeze(1).sign() == side).float().mean() > 0.95
+    assert len(teacher(3).y_train.unique()) > 2
+    assert teacher(3).y_train.tolist() == teacher(3).y_train.tolist() != teacher(3, seed=1).y_train.tolist()
 
 
 # ---- models -------------------------------------------------------------------------------

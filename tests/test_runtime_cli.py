@@ -64,9 +64,19 @@ def test_bad_devices_exit_2_without_a_traceback(tmp_path, capsys, args, message)
     assert message in err and "Traceback" not in err
 
 
-def test_a_family_is_not_an_experiment(tmp_path, capsys):
+def test_a_family_runs_its_members(tmp_path, capsys):
     spec = tmp_path / "fam.yaml"
     spec.write_text("family: f\nbase:\n" + "".join(f"  {line}\n" for line in SPEC.splitlines())
                     + "vary:\n  grid:\n    seed: [0, 1]\n")
-    assert main(["run", str(spec), "--out", str(tmp_path)]) == 2
-    assert "`run` takes one experiment" in capsys.readouterr().err
+    assert main(["run", str(spec), "--out", str(tmp_path), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("family f: 2 members (2 complete)") and (tmp_path / "f" / "family.csv").exists()
+
+
+def test_reusing_a_finished_run_does_not_import_torch(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(SPEC)
+    assert main(["run", str(spec), "--out", str(tmp_path), "--quiet"]) == 0
+    code = (f"import sys; from clockspec.cli import main; assert main(['run', {str(spec)!r}, '--out', {str(tmp_path)!r}, "
+            "'--quiet']) == 0; assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

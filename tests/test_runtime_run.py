@@ -145,7 +145,7 @@ def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path,
 def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monkeypatch):
     plan = plan_of(MINIBATCH)
     expected = (run(plan, out=tmp_path / "a", progress=False).run_dir / "metrics.jsonl").read_bytes()
-    monkeypatch.setattr("clockspec.runtime.runner.CHECKPOINT_EVERY_S", 0.0)
+    monkeypatch.setattr("clockspec.runtime.session.CHECKPOINT_EVERY_S", 0.0)
     measure = Prober.__call__
 
     def crash_at_90(self, step):
@@ -196,3 +196,17 @@ def test_a_missing_device_is_a_spec_error(tmp_path):
         pytest.skip("this machine has CUDA")
     with pytest.raises(clockspec.SpecError, match="not available"):
         run(plan_of(MINIBATCH), out=tmp_path, device="cuda:0", progress=False)
+
+
+@pytest.mark.slow
+def test_the_quickstart_groks_with_its_clocks_in_order(tmp_path):
+    from pathlib import Path
+
+    spec = clockspec.load(Path(__file__).resolve().parent.parent / "specs" / "quickstart.yaml")
+    result = run(spec.compile(), out=tmp_path, progress=False)
+    c = result.clocks
+    assert result.status == "complete" and result.step < spec.train.steps  # the stop clocks fired
+    assert all(clock.reached for clock in c.values()), c
+    assert c["memorize"].step < c["fit"].step < c["generalize"].step < c["simplify"].step
+    assert c["generalize"].step > 10 * c["memorize"].step  # grokking: a long wait between the two
+    assert c["freeze"].step < c["generalize"].step

@@ -6,17 +6,15 @@ Exit status: 0 complete, 1 diverged (a result, not an error), 2 bad input, 130 i
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from ..errors import Diagnostic, SpecError
 
 EXIT = {"complete": 0, "diverged": 1, "interrupted": 130}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="train an experiment and measure its clocks (a finished run is reused)")
-    p.add_argument("path", metavar="PATH", help="an experiment spec (.yaml or .clk)")
+    p = sub.add_parser("run", help="train an experiment or a family and measure its clocks (finished runs are reused)")
+    p.add_argument("path", metavar="PATH", help="an experiment or family spec (.yaml or .clk)")
     p.add_argument("--device", metavar="DEVICE", help="auto|cpu|cuda[:N]|mps (default: the spec's device)")
     p.add_argument("--out", metavar="DIR", default="runs", help="where run directories go (default: runs/)")
     p.add_argument("--force", action="store_true", help="retrain even if a finished run exists")
@@ -24,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only the run directory")
     p.add_argument("--threads", type=_positive, default=1, metavar="N",
                    help="torch CPU threads (default 1: small models run fastest on one pinned thread)")
+    from ..families.command import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -43,24 +44,23 @@ def run(args) -> int:
 
     spec = load(Path(args.path))
     if not isinstance(spec, Experiment):
-        raise SpecError([Diagnostic(f"family '{spec.family}' has many members; `run` takes one experiment",
-                                    args.path, hint="run its members with `clockspec expand` or `clockspec ablate`")])
+        from ..families.command import run as run_family
+
+        return run_family(spec, args)
     plan = spec.compile()
     from clockspec.runtime import run as run_plan
-    from clockspec.runtime.device import resolve_device
-
-    resolve_device(args.device or spec.device, "--device" if args.device else args.path)
 
     result = run_plan(plan, out=args.out, device=args.device, force=args.force, resume=args.resume,
                       progress=False if args.quiet else None, threads=args.threads)
     if args.quiet:
         print(result.run_dir)
     else:
-        print(summary(plan.spec, result, args.path))
+        print(summary(plan, result, args.path))
     return EXIT.get(result.status, 1)
 
 
-def summary(spec, result, path: str) -> str:
+def summary(plan, result, path: str) -> str:
+    spec = plan.spec
     lines = [f"{spec.name}: {result.note}", f"status: {result.status} at step {result.step}"]
     width = max((len(n) for n in result.clocks), default=0)
     if result.clocks:
@@ -71,6 +71,10 @@ def summary(spec, result, path: str) -> str:
         else:
             when = "not reached" + (f" (last {clock.value:.3g})" if clock.value is not None else "")
         lines.append(f"  {name:<{width}}  {when:<24}  {spec.clocks[name].text()}")
+    if "pattern_flips" in plan.metrics:
+        band = spec.probes.flip_band
+        lines.append(f"pattern_flips ignored sign changes within {band:g} of zero (probes.flip_band)" if band
+                     else "pattern_flips counted every sign change (probes.flip_band 0)")
     lines.append(f"figure: {result.run_dir / 'curves.png'}")
     if result.status == "interrupted":
         lines.append(f"continue with: clockspec run {path} --resume")

@@ -97,10 +97,8 @@ def _reason(spec: Experiment, path: str, value: Any) -> str | None:
 
 
 def _compile_reason(member: Experiment) -> str | None:
-    try:
-        from ..plan import compile as compile_plan
-    except ImportError:  # the compiler is not part of this build
-        return None
+    from ..plan import compile as compile_plan
+
     try:
         compile_plan(member)
     except SpecError as exc:
@@ -134,7 +132,9 @@ def ablation(spec: Experiment, base_ref: str, seeds: int = 3,
                 kept.append(value)
         if kept:
             factors[path] = kept
-            comments[where + (path,)] = notes
+            comments[where + (path,)] = [f" {note}" for note in notes]
+        else:  # nothing left of the axis: say so above the block
+            comments.setdefault(where, []).extend(f" {path}: {note}" for note in notes)
     family: dict[str, Any] = {
         "clockspec": 1,
         "family": naming.fit(f"{spec.name}-ablation"),

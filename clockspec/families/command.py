@@ -9,7 +9,7 @@ from pathlib import Path
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("families (when PATH is a family)")
-    g.add_argument("--jobs", type=int, metavar="N", help="members run at once (default: one per core)")
+    g.add_argument("--jobs", type=_positive, metavar="N", help="members run at once (default: one per core)")
     g.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local process pool (default) or Ray")
     g.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: start a local one)")
@@ -21,6 +21,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--retry-failed", action="store_true", help="try again members that failed 3 times")
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'")
+    return value
+
+
 def run(spec, args) -> int:
     """Expand, run, aggregate; exit 0 when every member finished, 1 when some failed, 130
     when interrupted."""
@@ -29,12 +39,10 @@ def run(spec, args) -> int:
     from .report import family_report
 
     exp = expand_family(spec)
-    jobs = args.jobs
-    if jobs is not None and jobs < 1:
-        raise SystemExit("clockspec run: --jobs must be at least 1")
-    outcome = run_family(exp, out=args.out, jobs=jobs, executor=args.executor, address=args.address,
+    outcome = run_family(exp, out=args.out, jobs=args.jobs, executor=args.executor, address=args.address,
                          batch=not args.no_batch, accept_changes=args.accept_changes,
                          retry_failed=args.retry_failed, device=args.device, force=args.force,
+                         # --threads defaults to 1 for one run; a family divides the cores instead
                          threads=args.threads if args.threads != 1 else None, source=args.path,
                          quiet=args.quiet)
     folder = Path(args.out) / exp.family.family

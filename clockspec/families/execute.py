@@ -11,6 +11,7 @@ running the family again resumes.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -52,9 +53,14 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def threads_per_job(jobs: int) -> int:
-    """Torch threads per worker so that jobs x threads never exceeds the cores."""
-    return max(1, default_jobs() // max(1, jobs))
+MULTI_THREAD_FLOPS = 2e8  # below this per step, a second thread costs more than it gives
+
+
+def threads_per_job(jobs: int, plans: list[Plan] = ()) -> int:
+    """Torch threads per worker: jobs x threads never exceeds the cores, and small models
+    get one thread (on a busy core an extra thread made small steps ten times slower)."""
+    big = any(p.derived.get("flops_per_step", 0) >= MULTI_THREAD_FLOPS for p in plans)
+    return max(1, default_jobs() // max(1, jobs)) if big else 1
 
 
 class LocalBackend:
@@ -232,8 +238,8 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
     if executor not in EXECUTORS:
         raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local or ray", "--executor")])
     jobs = jobs or default_jobs()
-    threads = threads or threads_per_job(jobs)
     folder, plans, entries = prepare(exp, Path(out), accept_changes, source)
+    threads = threads or threads_per_job(jobs, plans)
     attempts = store.Attempts(folder)
     if retry_failed:
         attempts.clear()
@@ -256,7 +262,10 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
         else:  # clocks to re-evaluate, or a run to resume: one by one
             queue.append(Job([i]))
     specs = [m.spec for m in exp.members]
-    for group in (batching.groups([specs[i] for i in fresh], size=64) if batch else [[j] for j in range(len(fresh))]):
+    # Batches no larger than an even share of the slots, so that no worker idles while one
+    # trains a big batch (and no larger than 64 members).
+    size = min(64, max(1, math.ceil(len(fresh) / jobs)))
+    for group in (batching.groups([specs[i] for i in fresh], size=size) if batch else [[j] for j in range(len(fresh))]):
         queue.append(Job([fresh[j] for j in group], batched=len(group) > 1))
     if outcome.status:
         board.event(f"{len(entries)} members: {board.counts['skipped']} already done, "
@@ -331,8 +340,8 @@ def _finished(result: dict[str, Any], label: str, batch: int, outcome: Outcome, 
 def _failed(job: Job, exc: Exception, exp: Expansion, attempts: store.Attempts, queue: deque,
             outcome: Outcome, board: Board) -> None:
     names = [exp.members[i].name for i in job.members]
-    error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
-    error = error.strip().splitlines()[-1] if error.strip() else type(exc).__name__
+    text = (str(exc).strip().splitlines() or [""])[0]
+    error = text if isinstance(exc, (RuntimeError, SpecError)) and text else f"{type(exc).__name__}: {text}"
     if job.batched:  # retry its members one by one, which also tells which one fails
         board.event(f"! a batch of {len(names)} members failed ({error}); running them one by one")
         queue.extend(Job([i]) for i in job.members)

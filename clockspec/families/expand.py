@@ -76,7 +76,6 @@ def expand_family(family: Union[Family, str, os.PathLike],
     assert rules is not None
     base = _resolve_base(family, doc, file, pos, base_dir)
     base_data = _plain(base)
-    has_ablation = family.vary.one_at_a_time is not None
 
     members: list[Member] = []
     by_ir: dict[str, int] = {}
@@ -96,10 +95,11 @@ def expand_family(family: Union[Family, str, os.PathLike],
                                               f"{key}-{naming.safe(setting[1])}")
         return got
 
-    for settings, is_base in _points(family, rules):
+    for settings in _points(family, rules):
         data, applied = _apply(base_data, settings)
         assignment = [(p, v) for p, v, _ in applied]
-        label = ",".join((["base"] if is_base and has_ablation else []) + [tokens(s)[0] for s in applied]) or "base"
+        # the base itself (of a one_at_a_time ablation, with nothing else varied) is `base`
+        label = ",".join(tokens(s)[0] for s in applied) or "base"
         if any(pred(data) for pred in rules.exclude):
             excluded.append(label)
             continue
@@ -117,8 +117,7 @@ def expand_family(family: Union[Family, str, os.PathLike],
         if rules.template is not None:
             name = naming.fit(rules.template.render(spec.model_dump(mode="json")))
         else:
-            name = naming.fit("_".join((["base"] if is_base and has_ablation else [])
-                                       + [tokens(s)[1] for s in applied]) or "base")
+            name = naming.fit("_".join(tokens(s)[1] for s in applied) or "base")
         key = spec.model_dump_json(exclude={"name"})
         if key in by_ir:
             merged.setdefault(members[by_ir[key]].name, []).append(label)
@@ -178,26 +177,23 @@ def _plain(spec: Experiment) -> dict:
     return data
 
 
-def _points(family: Family, rules: Rules) -> Iterator[tuple[list[Setting], bool]]:
-    """Every combination of settings in order, and whether it is a one_at_a_time base."""
-    factors: list[list[tuple[list[Setting], bool]]] = []
+def _points(family: Family, rules: Rules) -> Iterator[list[Setting]]:
+    """Every combination of settings, in order."""
+    factors: list[list[list[Setting]]] = []
     for comb, axes in combinator_axes(family):
         where = ("vary", comb)
         if comb == "grid":
             columns = [[(p, v, where + (p, i)) for i, v in enumerate(vals)] for p, vals in axes.items()]
-            factors.append([(list(combo), False) for combo in itertools.product(*columns)])
+            factors.append([list(combo) for combo in itertools.product(*columns)])
         elif comb == "zip":
             length = len(next(iter(axes.values())))
-            factors.append([([(p, vals[i], where + (p, i)) for p, vals in axes.items()], False)
-                            for i in range(length)])
+            factors.append([[(p, vals[i], where + (p, i)) for p, vals in axes.items()] for i in range(length)])
         elif comb == "one_at_a_time":
-            rows: list[tuple[list[Setting], bool]] = [([], True)]
-            rows += [([(p, v, where + (p, i))], False) for p, vals in axes.items() for i, v in enumerate(vals)]
-            factors.append(rows)
+            factors.append([[]] + [[(p, v, where + (p, i))] for p, vals in axes.items() for i, v in enumerate(vals)])
         else:
-            factors.append([(draw, False) for draw in _draws(family)])
+            factors.append(_draws(family))
     for combo in itertools.product(*factors):
-        yield [s for settings, _ in combo for s in settings], any(b for _, b in combo)
+        yield [s for settings in combo for s in settings]
 
 
 def _draws(family: Family) -> list[list[Setting]]:

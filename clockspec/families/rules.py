@@ -19,11 +19,9 @@ MAX_MEMBERS = 100_000
 @dataclass(frozen=True)
 class Rules:
     varied: list[str]  # every varied path, in composition order
-    sources: dict[str, tuple]  # varied path -> where it is written in the family
     keys: dict[str, str]  # varied path -> short key
     exclude: list[Predicate]
     template: naming.Template | None
-    count: int  # members before exclusions and merging
 
 
 def combinator_axes(family: Family) -> list[tuple[str, dict[str, Any]]]:
@@ -100,4 +98,4 @@ def compile_rules(family: Family) -> tuple[Rules | None, list[Problem]]:
             problems.append((("name_template",), exc.message, exc.hint, exc.offset))
     if problems:
         return None, problems
-    return Rules(varied, sources, keys, exclude, template, count), []
+    return Rules(varied, keys, exclude, template), []

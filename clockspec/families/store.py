@@ -143,9 +143,6 @@ class Attempts:
         write_json(self.path, self.data)
         return record["failed"]
 
-    def clear(self, name: str | None = None) -> None:
-        if name is None:
-            self.data.clear()
-        else:
-            self.data.pop(name, None)
+    def clear(self) -> None:
+        self.data.clear()
         write_json(self.path, self.data)

@@ -1,0 +1,138 @@
+"""Family benchmarks, each a ratio against a baseline run in the same process:
+
+1. batched vs sequential: an 8-seed family of a small modular model (p=23) and of the
+   quickstart model, trained one member after another with `clockspec.runtime.run` and then
+   as one batch with `clockspec.runtime.batched.run_batch` (same plans, same run-directory
+   outputs, figures included). Goals: >= 4x for the small model, >= 1x for the quickstart.
+2. expansion: a 1,000-member family expanded (and every member validated and checked by
+   the compiler passes); goal: under 1 s.
+
+    python bench/family.py [--steps-small N] [--steps-quickstart N] [--seeds K] [--device cpu]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import clockspec
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = """\
+name: small-{seed}
+seed: {seed}
+task: {{kind: modular, op: add, modulus: 23, train_fraction: 0.5}}
+model: {{kind: embed_mlp, embed_dim: 16, hidden: [32]}}
+regularizers: {{weight_decay: {{strength: 1.0}}}}
+optimizer: {{kind: adamw, lr: 0.01}}
+train: {{steps: {steps}}}
+probes: {{every: 50}}
+clocks:
+  fit: first train_acc >= 0.99
+  generalize: first test_acc >= 0.99
+"""
+BIG = """\
+clockspec: 1
+family: bench-expand
+base: {base}
+vary:
+  grid:
+    regularizers.weight_decay.strength: [0.01, 0.03, 0.1, 0.3, 1.0]
+    optimizer.lr: [0.001, 0.003, 0.01, 0.03, 0.1]
+    task.train_fraction: [0.3, 0.4, 0.5, 0.6]
+    seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+exclude: ["seed == 100"]
+"""
+
+
+def small_plans(seeds: int, steps: int) -> list:
+    return [clockspec.compile(clockspec.loads(SMALL.format(seed=s, steps=steps))) for s in range(seeds)]
+
+
+def quickstart_plans(seeds: int, steps: int) -> list:
+    base = clockspec.load(ROOT / "specs" / "quickstart.yaml")
+    # Full runs of `steps` steps: no stop clocks (members would end at different steps), and
+    # only the clocks that can fire in a short run.
+    clocks = {name: c for name, c in base.clocks.items() if name in ("fit", "memorize", "generalize")}
+    return [clockspec.compile(base.model_copy(update={
+        "name": f"quickstart-{s}", "seed": s, "train": base.train.model_copy(update={"steps": steps}),
+        "clocks": clocks, "stop": base.stop.model_copy(update={"after": []})})) for s in range(seeds)]
+
+
+def batched_vs_sequential(label: str, plans: list, device: str) -> float:
+    from clockspec.runtime import run
+    from clockspec.runtime.batched import run_batch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        began = time.perf_counter()
+        for plan in plans:
+            run(plan, out=Path(tmp) / "alone", device=device, progress=False, threads=1)
+        alone = time.perf_counter() - began
+        began = time.perf_counter()
+        results = run_batch(plans, out=Path(tmp) / "batched", device=device, threads=1)
+        batched = time.perf_counter() - began
+        figures = len(plans) * figure_time(plans[0], results[0])
+    steps = plans[0].spec.train.steps
+    print(f"{label}: {len(plans)} members x {steps} steps: sequential {alone:.1f} s, batched {batched:.1f} s, "
+          f"speedup {alone / batched:.2f}x")
+    print(f"  of which each mode draws {len(plans)} curves.png, about {figures:.1f} s: without them, "
+          f"{(alone - figures) / max(batched - figures, 1e-9):.2f}x")
+    return alone / batched
+
+
+def figure_time(plan, result, repeats: int = 3) -> float:
+    """Seconds to draw one member's curves.png (the runtime's figure), best of `repeats`."""
+    import json
+
+    from clockspec.runtime.plot import plot_curves
+
+    rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        plot_curves(rows, plan.spec, result.clocks, result.status)
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def expansion(repeats: int = 5) -> float:
+    from clockspec.families.expand import expand_family
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "base.yaml").write_text(SMALL.format(seed=0, steps=1000))
+        (Path(tmp) / "fam.yaml").write_text(BIG.format(base="base.yaml"))
+        family = clockspec.load(Path(tmp) / "fam.yaml")
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            members = expand_family(family).members
+            times.append(time.perf_counter() - began)
+    best = min(times)
+    print(f"expansion: {len(members)} members in {best * 1e3:.0f} ms (best of {repeats}; "
+          f"median {sorted(times)[len(times) // 2] * 1e3:.0f} ms); budget 1 s: {best:.2f}x of it")
+    return best
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--steps-small", type=int, default=1500)
+    parser.add_argument("--steps-quickstart", type=int, default=400)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["small", "quickstart", "expansion"])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, device {args.device}, 1 torch thread")
+    if "expansion" not in args.skip:
+        expansion()
+    if "small" not in args.skip:
+        batched_vs_sequential("small modular (p=23)", small_plans(args.seeds, args.steps_small), args.device)
+    if "quickstart" not in args.skip:
+        batched_vs_sequential("quickstart (p=53)", quickstart_plans(args.seeds, args.steps_quickstart), args.device)
+
+
+if __name__ == "__main__":
+    main()

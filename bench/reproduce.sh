@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Regenerate every number of docs/reproduction.md: run the paper's specs and families
+# (finished runs are reused; --force retrains), then `clockspec report` each of them.
+#   bench/reproduce.sh [OUT]            (default OUT: runs/paper)
+#   FIGURES=docs/figures bench/reproduce.sh   also copies the small figures the doc shows
+# Wall times go to OUT/times.txt. Sized for 2 CPU cores: about 25 minutes from scratch.
+set -euo pipefail
+OUT=${1:-runs/paper}
+SPECS=$(dirname "$0")/../specs/paper
+mkdir -p "$OUT"
+: > "$OUT/times.txt"
+log_time() {  # NAME START: the wall time since START (a reused run takes about a second)
+  echo "$1 $(( $(date +%s) - $2 )) s" | tee -a "$OUT/times.txt"
+}
+for spec in dln-teacher modadd-relu; do
+  start=$(date +%s)
+  dir=$(clockspec run "$SPECS/$spec.yaml" --out "$OUT" -q | tail -n 1)
+  log_time "$spec" "$start"
+  clockspec report "$dir" -q
+done
+for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds; do
+  start=$(date +%s)
+  clockspec run "$SPECS/$family.yaml" --out "$OUT" --jobs 1 -q
+  log_time "$family" "$start"
+  clockspec report "$OUT/$family" -q
+done
+if [ -n "${FIGURES:-}" ]; then
+  mkdir -p "$FIGURES"
+  for spec in dln-teacher modadd-relu; do
+    for png in clock_curves curves; do cp "$OUT/$spec"-*/"$png.png" "$FIGURES/$spec-$png.png"; done
+  done
+  for family in dln-depth-wd modadd-wd; do
+    cp "$OUT/$family/clock_curves.png" "$FIGURES/$family-clock_curves.png"
+  done
+fi

@@ -1,0 +1,38 @@
+"""`clockspec report RUN_DIR|FAMILY_DIR`: clock curves, scaling fits and verdicts, written
+into the directory as `report.md`, `report.json` and `clock_curves.png`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="analyse a run or family directory: clock scaling, verdicts, figures")
+    p.add_argument("path", metavar="RUN_DIR|FAMILY_DIR")
+    p.add_argument("--no-plots", action="store_true", help="write report.md and report.json only")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..analysis.family import is_run_dir, member_dirs, write_family_report
+    from ..analysis.report import write_run_report
+    from ..errors import Diagnostic, SpecError
+
+    path = Path(args.path)
+    if is_run_dir(path):
+        analyses = [(path.name, write_run_report(path, plots=not args.no_plots))]
+    elif path.is_dir() and member_dirs(path):
+        analyses = write_family_report(path, plots=not args.no_plots)
+        if (path / "family.lock.json").is_file():  # a folder `clockspec run FAMILY` made
+            from ..families.report import family_report
+
+            family_report(path, plots=not args.no_plots)  # family.csv, family.json, clocks.png
+    else:
+        raise SpecError([Diagnostic("not a run directory (no metrics.jsonl) nor a family folder of runs", str(path))])
+    if not args.quiet:
+        for label, a in analyses:
+            print(f"{label} ({a.status}, last step {a.last_step})")
+            for v in a.verdicts:
+                print(f"  {v.line()}")
+        print(f"wrote {path / 'report.md'}")
+    return 0

@@ -1,0 +1,71 @@
+"""What a run leaves: the result object, the final clocks, clocks.json, the locked spec.
+
+Torch-free, like `runner`, so that reusing or re-evaluating a finished run never imports torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import clockspec
+from clockspec.clocks import ClockResult
+from clockspec.kinds.clocks import SettleClock
+
+FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
+PROBE_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    status: str  # complete | diverged | interrupted
+    step: int
+    clocks: dict[str, ClockResult]
+    action: str  # trained | resumed | reused | reevaluated
+    note: str = ""  # one sentence on what happened, for people
+    elapsed_s: float = field(default=0.0, compare=False)
+
+
+def final_clocks(spec: Any, results: Mapping[str, ClockResult], status: str) -> dict[str, ClockResult]:
+    """A run that did not complete has no final values: its settle clocks, and the clocks
+    that run after them, are censored; `first` clocks that fired before the end keep their step."""
+    if status == "complete":
+        return dict(results)
+
+    def needs_final(name: str, seen: tuple[str, ...] = ()) -> bool:
+        clock = spec.clocks[name]
+        if isinstance(clock, SettleClock):
+            return True
+        return clock.after is not None and clock.after not in seen and needs_final(clock.after, seen + (name,))
+
+    return {name: ClockResult(None, False, r.value, r.metric) if needs_final(name) else r
+            for name, r in results.items()}
+
+
+def clock_hashes(plan: Any) -> dict[str, str]:
+    return {name: plan.hash(f"clock:{name}") for name in plan.spec.clocks}
+
+
+def clocks_doc(plan: Any, clocks: Mapping[str, ClockResult], status: str, step: int) -> dict[str, Any]:
+    spec = plan.spec
+    doc: dict[str, Any] = {
+        "clocks": {name: {**r.to_json(), "expr": spec.clocks[name].text()} for name, r in clocks.items()},
+        "status": status,
+        "step": step,
+        "train_hash": plan.train_hash,
+        "clock_hashes": clock_hashes(plan),
+    }
+    options = {opt: getattr(spec.probes, opt) for m, opt in PROBE_OPTIONS.items() if m in plan.metrics}
+    if options:
+        doc["probe_options"] = options  # e.g. the flip band pattern_flips used
+    return doc
+
+
+def spec_text(spec: Any) -> str:
+    dumps = getattr(clockspec, "dumps", None)
+    if dumps is not None:
+        return dumps(spec, "yaml")
+    import yaml
+
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)

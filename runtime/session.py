@@ -1,0 +1,141 @@
+"""One training session: build, train, probe, track clocks, checkpoint, write the outputs.
+
+The torch half of `run` (see `runner`), imported only when there is something to train.
+"""
+from __future__ import annotations
+
+import io
+import platform
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import clockspec
+from clockspec.clocks import ClockTracker
+
+from .device import numerics
+from .loop import Outcome, Trainer
+from .plot import plot_curves
+from .progress import Progress, wanted
+from .results import FINISHED, RunResult, clocks_doc, final_clocks, spec_text
+from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+
+CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
+
+
+def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, threads: int,
+          progress: bool | None, resume_from: Path | None = None) -> RunResult:
+    """Train from scratch, or from the checkpoint `resume_from`, and write every output."""
+    spec = plan.spec
+    previous = rd.read_json(STATUS) or {}
+    if resume_from is None:
+        rd.remove(SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES, CHECKPOINT)
+    rd.write(SPEC, spec_text(spec))
+    rd.write_json(PLAN, plan.to_json())
+    began = time.perf_counter()
+    info = {"train_hash": plan.train_hash, "steps": spec.train.steps, "device": str(where),
+            "dtype": spec.train.dtype, "threads": threads, "torch": torch.__version__,
+            "clockspec": clockspec.__version__, "python": platform.python_version()}
+    with numerics(where, threads):
+        trainer = Trainer(spec, list(plan.metrics), where, dtype)
+        tracker = ClockTracker(spec.clocks, spec.stop)
+        start = 0
+        if resume_from is not None:
+            start = trainer.load_state_dict(torch.load(resume_from, map_location=where, weights_only=True))
+            rows = rd.read_rows(before=start)
+            rd.reset_rows(rows)
+            for row in rows:
+                tracker.update(row)
+        else:
+            rd.reset_rows()
+        rd.write_json(STATUS, {"status": "running", "step": start, "reason": "", **info})
+        looped, cpu = time.perf_counter(), time.process_time()
+        outcome = _loop(plan, rd, trainer, tracker, start, progress)
+        looped, cpu = time.perf_counter() - looped, time.process_time() - cpu
+    wall = time.perf_counter() - began + (previous.get("wall_s", 0.0) if resume_from else 0.0)
+    clocks = final_clocks(spec, tracker.results(), outcome.status)
+    rd.write_json(CLOCKS, clocks_doc(plan, clocks, outcome.status, outcome.step))
+    rd.write(CURVES, plot_curves(tracker.rows, spec, clocks, outcome.status))
+    rate = (outcome.step - start) / max(looped, 1e-9)
+    rd.write_json(STATUS, {"status": outcome.status, "step": outcome.step, "reason": outcome.reason,
+                           "wall_s": round(wall, 3), "steps_per_s": round(rate, 2),
+                           "loop_cpu_s": round(cpu, 3), **info})
+    if outcome.status in FINISHED:
+        rd.remove(CHECKPOINT)
+    action = "resumed" if resume_from is not None else "trained"
+    note = (f"{action} steps {start}..{outcome.step} in {looped:.1f} s ({rate:.0f} steps/s; "
+            f"{time.perf_counter() - began:.1f} s in all): {outcome.reason}")
+    return RunResult(rd.path, outcome.status, outcome.step, clocks, action, note, time.perf_counter() - began)
+
+
+def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start: int, progress: bool | None) -> Outcome:
+    spec = plan.spec
+    bar = Progress(wanted(progress), spec.name, spec.train.steps, start)
+    sink = rd.append_rows()
+    saved_at = time.monotonic()
+
+    def save(step: int) -> None:
+        buf = io.BytesIO()
+        torch.save(trainer.state_dict(step), buf)
+        rd.write(CHECKPOINT, buf.getvalue())
+
+    def on_probe(row: dict[str, Any]) -> bool:
+        sink.write(row_line(row))
+        sink.flush()
+        fired = tracker.update(row)
+        bar.probe(row, [(name, spec.clocks[name], tracker.fired_step(name)) for name in fired])
+        return tracker.should_stop
+
+    def on_step(step: int) -> bool:
+        nonlocal saved_at
+        if not step & 31:
+            bar.tick(step)
+            if time.monotonic() - saved_at > CHECKPOINT_EVERY_S:
+                save(step)
+                saved_at = time.monotonic()
+        return guard.requested
+
+    guard = InterruptGuard(bar)
+    try:
+        with guard:
+            outcome = trainer.run(start, set(plan.probe_steps()), on_probe, on_step)
+        if outcome.status == "interrupted":
+            save(outcome.step)
+        return outcome
+    except BaseException as exc:  # a hard interrupt or a crash: record it, keep the last checkpoint
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        last = rd.read_json(STATUS) or {}
+        rd.write_json(STATUS, {**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"})
+        raise
+    finally:
+        bar.close()
+        sink.close()
+
+
+class InterruptGuard:
+    """The first Ctrl-C asks the loop to stop at the next step boundary and checkpoint there;
+    a second one interrupts at once (as Ctrl-C normally does)."""
+
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)
+        print("\nstopping at the next step to save a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+
+    def __enter__(self) -> "InterruptGuard":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
