@@ -12,6 +12,11 @@ from typing import Any
 PathT = tuple  # tuple[str | int, ...]
 Pos = tuple[int, int]
 
+# Sentinels in `RawDoc.comments` (no IR key starts with '#', so none can clash with a field):
+START_OF_FILE: PathT = ("#start",)  # comments at the top, set apart from the first entry by a blank line
+END_OF_FILE: PathT = ("#end",)  # comments after the last entry
+TRAILING = "#eol"  # (*path, TRAILING): the comment at the end of the entry's own line
+
 
 @dataclass
 class RawDoc:
@@ -20,8 +25,10 @@ class RawDoc:
     syntax: str = "yaml"  # or "clk"
     positions: dict[PathT, Pos] = field(default_factory=dict)
     key_positions: dict[PathT, Pos] = field(default_factory=dict)
-    # Comment lines written just before (or at the end of the line of) the entry at a path;
-    # the formatter prints them back with that entry.
+    # Comment lines written just before the entry at a path, each the text after its comment
+    # marker, verbatim ("# note" -> " note"), so any syntax's printer can write it back; the
+    # comment at the end of an entry's line is under (*path, TRAILING); see the sentinels
+    # above. The formatter prints them back with the entries they annotate.
     comments: dict[PathT, list[str]] = field(default_factory=dict)
 
     def pos(self, path: PathT, key: bool = False) -> Pos:

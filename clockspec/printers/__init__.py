@@ -1,0 +1,1 @@
+"""Canonical printers: each IR is printed exactly one way in each syntax."""
