@@ -344,3 +344,7 @@ def test_duplicate_map_keys_and_unknown_blocks_are_all_reported():
 def test_loading_a_clk_spec_never_imports_torch():
     code = f"import sys, clockspec; clockspec.loads({DESIGN_SPEC!r}, syntax='clk'); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_comment_right_after_the_closing_brace_is_the_files_last():
+    assert parse_clk("experiment x {}# end").comments == {END_OF_FILE: [" end"]}

@@ -424,7 +424,7 @@ class _Builder:
             if at < header:  # a blank line sets the file's opening comments apart from the header
                 apart = re.search(r"\n[ \t]*\r?\n", text[offset:_offset(text, header)])
                 path = START_OF_FILE if apart else head_key
-            elif at > close:
+            elif at >= close:
                 path = END_OF_FILE
             else:
                 trailing = text[offset - at[1] + 1: offset].strip() != ""
