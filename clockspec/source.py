@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import Diagnostic
+
 PathT = tuple  # tuple[str | int, ...]
 Pos = tuple[int, int]
 
@@ -30,6 +32,9 @@ class RawDoc:
     # comment at the end of an entry's line is under (*path, TRAILING); see the sentinels
     # above. The formatter prints them back with the entries they annotate.
     comments: dict[PathT, list[str]] = field(default_factory=dict)
+    # Errors a front end could step over (a duplicate key, a merge key): `validate` reports
+    # them together with the spec's own errors, so one pass shows every error of a file.
+    problems: list[Diagnostic] = field(default_factory=list)
 
     def pos(self, path: PathT, key: bool = False) -> Pos:
         """Best position for a path: itself, else its nearest ancestor that has one."""

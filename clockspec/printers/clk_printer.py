@@ -1,8 +1,9 @@
 """Canonical `.clk` printer: every IR printed exactly one way, comments kept.
 
-Structure follows the IR's field order; `kind` becomes the block's label, maps of kinds
-become keyed blocks (`regularizer weight_decay { ... }`), clocks print as their canonical
-expression text, None is omitted, and numbers print so that they read back exactly.
+Structure follows the canonical data (`printers.canonical_data`: IR field order, None left
+out, clocks as their expression text); `kind` becomes the block's label, maps of kinds
+become keyed blocks (`regularizer weight_decay { ... }`), and numbers print so that they
+read back exactly.
 Comments (by path, as a front end collected them) are printed on the lines before the
 entry they annotate, or before its nearest printed ancestor.
 """
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from typing import Any, Mapping
 
+from .. import numbers
 from ..frontends.clk_front import INLINE_BASE, KEYED, KINDED, WORDS, distributions
 from ..ir import Experiment, Family
 from ..source import END_OF_FILE, START_OF_FILE, TRAILING, PathT
+from . import canonical_data
 
 INDENT = "  "
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -41,7 +43,7 @@ class _Printer:
     # -- structure --
 
     def document(self, spec: Experiment | Family) -> None:
-        data = spec.model_dump()
+        data = canonical_data(spec)  # IR order, None left out, clocks as text
         level, key = ("family", "family") if isinstance(spec, Family) else ("experiment", "name")
         start = self.open(0, f"{level} {data.pop(key)}", (), (key,))
         self.body(data, (), 1, level)
@@ -63,8 +65,6 @@ class _Printer:
         (a plain block), paths (a `vary` combinator's `path = [values]`)."""
         for key, value in data.items():
             where = path + (key,)
-            if value is None:
-                continue
             if level == "experiment" and key in KINDED:  # task modular { ... }
                 start = self.open(depth, f"{key} {value['kind']}", where, where + ("kind",))
                 self.body({k: v for k, v in value.items() if k != "kind"}, where, depth + 1, "plain")
@@ -91,9 +91,8 @@ class _Printer:
         """`regularizer weight_decay { ... }`, `vary grid { ... }`, `clock fit = EXPR`; the
         container's own comments go with its first entry."""
         keyword = _CONTAINERS[container]
-        present = {name: entry for name, entry in entries.items() if entry is not None}
-        width = max(map(len, present), default=0)
-        for i, (name, entry) in enumerate(present.items()):
+        width = max(map(len, entries), default=0)
+        for i, (name, entry) in enumerate(entries.items()):
             paths = (where + (name,),) + ((where,) if i == 0 else ())
             if keyword == "clock":
                 self.emit(depth, f"clock {name:<{width}} = {entry}", *paths)
@@ -188,21 +187,10 @@ def _string(text: str) -> str:
 
 
 def format_float(x: float) -> str:
-    """Shortest text that reads back as exactly x, and always as a float (`1.0`, not `1`).
-
-    Exponent style (`1e-3`, `2.5e-4`, `1e16`) where it is shorter than positional style,
-    positional otherwise (`0.01`, `0.3`, `100.0`); non-finite values are `inf`, `-inf`, `nan`.
-    """
+    """Shortest text that reads back as exactly x and as a float (`1e-3`, `0.01`, `1.0`),
+    the style of `clockspec.numbers`; non-finite values are `inf`, `-inf`, `nan`."""
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    if x == int(x) and abs(x) < 1e6:
-        return repr(x)  # '100.0', '-0.0'
-    exact = Decimal(repr(x))  # repr is the shortest text that reads back as x
-    sign, digits, exponent = exact.normalize().as_tuple()
-    mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
-    scientific = f"{'-' if sign else ''}{mantissa}e{exponent + len(digits) - 1}"
-    positional = format(exact, "f")
-    positional += "" if "." in positional else ".0"
-    return scientific if len(scientific) < len(positional) else positional
+    return numbers.format_float(x)
