@@ -1,0 +1,212 @@
+"""Hypothesis strategies for valid IR: experiments and families.
+
+Kinds (tasks, models, regularizers, optimizers) are drawn from their registries, each
+field from its pydantic annotation and constraints, so a newly registered kind or field
+is covered without editing this file. Clocks, stops and families are drawn so that the
+cross-field rules hold (`after` names an earlier clock; a family varies real IR paths,
+each once, with values of the right type). Reused by the printer, diff and fuzz tests.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Literal, Union
+
+import annotated_types as at
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from clockspec.ir import Experiment, Family, Probes, Stop, Train
+from clockspec.kinds.clocks import FirstClock, SettleClock
+from clockspec.kinds.metrics import METRIC_NAMES
+from clockspec.kinds.models import MODELS
+from clockspec.kinds.optimizers import OPTIMIZERS
+from clockspec.kinds.regularizers import REGULARIZERS, Regularizers
+from clockspec.kinds.tasks import TASKS
+
+# Any Unicode text a YAML or .clk file can hold (no lone surrogates).
+text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+finite = st.floats(allow_nan=False, allow_infinity=False)
+names = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,15}", fullmatch=True)
+clock_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True)
+UNBOUNDED_SPAN = 10_000  # upper end for ints the IR leaves open (keeps validators satisfiable)
+
+
+def _bounds(metadata: list[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in metadata:
+        if isinstance(item, FieldInfo):
+            out.update(_bounds(item.metadata))
+        for name in ("ge", "gt", "le", "lt", "min_length", "max_length"):
+            if getattr(item, name, None) is not None and isinstance(item, (at.Ge, at.Gt, at.Le, at.Lt, at.MinLen, at.MaxLen)):
+                out[name] = getattr(item, name)
+    return out
+
+
+def for_type(tp: Any, metadata: list[Any] = ()) -> st.SearchStrategy:
+    """A strategy for values of one IR annotation under its constraints."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Annotated:
+        return for_type(args[0], [*metadata, *args[1:]])
+    b = _bounds(list(metadata))
+    if origin in (Union, types.UnionType):
+        return st.one_of([for_type(a, metadata) for a in args])
+    if origin is Literal:
+        return st.sampled_from(args)
+    if tp is type(None):
+        return st.none()
+    if tp is bool:
+        return st.booleans()
+    if tp is int:
+        lo = b.get("ge", b["gt"] + 1 if "gt" in b else -UNBOUNDED_SPAN)
+        hi = b.get("le", b["lt"] - 1 if "lt" in b else lo + UNBOUNDED_SPAN)
+        return st.integers(lo, hi)
+    if tp is float:
+        return st.floats(
+            min_value=b.get("ge", b.get("gt")), max_value=b.get("le", b.get("lt")),
+            exclude_min="gt" in b, exclude_max="lt" in b, allow_nan=False, allow_infinity=False)
+    if tp is str:
+        return st.text(st.characters(exclude_categories=("Cs",)), max_size=min(b.get("max_length", 30), 30))
+    if origin is list:
+        item = args[0]
+        unique = typing.get_origin(item) is Literal  # e.g. probe metrics: each once
+        return st.lists(for_type(item), min_size=b.get("min_length", 0),
+                        max_size=min(b.get("max_length", 4), 4), unique=unique)
+    if origin is tuple:
+        return st.tuples(*[for_type(a) for a in args])
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return model(tp)
+    raise NotImplementedError(f"no strategy for {tp!r}")
+
+
+def _valid(cls: type[BaseModel]):
+    def build(fields: dict[str, Any]):
+        try:
+            return cls(**fields)
+        except ValidationError:
+            return None  # a model validator said no (e.g. div needs a prime modulus)
+    return build
+
+
+def model(cls: type[BaseModel]) -> st.SearchStrategy:
+    """Every field of an IR model drawn from its annotation; cross-field validators filter."""
+    fields = {name: for_type(f.annotation, f.metadata) for name, f in cls.model_fields.items() if not f.exclude}
+    return st.fixed_dictionaries(fields).map(_valid(cls)).filter(lambda m: m is not None)
+
+
+def kinds(registry) -> st.SearchStrategy:
+    return st.one_of([model(cls) for cls in registry.kinds.values()])
+
+
+regularizers = st.fixed_dictionaries(
+    {name: st.none() | model(cls) for name, cls in REGULARIZERS.kinds.items()}
+).map(lambda fields: Regularizers(**fields))
+
+
+@st.composite
+def clocks(draw) -> dict[str, Any]:
+    """Clocks whose `after` names an earlier clock, so references resolve and never loop."""
+    out: dict[str, Any] = {}
+    for name in draw(st.lists(clock_names, max_size=4, unique=True)):
+        after = draw(st.none() | st.sampled_from(list(out))) if out else None
+        common = {"metric": draw(st.sampled_from(METRIC_NAMES)), "for_steps": draw(st.integers(0, 10_000)),
+                  "after": after}
+        if draw(st.booleans()):
+            out[name] = FirstClock(kind="first", op=draw(st.sampled_from(["<=", "<", ">=", ">"])),
+                                   value=draw(finite), **common)
+        else:
+            out[name] = SettleClock(kind="settle", within=draw(st.floats(min_value=0, exclude_min=True, allow_infinity=False)),
+                                    relative=draw(st.booleans()), **common)
+    return out
+
+
+@st.composite
+def experiments(draw) -> Experiment:
+    clock_map = draw(clocks())
+    stop = Stop(after=draw(st.lists(st.sampled_from(list(clock_map)), unique=True)) if clock_map else [],
+                patience=draw(st.integers(0, 10_000)))
+    return Experiment(
+        name=draw(names),
+        description=draw(text),
+        tags=draw(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=12), max_size=3)),
+        seed=draw(st.integers(0, 2**63 - 1)),
+        device=draw(st.sampled_from(["auto", "cpu", "mps", "cuda", "cuda:0", "cuda:3"])),
+        task=draw(kinds(TASKS)),
+        model=draw(kinds(MODELS)),
+        regularizers=draw(regularizers),
+        optimizer=draw(kinds(OPTIMIZERS)),
+        train=draw(model(Train)),
+        probes=draw(model(Probes)),
+        clocks=clock_map,
+        stop=stop,
+    )
+
+
+# ---- families ---------------------------------------------------------------------------
+
+# Paths a family may vary, with values of the right type for each.
+VARIED = {
+    "seed": st.integers(0, 2**31),
+    "description": text,
+    "tags": st.lists(text, max_size=2),
+    "optimizer.lr": st.floats(min_value=1e-6, max_value=1.0),
+    "optimizer.kind": st.sampled_from(OPTIMIZERS.names()),
+    "model.hidden": st.lists(st.integers(1, 1024), min_size=1, max_size=3),
+    "model.activation": st.sampled_from(["relu", "gelu", "quadratic", "linear"]),
+    "train.batch": st.just("full") | st.integers(1, 4096),
+    "task.train_fraction": st.floats(min_value=0.05, max_value=0.95),
+    "regularizers.weight_decay.strength": st.floats(min_value=0.0, max_value=10.0),
+    # null turns a part off; a map turns it on with those fields
+    "regularizers.weight_decay": st.none() | st.fixed_dictionaries(
+        {"strength": st.floats(min_value=0.0, max_value=10.0)}, optional={"decoupled": st.booleans()}),
+}
+DRAWN = {  # paths for `random`, with the distributions that fit them
+    "seed": st.builds(lambda a, b: {"kind": "int", "low": min(a, b), "high": max(a, b)},
+                      st.integers(0, 1000), st.integers(0, 1000)),
+    "optimizer.lr": st.builds(lambda a, b: {"kind": "loguniform", "low": min(a, b), "high": max(a, b)},
+                              st.floats(1e-6, 1.0), st.floats(1e-6, 1.0)),
+    "task.train_fraction": st.builds(lambda a, b: {"kind": "uniform", "low": min(a, b), "high": max(a, b)},
+                                     st.floats(0.05, 0.95), st.floats(0.05, 0.95)),
+    "model.activation": st.builds(lambda v: {"kind": "choice", "values": v},
+                                  st.lists(st.sampled_from(["relu", "gelu", "linear"]), min_size=1, max_size=3)),
+}
+PREDICATES = ["seed == 2", "optimizer.lr > 1e-2", "model.activation == gelu and seed in [0, 1]",
+              "not (seed in [0, 1]) or regularizers.weight_decay == null", 'description == "a b"']
+TEMPLATES = ["run-{seed}", "wd{regularizers.weight_decay.strength}-s{seed}", "lr{optimizer.lr:.3g}"]
+
+
+@st.composite
+def varies(draw) -> dict[str, Any]:
+    """Combinators over distinct paths; zip axes of equal length; none empty."""
+    order = draw(st.permutations(list(VARIED)))
+    out: dict[str, Any] = {}
+    for comb in ("grid", "zip", "one_at_a_time"):
+        if not draw(st.booleans()):
+            continue
+        axes = order[: draw(st.integers(1, 2))]
+        order = order[len(axes):]
+        length = draw(st.integers(1, 3))
+        out[comb] = {p: draw(st.lists(VARIED[p], min_size=1 if comb != "zip" else length,
+                                      max_size=3 if comb != "zip" else length)) for p in axes}
+    drawn = [p for p in DRAWN if p in order]
+    if drawn and draw(st.booleans()):
+        chosen = draw(st.lists(st.sampled_from(drawn), min_size=1, max_size=2, unique=True))
+        out["random"] = {"n": draw(st.integers(1, 20)), "seed": draw(st.integers(0, 1000)),
+                         "params": {p: draw(DRAWN[p]) for p in chosen}}
+    return out
+
+
+@st.composite
+def families(draw) -> Family:
+    return Family(
+        family=draw(names),
+        description=draw(text),
+        base=draw(experiments() | st.sampled_from(["quickstart.yaml", "../specs/modadd.clk"]) | text),
+        vary=draw(varies()),
+        exclude=draw(st.lists(st.sampled_from(PREDICATES), max_size=2)),
+        name_template=draw(st.none() | st.sampled_from(TEMPLATES)),
+    )
+
+
+specs = experiments() | families()
