@@ -101,42 +101,6 @@ class Plan:
             graph.add_edges_from((src, node.id) for src in node.inputs)
         return graph
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "stage": self.stage, "data": self.data, "inputs": list(self.inputs), "hash": self.hash}
-
-
-class Plan:
-    """A compiled experiment: typed, hashed nodes in topological order, and derived facts."""
-
-    def __init__(self, spec: Experiment, nodes: dict[str, PlanNode], derived: dict[str, Any],
-                 metrics: tuple[str, ...], diagnostics: list | None = None):
-        self.spec = spec
-        self.nodes = nodes
-        self.derived = derived
-        self.metrics = metrics
-        self.diagnostics = diagnostics or []  # warnings the passes found (errors raise)
-
-    def hash(self, node_id: str) -> str:
-        return self.nodes[node_id].hash
-
-    @property
-    def train_hash(self) -> str:
-        return self.nodes["train"].hash
-
-    def probe_steps(self) -> list[int]:
-        """Steps at which the run probes, step 0 and the final step included."""
-        return _probe_steps(self.spec.probes, self.spec.train.steps)
-
-    @cached_property
-    def graph(self):
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        for node in self.nodes.values():
-            graph.add_node(node.id, stage=node.stage, hash=node.hash)
-            graph.add_edges_from((src, node.id) for src in node.inputs)
-        return graph
-
     def downstream(self, node_id: str) -> list[str]:
         """The node and every node that depends on it, in plan order."""
         hit = {node_id}
