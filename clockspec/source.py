@@ -47,3 +47,21 @@ class RawDoc:
                 return self.key_positions[probe]
             probe = probe[:-1]
         return self.positions.get((), (1, 1))
+
+
+def decode_spec(text: "str | bytes", file: str, max_bytes: int) -> str:
+    """Bytes or text -> text, refusing oversized input and invalid UTF-8 with a position."""
+    from .errors import Diagnostic, SpecError
+
+    if isinstance(text, bytes):
+        if len(text) > max_bytes:
+            raise SpecError([Diagnostic(f"file is {len(text)} bytes; a spec may be at most {max_bytes}", file)])
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = text[: exc.start].count(b"\n") + 1
+            col = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise SpecError([Diagnostic("file is not valid UTF-8", file, line, col)]) from None
+    if len(text) > max_bytes:
+        raise SpecError([Diagnostic(f"file is {len(text)} characters; a spec may be at most {max_bytes}", file)])
+    return text

@@ -18,7 +18,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from ..errors import Diagnostic, SpecError, did_you_mean
-from ..source import END_OF_FILE, START_OF_FILE, TRAILING, PathT, Pos, RawDoc
+from ..source import decode_spec, END_OF_FILE, START_OF_FILE, TRAILING, PathT, Pos, RawDoc
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -57,17 +57,7 @@ def _parser() -> Lark:
 # ---- reading the bytes -------------------------------------------------------------------
 
 def _decode(text: str | bytes, file: str) -> str:
-    if isinstance(text, bytes):
-        if len(text) > MAX_BYTES:
-            raise SpecError([Diagnostic(f"file is {len(text)} bytes; a spec may be at most {MAX_BYTES}", file)])
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            col = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
-            raise SpecError([Diagnostic("file is not valid UTF-8", file, line, col)]) from None
-    if len(text) > MAX_BYTES:
-        raise SpecError([Diagnostic(f"file is {len(text)} characters; a spec may be at most {MAX_BYTES}", file)])
+    text = decode_spec(text, file, MAX_BYTES)
     return text[1:] if text.startswith("\ufeff") else text
 
 

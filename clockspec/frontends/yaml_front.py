@@ -15,7 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Diagnostic, SpecError
-from ..source import END_OF_FILE, START_OF_FILE, TRAILING, PathT, RawDoc
+from ..source import decode_spec, END_OF_FILE, START_OF_FILE, TRAILING, PathT, RawDoc
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -120,17 +120,7 @@ def _diag(file: str, mark: Any, message: str, hint: str | None = None) -> Diagno
 
 
 def parse_yaml(text: str | bytes, file: str = "<string>") -> RawDoc:
-    if isinstance(text, bytes):
-        if len(text) > MAX_BYTES:
-            raise SpecError([Diagnostic(f"file is {len(text)} bytes; a spec may be at most {MAX_BYTES}", file)])
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            col = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
-            raise SpecError([Diagnostic("file is not valid UTF-8", file, line, col)]) from None
-    if len(text) > MAX_BYTES:
-        raise SpecError([Diagnostic(f"file is {len(text)} characters; a spec may be at most {MAX_BYTES}", file)])
+    text = decode_spec(text, file, MAX_BYTES)
     doc = RawDoc(None, file=file, syntax="yaml")
     try:
         loader = _Loader(text)
