@@ -1,50 +1,110 @@
-"""Long fuzzing campaign over the front ends: `python bench/fuzz.py [N_PER_FRONT_END]`.
+"""Long fuzzing campaign over the four front ends (YAML, .clk, clock expressions, family
+exclude predicates): `python bench/fuzz.py [-n N_PER_FRONT_END] [--front yaml,clk,...]`.
 
-Mutates every example spec and corpus file (YAML and .clk) and random clock expressions;
-prints counts, the slowest input's time, and writes any crashing input to
-tests/corpus/fuzz_crashes/ (add them to the regression corpus).
+Each input must give a valid IR / parsed object or a clean positioned error
+(tests/fuzz/checks.py) in under `--limit` seconds. Prints per front end the inputs, valid,
+clean errors, failures, inputs/s and the slowest input; writes every failing or slow input
+(a few per distinct failure) to `--out` with its traceback beside it. Minimize one with
+`--minimize FILE --front F` and add it to tests/corpus/fuzz/<front>/ (docs/fuzzing.md).
 """
 from __future__ import annotations
 
+import argparse
+import json
 import random
 import sys
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.fuzz.harness import ROOT, check_clock, check_spec, mutate, seeds  # noqa: E402
+from tests.fuzz.harness import FRONT_ENDS, FrontEnd  # noqa: E402
+from tests.fuzz.minimize import minimize  # noqa: E402
+
+KEEP_PER_SIGNATURE = 3
 
 
-def campaign(n: int, seed: int = 0) -> int:
-    rng = random.Random(seed)
-    pool = seeds()
-    crashes = 0
-    out = ROOT / "tests/corpus/fuzz_crashes"
-    for front in ("yaml", "clk", "clock"):
-        sources = [t for s, t in pool if s == front] or [t for _, t in pool]
-        counts = {"ok": 0, "error": 0, "crash": 0}
-        slowest = 0.0
-        start = time.perf_counter()
-        for i in range(n):
-            text = mutate(rng.choice(sources), rng)
-            if front == "clock":
-                text = text[rng.randrange(max(1, len(text))):][:60]
-            t0 = time.perf_counter()
-            try:
-                counts[check_clock(text) if front == "clock" else check_spec(text, front)] += 1
-            except Exception:  # a crash: keep the input
-                crashes += 1
-                counts["crash"] += 1
-                out.mkdir(parents=True, exist_ok=True)
-                (out / f"{front}-{seed}-{i}.txt").write_text(text + "\n# " + traceback.format_exc().replace("\n", "\n# "))
-            slowest = max(slowest, time.perf_counter() - t0)
-        total = time.perf_counter() - start
-        print(f"{front:5s}: {n} inputs, {counts['ok']} valid, {counts['error']} clean errors, "
-              f"{counts['crash']} crashes, {n / total:.0f} inputs/s, slowest {slowest * 1000:.1f} ms")
-    return crashes
+def signature(exc: BaseException) -> str:
+    """Exception type and the innermost frame: one bug, however many inputs hit it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+    return f"{type(exc).__name__} at {where}"
+
+
+def run_front(front: FrontEnd, n: int, seed: int, limit: float, out: Path) -> dict:
+    rng = random.Random(f"{front.name}-{seed}")
+    counts: Counter = Counter()
+    found: Counter = Counter()
+    slowest, slowest_input = 0.0, b""
+    start = time.perf_counter()
+    for i in range(n):
+        data = front.make(rng)
+        t0 = time.perf_counter()
+        try:
+            counts[front.check(data)] += 1
+            problem = None
+        except Exception as exc:  # noqa: BLE001 - anything but a clean outcome is a finding
+            counts["failure"] += 1
+            problem, trace = signature(exc), traceback.format_exc()
+        took = time.perf_counter() - t0
+        if took > slowest:
+            slowest, slowest_input = took, data
+        if problem is None and took > limit:
+            counts["slow"] += 1
+            problem, trace = "slow", f"took {took:.2f} s (limit {limit} s)\n"
+        if problem is not None:
+            found[problem] += 1
+            if found[problem] <= KEEP_PER_SIGNATURE:
+                _save(out, f"{front.name}-{seed}-{i}{front.suffix}", data, f"{problem}\n{trace}")
+    total = time.perf_counter() - start
+    return {"front": front.name, "inputs": n, "valid": counts["ok"], "clean_errors": counts["error"],
+            "failures": counts["failure"], "slow": counts["slow"], "inputs_per_s": round(n / total),
+            "seconds": round(total, 1), "slowest_ms": round(slowest * 1000, 1),
+            "slowest_input": _preview(slowest_input), "distinct_failures": dict(found)}
+
+
+def _save(out: Path, name: str, data: str | bytes, note: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    (out / name).write_bytes(raw)
+    (out / (name + ".txt")).write_text(note + ("" if isinstance(data, bytes) else "(input was text)\n"))
+
+
+def _preview(data: str | bytes) -> str:
+    text = repr(data)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=100_000, help="inputs per front end (default 100000)")
+    parser.add_argument("--front", default=",".join(FRONT_ENDS), help="comma-separated front ends")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=float, default=1.0, help="seconds an input may take (default 1)")
+    parser.add_argument("--out", type=Path, default=Path("fuzz-findings"), help="where findings go")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--minimize", type=Path, help="shrink this finding (with --front F) and print it")
+    args = parser.parse_args(argv)
+    fronts = args.front.split(",")
+    if args.minimize:
+        (front,) = fronts
+        small = minimize(FRONT_ENDS[front], args.minimize.read_bytes(), args.limit)
+        sys.stdout.write(repr(small) + "\n")
+        return 0
+    results = []
+    for name in fronts:
+        result = run_front(FRONT_ENDS[name], args.n, args.seed, args.limit, args.out)
+        results.append(result)
+        print(f"{name:9s}: {result['inputs']} inputs, {result['valid']} valid, {result['clean_errors']} clean errors, "
+              f"{result['failures']} failures, {result['slow']} over {args.limit} s, {result['inputs_per_s']} inputs/s, "
+              f"slowest {result['slowest_ms']} ms", flush=True)
+        for problem, count in result["distinct_failures"].items():
+            print(f"    {count} x {problem}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 1 if any(r["failures"] or r["slow"] for r in results) else 0
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    sys.exit(1 if campaign(n) else 0)
+    sys.exit(main())

@@ -1,82 +1,95 @@
-"""Fuzzing harness shared by the fast test and the long campaign (bench/fuzz.py).
+"""The four fuzzed front ends, shared by the fast test, the campaign (bench/fuzz.py) and
+the atheris targets (bench/fuzz_atheris.py).
 
-Every input must give a valid IR or a clean SpecError with positions: never another
-exception. Inputs are mutations of real seeds (the example specs and the error corpus).
+Each `FrontEnd` makes one input from a `random.Random` (a seed from the repository,
+mutated at byte, token and structure level, or for the expression languages often
+generated from the grammar) and checks it (`checks.py`): a valid IR / parsed object or a
+clean positioned error, never another exception.
 """
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Sequence
 
-from clockspec.errors import SpecError
-from clockspec.kinds.clocks import ClockSyntaxError, parse_clock
-from clockspec.loading import parse
-from clockspec.validate import validate
+from . import checks, generate, mutators, seeds
 
-ROOT = Path(__file__).resolve().parents[2]
-TOKENS = [
-    ":", "{", "}", "[", "]", ",", "-", "#", "&a", "*a", "<<:", "!!python/object:os.system", "!tag",
-    "%", "\t", "\n", "  ", "'", '"', "\\", "\x00", "\ufeff", "kind", "first", "settle", "within",
-    "after", "for", "steps", "<=", ">=", "1e-3", "-1", "1e309", "nan", ".inf", "null", "~", "true",
-    "experiment", "family", "task", "model", "regularizer", "clock", "stop", "vary", "grid", "=",
-    "relu", "embed_mlp", "modular", "train_loss", "0x10", "99999999999999999999999", "é", "…",
-]
+ROOT = seeds.ROOT
+REGRESSIONS = ROOT / "tests/corpus/fuzz"
+
+Input = str | bytes
 
 
-def seeds() -> list[tuple[str, str]]:
-    """(syntax, text) pairs from every spec and corpus file in the repository."""
-    out = []
-    for folder in ("specs", "tests/corpus"):
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.suffix in (".yaml", ".yml", ".clk") and path.is_file():
-                syntax = "clk" if path.suffix == ".clk" else "yaml"
-                out.append((syntax, path.read_text(encoding="utf-8", errors="replace")))
-    if not out:
-        out.append(("yaml", "name: x\ntask: {kind: modular}\nmodel: {kind: mlp}\nclocks: {fit: first train_loss <= 1e-2}\n"))
-    return out
+@dataclass(frozen=True)
+class FrontEnd:
+    name: str
+    suffix: str  # of its inputs in the regression corpus
+    seeds: Callable[[], Sequence[str]]
+    make: Callable[[random.Random], Input]
+    check: Callable[[Input], str]
+
+    def load(self, path: Path) -> list[Input]:
+        """A regression file as the inputs to replay: specs as bytes and (if UTF-8) as text."""
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return [data] if self.name in ("yaml", "clk") else []
+        return [data, text] if self.name in ("yaml", "clk") else [text]
 
 
-def mutate(text: str, rng: random.Random) -> str:
-    for _ in range(rng.randint(1, 4)):
-        op = rng.randrange(6)
-        pos = rng.randint(0, len(text))
-        if op == 0 and text:  # delete a span
-            text = text[:pos] + text[pos + rng.randint(1, 8):]
-        elif op == 1:  # insert a token
-            text = text[:pos] + rng.choice(TOKENS) + text[pos:]
-        elif op == 2 and text:  # replace a character
-            text = text[:pos] + chr(rng.randint(0, 0x2FF)) + text[pos + 1:]
-        elif op == 3:  # duplicate a line
-            lines = text.split("\n")
-            i = rng.randrange(len(lines))
-            lines.insert(i, lines[i])
-            text = "\n".join(lines)
-        elif op == 4:  # swap two lines
-            lines = text.split("\n")
-            i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
-            lines[i], lines[j] = lines[j], lines[i]
-            text = "\n".join(lines)
-        else:  # change a number
-            text = text[:pos] + rng.choice(["0", "-5", "1e9", "0.5", "3"]) + text[pos:]
-    return text
+@lru_cache(maxsize=None)
+def _spec_texts(syntax: str) -> tuple[str, ...]:
+    return tuple(data.decode("utf-8", "surrogateescape") for data in seeds.spec_seeds(syntax))
 
 
-def check_spec(text: str, syntax: str) -> str:
-    """Run one input through front end + validation; return 'ok' or 'error'. Raises on a bug."""
-    try:
-        validate(parse(text, "fuzz." + syntax, syntax))
-        return "ok"
-    except SpecError as exc:
-        assert exc.diagnostics, "SpecError without diagnostics"
-        for d in exc.diagnostics:
-            assert d.line >= 1 and d.col >= 1 and d.file == "fuzz." + syntax and d.message, d
-        return "error"
+def _spec_maker(syntax: str) -> Callable[[random.Random], Input]:
+    structure = [mutators.line_op, mutators.group_op] + ([mutators.yaml_tree_op] if syntax == "yaml" else [])
+
+    def make(rng: random.Random) -> Input:
+        pool = _spec_texts(syntax)
+        text = rng.choice(pool)
+        if rng.random() > 0.03:
+            text = mutators.mutate(text, rng, pool, structure=structure)
+        return mutators.to_bytes(text, rng) if rng.random() < 0.3 else text
+
+    return make
 
 
-def check_clock(text: str) -> str:
-    try:
-        parse_clock(text)
-        return "ok"
-    except ClockSyntaxError as exc:
-        assert 0 <= exc.offset <= len(text) and exc.message
-        return "error"
+def _expression_maker(pool: Callable[[], Sequence[str]], generated: Callable[[random.Random], str],
+                      dictionary: Sequence[str]) -> Callable[[random.Random], Input]:
+    """Half grammar-generated, half seeds; most of either mutated a little."""
+    def make(rng: random.Random) -> Input:
+        text = generated(rng) if rng.random() < 0.5 else rng.choice(pool())
+        if rng.random() < 0.6:
+            text = mutators.mutate(text, rng, list(pool()), dictionary)
+        return text
+
+    return make
+
+
+_CLOCK_WORDS = [*generate.METRIC_NAMES, *generate.NAMES, "first", "settle", "within", "for", "steps", "step",
+                "after", "relative", "%", "<=", "<", ">=", ">", "=", "==", "(", ")", "'", "#", "\n"]
+_PREDICATE_WORDS = [*generate.PATHS, *generate.WORDS, *generate.STRINGS, "and", "or", "not", "in", "(", ")", "[",
+                    "]", ",", "==", "!=", "<", "<=", ">", ">=", "null", "true", "false", "'", '"', "\n", "."]
+
+FRONT_ENDS = {
+    "yaml": FrontEnd("yaml", ".yaml", lambda: _spec_texts("yaml"), _spec_maker("yaml"),
+                     lambda data: checks.check_spec(data, "yaml")),
+    "clk": FrontEnd("clk", ".clk", lambda: _spec_texts("clk"), _spec_maker("clk"),
+                    lambda data: checks.check_spec(data, "clk")),
+    "clock": FrontEnd("clock", ".clock", seeds.clock_seeds,
+                      _expression_maker(seeds.clock_seeds, generate.clock_expression, _CLOCK_WORDS),
+                      checks.check_clock),
+    "predicate": FrontEnd("predicate", ".pred", seeds.predicate_seeds,
+                          _expression_maker(seeds.predicate_seeds, generate.predicate, _PREDICATE_WORDS),
+                          checks.check_predicate),
+}
+
+
+def regressions() -> list[tuple[str, Path]]:
+    """(front end, file) for every input in the regression corpus tests/corpus/fuzz/<front>/."""
+    return [(front, path) for front in FRONT_ENDS for path in sorted((REGRESSIONS / front).glob("*"))
+            if path.is_file() and path.suffix == FRONT_ENDS[front].suffix]
