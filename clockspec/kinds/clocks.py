@@ -5,6 +5,7 @@ A clock is written as a small expression (grammar/clock.lark), the same text in 
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -100,6 +101,14 @@ def _metric(tok: Token) -> str:
     return name
 
 
+def _finite(tok: Token) -> float:
+    """A number token's value; one too large for a float (1e309) is refused, not read as inf."""
+    value = float(tok)
+    if not math.isfinite(value):
+        raise ClockSyntaxError(f"number '{tok}' is out of range (a float holds at most about 1.8e308)", tok.start_pos)
+    return value
+
+
 class _ToIR(Transformer):
     def for_clause(self, items):
         return ("for_steps", int(items[0]))
@@ -112,13 +121,13 @@ class _ToIR(Transformer):
 
     def first(self, items):
         metric, op, value, *rest = items
-        return {"kind": "first", "metric": _metric(metric), "op": str(op), "value": float(value), **dict(rest)}
+        return {"kind": "first", "metric": _metric(metric), "op": str(op), "value": _finite(value), **dict(rest)}
 
     def settle(self, items):
         metric, within, *rest = items
         opts = dict(rest)
         unit = opts.pop("unit", None)
-        value = float(within) / 100 if unit == "%" else float(within)
+        value = _finite(within) / 100 if unit == "%" else _finite(within)
         return {"kind": "settle", "metric": _metric(metric), "within": value, "relative": unit is not None, **opts}
 
 
