@@ -60,7 +60,8 @@ def decode_spec(text: "str | bytes", file: str, max_bytes: int) -> str:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
-            col = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            line_start = text.rfind(b"\n", 0, exc.start) + 1
+            col = len(text[line_start:exc.start].decode("utf-8")) + 1  # characters, as every column is
             raise SpecError([Diagnostic("file is not valid UTF-8", file, line, col)]) from None
     if len(text) > max_bytes:
         raise SpecError([Diagnostic(f"file is {len(text)} characters; a spec may be at most {max_bytes}", file)])

@@ -35,22 +35,23 @@ def expect(condition: Any, message: str) -> None:
         raise FuzzFailure(message)
 
 
-def _lines(data: str | bytes) -> list[str]:
+def _extent(data: str | bytes) -> tuple[int, int]:
+    """(most lines, widest line) the text can have under any front end's idea of a line
+    break: YAML also breaks at CR, U+0085, U+2028, U+2029; lark and editors at LF only."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    return text.splitlines() or [""]
+    return len(text.splitlines()) + 1, max(len(line) for line in text.split("\n"))
 
 
 def check_diagnostics(exc: SpecError, file: str, data: str | bytes) -> None:
     """Every diagnostic names the file, has a message and a 1-based position inside the text."""
     expect(exc.diagnostics, "SpecError without diagnostics")
-    lines = _lines(data)
-    widest = max(len(line) for line in lines)
+    lines, widest = _extent(data)
     for d in exc.diagnostics:
         expect(d.file == file, f"diagnostic names file {d.file!r}, not {file!r}: {d}")
         expect(isinstance(d.message, str) and d.message.strip(), f"diagnostic without a message: {d}")
         expect(type(d.line) is int and type(d.col) is int, f"position is not two ints: {d}")
-        expect(1 <= d.line <= len(lines) + 1, f"line {d.line} outside the text ({len(lines)} lines): {d}")
-        expect(1 <= d.col <= widest + 2, f"column {d.col} beyond the widest line ({widest}): {d}")
+        expect(1 <= d.line <= lines, f"line {d.line} outside the text ({lines - 1} lines): {d}")
+        expect(1 <= d.col <= widest + 1, f"column {d.col} beyond the widest line ({widest}): {d}")
 
 
 # ---- whole specs (YAML, .clk) ------------------------------------------------------------
