@@ -35,6 +35,9 @@ class RawDoc:
     # Errors a front end could step over (a duplicate key, a merge key): `validate` reports
     # them together with the spec's own errors, so one pass shows every error of a file.
     problems: list[Diagnostic] = field(default_factory=list)
+    # Values whose text spans lines in the source (a folded YAML scalar): an offset into
+    # such a value is no column on its first line, so diagnostics point at its start.
+    multiline: set[PathT] = field(default_factory=set)
 
     def pos(self, path: PathT, key: bool = False) -> Pos:
         """Best position for a path: itself, else its nearest ancestor that has one."""

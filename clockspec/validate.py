@@ -83,6 +83,8 @@ def _raw_clock_problems(data: dict) -> list:
 def _at(doc: RawDoc, path: PathT, message: str, hint: str | None = None, key: bool = False,
         offset: int = 0) -> Diagnostic:
     line, col = doc.pos(path, key=key)
+    if tuple(path) in doc.multiline:
+        offset = 0
     return Diagnostic(message, doc.file, line, col + offset, hint)
 
 

@@ -231,6 +231,8 @@ def _build(node: Node, path: PathT, doc: RawDoc, errors: list[Diagnostic]) -> An
     """Plain data from a node, recording positions; errors it can step over go to `errors`."""
     doc.positions[path] = _content_pos(node)
     if isinstance(node, ScalarNode):
+        if node.end_mark.line != node.start_mark.line:
+            doc.multiline.add(path)
         if node.style is None:
             return resolve_plain(node.value)
         return node.value
