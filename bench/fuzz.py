@@ -4,7 +4,7 @@ exclude predicates): `python bench/fuzz.py [-n N_PER_FRONT_END] [--front yaml,cl
 Each input must give a valid IR / parsed object or a clean positioned error
 (tests/fuzz/checks.py) in under `--limit` seconds. Prints per front end the inputs, valid,
 clean errors, failures, inputs/s and the slowest input; writes every failing or slow input
-(a few per distinct failure) to `--out` with its traceback beside it. Minimize one with
+(a few per distinct failure), and the slowest input, to `--out` with a note beside it. Minimize one with
 `--minimize FILE --front F` and add it to tests/corpus/fuzz/<front>/ (docs/fuzzing.md).
 """
 from __future__ import annotations
@@ -58,6 +58,7 @@ def run_front(front: FrontEnd, n: int, seed: int, limit: float, out: Path) -> di
             if found[problem] <= KEEP_PER_SIGNATURE:
                 _save(out, f"{front.name}-{seed}-{i}{front.suffix}", data, f"{problem}\n{trace}")
     total = time.perf_counter() - start
+    _save(out, f"{front.name}-{seed}-slowest{front.suffix}", slowest_input, f"took {slowest * 1000:.1f} ms\n")
     return {"front": front.name, "inputs": n, "valid": counts["ok"], "clean_errors": counts["error"],
             "failures": counts["failure"], "slow": counts["slow"], "inputs_per_s": round(n / total),
             "seconds": round(total, 1), "slowest_ms": round(slowest * 1000, 1),

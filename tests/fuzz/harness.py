@@ -70,9 +70,9 @@ def _expression_maker(pool: Callable[[], Sequence[str]], generated: Callable[[ra
     return make
 
 
-_CLOCK_WORDS = [*generate.METRIC_NAMES, *generate.NAMES, "first", "settle", "within", "for", "steps", "step",
+CLOCK_WORDS = [*generate.METRIC_NAMES, *generate.NAMES, "first", "settle", "within", "for", "steps", "step",
                 "after", "relative", "%", "<=", "<", ">=", ">", "=", "==", "(", ")", "'", "#", "\n"]
-_PREDICATE_WORDS = [*generate.PATHS, *generate.WORDS, *generate.STRINGS, "and", "or", "not", "in", "(", ")", "[",
+PREDICATE_WORDS = [*generate.PATHS, *generate.WORDS, *generate.STRINGS, "and", "or", "not", "in", "(", ")", "[",
                     "]", ",", "==", "!=", "<", "<=", ">", ">=", "null", "true", "false", "'", '"', "\n", "."]
 
 FRONT_ENDS = {
@@ -81,10 +81,10 @@ FRONT_ENDS = {
     "clk": FrontEnd("clk", ".clk", lambda: _spec_texts("clk"), _spec_maker("clk"),
                     lambda data: checks.check_spec(data, "clk")),
     "clock": FrontEnd("clock", ".clock", seeds.clock_seeds,
-                      _expression_maker(seeds.clock_seeds, generate.clock_expression, _CLOCK_WORDS),
+                      _expression_maker(seeds.clock_seeds, generate.clock_expression, CLOCK_WORDS),
                       checks.check_clock),
     "predicate": FrontEnd("predicate", ".pred", seeds.predicate_seeds,
-                          _expression_maker(seeds.predicate_seeds, generate.predicate, _PREDICATE_WORDS),
+                          _expression_maker(seeds.predicate_seeds, generate.predicate, PREDICATE_WORDS),
                           checks.check_predicate),
 }
 
