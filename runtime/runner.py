@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from clockspec.clocks import ClockResult, evaluate_clocks
-from clockspec.errors import Diagnostic, RunError, SpecError
+from clockspec.errors import RunError
 
 from .plot import plot_curves
 from .results import FINISHED, RunResult, clock_hashes, clocks_doc, final_clocks, spec_text
@@ -55,9 +55,9 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
                     return _reuse(plan, rd, previous)
                 if (rd / CHECKPOINT).exists():
                     if not resume:
-                        raise SpecError([Diagnostic(
-                            f"{rd.path} holds an unfinished run ({_unfinished(previous)})",
-                            str(rd.path), hint="pass --resume to continue it, or --force to start over")])
+                        raise RunError(f"this directory holds an unfinished run ({_unfinished(previous)})",
+                                       str(rd.path), hint="pass --resume to continue it, or --force to start over",
+                                       exit_status=2)
                     resume_from = rd / CHECKPOINT
             from .device import resolve_device, resolve_dtype
             from .session import train

@@ -101,6 +101,7 @@ def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start:
         buf = io.BytesIO()
         torch.save(trainer.state_dict(step), buf)
         rd.write(CHECKPOINT, buf.getvalue())
+        rd.write_json(STATUS, {**(rd.read_json(STATUS) or {}), "step": step})  # how far, for whoever asks
 
     def on_probe(row: dict[str, Any]) -> bool:
         sink.write(row_line(row))

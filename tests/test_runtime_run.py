@@ -131,7 +131,7 @@ def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path,
     assert (cut.run_dir / "checkpoint.pt").exists()
     assert json.loads((cut.run_dir / "status.json").read_text())["status"] == "interrupted"
     monkeypatch.setattr(Prober, "__call__", measure)
-    with pytest.raises(clockspec.SpecError, match="unfinished run"):
+    with pytest.raises(clockspec.RunError, match="unfinished run"):
         run(plan, out=tmp_path / "c", progress=False)
     with open(cut.run_dir / "metrics.jsonl", "a") as fh:
         fh.write('{"step": 60, "train_lo')  # a torn last line, as a crash would leave
@@ -159,7 +159,7 @@ def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monke
     status = json.loads((run_dir / "status.json").read_text())
     assert status["status"] == "failed" and status["reason"] == "out of memory (MemoryError: simulated)"
     monkeypatch.setattr(Prober, "__call__", measure)
-    with pytest.raises(clockspec.SpecError, match=r"unfinished run \(failed at step"):
+    with pytest.raises(clockspec.RunError, match=r"unfinished run \(failed at step"):
         run(plan, out=tmp_path / "b", progress=False)
     resumed = run(plan, out=tmp_path / "b", resume=True, progress=False)  # from step 64
     assert (run_dir / "metrics.jsonl").read_bytes() == expected and resumed.status == "complete"
