@@ -184,7 +184,6 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
             locks.enter_context(claim(rd.path))
         try:
             for rd in dirs:
-                rd.path.mkdir(exist_ok=True)
                 rd.sweep()
             with numerics(where, threads):
                 return _train(plans, dirs, where, dtype, threads)

@@ -10,36 +10,17 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, TextIO
+
+from clockspec.fileio import write_atomic
 
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
     "spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
 OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, CURVES, CHECKPOINT)  # status first: see RunDir.clear
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write to a temporary file beside `path`, then rename over it: readers see the old
-    content or the new one, never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
+STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
 def row_line(row: dict[str, Any]) -> str:
     return json.dumps(row, allow_nan=False) + "\n"
 
@@ -51,13 +32,12 @@ class RunDir:
     def __truediv__(self, name: str) -> Path:
         return self.path / name
 
-    def sweep(self) -> list[str]:
+    def sweep(self) -> None:
         """Remove the temporary files of writes that a killed process never renamed into place
         (only while holding the run's lock: then no write is in flight)."""
-        left = [p for p in self.path.glob(".*") if any(p.name.startswith(f".{n}.") for n in OUTPUTS)]
-        for p in left:
-            p.unlink(missing_ok=True)
-        return [p.name for p in left]
+        for p in self.path.glob(".*"):
+            if any(p.name.startswith(f".{n}.") for n in OUTPUTS):
+                p.unlink(missing_ok=True)
 
     def clear(self) -> None:
         """Remove every output, status first: a process killed half-way leaves no finished
@@ -65,18 +45,18 @@ class RunDir:
         self.remove(*OUTPUTS)
 
     def write(self, name: str, data: bytes | str) -> None:
-        atomic_write(self / name, data)
+        write_atomic(self / name, data)
 
     def write_json(self, name: str, data: Any) -> None:
-        self.write(name, json.dumps(data, indent=2, allow_nan=False) + "\n")
+        text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+        self.write(name, text + " " * STATUS_ROOM if name == STATUS else text)
 
     def record_status(self, doc: dict[str, Any]) -> bool:
         """Write status.json even on a full disk: atomically if there is room, else over the
-        old file's own blocks (padded with spaces to its length, so no block is allocated).
-        False if neither worked."""
-        text = json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n"
+        old file's own blocks (padded with spaces to its length, so no block is allocated;
+        every status.json ends in STATUS_ROOM spaces for this). False if neither worked."""
         try:
-            self.write(STATUS, text)
+            self.write_json(STATUS, doc)
             return True
         except OSError as exc:
             if exc.errno not in FULL:
@@ -84,9 +64,7 @@ class RunDir:
         try:
             with open(self / STATUS, "r+b") as fh:
                 old = len(fh.read())
-                data = text.encode()
-                if len(data) > old:
-                    data = json.dumps(doc, separators=(",", ":"), allow_nan=False, default=str).encode()
+                data = (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode()
                 if len(data) > old:
                     return False
                 fh.seek(0)

@@ -45,8 +45,7 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
     rd = RunDir(Path(out if out is not None else DEFAULT_OUT) / f"{spec.name}-{plan.train_hash[:12]}")
     with claim(rd.path, wait, on_wait=lambda who: print(f"waiting for {who}", file=sys.stderr)):
         try:
-            rd.path.mkdir(exist_ok=True)
-            rd.sweep()
+            rd.sweep()  # the directory itself is made by the first write: refused input leaves none
             previous = rd.read_json(STATUS) if not force else None
             resume_from = None
             if previous and previous.get("train_hash") == plan.train_hash:

@@ -25,7 +25,7 @@ from .loop import Outcome, Trainer
 from .plot import plot_curves
 from .progress import Progress, wanted
 from .results import FINISHED, RunResult, clocks_doc, final_clocks, spec_text
-from .rundir import CHECKPOINT, CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir, row_line
+from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
 
 
 
@@ -104,8 +104,11 @@ def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start:
         rd.write_json(STATUS, {**(rd.read_json(STATUS) or {}), "step": step})  # how far, for whoever asks
 
     def on_probe(row: dict[str, Any]) -> bool:
-        sink.write(row_line(row))
-        sink.flush()
+        try:
+            sink.write(row_line(row))
+            sink.flush()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(rd / METRICS)) from exc
         fired = tracker.update(row)
         bar.probe(row, [(name, spec.clocks[name], tracker.fired_step(name)) for name in fired])
         return tracker.should_stop

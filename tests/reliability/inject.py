@@ -51,7 +51,7 @@ def inject(fault: str) -> None:
         rundir.RunDir.append_rows = lambda self: Torn(plain(self))
         return
 
-    real = rundir.atomic_write
+    real = rundir.write_atomic
 
     def atomic_write(path: Path, data: bytes | str) -> None:
         if path.name == name and hit(data):
@@ -62,7 +62,7 @@ def inject(fault: str) -> None:
             die()
         real(path, data)
 
-    rundir.atomic_write = atomic_write
+    rundir.write_atomic = atomic_write
 
 
 if __name__ == "__main__":
