@@ -38,7 +38,7 @@ from .objective import LOSSES
 from .optimizers import lr_factor
 from .plot import plot_curves
 from .regularizers import build_regularizers
-from .results import RunResult, clocks_doc, final_clocks, spec_text
+from .results import RunResult, clocks_doc, final_clocks, for_device, spec_text
 from .runner import DEFAULT_OUT, failed_io
 from .rundir import CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir, row_line
 from clockspec.runlock import claim
@@ -171,6 +171,7 @@ def batchable(plans: Sequence[Any]) -> str | None:
 def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str | None = None,
               threads: int = 1) -> list[RunResult]:
     """Train the members' plans together; one RunResult per plan, in order."""
+    plans = [for_device(p, device) for p in plans]
     reason = batchable(plans)
     if reason:
         raise SpecError([Diagnostic(f"cannot batch {len(plans)} members: {reason}", "<batch>")])

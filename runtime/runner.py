@@ -20,7 +20,7 @@ from clockspec.clocks import ClockResult, evaluate_clocks
 from clockspec.errors import RunError
 
 from .plot import plot_curves
-from .results import FINISHED, RunResult, clock_hashes, clocks_doc, final_clocks, spec_text
+from .results import FINISHED, RunResult, clock_hashes, clocks_doc, final_clocks, for_device, spec_text
 from .rundir import CHECKPOINT, CLOCKS, CURVES, FULL, PLAN, SPEC, STATUS, RunDir
 from clockspec.runlock import claim
 
@@ -41,6 +41,7 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
     raising RunError. checkpoint_every: seconds between checkpoints while training.
     Raises SpecError for bad input, RunError when the environment fails (see docs/reliability.md).
     """
+    plan = for_device(plan, device)
     spec = plan.spec
     rd = RunDir(Path(out if out is not None else DEFAULT_OUT) / f"{spec.name}-{plan.train_hash[:12]}")
     with claim(rd.path, wait, on_wait=lambda who: print(f"waiting for {who}", file=sys.stderr)):
@@ -61,7 +62,7 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
             from .device import resolve_device, resolve_dtype
             from .session import train
 
-            where = resolve_device(device or spec.device, "--device" if device else "device")
+            where = resolve_device(spec.device, "--device" if device else "device")
             dtype = resolve_dtype(spec.train.dtype, where)
             return train(plan, rd, where, dtype, threads, progress, resume_from, checkpoint_every)
         except OSError as exc:

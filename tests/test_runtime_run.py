@@ -194,6 +194,15 @@ def test_force_retrains(tmp_path):
     assert run(plan, out=tmp_path, force=True, progress=False).action == "trained"
 
 
+def test_a_device_override_is_its_own_run_not_a_reuse(tmp_path):
+    plan = plan_of(MINIBATCH, **{"steps: 120": "steps: 20"})  # device: auto
+    first = run(plan, out=tmp_path, progress=False)
+    on_cpu = run(plan, out=tmp_path, device="cpu", progress=False)
+    assert on_cpu.action == "trained" and on_cpu.run_dir != first.run_dir
+    assert "device: cpu" in (on_cpu.run_dir / "spec.lock.yaml").read_text()
+    assert run(plan, out=tmp_path, device="cpu", progress=False).action == "reused"
+
+
 def test_a_missing_device_is_a_spec_error(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")

@@ -11,6 +11,7 @@ running the family again resumes.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -246,6 +247,10 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
                 accept_changes: bool, retry_failed: bool, device: str | None, force: bool, threads: int | None,
                 source: str, stream: TextIO, quiet: bool, backend_factory: Callable[..., Any] | None) -> Outcome:
     began = time.monotonic()
+    if device is not None:  # part of each member's train hash, as the spec's own device field is
+        exp = dataclasses.replace(exp, members=[dataclasses.replace(m, spec=m.spec.model_copy(update={"device": device}))
+                                                for m in exp.members])
+        device = None
     jobs = jobs or default_jobs()
     folder, plans, entries = prepare(exp, Path(out), accept_changes, source)
     threads = threads or threads_per_job(jobs, plans)
