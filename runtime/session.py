@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import platform
 import signal
 import sys
@@ -49,7 +50,7 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
             trainer = Trainer(spec, list(plan.metrics), where, dtype)
             tracker = ClockTracker(spec.clocks, spec.stop)
             if resume_from is not None:
-                start = trainer.load_state_dict(_checkpoint(resume_from, where, rd))
+                start = _resume(trainer, resume_from, where, rd)
                 rows = rd.read_rows(before=start)
                 rd.reset_rows(rows)
                 for row in rows:
@@ -81,11 +82,13 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
     return RunResult(rd.path, outcome.status, outcome.step, clocks, action, note, time.perf_counter() - began)
 
 
-def _checkpoint(path: Path, where: torch.device, rd: RunDir) -> dict[str, Any]:
+def _resume(trainer: Trainer, path: Path, where: torch.device, rd: RunDir) -> int:
+    """Load the checkpoint into `trainer`; the step it was taken at."""
     try:
-        return torch.load(path, map_location=where, weights_only=True)
-    except (RuntimeError, ValueError, EOFError, KeyError) as exc:  # written by another torch, or damaged
-        raise RunError(f"cannot read the checkpoint {path}: {type(exc).__name__}", str(rd.path),
+        return trainer.load_state_dict(torch.load(path, map_location=where, weights_only=True))
+    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, KeyError, TypeError) as exc:
+        raise RunError(f"cannot read the checkpoint {path} ({type(exc).__name__}): it was written by another "
+                       "torch or clockspec, or damaged", str(rd.path),
                        hint="clockspec run --force starts this experiment over") from None
 
 

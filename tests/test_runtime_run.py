@@ -166,6 +166,19 @@ def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monke
     assert "resumed steps 64..120" in resumed.note
 
 
+@pytest.mark.parametrize("damage", [b"", b"not a checkpoint" * 8, b"PK\x03\x04" + b"x" * 64])
+def test_an_unreadable_checkpoint_is_a_clear_error_and_force_starts_over(tmp_path, damage):
+    plan = plan_of(MINIBATCH, **{"steps: 120": "steps: 20"})
+    rd = tmp_path / f"tiny-batches-{plan.train_hash[:12]}"
+    rd.mkdir()
+    (rd / "status.json").write_text(json.dumps({"status": "interrupted", "step": 10, "train_hash": plan.train_hash}))
+    (rd / "checkpoint.pt").write_bytes(damage)
+    with pytest.raises(clockspec.RunError, match="cannot read the checkpoint") as info:
+        run(plan, out=tmp_path, resume=True, progress=False)
+    assert info.value.exit_status == 3 and "--force" in info.value.diagnostic.hint
+    assert run(plan, out=tmp_path, force=True, progress=False).status == "complete"
+
+
 def test_a_non_finite_loss_ends_the_run_as_diverged(tmp_path):
     plan = plan_of("""\
 name: blows-up
