@@ -27,6 +27,14 @@ class RunResult:
     elapsed_s: float = field(default=0.0, compare=False)
 
 
+def for_device(plan: Any, device: str | None) -> Any:
+    """The plan as run on `device` (a --device override): the device is part of the train
+    hash, so a run on another device gets its own directory instead of reusing this one."""
+    if device is None or device == plan.spec.device:
+        return plan
+    return clockspec.compile(plan.spec.model_copy(update={"device": device}))
+
+
 def final_clocks(spec: Any, results: Mapping[str, ClockResult], status: str) -> dict[str, ClockResult]:
     """A run that did not complete has no final values: its settle clocks, and the clocks
     that run after them, are censored; `first` clocks that fired before the end keep their step."""

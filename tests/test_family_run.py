@@ -201,3 +201,15 @@ def test_ray_missing_says_how_to_install(fam, tmp_path, monkeypatch):
     with pytest.raises(clockspec.SpecError) as info:
         run_family(expand_family(path), out=tmp_path / "runs", executor="ray", stream=open(os.devnull, "w"))
     assert info.value.diagnostics[0].hint == 'pip install "clockspec[ray]"'
+
+
+def test_a_device_override_changes_the_members_and_says_so(fam, tmp_path):
+    path = fam("  grid:\n    seed: [0]\n")
+    go(path, tmp_path)
+    with pytest.raises(clockspec.SpecError) as info:
+        go(path, tmp_path, device="cpu", backend_factory=no_backend)
+    assert '~ seed-0: device "auto" -> "cpu"' in str(info.value)
+    outcome, _ = go(path, tmp_path, device="cpu", accept_changes=True)
+    assert outcome.status == {"seed-0": "complete"}
+    locked = [p.read_text() for p in (tmp_path / "runs" / "fam").glob("seed-0-*/spec.lock.yaml")]
+    assert sum("device: cpu" in text for text in locked) == 1 and len(locked) == 2
