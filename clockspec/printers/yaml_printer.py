@@ -25,8 +25,9 @@ MAX_FLOW_WIDTH = 88  # a flow list that would make its line longer goes block st
 _STR_TAG = "tag:yaml.org,2002:str"
 _ANALYZER = Emitter(io.StringIO(), allow_unicode=True)
 _RESOLVER = yaml.resolver.Resolver()
-# What YAML can carry unescaped: printable characters that are not line breaks.
-_PRINTABLE = "\x09\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+# What YAML can carry unescaped: printable characters that are not line breaks (U+2028 and
+# U+2029 are line breaks to YAML, which folds the spaces beside them).
+_PRINTABLE = "\x09\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
 _UNPRINTABLE = re.compile(f"[^{_PRINTABLE}]")
 _NOT_LITERAL = re.compile(f"[^\n{_PRINTABLE}]")
 
