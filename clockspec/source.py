@@ -14,6 +14,11 @@ from .errors import Diagnostic
 PathT = tuple  # tuple[str | int, ...]
 Pos = tuple[int, int]
 
+# The longest mapping key a front end accepts. YAML cannot read an implicit key over 1024
+# characters, and a key printed quoted with escapes grows up to 10x: 100 keeps every spec
+# printable in both syntaxes.
+MAX_KEY = 100
+
 # Sentinels in `RawDoc.comments` (no IR key starts with '#', so none can clash with a field):
 START_OF_FILE: PathT = ("#start",)  # comments at the top, set apart from the first entry by a blank line
 END_OF_FILE: PathT = ("#end",)  # comments after the last entry

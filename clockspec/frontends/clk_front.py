@@ -18,7 +18,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from ..errors import Diagnostic, SpecError, did_you_mean
-from ..source import decode_spec, END_OF_FILE, START_OF_FILE, TRAILING, PathT, Pos, RawDoc
+from ..source import decode_spec, END_OF_FILE, MAX_KEY, START_OF_FILE, TRAILING, PathT, Pos, RawDoc
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -319,6 +319,9 @@ class _Builder:
     def put(self, out: dict, path: PathT, key: str, value: Any, key_tok: Token, what: str = "key") -> bool:
         """Claim `key` in `out`; a second claim is an error pointing at the first."""
         where = path + (key,)
+        if len(key) > MAX_KEY:
+            self.error(key_tok, f"a key may be at most {MAX_KEY} characters; this one has {len(key)}")
+            return False
         if key in out:
             first = self.doc.key_positions.get(where, (0, 0))[0]
             self.error(key_tok, f"duplicate {what} '{key}' (first at line {first})")

@@ -15,7 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Diagnostic, SpecError
-from ..source import decode_spec, END_OF_FILE, START_OF_FILE, TRAILING, PathT, RawDoc
+from ..source import decode_spec, END_OF_FILE, MAX_KEY, START_OF_FILE, TRAILING, PathT, RawDoc
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64
@@ -255,6 +255,9 @@ def _build(node: Node, path: PathT, doc: RawDoc, errors: list[Diagnostic]) -> An
             errors.append(_diag(doc.file, key_node.start_mark, "YAML merge keys (<<) are not allowed in a spec; write the keys out"))
             continue
         key = key_node.value
+        if len(key) > MAX_KEY:
+            errors.append(_diag(doc.file, key_node.start_mark, f"a key may be at most {MAX_KEY} characters; this one has {len(key)}"))
+            continue
         if key in out:
             first = doc.key_positions.get(path + (key,), (0, 0))
             errors.append(_diag(doc.file, key_node.start_mark, f"duplicate key '{key}' (first at line {first[0]})"))
