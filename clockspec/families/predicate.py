@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from lark import Lark, Token, Transformer, UnexpectedInput
+from lark import Lark, Token, Transformer, Tree, UnexpectedInput
 from lark.exceptions import VisitError
 
 from . import paths
 
 Test = Callable[[dict], bool]
+MAX_DEPTH = 64
 
 
 class PredicateError(ValueError):
@@ -125,6 +126,15 @@ class _Build(Transformer):
         return lambda d: any(t(d) for t in items)
 
 
+def _depth(tree: Tree) -> int:
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
+
+
 def parse_predicate(text: str) -> Predicate:
     """Predicate text -> Predicate; PredicateError with a 0-based offset into the text."""
     try:
@@ -138,6 +148,9 @@ def parse_predicate(text: str) -> Predicate:
         raise PredicateError(
             f"bad exclude condition: {what} (forms: 'PATH == VALUE', 'PATH in [A, B]', "
             "joined by and / or / not, with parentheses)", pos) from None
+    if _depth(tree) > MAX_DEPTH:  # the tree walk below recurses once per level
+        raise PredicateError(f"bad exclude condition: it nests 'not' / 'and' / 'or' more than {MAX_DEPTH} "
+                             "levels deep", 0)
     build = _Build()
     try:
         test = build.transform(tree)
