@@ -5,7 +5,7 @@ The compiler side never imports torch; `clockspec.runtime` is the only torch cod
 from __future__ import annotations
 
 from .diff import Change, SpecDiff, apply, diff
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, RunError, SpecError
 from .families.expand import Member, expand
 from .families.report import family_report
 from .ir import Experiment, Family
@@ -15,5 +15,5 @@ from .printers import dumps
 
 __version__ = "0.1.0"
 
-__all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "SpecDiff", "SpecError",
+__all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "RunError", "SpecDiff", "SpecError",
            "apply", "compile", "diff", "dumps", "expand", "family_report", "load", "loads", "__version__"]

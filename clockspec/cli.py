@@ -3,7 +3,9 @@
 Each subcommand lives in `clockspec.commands.<name>` and exposes `register(subparsers)`,
 which adds its parser and sets `func(args) -> int`. Registration must stay cheap: heavy
 imports (torch above all) happen inside `func`, never at module import.
-Exit status: 0 success, 1 a negative answer that is not an error, 2 invalid input or usage.
+Exit status: 0 success, 1 a negative answer that is not an error, 2 invalid input or usage,
+3 the environment failed (a write, the disk, memory), 75 busy (another process holds the run),
+130 interrupted; docs/reliability.md has the whole table.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from .errors import SpecError
+from .errors import RunError, SpecError
 
 COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "ablate",
             "diff", "report")
@@ -41,11 +43,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         for diag in exc.diagnostics:
             print(diag.format(), file=sys.stderr)
         return 2
+    except RunError as exc:
+        if args.debug:
+            raise
+        print(exc.format(), file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # reading or writing a file the command was pointed at
+        if args.debug:
+            raise
+        print(f"{exc.filename or 'clockspec'}: error: {exc.strerror or exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

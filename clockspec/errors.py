@@ -40,6 +40,22 @@ class SpecError(Exception):
         super().__init__("\n".join(d.format() for d in diags))
 
 
+class RunError(Exception):
+    """A run that cannot go on for a reason outside the spec: the output directory, the disk,
+    memory, or another process holding the run. `exit_status` is what the CLI exits with
+    (3: the environment failed; 75: busy, try again later)."""
+
+    def __init__(self, message: str, where: str, hint: str | None = None, exit_status: int = 3):
+        self.diagnostic = Diagnostic(message, where, hint=hint)
+        self.exit_status = exit_status
+        super().__init__(message)
+
+    def format(self) -> str:
+        """`where: error: message`: no line or column, the place is a directory or a file."""
+        text = f"{self.diagnostic.file}: error: {self.diagnostic.message}"
+        return text + (f"\n  hint: {self.diagnostic.hint}" if self.diagnostic.hint else "")
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A near name for a typo, or None."""
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)

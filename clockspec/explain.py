@@ -15,7 +15,7 @@ CPU_FLOPS = 1e10
 
 
 def explain(plan: Plan) -> str:
-    spec, d = plan.spec, plan.derived
+    spec = plan.spec
     out = [f"# {spec.name}", ""]
     if spec.description:
         out += [spec.description.strip(), ""]

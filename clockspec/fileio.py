@@ -1,4 +1,9 @@
-"""Writing files so that a reader never sees half of one: a temp file, then os.replace."""
+"""Writing files so that a reader never sees half of one: a temp file, synced, then os.replace.
+
+Every file clockspec writes goes through here (specs rewritten by fmt, run directories,
+family folders, reports): a process killed at any instant leaves each name with its old
+content or its new, and at worst a `.NAME.*` temporary file that the next run sweeps away.
+"""
 from __future__ import annotations
 
 import os
@@ -6,26 +11,31 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Replace `path` with `text` (UTF-8) in one step, keeping the file's permissions."""
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
+    """Replace `path` with `data` (text as UTF-8) in one step, keeping an existing file's
+    permissions; the parent directory is made if missing. A failed write raises OSError
+    naming `path`."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data.encode() if isinstance(data, str) else data)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file: name it
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
 

@@ -210,7 +210,7 @@ def measurement_caveats(ctx: Context) -> Iterable[Finding]:
                 and _decays(spec)):
             yield Finding(("clocks", name), f"clock '{name}': with weight decay the training loss has a floor above "
                           f"zero, so 'train_loss {clock.op} {clock.value:g}' may never hold",
-                          f"'settle train_loss within ...' measures fitting relative to the floor",
+                          "'settle train_loss within ...' measures fitting relative to the floor",
                           severity="warning")
 
 

@@ -24,7 +24,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Sequence
 
-import filelock
 import torch
 import torch.nn.functional as F
 
@@ -40,8 +39,9 @@ from .optimizers import lr_factor
 from .plot import plot_curves
 from .regularizers import build_regularizers
 from .results import RunResult, clocks_doc, final_clocks, spec_text
-from .runner import DEFAULT_OUT
-from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from .runner import DEFAULT_OUT, failed_io
+from .rundir import CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir, row_line
+from clockspec.runlock import claim
 from .session import InterruptGuard
 from .tasks import build_task
 
@@ -181,13 +181,15 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
     dirs = [RunDir(root / f"{p.spec.name}-{p.train_hash[:12]}") for p in plans]
     with ExitStack() as locks:
         for rd in dirs:
-            try:
-                locks.enter_context(rd.lock().acquire(timeout=0))
-            except filelock.Timeout:
-                raise SpecError([Diagnostic("another clockspec process is running this experiment",
-                                            str(rd.path))]) from None
-        with numerics(where, threads):
-            return _train(plans, dirs, where, dtype, threads)
+            locks.enter_context(claim(rd.path))
+        try:
+            for rd in dirs:
+                rd.sweep()
+            with numerics(where, threads):
+                return _train(plans, dirs, where, dtype, threads)
+        except OSError as exc:
+            hit = [rd for rd in dirs if str(exc.filename or "").startswith(str(rd.path))]
+            raise failed_io((hit or dirs)[0], exc) from exc
 
 
 def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype: torch.dtype,
@@ -229,7 +231,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
                   (torch.stack([m.data.x_train for m in members]), torch.stack([m.data.y_train for m in members])))
 
     for m in members:
-        m.rd.remove(SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES, CHECKPOINT)
+        m.rd.clear()
         m.rd.write(SPEC, spec_text(m.spec))
         m.rd.write_json(PLAN, m.plan.to_json())
         m.rd.reset_rows()

@@ -1,40 +1,26 @@
 """The run directory (DESIGN.md's table): every file written atomically.
 
 `metrics.jsonl` is the one file appended to: one row per probe, flushed, so a crash leaves at
-worst a truncated last line, which reading skips and a resume cuts away.
+worst a truncated last line, which reading skips and a resume cuts away. Files are synced
+before they are renamed into place, so that after a power cut too a name holds either the
+old content or the new.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
-from filelock import FileLock
+from clockspec.fileio import write_atomic
 
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
     "spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write to a temporary file beside `path`, then rename over it: readers see the old
-    content or the new one, never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
+OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, CURVES, CHECKPOINT)  # status first: see RunDir.clear
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
 def row_line(row: dict[str, Any]) -> str:
     return json.dumps(row, allow_nan=False) + "\n"
 
@@ -46,16 +32,48 @@ class RunDir:
     def __truediv__(self, name: str) -> Path:
         return self.path / name
 
-    def lock(self) -> FileLock:
-        """Held while a process works on this run; beside the directory, not in it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.path.parent / f".{self.path.name}.lock"))
+    def sweep(self) -> None:
+        """Remove the temporary files of writes that a killed process never renamed into place
+        (only while holding the run's lock: then no write is in flight)."""
+        for p in self.path.glob(".*"):
+            if any(p.name.startswith(f".{n}.") for n in OUTPUTS):
+                p.unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Remove every output, status first: a process killed half-way leaves no finished
+        status over missing files."""
+        self.remove(*OUTPUTS)
 
     def write(self, name: str, data: bytes | str) -> None:
-        atomic_write(self / name, data)
+        write_atomic(self / name, data)
 
     def write_json(self, name: str, data: Any) -> None:
-        self.write(name, json.dumps(data, indent=2, allow_nan=False) + "\n")
+        text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+        self.write(name, text + " " * STATUS_ROOM if name == STATUS else text)
+
+    def record_status(self, doc: dict[str, Any]) -> bool:
+        """Write status.json even on a full disk: atomically if there is room, else over the
+        old file's own blocks (padded with spaces to its length, so no block is allocated;
+        every status.json ends in STATUS_ROOM spaces for this). False if neither worked."""
+        try:
+            self.write_json(STATUS, doc)
+            return True
+        except OSError as exc:
+            if exc.errno not in FULL:
+                return False
+        try:
+            with open(self / STATUS, "r+b") as fh:
+                old = len(fh.read())
+                data = (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode()
+                if len(data) > old:
+                    return False
+                fh.seek(0)
+                fh.write(data + b" " * (old - len(data)))
+                fh.flush()
+                os.fsync(fh.fileno())
+            return True
+        except OSError:
+            return False
 
     def read_json(self, name: str) -> Any:
         try:
@@ -71,9 +89,12 @@ class RunDir:
             return []
         rows = []
         for line in text.splitlines(keepends=True):
-            if not line.endswith("\n"):
-                break  # the process died mid-write
-            row = json.loads(line)
+            try:
+                row = json.loads(line) if line.endswith("\n") else None
+            except ValueError:
+                row = None
+            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
+                break  # the process died mid-write: a torn last line
             if before is not None and row["step"] >= before:
                 break
             rows.append(row)

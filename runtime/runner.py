@@ -11,54 +11,84 @@ training and is imported only when there is training to do.
 """
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
-import filelock
-
 from clockspec.clocks import ClockResult, evaluate_clocks
-from clockspec.errors import Diagnostic, SpecError
+from clockspec.errors import RunError
 
 from .plot import plot_curves
 from .results import FINISHED, RunResult, clock_hashes, clocks_doc, final_clocks, spec_text
-from .rundir import CHECKPOINT, CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir
+from .rundir import CHECKPOINT, CLOCKS, CURVES, FULL, PLAN, SPEC, STATUS, RunDir
+from clockspec.runlock import claim
 
 DEFAULT_OUT = "runs"
+CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
 
 
 def run(plan: Any, out: str | Path | None = None, device: str | None = None, force: bool = False,
-        resume: bool = False, progress: bool | None = None, threads: int = 1) -> RunResult:
+        resume: bool = False, progress: bool | None = None, threads: int = 1, wait: bool = False,
+        checkpoint_every: float = CHECKPOINT_EVERY_S) -> RunResult:
     """Run `plan` (from `clockspec.compile`) under `out` (default `runs/`).
 
     device: overrides the spec's device (`auto|cpu|cuda[:N]|mps`). force: retrain even if a
     finished run exists. resume: continue an unfinished run from its checkpoint.
     progress: show a progress bar (default: when stderr is a terminal). threads: torch's
-    intra-op threads (see `device.numerics` for why this is pinned).
+    intra-op threads (see `device.numerics` for why this is pinned). wait: if another process
+    is running this experiment, wait for it (and then, usually, reuse its result) instead of
+    raising RunError. checkpoint_every: seconds between checkpoints while training.
+    Raises SpecError for bad input, RunError when the environment fails (see docs/reliability.md).
     """
     spec = plan.spec
     rd = RunDir(Path(out if out is not None else DEFAULT_OUT) / f"{spec.name}-{plan.train_hash[:12]}")
-    try:
-        with rd.lock().acquire(timeout=0):
+    with claim(rd.path, wait, on_wait=lambda who: print(f"waiting for {who}", file=sys.stderr)):
+        try:
+            rd.sweep()  # the directory itself is made by the first write: refused input leaves none
             previous = rd.read_json(STATUS) if not force else None
             resume_from = None
             if previous and previous.get("train_hash") == plan.train_hash:
-                if previous["status"] in FINISHED and rd.read_json(CLOCKS) is not None:
+                if previous.get("status") in FINISHED and rd.read_json(CLOCKS) is not None:
+                    rd.remove(CHECKPOINT)  # left by a process killed between its last two writes
                     return _reuse(plan, rd, previous)
                 if (rd / CHECKPOINT).exists():
                     if not resume:
-                        raise SpecError([Diagnostic(
-                            f"{rd.path} holds an unfinished run ({previous['status']} at step {previous['step']})",
-                            str(rd.path), hint="pass --resume to continue it, or --force to start over")])
+                        raise RunError(f"this directory holds an unfinished run ({_unfinished(previous)})",
+                                       str(rd.path), hint="pass --resume to continue it, or --force to start over",
+                                       exit_status=2)
                     resume_from = rd / CHECKPOINT
             from .device import resolve_device, resolve_dtype
             from .session import train
 
             where = resolve_device(device or spec.device, "--device" if device else "device")
             dtype = resolve_dtype(spec.train.dtype, where)
-            return train(plan, rd, where, dtype, threads, progress, resume_from)
-    except filelock.Timeout:
-        raise SpecError([Diagnostic("another clockspec process is running this experiment", str(rd.path))]) from None
+            return train(plan, rd, where, dtype, threads, progress, resume_from, checkpoint_every)
+        except OSError as exc:
+            raise failed_io(rd, exc) from exc
+
+
+def _unfinished(status: Mapping[str, Any]) -> str:
+    """What became of a run that did not finish; under the lock, 'running' means its process died."""
+    step = status.get("step", 0)
+    if status.get("status") == "running":
+        return f"its process died at step {step:,} or later"
+    return f"{status.get('status')} at step {step:,}"
+
+
+def failed_io(rd: RunDir, exc: OSError) -> RunError:
+    """A write failed (disk full, directory gone or read-only): record `failed`, say what to do."""
+    full = exc.errno in FULL
+    what = exc.strerror or type(exc).__name__
+    where = str(exc.filename or rd.path)
+    last = rd.read_json(STATUS) or {}
+    recorded = bool(last) and rd.record_status(
+        {**last, "status": "failed", "reason": f"cannot write {where}: {what}"})
+    hint = ("free some space, then clockspec run --resume continues from the last checkpoint" if full
+            else "choose a writable --out")
+    if last and not recorded:
+        hint += f" ({rd / STATUS} could not be updated and still says '{last.get('status')}')"
+    return RunError(f"cannot write {where}: {what}", str(rd.path), hint=hint)
 
 
 def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any]) -> RunResult:

@@ -5,6 +5,7 @@ The torch half of `run` (see `runner`), imported only when there is something to
 from __future__ import annotations
 
 import io
+import os
 import platform
 import signal
 import sys
@@ -17,6 +18,7 @@ import torch
 
 import clockspec
 from clockspec.clocks import ClockTracker
+from clockspec.errors import RunError
 
 from .device import numerics
 from .loop import Outcome, Trainer
@@ -25,38 +27,44 @@ from .progress import Progress, wanted
 from .results import FINISHED, RunResult, clocks_doc, final_clocks, spec_text
 from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
 
-CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
 
 
 def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, threads: int,
-          progress: bool | None, resume_from: Path | None = None) -> RunResult:
+          progress: bool | None, resume_from: Path | None = None, checkpoint_every: float = 60.0) -> RunResult:
     """Train from scratch, or from the checkpoint `resume_from`, and write every output."""
     spec = plan.spec
     previous = rd.read_json(STATUS) or {}
     if resume_from is None:
-        rd.remove(SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES, CHECKPOINT)
+        rd.clear()
     rd.write(SPEC, spec_text(spec))
     rd.write_json(PLAN, plan.to_json())
     began = time.perf_counter()
     info = {"train_hash": plan.train_hash, "steps": spec.train.steps, "device": str(where),
             "dtype": spec.train.dtype, "threads": threads, "torch": torch.__version__,
             "clockspec": clockspec.__version__, "python": platform.python_version()}
-    with numerics(where, threads):
-        trainer = Trainer(spec, list(plan.metrics), where, dtype)
-        tracker = ClockTracker(spec.clocks, spec.stop)
-        start = 0
-        if resume_from is not None:
-            start = trainer.load_state_dict(torch.load(resume_from, map_location=where, weights_only=True))
-            rows = rd.read_rows(before=start)
-            rd.reset_rows(rows)
-            for row in rows:
-                tracker.update(row)
-        else:
-            rd.reset_rows()
-        rd.write_json(STATUS, {"status": "running", "step": start, "reason": "", **info})
-        looped, cpu = time.perf_counter(), time.process_time()
-        outcome = _loop(plan, rd, trainer, tracker, start, progress)
-        looped, cpu = time.perf_counter() - looped, time.process_time() - cpu
+    start = int(previous.get("step", 0)) if resume_from is not None else 0
+    rd.write_json(STATUS, {"status": "running", "step": start, "reason": "", **info})
+    try:
+        with numerics(where, threads):
+            trainer = Trainer(spec, list(plan.metrics), where, dtype)
+            tracker = ClockTracker(spec.clocks, spec.stop)
+            if resume_from is not None:
+                start = trainer.load_state_dict(_checkpoint(resume_from, where, rd))
+                rows = rd.read_rows(before=start)
+                rd.reset_rows(rows)
+                for row in rows:
+                    tracker.update(row)
+                rd.write_json(STATUS, {"status": "running", "step": start, "reason": "", **info})
+            else:
+                rd.reset_rows()
+            looped, cpu = time.perf_counter(), time.process_time()
+            outcome = _loop(plan, rd, trainer, tracker, start, progress, checkpoint_every)
+            looped, cpu = time.perf_counter() - looped, time.process_time() - cpu
+    except (MemoryError, torch.OutOfMemoryError) as exc:
+        last = rd.read_json(STATUS) or {}
+        rd.record_status({**last, "status": "failed", "reason": f"out of memory ({type(exc).__name__}: {exc})"[:500]})
+        raise RunError(f"out of memory on {where} at step {last.get('step', start):,}", str(rd.path),
+                       hint="a smaller model, batch or probe set, or another --device") from exc
     wall = time.perf_counter() - began + (previous.get("wall_s", 0.0) if resume_from else 0.0)
     clocks = final_clocks(spec, tracker.results(), outcome.status)
     rd.write_json(CLOCKS, clocks_doc(plan, clocks, outcome.status, outcome.step))
@@ -73,20 +81,34 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
     return RunResult(rd.path, outcome.status, outcome.step, clocks, action, note, time.perf_counter() - began)
 
 
-def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start: int, progress: bool | None) -> Outcome:
+def _checkpoint(path: Path, where: torch.device, rd: RunDir) -> dict[str, Any]:
+    try:
+        return torch.load(path, map_location=where, weights_only=True)
+    except (RuntimeError, ValueError, EOFError, KeyError) as exc:  # written by another torch, or damaged
+        raise RunError(f"cannot read the checkpoint {path}: {type(exc).__name__}", str(rd.path),
+                       hint="clockspec run --force starts this experiment over") from None
+
+
+def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start: int, progress: bool | None,
+          checkpoint_every: float) -> Outcome:
     spec = plan.spec
     bar = Progress(wanted(progress), spec.name, spec.train.steps, start)
     sink = rd.append_rows()
     saved_at = time.monotonic()
 
     def save(step: int) -> None:
+        os.fsync(sink.fileno())  # the rows before `step` are on disk before the checkpoint is
         buf = io.BytesIO()
         torch.save(trainer.state_dict(step), buf)
         rd.write(CHECKPOINT, buf.getvalue())
+        rd.write_json(STATUS, {**(rd.read_json(STATUS) or {}), "step": step})  # how far, for whoever asks
 
     def on_probe(row: dict[str, Any]) -> bool:
-        sink.write(row_line(row))
-        sink.flush()
+        try:
+            sink.write(row_line(row))
+            sink.flush()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(rd / METRICS)) from exc
         fired = tracker.update(row)
         bar.probe(row, [(name, spec.clocks[name], tracker.fired_step(name)) for name in fired])
         return tracker.should_stop
@@ -95,7 +117,7 @@ def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start:
         nonlocal saved_at
         if not step & 31:
             bar.tick(step)
-            if time.monotonic() - saved_at > CHECKPOINT_EVERY_S:
+            if time.monotonic() - saved_at > checkpoint_every:
                 save(step)
                 saved_at = time.monotonic()
         return guard.requested
@@ -107,10 +129,12 @@ def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start:
         if outcome.status == "interrupted":
             save(outcome.step)
         return outcome
+    except OSError:
+        raise  # a write failed: the runner records it (see runner.failed_io)
     except BaseException as exc:  # a hard interrupt or a crash: record it, keep the last checkpoint
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         last = rd.read_json(STATUS) or {}
-        rd.write_json(STATUS, {**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"})
+        rd.record_status({**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"[:500]})
         raise
     finally:
         bar.close()

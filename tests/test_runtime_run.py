@@ -131,7 +131,7 @@ def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path,
     assert (cut.run_dir / "checkpoint.pt").exists()
     assert json.loads((cut.run_dir / "status.json").read_text())["status"] == "interrupted"
     monkeypatch.setattr(Prober, "__call__", measure)
-    with pytest.raises(clockspec.SpecError, match="unfinished run"):
+    with pytest.raises(clockspec.RunError, match="unfinished run"):
         run(plan, out=tmp_path / "c", progress=False)
     with open(cut.run_dir / "metrics.jsonl", "a") as fh:
         fh.write('{"step": 60, "train_lo')  # a torn last line, as a crash would leave
@@ -145,7 +145,6 @@ def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path,
 def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monkeypatch):
     plan = plan_of(MINIBATCH)
     expected = (run(plan, out=tmp_path / "a", progress=False).run_dir / "metrics.jsonl").read_bytes()
-    monkeypatch.setattr("clockspec.runtime.session.CHECKPOINT_EVERY_S", 0.0)
     measure = Prober.__call__
 
     def crash_at_90(self, step):
@@ -154,13 +153,17 @@ def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monke
         return measure(self, step)
 
     monkeypatch.setattr(Prober, "__call__", crash_at_90)
-    with pytest.raises(MemoryError):
-        run(plan, out=tmp_path / "b", progress=False)
+    with pytest.raises(clockspec.RunError, match="out of memory on cpu at step"):
+        run(plan, out=tmp_path / "b", progress=False, checkpoint_every=0.0)
     run_dir = next((tmp_path / "b").glob("tiny-batches-*"))
-    assert json.loads((run_dir / "status.json").read_text())["status"] == "failed"
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["status"] == "failed" and status["reason"] == "out of memory (MemoryError: simulated)"
     monkeypatch.setattr(Prober, "__call__", measure)
+    with pytest.raises(clockspec.RunError, match=r"unfinished run \(failed at step"):
+        run(plan, out=tmp_path / "b", progress=False)
     resumed = run(plan, out=tmp_path / "b", resume=True, progress=False)  # from step 64
     assert (run_dir / "metrics.jsonl").read_bytes() == expected and resumed.status == "complete"
+    assert "resumed steps 64..120" in resumed.note
 
 
 def test_a_non_finite_loss_ends_the_run_as_diverged(tmp_path):

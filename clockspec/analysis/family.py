@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..fileio import write_atomic
 from ..markdown_escape import text as escape
 from .analyze import RunAnalysis
 from .report import write_run_report
@@ -44,7 +45,7 @@ def write_family_report(family_dir: str | Path, plots: bool = True) -> list[tupl
 
         plot_family_curves([(label, a, read_rows(d)) for label, _, d, a in done], family_dir / "clock_curves.png")
         images.append("clock_curves.png")
-    (family_dir / "report.md").write_text(family_markdown(family_dir.name, done, images))
+    write_atomic(family_dir / "report.md", family_markdown(family_dir.name, done, images))
     return [(label, a) for label, _, _, a in done]
 
 

@@ -1,10 +1,12 @@
 """`clock_curves.png`: the two clock curves with their fits, and the energy's late tail."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import write_atomic
 from .analyze import RunAnalysis
 from .curves import ClockCurve
 from .fits import ScalingFit, TailFit
@@ -27,7 +29,9 @@ def plot_clock_curves(analysis: RunAnalysis, rows: Rows, path: str | Path) -> Pa
     fig.suptitle(f"{analysis.name}: clock curves (log axes; hollow triangles = censored, tau > last step)", fontsize=10)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=90)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    write_atomic(path, buf.getvalue())
     plt.close(fig)
     return path
 
@@ -132,6 +136,8 @@ def plot_family_curves(members: list[tuple[str, RunAnalysis, Rows]], path: str |
         ax.legend(fontsize=6)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=90)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    write_atomic(path, buf.getvalue())
     plt.close(fig)
     return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..fileio import write_atomic
 from .analyze import RunAnalysis, analyze_run
 from .markdown import run_markdown
 from .plots import plot_clock_curves
@@ -19,6 +20,6 @@ def write_run_report(run_dir: str | Path, plots: bool = True) -> RunAnalysis:
         images.append("clock_curves.png")
     if (run_dir / "curves.png").exists():
         images.append("curves.png")
-    (run_dir / "report.md").write_text(run_markdown(analysis, images))
-    (run_dir / "report.json").write_text(json.dumps(analysis.to_json(), indent=2, allow_nan=False) + "\n")
+    write_atomic(run_dir / "report.md", run_markdown(analysis, images))
+    write_atomic(run_dir / "report.json", json.dumps(analysis.to_json(), indent=2, allow_nan=False) + "\n")
     return analysis

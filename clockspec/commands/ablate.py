@@ -23,6 +23,7 @@ def run(args) -> int:
     import clockspec
 
     from ..errors import Diagnostic, SpecError
+    from ..fileio import write_atomic
     from ..families.ablate import ablation
     from ..families.expand import expand
     from ..ir import Experiment
@@ -47,7 +48,7 @@ def run(args) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        write_atomic(out, text)
     print(f"{family.family}: {len(members)} members; review with `clockspec expand {out or 'FAMILY'}`",
           file=sys.stderr)
     return 0

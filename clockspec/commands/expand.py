@@ -39,7 +39,8 @@ def write_members(exp, out, syntax: str) -> int:
     """Each member as `<name>.<syntax>` in `out`, in the canonical form of that syntax."""
     import clockspec
 
-    out.mkdir(parents=True, exist_ok=True)
+    from ..fileio import write_atomic
+
     for m in exp.members:
-        (out / f"{m.name}.{syntax}").write_text(clockspec.dumps(m.spec, syntax=syntax))
+        write_atomic(out / f"{m.name}.{syntax}", clockspec.dumps(m.spec, syntax=syntax))
     return len(exp.members)

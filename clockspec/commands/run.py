@@ -1,13 +1,14 @@
 """`clockspec run PATH`: train an experiment (or reuse its finished run) and print its clocks.
 
 The runtime (and so torch) is imported inside `run`, never when the command registers.
-Exit status: 0 complete, 1 diverged (a result, not an error), 2 bad input, 130 interrupted.
+Exit status: 0 complete, 1 diverged (a result, not an error), 2 bad input, 3 the environment
+failed (status.json says `failed`), 75 another process holds the run, 130 interrupted.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from .argtypes import positive, seconds
 
 EXIT = {"complete": 0, "diverged": 1, "interrupted": 130}
 
@@ -19,23 +20,17 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", default="runs", help="where run directories go (default: runs/)")
     p.add_argument("--force", action="store_true", help="retrain even if a finished run exists")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--wait", action="store_true",
+                   help="if another process is running this experiment, wait for it instead of exiting 75")
+    p.add_argument("--checkpoint-every", type=seconds, default=60.0, metavar="SECONDS",
+                   help="seconds between checkpoints while training (default 60)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only the run directory")
-    p.add_argument("--threads", type=_positive, default=1, metavar="N",
+    p.add_argument("--threads", type=positive, default=1, metavar="N",
                    help="torch CPU threads (default 1: small models run fastest on one pinned thread)")
     from ..families.command import add_arguments
 
     add_arguments(p)
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'")
-    return value
 
 
 def run(args) -> int:
@@ -51,7 +46,8 @@ def run(args) -> int:
     from clockspec.runtime import run as run_plan
 
     result = run_plan(plan, out=args.out, device=args.device, force=args.force, resume=args.resume,
-                      progress=False if args.quiet else None, threads=args.threads)
+                      progress=False if args.quiet else None, threads=args.threads, wait=args.wait,
+                      checkpoint_every=args.checkpoint_every)
     if args.quiet:
         print(result.run_dir)
     else:

@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..commands.argtypes import positive
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("families (when PATH is a family)")
-    g.add_argument("--jobs", type=_positive, metavar="N", help="members run at once (default: one per core)")
+    g.add_argument("--jobs", type=positive, metavar="N", help="members run at once (default: one per core)")
     g.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local process pool (default) or Ray")
     g.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: start a local one)")
@@ -19,16 +21,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--accept-changes", action="store_true",
                    help="run a family that changed since its folder was started")
     g.add_argument("--retry-failed", action="store_true", help="try again members that failed 3 times")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'")
-    return value
 
 
 def run(spec, args) -> int:

@@ -22,6 +22,7 @@ from typing import Any, Callable, TextIO
 
 from ..errors import Diagnostic, SpecError
 from ..plan import Plan, compile as compile_plan
+from ..runlock import claim
 from . import batching, store
 from .expand import Expansion
 
@@ -232,11 +233,19 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
                retry_failed: bool = False, device: str | None = None, force: bool = False,
                threads: int | None = None, source: str = "<family>", stream: TextIO | None = None,
                quiet: bool = False, backend_factory: Callable[..., Any] | None = None) -> Outcome:
-    """Run every member of an expanded family into `out/<family>/`; see the module docstring."""
-    began = time.monotonic()
-    stream = stream or sys.stderr
+    """Run every member of an expanded family into `out/<family>/`; see the module docstring.
+    One process runs a family folder at a time: another gets RunError naming it (exit 75)."""
     if executor not in EXECUTORS:
         raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local or ray", "--executor")])
+    with claim(Path(out) / exp.family.family):
+        return _run_family(exp, Path(out), jobs, executor, address, batch, accept_changes, retry_failed,
+                           device, force, threads, source, stream or sys.stderr, quiet, backend_factory)
+
+
+def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, address: str | None, batch: bool,
+                accept_changes: bool, retry_failed: bool, device: str | None, force: bool, threads: int | None,
+                source: str, stream: TextIO, quiet: bool, backend_factory: Callable[..., Any] | None) -> Outcome:
+    began = time.monotonic()
     jobs = jobs or default_jobs()
     folder, plans, entries = prepare(exp, Path(out), accept_changes, source)
     threads = threads or threads_per_job(jobs, plans)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic, SpecError
+from ..fileio import write_atomic
 from . import naming, paths, store
 
 SEED_PATHS = ("seed", "task.split_seed")
@@ -104,7 +105,7 @@ def family_report(folder: str | Path, plots: bool = True) -> FamilyReport:
     if plots and report.rows and report.varied and report.clock_names:
         from .plot import plot_clocks
 
-        (folder / PNG).write_bytes(plot_clocks(report))
+        write_atomic(folder / PNG, plot_clocks(report))
     report.table = text_table(report)
     return report
 
@@ -126,9 +127,7 @@ def _write_csv(report: FamilyReport) -> None:
         writer.writerow([r.name, r.label] + [_cell(r.values[p]) for p in report.varied]
                         + [r.status, "" if r.step is None else r.step] + clocks
                         + ["" if r.separations.get(s) is None else f"{r.separations[s]:.4g}" for s in seps])
-    tmp = report.folder / f".{CSV}.tmp"
-    tmp.write_text(buf.getvalue())
-    tmp.replace(report.folder / CSV)
+    write_atomic(report.folder / CSV, buf.getvalue())
 
 
 def _cell(value: Any) -> Any:

@@ -1,0 +1,82 @@
+"""SIGKILL a real `clockspec run` at chosen and at random points, rerun it, and get exactly
+the result of a run never killed; nothing in between is ever half-written (issue 8, item 3).
+"""
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from tests.reliability.kit import assert_same_result, assert_whole, clockspec, run_dir
+
+RESUME = ("run", "k.yaml", "--out", "runs", "--resume", "--checkpoint-every", "0", "-q")
+KILLED = -signal.SIGKILL
+
+FAULTS = {
+    "mid-checkpoint": "checkpoint.pt:3",
+    "final-status": 'status.json~"complete"',
+    "torn-row": "row:25",
+    "first-write": "spec.lock.yaml:1",
+    "final-clocks": "clocks.json:1",
+    "final-figure": "curves.png:1",
+}
+FAST = ("mid-checkpoint",)  # the rest run with -m slow
+
+
+def kill_then_resume(tmp_path, spec_file, reference, fault):
+    spec_file()
+    killed = clockspec(*RESUME, cwd=tmp_path, fault=fault)
+    assert killed.returncode == KILLED, killed.stderr
+    rd = run_dir(tmp_path / "runs")
+    assert_whole(rd)
+    done = clockspec(*RESUME, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert_same_result(rd, reference())
+    return rd
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=() if c in FAST else pytest.mark.slow) for c in FAULTS])
+def test_killed_at_a_chosen_point_resumes_to_the_same_result(case, tmp_path, spec_file, reference):
+    kill_then_resume(tmp_path, spec_file, reference, FAULTS[case])
+
+
+def test_a_killed_run_is_not_continued_unasked_and_says_where_it_died(tmp_path, spec_file):
+    spec_file()
+    assert clockspec(*RESUME, cwd=tmp_path, fault="checkpoint.pt:4").returncode == KILLED
+    again = clockspec("run", "k.yaml", "--out", "runs", cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "holds an unfinished run (its process died at step 96 or later)" in again.stderr
+    assert "pass --resume to continue it, or --force to start over" in again.stderr
+
+
+@pytest.mark.slow
+def test_killed_at_random_points_again_and_again(tmp_path, spec_file, reference):
+    """Kills at random times over a run's whole life (start-up, training, checkpoints, final
+    writes), several per trial, each trial resumed until it completes."""
+    rng = random.Random(8)
+    spec_file(steps=600)
+    ref = reference()
+    began = time.monotonic()
+    assert clockspec("run", "k.yaml", "--out", "timing", "-q", "--checkpoint-every", "0", cwd=tmp_path).returncode == 0
+    life = time.monotonic() - began  # a whole uninterrupted process, here and now
+    kills = 0
+    for trial in range(3):
+        out = f"trial{trial}"
+        for _ in range(3):
+            proc = subprocess.Popen([sys.executable, "-m", "clockspec.cli", *RESUME[:3], out, *RESUME[4:]],
+                                    cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.3, life))
+            proc.send_signal(signal.SIGKILL)
+            if proc.wait() == KILLED:
+                kills += 1
+            if (tmp_path / out).exists() and any((tmp_path / out).iterdir()):
+                assert_whole(run_dir(tmp_path / out))
+        done = clockspec(*RESUME[:3], out, *RESUME[4:], cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert_same_result(run_dir(tmp_path / out), ref)
+        assert json.loads((run_dir(tmp_path / out) / "status.json").read_text())["step"] == 600
+    assert kills >= 6  # most kills landed before the process ended by itself
