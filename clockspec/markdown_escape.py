@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
-_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&\"'=])")
+# Marks that mean something in the middle of a line (a cell never starts one, so list and
+# heading markers at a line's start cannot arise); `-`, `.`, `=` stay readable.
+_PUNCTUATION = re.compile(r"([\\`*_\[\]()#!|<>~&])")
 _TICKS = re.compile(r"`+")
 
 
 def text(value: str) -> str:
-    """Literal text on one line: every markdown punctuation mark backslash-escaped."""
+    """Literal text on one line, for a table cell: inline markdown marks backslash-escaped."""
     return _PUNCTUATION.sub(r"\\\1", _one_line(value))
 
 
