@@ -5,6 +5,7 @@ A clock is written as a small expression (grammar/clock.lark), the same text in 
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -100,6 +101,13 @@ def _metric(tok: Token) -> str:
     return name
 
 
+def _finite(tok: Token) -> float:
+    value = float(tok)
+    if not math.isfinite(value):
+        raise ClockSyntaxError(f"{tok} is too large: a clock compares with a finite number", tok.start_pos)
+    return value
+
+
 class _ToIR(Transformer):
     def for_clause(self, items):
         return ("for_steps", int(items[0]))
@@ -112,13 +120,13 @@ class _ToIR(Transformer):
 
     def first(self, items):
         metric, op, value, *rest = items
-        return {"kind": "first", "metric": _metric(metric), "op": str(op), "value": float(value), **dict(rest)}
+        return {"kind": "first", "metric": _metric(metric), "op": str(op), "value": _finite(value), **dict(rest)}
 
     def settle(self, items):
         metric, within, *rest = items
         opts = dict(rest)
         unit = opts.pop("unit", None)
-        value = float(within) / 100 if unit == "%" else float(within)
+        value = _finite(within) / 100 if unit == "%" else _finite(within)
         return {"kind": "settle", "metric": _metric(metric), "within": value, "relative": unit is not None, **opts}
 
 
