@@ -71,7 +71,7 @@ def batch_size(spec: Experiment, n_train: int) -> int:
 
 def cost(spec: Experiment, sizes: dict[str, int], shapes: list, n_probes: int) -> dict[str, int]:
     """FLOPs (a forward pass is 2 FLOPs per multiply-add, a step ~3 forward passes) and peak bytes."""
-    n_params = sum(_numel(s) for _, s in shapes)
+    n_params = sum(numel(s) for _, s in shapes)
     macs = _matmul_macs(shapes)
     batch = batch_size(spec, sizes["n_train"])
     n_eval = sizes["n_train"] + sizes["n_test"]
@@ -82,17 +82,22 @@ def cost(spec: Experiment, sizes: dict[str, int], shapes: list, n_probes: int) -
     acts = _activations(shapes)
     train_bytes = (states * n_params + 2 * acts * batch) * width
     probe_bytes = acts * max(sizes["n_train"], sizes["n_test"]) * width
-    data_bytes = n_eval * (sizes["input_dim"] * width if spec.task.kind == "teacher" else 2 * 8)
     return {
         "n_params": n_params,
         "flops_per_step": flops_step,
         "flops_per_probe": flops_probe,
         "flops_total": spec.train.steps * flops_step + n_probes * flops_probe,
-        "memory_bytes": max(train_bytes, probe_bytes + (2 + states) * n_params * width) + data_bytes,
+        "memory_bytes": max(train_bytes, probe_bytes + (2 + states) * n_params * width) + data_bytes(spec, sizes),
     }
 
 
-def _numel(shape: list[int]) -> int:
+def data_bytes(spec: Experiment, sizes: dict[str, int]) -> int:
+    """The dataset's tensors: real inputs in the run's dtype, or int64 token pairs."""
+    n_eval = sizes["n_train"] + sizes["n_test"]
+    return n_eval * (sizes["input_dim"] * DTYPE_BYTES[spec.train.dtype] if spec.task.kind == "teacher" else 2 * 8)
+
+
+def numel(shape: list[int]) -> int:
     out = 1
     for s in shape:
         out *= s

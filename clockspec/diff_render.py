@@ -9,6 +9,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from .markdown_escape import code as _code
+
 if TYPE_CHECKING:
     from .diff import Change, SpecDiff
     from .family_diff import FamilyDiff
@@ -212,13 +214,6 @@ def family_lines(f: "FamilyDiff") -> list[str]:
 
 
 # ---- markdown -------------------------------------------------------------------------
-
-def _code(value: str) -> str:
-    value = value.replace("\n", " ").replace("|", "\\|")
-    fence = "``" if "`" in value else "`"
-    pad = " " if fence == "``" else ""
-    return f"{fence}{pad}{value}{pad}{fence}"
-
 
 def markdown(d: "SpecDiff") -> str:
     a, b = d.labels

@@ -40,9 +40,16 @@ def parse(text: str | bytes, file: str = "<string>", syntax: str | None = None) 
     raise SpecError(f"unknown syntax '{syntax}'; expected one of {', '.join(SYNTAXES)}")
 
 
+MAX_READ = 1_000_000  # the front ends' limit on a spec's size; a bigger file is not read whole
+
+
 def read_file(path: str | os.PathLike) -> bytes:
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(MAX_READ + 1)
+        if len(data) > MAX_READ:
+            raise SpecError([Diagnostic(f"file is larger than {MAX_READ:,} bytes, the most a spec may be", str(path))])
+        return data
     except FileNotFoundError:
         raise SpecError([Diagnostic("no such file", str(path))]) from None
     except IsADirectoryError:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable
 
-from . import derived
+from . import derived, limits
 from .checks import clock_references
 from .errors import Diagnostic
 from .ir import Experiment
@@ -159,15 +159,41 @@ def device_supports_dtype(ctx: Context) -> Iterable[Finding]:
                       "use dtype float32 on mps, or device cpu/cuda for float64")
 
 
+def sizes_within_limits(ctx: Context) -> Iterable[Finding]:
+    """Hard limits on products of sizes (clockspec.limits), at the field that matters most."""
+    spec = ctx.spec
+    if "shapes" not in ctx.broken:
+        n = ctx.cost["n_params"]
+        if n > limits.MAX_PARAMS:
+            ctx.broken.add("size")
+            path = limits.culprit(spec, limits.n_params, ("model",))
+            yield Finding(path, f"the model would have {n:,} parameters, above the limit of {limits.MAX_PARAMS:,}",
+                          f"shrink {_dotted(path)} (limits: docs/hardening.md)")
+    data = derived.data_bytes(spec, ctx.sizes)
+    if data > limits.MAX_DATA_BYTES:
+        ctx.broken.add("size")
+        path = limits.culprit(spec, limits.data_bytes, ("task",))
+        yield Finding(path, f"the dataset would take {_gib(data)} ({ctx.sizes['n_train'] + ctx.sizes['n_test']:,} "
+                      f"examples of {ctx.sizes['input_dim']:,} inputs), above the limit of {_gib(limits.MAX_DATA_BYTES)}",
+                      f"shrink {_dotted(path)} (limits: docs/hardening.md)")
+    if ctx.n_probes > limits.MAX_PROBE_ROWS:
+        steps = spec.train.steps
+        yield Finding(("probes", "every"), f"probes every {spec.probes.every} steps over {steps:,} steps would record "
+                      f"{ctx.n_probes:,} rows, above the limit of {limits.MAX_PROBE_ROWS:,}",
+                      f"probe every {-(-steps // (limits.MAX_PROBE_ROWS - 2))} steps or more, or use schedule: log")
+
+
 def fits_in_memory(ctx: Context) -> Iterable[Finding]:
-    if "shapes" in ctx.broken:
+    if ctx.broken & {"shapes", "size"}:
         return
     need = ctx.cost["memory_bytes"]
     if need > ctx.memory_limit:
-        yield Finding(("model",), f"estimated peak memory {_gib(need)} ({ctx.cost['n_params']:,} parameters, "
+        path = limits.culprit(ctx.spec, lambda s: derived.cost(s, derived.task_sizes(s), derived.param_shapes(
+            s, derived.task_sizes(s)), ctx.n_probes)["memory_bytes"], ("model",))
+        yield Finding(path, f"estimated peak memory {_gib(need)} ({ctx.cost['n_params']:,} parameters, "
                       f"{ctx.spec.train.dtype}, with gradients, optimizer state and activations) exceeds the limit "
                       f"of {_gib(ctx.memory_limit)}",
-                      f"shrink the model or the batch, or raise the limit ({MEMORY_LIMIT_ENV} or --memory-limit)")
+                      f"shrink {_dotted(path)}, or raise the limit ({MEMORY_LIMIT_ENV} or --memory-limit)")
 
 
 def measurement_caveats(ctx: Context) -> Iterable[Finding]:
@@ -196,6 +222,7 @@ PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     probe_schedule_fires,
     clocks_can_fire,
     device_supports_dtype,
+    sizes_within_limits,
     fits_in_memory,
     measurement_caveats,
 )
@@ -254,6 +281,10 @@ def _diagnostic(f: Finding, spec: Experiment, source: tuple[RawDoc, PathT] | Non
     doc, prefix = source
     line, col = doc.pos(prefix + f.path)
     return Diagnostic(f.message, doc.file, line, col + f.offset, f.hint, f.severity)
+
+
+def _dotted(path: PathT) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else ("." if i else "") + p for i, p in enumerate(path))
 
 
 def _gib(n: int) -> str:

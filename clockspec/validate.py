@@ -37,7 +37,6 @@ def validate(doc: RawDoc) -> Experiment | Family:
             f"a spec must be a mapping with 'name:' (an experiment) or 'family:' (a family); got {_what(data)}",
             doc.file, line, col)])
     cls = Family if "family" in data else Experiment
-    diags += _booleans_for_numbers(doc, cls)
     try:
         spec = cls.model_validate(data)
     except ValidationError as exc:
@@ -245,7 +244,7 @@ _TYPE_WORDS = {
     "float_type": "a number", "float_parsing": "a number", "string_type": "text (a string)",
     "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list",
     "tuple_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
+    "model_attributes_type": "a mapping", "finite_number": "a finite number",
 }
 
 
@@ -334,8 +333,10 @@ def _diagnose_all(errors: list[dict], doc: RawDoc, root: type[BaseModel]) -> lis
             continue
         field = _field(root, doc.data, path)
         words = [_expected(e, field) or e["msg"].lower() for e in errs]
+        got = errs[0].get("input")
+        hint = next(filter(None, (_shape_hint(path, got, e["type"]) for e in errs)), None)
         out.append(_at(doc, path, f"{dotted(path)}: expected {' or '.join(dict.fromkeys(words))}; "
-                                  f"got {_show(errs[0].get('input'))}"))
+                                  f"got {_show(got)}", hint))
     return out
 
 
@@ -419,6 +420,10 @@ def _diagnose(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseM
 
 def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:
     """How to write the usual shape where a common slip gave another."""
+    if kind in ("int_type", "float_type") and isinstance(got, str) and _reads_as_number(got):
+        return f"remove the quotes: {got!r} is text, {got.strip()} is a number"
+    if kind == "finite_number":
+        return "infinity and NaN are not values a spec can mean; write a finite number"
     if kind in ("model_type", "model_attributes_type", "dict_type") and path:
         registry = _FAMILY_OF_FIELD.get(path[-1])
         if registry and isinstance(got, str) and got in registry:
@@ -432,7 +437,15 @@ def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:
     return None
 
 
-# ---- what pydantic lets through: true where a number is meant ---------------------------
+def _reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# ---- the types a field holds ------------------------------------------------------------
 
 def _leaves(tp: Any) -> set:
     origin = typing.get_origin(tp)
@@ -443,25 +456,3 @@ def _leaves(tp: Any) -> set:
     if origin is typing.Literal:
         return {type(v) for v in typing.get_args(tp)}
     return {origin or tp}
-
-
-def _booleans_for_numbers(doc: RawDoc, root: type[BaseModel]) -> list[Diagnostic]:
-    """pydantic reads `true` as 1 where a number is expected; a spec means no such thing."""
-    out: list[Diagnostic] = []
-
-    def visit(node: Any, path: PathT) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                visit(value, path + (key,))
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                visit(value, path + (i,))
-        elif isinstance(node, bool) and path:
-            tp = _type_at(root, doc.data, path)
-            leaves = _leaves(tp) if tp is not None else {Any}
-            if bool not in leaves and Any not in leaves and leaves & {int, float}:
-                word = "a whole number" if float not in leaves else "a number"
-                out.append(_at(doc, path, f"{dotted(path)}: expected {word}; got {_show(node)}"))
-
-    visit(doc.data, ())
-    return out

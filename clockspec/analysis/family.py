@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import write_atomic
+from ..markdown_escape import text as escape
 from .analyze import RunAnalysis
 from .report import write_run_report
 from .rows import read_rows
@@ -65,7 +66,7 @@ def family_markdown(name: str, done: list[tuple[str, dict[str, Any], Path, RunAn
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for label, assignment, d, a in done:
         setting = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in assignment.items()) or "-"
-        out.append(f"| [{label}]({d.name}/report.md) | {setting} | {a.status} | {_clock(a, 'fit')} | "
+        out.append(f"| [{escape(label)}]({d.name}/report.md) | {escape(setting)} | {a.status} | {_clock(a, 'fit')} | "
                    f"{_clock(a, 'simplify')} | {_ratio(a, 'separation')} | {_scaling(a.fit_scaling, 'log')} | "
                    f"{_scaling(a.simplify_scaling, 'power')} | {_tail(a)} | {_ratio(a, 'grokking_delay')} |")
     out += [""] + [f"![{img}]({img})" for img in images]

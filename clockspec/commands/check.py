@@ -36,15 +36,18 @@ def run(args) -> int:
 
 
 def compile_errors(spec) -> bool:
-    """Run the compiler passes on an experiment too; print what they find; True on errors."""
+    """Run the compiler passes on an experiment, or on every member of a family (a member
+    too big to run is as wrong as a bad base); print what they find; True on errors."""
+    from ..families.expand import expand
     from ..ir import Experiment
     from ..passes import run_passes
 
-    if not isinstance(spec, Experiment):
-        return False
     try:
+        if not isinstance(spec, Experiment):
+            expand(spec)
+            return False
         _, diagnostics = run_passes(spec)
-    except SpecError as exc:  # e.g. a malformed CLOCKSPEC_MEMORY_LIMIT
+    except SpecError as exc:  # a failing member, a malformed CLOCKSPEC_MEMORY_LIMIT
         diagnostics = exc.diagnostics
     for diag in diagnostics:
         print(diag.format(), file=sys.stderr)

@@ -26,6 +26,8 @@ from ..source import RawDoc
 from . import naming, paths
 from .rules import Rules, combinator_axes, compile_rules
 
+# A base is an experiment file; any other file (a key, a password file) is not read at all.
+BASE_SUFFIXES = (".yaml", ".yml", ".clk")
 # One varied value: (dotted path, value, where the value is written in the family).
 Setting = tuple[str, Any, tuple]
 
@@ -157,6 +159,13 @@ def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) 
     if base_dir is None:
         real = doc is not None and os.path.isfile(doc.file)
         base_dir = Path(doc.file).parent if real else Path.cwd()
+    where = (file, *pos(("base",)))
+    if os.path.isabs(family.base):
+        raise SpecError([Diagnostic(f"base '{family.base}' is an absolute path; a base is relative to the family "
+                                    "file, so that the pair can move together", *where)])
+    if Path(family.base).suffix.lower() not in BASE_SUFFIXES:
+        raise SpecError([Diagnostic(f"base '{family.base}' is not a spec file; a base ends in "
+                                    f"{', '.join(BASE_SUFFIXES)}", *where)])
     target = Path(base_dir) / family.base
     if not target.is_file():
         raise SpecError([Diagnostic(f"base '{family.base}' not found (looked for {target})", file,

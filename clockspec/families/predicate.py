@@ -6,6 +6,7 @@ or two texts; anything else compares false rather than failing.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
@@ -77,7 +78,12 @@ class _Build(Transformer):
 
     def number(self, items):
         text = str(items[0])
-        return float(text) if any(c in text for c in ".eE") else int(text)
+        if not any(c in text for c in ".eE"):
+            return int(text)
+        if not math.isfinite(float(text)):
+            raise PredicateError(f"{text} is too large: a condition compares with a finite number",
+                                 items[0].start_pos or 0)
+        return float(text)
 
     def string(self, items):
         return str(items[0])[1:-1]

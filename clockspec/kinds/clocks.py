@@ -102,10 +102,9 @@ def _metric(tok: Token) -> str:
 
 
 def _finite(tok: Token) -> float:
-    """A number token's value; one too large for a float (1e309) is refused, not read as inf."""
     value = float(tok)
     if not math.isfinite(value):
-        raise ClockSyntaxError(f"number '{tok}' is out of range (a float holds at most about 1.8e308)", tok.start_pos)
+        raise ClockSyntaxError(f"{tok} is too large: a clock compares with a finite number", tok.start_pos)
     return value
 
 

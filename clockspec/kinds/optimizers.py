@@ -10,6 +10,8 @@ from . import Registry, Strict
 OPTIMIZERS = Registry("optimizer")
 
 Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
+# A pair written as a list (strict mode would want a Python tuple); each beta stays strict.
+Betas = Annotated[tuple[Beta, Beta], Field(strict=False)]
 Schedule = Literal["constant", "warmup", "cosine"]
 
 
@@ -29,14 +31,14 @@ class SGD(_Common):
 @OPTIMIZERS.register
 class Adam(_Common):
     kind: Literal["adam"]
-    betas: tuple[Beta, Beta] = (0.9, 0.999)
+    betas: Betas = (0.9, 0.999)
     eps: float = Field(1e-8, gt=0.0)
 
 
 @OPTIMIZERS.register
 class AdamW(_Common):
     kind: Literal["adamw"]
-    betas: tuple[Beta, Beta] = (0.9, 0.98)
+    betas: Betas = (0.9, 0.98)
     eps: float = Field(1e-8, gt=0.0)
 
 

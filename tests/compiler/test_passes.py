@@ -128,11 +128,13 @@ def test_schatten_regularizer_needs_an_end_to_end_map():
     assert diag[1:4] == (7, 13, "the schatten regularizer needs a deep_linear model (an end-to-end map), not embed_mlp")
 
 
-def test_size_that_cannot_fit_names_the_estimate():
-    text = BASE.replace("hidden: [32]", "hidden: [65536, 65536]")
+def test_size_that_cannot_fit_names_the_estimate_at_the_field_to_shrink():
+    text = BASE.replace("hidden: [32]", "hidden: [25000, 25000]")
     (diag,) = errors(text)
-    assert diag[1:3] == (3, 8)
-    assert diag[3].startswith("estimated peak memory ") and "4,298,703,239 parameters" in diag[3] and "exceeds the limit of 8 GiB" in diag[3]
+    line = text.splitlines()[2]
+    assert diag[1:3] in ((3, line.index("25000") + 1), (3, line.rindex("25000") + 1))  # the 25000 x 25000 layer
+    assert diag[3].startswith("estimated peak memory ") and "626,425,391 parameters" in diag[3] and "exceeds the limit of 8 GiB" in diag[3]
+    assert diag[4].startswith("shrink model.hidden[")
     assert errors(BASE, memory_limit=parse_bytes("1K"))[0][3].endswith("exceeds the limit of 1024 B")
 
 
