@@ -26,10 +26,7 @@ for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale mod
 done
 if [ -n "${FIGURES:-}" ]; then
   mkdir -p "$FIGURES"
-  for spec in dln-teacher modadd-relu; do
-    for png in clock_curves curves; do cp "$OUT/$spec"-*/"$png.png" "$FIGURES/$spec-$png.png"; done
-  done
-  for family in dln-depth-wd modadd-wd; do
-    cp "$OUT/$family/clock_curves.png" "$FIGURES/$family-clock_curves.png"
-  done
+  for spec in dln-teacher modadd-relu; do cp "$OUT/$spec"-*/clock_curves.png "$FIGURES/$spec-clock_curves.png"; done
+  cp "$OUT"/modadd-relu-*/curves.png "$FIGURES/modadd-relu-curves.png"
+  for family in dln-depth-wd modadd-wd; do cp "$OUT/$family/clock_curves.png" "$FIGURES/$family-clock_curves.png"; done
 fi

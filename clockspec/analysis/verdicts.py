@@ -38,7 +38,7 @@ def scaling(claim: str, fit: ScalingFit | None, predicted: str) -> Verdict:
     better = fit.better()
     if better is None:
         status = INCONCLUSIVE
-        versus = ("both models fit about equally: " if max(mine.r2, theirs.r2) >= R2_GOOD else "neither model fits: ") + versus
+        versus = ("neither model clearly better: " if max(mine.r2, theirs.r2) >= R2_GOOD else "neither model fits: ") + versus
     elif better == predicted:
         status = SUPPORTED if mine.r2 >= R2_GOOD else INCONCLUSIVE
         if status == INCONCLUSIVE:
@@ -59,7 +59,7 @@ def tail(claim: str, fit: TailFit | None, alpha: float | None) -> Verdict:
     if alpha is not None and fit.beta and fit.shape == "power":
         numbers += f"; alpha*beta = {alpha * fit.beta:.2f} (a KL tail gives 1)"
     if fit.shape is None:
-        return Verdict(claim, INCONCLUSIVE, "both shapes fit about equally: " + numbers)
+        return Verdict(claim, INCONCLUSIVE, "neither shape clearly better: " + numbers)
     if fit.shape == "power":
         return Verdict(claim, SUPPORTED if fit.r2_power >= R2_GOOD else INCONCLUSIVE, numbers)
     return Verdict(claim, NOT_SUPPORTED, "the tail is exponential: " + numbers)
