@@ -158,6 +158,15 @@ class _Printer:
         return _scalar(value)
 
 
+def flow_text(value: Any) -> str:
+    """A value as inline YAML, the way the printer writes it inside a line."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(flow_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_scalar(k, key=True)}: {flow_text(v)}" for k, v in value.items()) + "}"
+    return _scalar(value, flow=True)
+
+
 def _comment(text: str) -> str:
     return "#" + text
 
