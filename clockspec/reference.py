@@ -2,12 +2,17 @@
 
 `clockspec schema --markdown` prints it; docs/language.md embeds it (a test keeps the two
 equal). Types, ranges and defaults come from the pydantic fields, meanings from the field
-docstrings of the IR.
+docstrings of the IR (the string under each field), read from the source only when asked
+for: pydantic's own `use_attribute_docstrings` would slow every `import clockspec`.
 """
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
 import types
 import typing
+from functools import lru_cache
 from typing import Any, Union
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
@@ -47,7 +52,7 @@ def key_reference() -> str:
             if name == "kind":
                 continue
             rows.append(f"| `{name}` | {_escape(_type(field.annotation, field.metadata))} | "
-                        f"{_escape(_default(field))} | {_escape(_meaning(field))} |")
+                        f"{_escape(_default(field))} | {_escape(_meaning(model, name, field))} |")
         parts.append(f"#### {heading}\n\n" + (f"{doc}\n\n" if doc else "") + "\n".join(rows) + "\n")
     return "\n".join(parts) + "\n" + metric_reference()
 
@@ -61,9 +66,30 @@ def metric_reference() -> str:
     return "#### metrics\n\nWhat `probes.metrics` and clock expressions can name.\n\n" + "\n".join(rows) + "\n"
 
 
-def _meaning(field: Any) -> str:
-    if field.description:
-        return field.description
+@lru_cache(maxsize=None)
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """Field name -> the docstring written under it, for a model and its bases."""
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        except (OSError, TypeError):  # made by create_model: no source
+            continue
+        body = tree.body[0].body
+        for stmt, after in zip(body, body[1:]):
+            if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                docs[stmt.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
+def _meaning(model: type[BaseModel], name: str, field: Any) -> str:
+    doc = field_docs(model).get(name)
+    if doc:
+        return doc
     kind = _model_in(field.annotation)  # a regularizer: its kind's docstring
     return (kind.__doc__ or "").strip().split("\n")[0] if kind else ""
 

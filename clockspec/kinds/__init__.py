@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 class Strict(BaseModel):
     """Base of every IR model: immutable, and unknown keys are errors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def field_error(field: str, message: str, hint: str | None = None) -> PydanticCustomError:
