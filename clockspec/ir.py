@@ -27,21 +27,32 @@ DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:[0-9]+)?)$")
 
 class Train(Strict):
     steps: int = Field(10_000, ge=1, le=100_000_000)
+    """Optimizer steps to run."""
     batch: Union[Literal["full"], Annotated[int, Field(ge=1)]] = "full"
+    """`full` (the whole training set every step) or a minibatch size."""
     loss: Literal["cross_entropy", "mse"] = "cross_entropy"
+    """The training loss."""
     dtype: Literal["float32", "float64"] = "float32"
+    """Floating-point precision of parameters and data."""
 
 
 class Probes(Strict):
     """When to measure, and what to measure besides what the clocks need."""
 
     schedule: Literal["every", "log"] = "every"
-    every: int = Field(100, ge=1)  # schedule 'every': a probe each N steps (and at step 0 and the end)
-    points: int = Field(100, ge=2, le=100_000)  # schedule 'log': about N log-spaced probes
+    """`every`: a probe each `every` steps; `log`: about `points` log-spaced probes. Step 0 and the last step are always probed."""
+    every: int = Field(100, ge=1)
+    """Steps between probes (schedule `every`)."""
+    points: int = Field(100, ge=2, le=100_000)
+    """Number of log-spaced probes (schedule `log`)."""
     metrics: list[MetricName] = Field(default_factory=list)
-    flip_band: float = Field(0.0, ge=0.0)  # pattern_flips ignores units with |pre-activation| below it
-    fourier_top_k: int = Field(4, ge=1)  # fourier_sparsity: energy share of the top-k frequencies
-    schatten_q: Union[float, Literal["auto"]] = "auto"  # auto: 2/L for a depth-L deep linear net
+    """Metrics to record besides those the clocks need."""
+    flip_band: float = Field(0.0, ge=0.0)
+    """pattern_flips ignores units whose |pre-activation| is below this band."""
+    fourier_top_k: int = Field(4, ge=1)
+    """fourier_sparsity: the energy share of the top-k frequencies."""
+    schatten_q: Union[float, Literal["auto"]] = "auto"
+    """Exponent q of the schatten metric; `auto` is 2/L for a depth-L deep linear net."""
 
     @field_validator("metrics")
     @classmethod
@@ -53,8 +64,10 @@ class Probes(Strict):
 
 
 class Stop(Strict):
-    after: list[ClockName] = Field(default_factory=list)  # stop once all of these clocks fired
-    patience: int = Field(0, ge=0)  # ... and this many more steps have run
+    after: list[ClockName] = Field(default_factory=list)
+    """Stop once all of these clocks have fired."""
+    patience: int = Field(0, ge=0)
+    """... and this many more steps have run."""
 
 
 def _default_optimizer() -> Any:
@@ -67,19 +80,33 @@ class Experiment(Strict):
     """One training run and the clocks to measure on it."""
 
     clockspec: Literal[1] = SCHEMA_VERSION
+    """Schema version of the spec language."""
     name: Name
+    """The run's name (letters, digits, `_`, `-`); it names the run directory."""
     description: str = Field("", max_length=10_000)
+    """Free text for people."""
     tags: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list, max_length=100)
+    """Labels for finding runs."""
     seed: int = Field(0, ge=0, le=2**63 - 1)
+    """Seed of initialisation and data order."""
     device: str = "auto"
+    """`auto`, `cpu`, `mps`, `cuda` or `cuda:N`; `auto` picks the best available."""
     task: TaskSpec
+    """What data to train on (a kind, see below)."""
     model: ModelSpec
+    """What to train (a kind, see below)."""
     regularizers: Regularizers = Field(default_factory=Regularizers)  # type: ignore[valid-type]
+    """The regularizers that are on, keyed by kind; absent means off."""
     optimizer: OptimizerSpec = Field(default_factory=_default_optimizer)
+    """How to train (a kind, see below)."""
     train: Train = Field(default_factory=Train)
+    """Length, batch, loss and precision of training."""
     probes: Probes = Field(default_factory=Probes)
+    """When to measure and what."""
     clocks: dict[ClockName, ClockSpec] = Field(default_factory=dict)
+    """Named clock expressions (see Clock expressions)."""
     stop: Stop = Field(default_factory=Stop)
+    """When to stop early."""
 
     @field_validator("device")
     @classmethod
@@ -101,35 +128,55 @@ Path = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z
 
 
 class Choice(Strict):
+    """One of the listed values, each equally likely."""
+
     kind: Literal["choice"]
     values: list[Any] = Field(min_length=1)
+    """The values to draw from, uniformly."""
 
 
 class Uniform(Strict):
+    """A number drawn uniformly from [low, high]."""
+
     kind: Literal["uniform"]
     low: float
+    """Lower end."""
     high: float
+    """Upper end."""
 
 
 class LogUniform(Strict):
+    """A number drawn log-uniformly from [low, high]: as likely in [1e-4, 1e-3] as in [1e-3, 1e-2]."""
+
     kind: Literal["loguniform"]
     low: float = Field(gt=0.0)
+    """Lower end (> 0); drawn uniformly in log space."""
     high: float = Field(gt=0.0)
+    """Upper end (> 0)."""
 
 
 class IntRange(Strict):
+    """A whole number drawn uniformly from low to high, both included."""
+
     kind: Literal["int"]
     low: int
+    """Lowest whole number."""
     high: int  # inclusive
+    """Highest whole number (inclusive)."""
 
 
 Distribution = Annotated[Union[Choice, Uniform, LogUniform, IntRange], Field(discriminator="kind")]
 
 
 class RandomDraws(Strict):
+    """`n` members, each param drawn from its distribution with a seeded generator."""
+
     n: int = Field(ge=1, le=100_000)
+    """Number of members to draw."""
     seed: int = Field(0, ge=0)
+    """Seed of the draws."""
     params: dict[Path, Distribution] = Field(min_length=1)
+    """Dotted path -> the distribution to draw it from."""
 
 
 class Vary(Strict):
@@ -137,22 +184,33 @@ class Vary(Strict):
     field order, the first varying slowest (so a seed `grid` keeps each configuration's
     seeds side by side). See docs/families.md."""
 
-    one_at_a_time: Optional[dict[Path, list[Any]]] = None  # the base once, then each factor alone
-    zip: Optional[dict[Path, list[Any]]] = None  # axes of equal length, in step
-    random: Optional[RandomDraws] = None  # n seeded draws of every param
-    grid: Optional[dict[Path, list[Any]]] = None  # the product of the axes, last fastest
+    one_at_a_time: Optional[dict[Path, list[Any]]] = None
+    """Dotted path -> values; the base once, then each value of each axis alone."""
+    zip: Optional[dict[Path, list[Any]]] = None
+    """Dotted path -> values; axes of equal length, taken in step."""
+    random: Optional[RandomDraws] = None
+    """Seeded random draws of every param."""
+    grid: Optional[dict[Path, list[Any]]] = None
+    """Dotted path -> values; the product of the axes, the last varying fastest."""
 
 
 class Family(Strict):
     """A base experiment and the variations that make its members."""
 
     clockspec: Literal[1] = SCHEMA_VERSION
+    """Schema version of the spec language."""
     family: Name
+    """The family's name; members are named after it."""
     description: str = Field("", max_length=10_000)
+    """Free text for people."""
     base: Union[Annotated[str, Field(max_length=4096)], Experiment]
+    """The base experiment: a path relative to this file, or an inline experiment."""
     vary: Vary = Field(default_factory=Vary)
+    """The variations that make the members."""
     exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list)
+    """Predicates over a member's settings; members that match are left out."""
     name_template: Optional[Annotated[str, Field(max_length=200)]] = None
+    """How members are named; by default from the family name and the varied values."""
 
 
 Spec = Union[Experiment, Family]

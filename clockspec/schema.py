@@ -24,8 +24,22 @@ def json_schema() -> dict[str, Any]:
         "title": f"clockspec spec, schema version {SCHEMA_VERSION}",
         "description": "A clockspec experiment (with 'name:') or family (with 'family:').",
         "oneOf": [refs[(Experiment, "validation")], refs[(Family, "validation")]],
-        "definitions": _draft07(top["$defs"]),
+        "definitions": _with_meanings(_draft07(top["$defs"])),
     }
+
+
+def _with_meanings(definitions: dict[str, Any]) -> dict[str, Any]:
+    """Each key's meaning (its IR docstring) as its description: editors show it on hover."""
+    from .reference import field_docs, sections
+
+    models = {model.__name__: model for _heading, model in sections()}
+    models.update({cls.__name__: cls for cls in (Experiment, Family)})
+    for name, definition in definitions.items():
+        model = models.get(name)
+        for key, doc in (field_docs(model) if model else {}).items():
+            if key in definition.get("properties", {}):
+                definition["properties"][key].setdefault("description", doc)
+    return definitions
 
 
 def _draft07(node: Any) -> Any:

@@ -267,7 +267,7 @@ def _what(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}.get(type(value), _show(value))
 
 
-def _range(err: dict, field: Any) -> str:
+def _range(err: dict, field: Any, tp: Any = None) -> str:
     """`a number in (0, 1)` from the field's bounds, else from the one bound pydantic names."""
     bounds = {}
     for meta in getattr(field, "metadata", []) or []:
@@ -278,7 +278,7 @@ def _range(err: dict, field: Any) -> str:
         bounds = {k: v for k, v in (err.get("ctx") or {}).items() if k in _BOUNDS}
     low = next(((k, bounds[k]) for k in ("gt", "ge") if k in bounds), None)
     high = next(((k, bounds[k]) for k in ("lt", "le") if k in bounds), None)
-    leaves = _leaves(field.annotation) if field is not None else set()
+    leaves = _leaves(field.annotation if field is not None else tp)
     what = "a whole number" if int in leaves and float not in leaves else "a number"
     if low and high:
         return (f"{what} in {'(' if low[0] == 'gt' else '['}{_num(low[1])}, {_num(high[1])}"
@@ -291,13 +291,13 @@ def _num(x: Any) -> str:
     return format_float(x, integral_as_int=True) if isinstance(x, float) else str(x)
 
 
-def _expected(err: dict, field: Any) -> str | None:
+def _expected(err: dict, field: Any, tp: Any = None) -> str | None:
     """What the value should have been, in a few words, or None if that is not simple."""
     kind = err["type"]
     if kind in _TYPE_WORDS:
         return _TYPE_WORDS[kind]
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return _range(err, field)
+        return _range(err, field, tp)
     if kind == "literal_error":
         choices = _choices(err)
         return f"'{choices[0]}'" if len(choices) == 1 else "one of " + ", ".join(choices)
@@ -405,7 +405,7 @@ def _diagnose(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseM
     if rest:  # a field inside a clock expression
         where = f"{where}: {'.'.join(str(r) for r in rest if r not in CLOCKS)}"
         field = None
-    expected = _expected(err, field)
+    expected = _expected(err, field, None if field or rest else _type_at(root, doc.data, path))
     if expected:
         return _at(doc, path, f"{where}: expected {expected}; got {_show(got)}", _shape_hint(path, got, kind))
     msg = err["msg"]

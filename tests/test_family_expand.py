@@ -271,7 +271,7 @@ def test_a_template_that_merges_names_gets_hashes(tmp_path, family):
     ("vary:\n  grid:\n    seed: [0]\nname_template: 'x.{seed}'\n", (7, 18), "'.' cannot be in a name"),
     ("vary:\n  grid:\n    name: [a]\n", (6, 11), "'name' cannot be varied"),
     ("vary:\n  grid:\n    seed: [0]\n  zip:\n    seed: [1]\n", (6, 11), "'seed' is varied twice (also in vary.zip)"),
-    ("vary:\n  grid:\n    model.hidden: [[8], [0]]\n", (6, 26), "model.hidden[0]: expected a number >= 1; got 0"),
+    ("vary:\n  grid:\n    model.hidden: [[8], [0]]\n", (6, 26), "model.hidden[0]: expected a whole number >= 1; got 0"),
     ("vary:\n  grid:\n    model.depth: [2]\n", (6, 19), "unknown key 'depth' in model"),
 ])
 def test_errors_point_at_the_family_value(family, body, where, message):

@@ -1,4 +1,4 @@
-"""`clockspec schema [-o FILE]`: the JSON Schema of specs, for editors.
+"""`clockspec schema [-o FILE] [--markdown]`: the JSON Schema of specs, for editors.
 
 With yaml-language-server (VS Code's YAML extension and others), put
 `# yaml-language-server: $schema=PATH/TO/clockspec.schema.json` at the top of a spec.
@@ -11,6 +11,8 @@ import sys
 def register(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of experiments and families")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the key reference (every key, its type, default and meaning) instead")
     p.set_defaults(func=run)
 
 
@@ -20,7 +22,12 @@ def run(args) -> int:
     from ..fileio import write_atomic
     from ..schema import json_schema
 
-    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.markdown:
+        from ..reference import key_reference
+
+        text = key_reference()
+    else:
+        text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
         write_atomic(args.output, text)
     else:

@@ -17,7 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..errors import Diagnostic, SpecError
 from ..source import decode_spec, END_OF_FILE, MAX_KEY, START_OF_FILE, TRAILING, PathT, RawDoc
 
-MAX_BYTES = 1_000_000
+MAX_BYTES = 128 * 1024  # specs are a few KB; PyYAML reads ~250 KB/s, so this bounds any file to well under 1 s
 MAX_DEPTH = 64
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
@@ -79,6 +79,18 @@ class _Loader(yaml.SafeLoader):
             self._record_comment()
         return super().scan_block_scalar_ignored_line(start_mark)
 
+    # Nesting is refused as the scanner meets it: the composer alone would see it only
+    # after PyYAML had scanned every bracket ahead (seconds for `[[[[...` x 10,000).
+    def fetch_flow_collection_start(self, token_class):  # type: ignore[override]
+        if self.flow_level >= MAX_DEPTH:
+            raise _Refused(_TOO_DEEP, self.get_mark())
+        return super().fetch_flow_collection_start(token_class)
+
+    def add_indent(self, column: int) -> bool:  # type: ignore[override]
+        if len(self.indents) >= MAX_DEPTH:
+            raise _Refused(_TOO_DEEP, self.get_mark())
+        return super().add_indent(column)
+
     def _record_comment(self) -> None:
         line, col, start = self.line, self.column, self.pointer
         while self.peek() not in _LINE_ENDS:
@@ -106,13 +118,14 @@ class _Loader(yaml.SafeLoader):
             raise _Refused(f"YAML tag '{tag}' is not allowed in a spec; nothing in a spec is ever constructed or run", event.start_mark)
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise _Refused(f"nesting is too deep (a spec nests at most {MAX_DEPTH} levels)", event.start_mark)
+            raise _Refused(_TOO_DEEP, event.start_mark)
         try:
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
 
+_TOO_DEEP = f"nesting is too deep (a spec nests at most {MAX_DEPTH} levels)"
 _LINE_ENDS = "\0\r\n\x85\u2028\u2029"
 
 

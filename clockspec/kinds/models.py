@@ -21,8 +21,11 @@ class DeepLinear(Strict):
 
     kind: Literal["deep_linear"]
     depth: int = Field(3, ge=2, le=64)
+    """Number of weight matrices L."""
     width: int = Field(32, ge=1, le=65536)
+    """Width of the hidden layers."""
     init_scale: float = Field(1.0, gt=0.0)
+    """Multiplies the initial weights."""
 
 
 @MODELS.register
@@ -31,9 +34,13 @@ class MLP(Strict):
 
     kind: Literal["mlp"]
     hidden: list[Width] = Field(default_factory=lambda: [128], max_length=64)
+    """Widths of the hidden layers."""
     activation: Activation = "relu"
+    """Nonlinearity of the hidden layers."""
     init_scale: float = Field(1.0, gt=0.0)
+    """Multiplies the initial weights."""
     bias: bool = True
+    """Whether layers have biases."""
 
 
 @MODELS.register
@@ -42,11 +49,17 @@ class EmbedMLP(Strict):
 
     kind: Literal["embed_mlp"]
     embed_dim: int = Field(128, ge=1, le=65536)
+    """Size of each token embedding."""
     combine: Literal["concat", "sum"] = "concat"
+    """How the two operands' embeddings meet: `concat` or `sum`."""
     hidden: list[Width] = Field(default_factory=lambda: [128], min_length=1, max_length=64)
+    """Widths of the hidden layers."""
     activation: Activation = "relu"
+    """Nonlinearity of the hidden layers."""
     init_scale: float = Field(1.0, gt=0.0)
+    """Multiplies the initial weights."""
     bias: bool = True
+    """Whether layers have biases."""
 
 
 ModelSpec = MODELS.union()

@@ -20,8 +20,11 @@ class WeightDecay(Strict):
 
     kind: Literal["weight_decay"] = Field("weight_decay", exclude=True)
     strength: float = Field(1e-2, ge=0.0)
+    """lambda."""
     per_layer: Optional[list[float]] = None
+    """One strength per layer, instead of `strength` for all."""
     decoupled: bool = True
+    """AdamW-style shrinking of the weights (true) or a term added to the loss (false)."""
 
 
 @REGULARIZERS.register
@@ -30,7 +33,9 @@ class Schatten(Strict):
 
     kind: Literal["schatten"] = Field("schatten", exclude=True)
     strength: float = Field(1e-3, ge=0.0)
+    """Multiplies the penalty."""
     q: float | Literal["auto"] = "auto"  # auto: 2/L for a depth-L deep linear net
+    """The exponent; `auto` is 2/L for a depth-L deep linear net."""
 
 
 def _regularizers_model():

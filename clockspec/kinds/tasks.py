@@ -47,9 +47,13 @@ class ModularTask(Strict):
 
     kind: Literal["modular"]
     op: Literal["add", "sub", "mul", "div", "x2_plus_y2", "x2_plus_xy_plus_y2", "x3_plus_xy"] = "add"
+    """The operation on (a, b); `div` needs b != 0 and a prime modulus."""
     modulus: int = Field(97, ge=2, le=4096)
+    """p: operands and labels live in Z_p."""
     train_fraction: float = Field(0.3, gt=0.0, lt=1.0)
+    """Share of all pairs used for training; the rest is the test set."""
     split_seed: int = Field(0, ge=0)
+    """Seed of the train/test split."""
 
     @model_validator(mode="after")
     def _prime_where_needed(self) -> "ModularTask":
@@ -77,11 +81,17 @@ class TeacherTask(Strict):
 
     kind: Literal["teacher"]
     inputs: int = Field(16, ge=1, le=65536)
+    """Input dimension."""
     classes: int = Field(4, ge=2, le=65536)
+    """Number of classes K."""
     rank: int = Field(2, ge=1)
+    """Rank of the linear teacher (at most min(inputs, classes))."""
     train_size: int = Field(256, ge=1, le=10_000_000)
+    """Training examples."""
     test_size: int = Field(1024, ge=1, le=10_000_000)
+    """Test examples."""
     data_seed: int = Field(0, ge=0)
+    """Seed of the inputs and the teacher."""
 
     @model_validator(mode="after")
     def _rank_fits(self) -> "TeacherTask":

@@ -85,12 +85,11 @@ class _Printer:
     def leading(self, path: PathT, indent: int) -> list[str]:
         return [" " * indent + _comment(c) for c in self.comments.get(path, [])]
 
-    def emit(self, path: PathT, indent: int, text: str, leading: list[str] | None = None) -> None:
+    def emit(self, path: PathT, indent: int, text: str) -> None:
         """One entry's first line, with its comments; extra trailing ones go above it."""
         self.owned.add(path)
         trailing = self.comments.get(path + (TRAILING,), [])
-        above = (leading if leading is not None else self.leading(path, indent))
-        above += [" " * indent + _comment(c) for c in trailing[1:]]
+        above = self.leading(path, indent) + [" " * indent + _comment(c) for c in trailing[1:]]
         if above and indent == 0 and self.lines and self.lines[-1] != "":
             self.lines.append("")  # a commented top-level entry starts a section
         self.lines += above
@@ -102,19 +101,19 @@ class _Printer:
         for key, value in data.items():
             self.entry(path + (key,), indent, " " * indent + _scalar(key, key=True) + ":", value)
 
-    def entry(self, path: PathT, indent: int, head: str, value: Any, leading: list[str] | None = None) -> None:
+    def entry(self, path: PathT, indent: int, head: str, value: Any) -> None:
         """`head` (`key:` or `-`) and its value: inline if it fits on the line, else below."""
         inline = self.inline(value, len(head) + 1)
         if inline is not None:
-            self.emit(path, indent, f"{head} {inline}", leading)
+            self.emit(path, indent, f"{head} {inline}")
         elif isinstance(value, dict):
-            self.emit(path, indent, head, leading)
+            self.emit(path, indent, head)
             self.mapping(value, path, indent + INDENT)
         elif isinstance(value, list):
-            self.emit(path, indent, head, leading)
+            self.emit(path, indent, head)
             self.sequence(value, path, indent + INDENT)
         else:  # a multi-line string
-            self.emit(path, indent, f"{head} {_literal_header(value)}", leading)
+            self.emit(path, indent, f"{head} {_literal_header(value)}")
             body = value[:-1] if value.endswith("\n") else value
             self.lines += [" " * (indent + INDENT) + line if line else "" for line in body.split("\n")]
 
@@ -157,6 +156,15 @@ class _Printer:
         if isinstance(value, str) and _literal_ok(value):
             return None
         return _scalar(value)
+
+
+def flow_text(value: Any) -> str:
+    """A value as inline YAML, the way the printer writes it inside a line."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(flow_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_scalar(k, key=True)}: {flow_text(v)}" for k, v in value.items()) + "}"
+    return _scalar(value, flow=True)
 
 
 def _comment(text: str) -> str:
