@@ -56,6 +56,7 @@ def inject(fault: str) -> None:
     def atomic_write(path: Path, data: bytes | str) -> None:
         if path.name == name and hit(data):
             raw = data.encode() if isinstance(data, str) else data
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd, _ = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             os.write(fd, raw[: len(raw) // 2])
             os.fsync(fd)
