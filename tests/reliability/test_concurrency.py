@@ -35,7 +35,7 @@ def wait_until_training(out: Path, timeout: float = 120) -> None:
 
 @pytest.mark.slow
 def test_the_same_experiment_twice_one_trains_the_other_says_who_or_waits(tmp_path, spec_file):
-    spec_file(steps=3000)
+    spec_file(steps=5000)  # long enough that the others start while it trains, even on a loaded machine
     first = subprocess.Popen([*CLI, "run", "k.yaml", "--out", "runs", "-q"], cwd=tmp_path,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -43,7 +43,7 @@ def test_the_same_experiment_twice_one_trains_the_other_says_who_or_waits(tmp_pa
         busy = clockspec("run", "k.yaml", "--out", "runs", cwd=tmp_path)
         assert busy.returncode == 75 and "Traceback" not in busy.stderr
         assert f"another clockspec process is running this experiment: pid {first.pid} on host" in busy.stderr
-        assert "of 3,000" in busy.stderr and "clockspec run --wait" in busy.stderr
+        assert "of 5,000" in busy.stderr and "clockspec run --wait" in busy.stderr
         waited = clockspec("run", "k.yaml", "--out", "runs", "--wait", cwd=tmp_path)
     finally:
         out, err = first.communicate(timeout=300)
