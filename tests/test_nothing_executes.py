@@ -409,3 +409,13 @@ def test_graphs_never_show_free_text():
 
     for out in (to_dot(plan), to_mermaid(plan)):
         assert "evil" not in out and "<script>" not in out
+
+
+@pytest.mark.parametrize("value, cell", [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'), ("+1+cmd", "'+1+cmd"), ("-2+3", "'-2+3"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("plain = text", "plain = text"), (-2, -2), (0.5, 0.5),
+    (None, "off")])
+def test_family_csv_cells_are_never_spreadsheet_formulas(value, cell):
+    from clockspec.families.report import _cell
+
+    assert _cell(value) == cell

@@ -130,11 +130,18 @@ def _write_csv(report: FamilyReport) -> None:
     write_atomic(report.folder / CSV, buf.getvalue())
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+
+
 def _cell(value: Any) -> Any:
+    """A varied value as a CSV cell; text that a spreadsheet would run as a formula
+    (`=HYPERLINK(...)` in a varied description) is kept as text by a leading quote."""
     if value is None:
         return "off"
     if isinstance(value, (list, dict)):
-        return naming.readable(value)
+        value = naming.readable(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return value
 
 
