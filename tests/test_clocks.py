@@ -1,7 +1,6 @@
 """Clock semantics over hand-made metric streams (the one implementation of what a clock means)."""
 import math
 
-import pytest
 from hypothesis import given, strategies as st
 
 from clockspec.clocks import ClockTracker, evaluate_clocks

@@ -8,13 +8,12 @@ import subprocess
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from pathlib import Path
 
 import pytest
 
 import clockspec
 from clockspec.families import store, worker
-from clockspec.families.execute import LocalBackend, MAX_ATTEMPTS, run_family
+from clockspec.families.execute import MAX_ATTEMPTS, run_family
 from clockspec.families.expand import expand_family
 from clockspec.families.report import family_report
 

@@ -36,7 +36,7 @@ def run(spec, args) -> int:
                          retry_failed=args.retry_failed, device=args.device, force=args.force,
                          # --threads defaults to 1 for one run; a family divides the cores instead
                          threads=args.threads if args.threads != 1 else None, source=args.path,
-                         quiet=args.quiet)
+                         quiet=args.quiet, wait=args.wait, checkpoint_every=args.checkpoint_every)
     folder = Path(args.out) / exp.family.family
     report = family_report(folder)
     counts = ", ".join(f"{outcome.count(s)} {s}" for s in ("complete", "diverged", "failed", "skipped", "interrupted")

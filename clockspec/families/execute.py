@@ -233,19 +233,23 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
                address: str | None = None, batch: bool = True, accept_changes: bool = False,
                retry_failed: bool = False, device: str | None = None, force: bool = False,
                threads: int | None = None, source: str = "<family>", stream: TextIO | None = None,
-               quiet: bool = False, backend_factory: Callable[..., Any] | None = None) -> Outcome:
+               quiet: bool = False, backend_factory: Callable[..., Any] | None = None, wait: bool = False,
+               checkpoint_every: float = 60.0) -> Outcome:
     """Run every member of an expanded family into `out/<family>/`; see the module docstring.
-    One process runs a family folder at a time: another gets RunError naming it (exit 75)."""
+    One process runs a family folder at a time: another gets RunError naming it (exit 75), or
+    with `wait` waits for it. checkpoint_every: seconds between a training member's checkpoints."""
     if executor not in EXECUTORS:
         raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local or ray", "--executor")])
-    with claim(Path(out) / exp.family.family):
+    stream = stream or sys.stderr
+    with claim(Path(out) / exp.family.family, wait, on_wait=lambda who: print(f"waiting for {who}", file=stream)):
         return _run_family(exp, Path(out), jobs, executor, address, batch, accept_changes, retry_failed,
-                           device, force, threads, source, stream or sys.stderr, quiet, backend_factory)
+                           device, force, threads, source, stream, quiet, backend_factory, checkpoint_every)
 
 
 def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, address: str | None, batch: bool,
                 accept_changes: bool, retry_failed: bool, device: str | None, force: bool, threads: int | None,
-                source: str, stream: TextIO, quiet: bool, backend_factory: Callable[..., Any] | None) -> Outcome:
+                source: str, stream: TextIO, quiet: bool, backend_factory: Callable[..., Any] | None,
+                checkpoint_every: float) -> Outcome:
     began = time.monotonic()
     if device is not None:  # part of each member's train hash, as the spec's own device field is
         exp = dataclasses.replace(exp, members=[dataclasses.replace(m, spec=m.spec.model_copy(update={"device": device}))
@@ -302,7 +306,7 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
                 job = queue.popleft()
                 job.tries += 1
                 args = ([specs[i].model_dump_json() for i in job.members], str(folder), threads, device,
-                        job.batched, force)
+                        job.batched, force, checkpoint_every)
                 running[backend.submit(*args)] = job
                 board.counts["running"] += len(job.members)
                 board.refresh()

@@ -19,7 +19,7 @@ def init(threads: int) -> None:
 
 
 def run_members(specs: list[str], out: str, threads: int, device: str | None = None,
-                batched: bool = False, force: bool = False) -> list[dict[str, Any]]:
+                batched: bool = False, force: bool = False, checkpoint_every: float = 60.0) -> list[dict[str, Any]]:
     """Train (or reuse, re-evaluate, resume) each member; batched ones together."""
     from ..ir import Experiment
     from ..plan import compile as compile_plan
@@ -32,7 +32,8 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
     else:
         from ..runtime import run
 
-        results = [run(p, out=out, device=device, force=force, resume=True, progress=False, threads=threads)
+        results = [run(p, out=out, device=device, force=force, resume=True, progress=False, threads=threads,
+                       checkpoint_every=checkpoint_every)
                    for p in plans]
     return [{"name": p.spec.name, "status": r.status, "step": r.step, "action": r.action, "note": r.note,
              "elapsed_s": r.elapsed_s, "clocks": {n: c.to_json() for n, c in r.clocks.items()}}

@@ -97,13 +97,6 @@ class _Loader(yaml.SafeLoader):
             self.forward()
         self.comments.append((line + 1, col + 1, self.buffer[start + 1:self.pointer]))
 
-    def fetch_flow_collection_start(self, TokenClass):  # type: ignore[override]
-        # Refuse deep `[[[[...` in the scanner: it looks ahead over every open bracket for
-        # a possible key, so thousands of them took ~1 s before the composer saw any depth.
-        if self.flow_level >= MAX_DEPTH:
-            raise _Refused(f"nesting is too deep (a spec nests at most {MAX_DEPTH} levels)", self.get_mark())
-        super().fetch_flow_collection_start(TokenClass)
-
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()

@@ -93,7 +93,7 @@ def test_a_full_disk_fails_the_run_clearly_and_resume_completes_it(tmp_path, spe
     assert failed.returncode == 3, failed.stderr
     assert "Traceback" not in failed.stderr
     why = "No space left on device" if full_disk.mounted else "File too large"
-    assert f"error: cannot write " in failed.stderr and why in failed.stderr
+    assert "error: cannot write " in failed.stderr and why in failed.stderr
     assert "hint: free some space, then clockspec run --resume continues from the last checkpoint" in failed.stderr
     rd = run_dir(full_disk.path / "runs")
     status = json.loads((rd / "status.json").read_text())
