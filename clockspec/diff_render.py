@@ -151,15 +151,16 @@ def impact_lines(impact: "Impact") -> list[str]:
     if not impact.nodes:
         why = f" ({', '.join(impact.no_effect)} changes no plan node)" if impact.no_effect else ""
         return [f"nothing to rerun{why}"]
-    lines = []
-    for attr, title in GROUPS:
-        direct = [n for n in getattr(impact, attr) if n.direct]
-        if direct:
-            lines.append(f"{title}: {node_list(direct)}")
-    down = [n for n in impact.nodes if not n.direct]
-    if down:
-        lines.append(f"downstream (inputs changed): {node_list(down)}")
+    lines = [f"{title}: {node_list(nodes)}" for title, nodes, _ in impact_groups(impact)]
     return lines + [_train_hash(impact, str)]
+
+
+def impact_groups(impact: "Impact") -> list[tuple[str, list["NodeChange"], bool]]:
+    """(title, nodes, direct) for each group of nodes the change touches itself, then the
+    nodes downstream of them; empty groups left out."""
+    groups = [(title, [n for n in getattr(impact, attr) if n.direct], True) for attr, title in GROUPS]
+    groups.append(("downstream (inputs changed)", [n for n in impact.nodes if not n.direct], False))
+    return [g for g in groups if g[1]]
 
 
 def node_list(nodes: list["NodeChange"], code: Any = str) -> str:
@@ -240,13 +241,9 @@ def impact_md(impact: "Impact", title: str = "What must rerun") -> list[str]:
     if not impact.nodes:
         why = f": {', '.join(_code(p) for p in impact.no_effect)} changes no plan node" if impact.no_effect else ""
         return lines + [f"Nothing{why}.", ""]
-    for attr, heading in GROUPS:
-        direct = [n for n in getattr(impact, attr) if n.direct]
-        if direct:
-            lines.append(f"- **{heading[0].upper() + heading[1:]}**: {node_list(direct, _code)}")
-    down = [n for n in impact.nodes if not n.direct]
-    if down:
-        lines.append(f"- Downstream (inputs changed): {node_list(down, _code)}")
+    for heading, nodes, direct in impact_groups(impact):
+        heading = heading[0].upper() + heading[1:]
+        lines.append(f"- {f'**{heading}**' if direct else heading}: {node_list(nodes, _code)}")
     hash_line = _train_hash(impact, _code).replace(" -> ", " → ")
     return lines + ["", hash_line[0].upper() + hash_line[1:] + ".", ""]
 

@@ -27,13 +27,7 @@ def plot_clock_curves(analysis: RunAnalysis, rows: Rows, path: str | Path) -> Pa
            f"simplification clock: settle {analysis.energy} within delta", "delta")
     _tail(axes[2], analysis, rows)
     fig.suptitle(f"{analysis.name}: clock curves (log axes; hollow triangles = censored, tau > last step)", fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    write_atomic(path, buf.getvalue())
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _curve(ax, curve: ClockCurve | None, fit: ScalingFit | None, a: RunAnalysis, role: str, title: str, sym: str) -> None:
@@ -134,10 +128,16 @@ def plot_family_curves(members: list[tuple[str, RunAnalysis, Rows]], path: str |
         ax.set_xlabel("threshold (harder to the right)")
         ax.set_ylabel("step")
         ax.legend(fontsize=6)
+    return _save(fig, path)
+
+
+def _save(fig, path) -> Path:
+    """Write the figure as a PNG atomically (a reader never sees half of it) and free it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
-    path = Path(path)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
-    write_atomic(path, buf.getvalue())
     plt.close(fig)
-    return path
+    write_atomic(path, buf.getvalue())
+    return Path(path)
