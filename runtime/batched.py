@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from clockspec.clocks import ClockTracker
 from clockspec.errors import Diagnostic, SpecError
+from clockspec.runlock import claim
 
 from .device import numerics, resolve_device, resolve_dtype
 from .loop import Batches
@@ -41,7 +42,6 @@ from .regularizers import build_regularizers
 from .results import RunResult, clocks_doc, final_clocks, for_device, spec_text
 from .runner import DEFAULT_OUT, failed_io
 from .rundir import CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir, row_line
-from clockspec.runlock import claim
 from .session import InterruptGuard
 from .tasks import build_task
 

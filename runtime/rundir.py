@@ -21,6 +21,8 @@ CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or f
 OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, CURVES, CHECKPOINT)  # status first: see RunDir.clear
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
+
+
 def row_line(row: dict[str, Any]) -> str:
     return json.dumps(row, allow_nan=False) + "\n"
 

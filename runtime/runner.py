@@ -18,11 +18,11 @@ from typing import Any, Mapping
 
 from clockspec.clocks import ClockResult, evaluate_clocks
 from clockspec.errors import RunError
+from clockspec.runlock import claim
 
 from .plot import plot_curves
 from .results import FINISHED, RunResult, clock_hashes, clocks_doc, final_clocks, for_device, spec_text
 from .rundir import CHECKPOINT, CLOCKS, CURVES, FULL, PLAN, SPEC, STATUS, RunDir
-from clockspec.runlock import claim
 
 DEFAULT_OUT = "runs"
 CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute

@@ -31,7 +31,7 @@ from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, Run
 
 
 def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, threads: int,
-          progress: bool | None, resume_from: Path | None = None, checkpoint_every: float = 60.0) -> RunResult:
+          progress: bool | None, resume_from: Path | None, checkpoint_every: float) -> RunResult:
     """Train from scratch, or from the checkpoint `resume_from`, and write every output."""
     spec = plan.spec
     previous = rd.read_json(STATUS) or {}
