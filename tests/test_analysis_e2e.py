@@ -2,8 +2,7 @@
 import json
 
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 import clockspec
 from clockspec.cli import main

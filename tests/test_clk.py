@@ -5,7 +5,6 @@ tests/test_clk.py` and review the diff.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import subprocess
@@ -20,14 +19,15 @@ from clockspec.frontends.clk_front import parse_clk
 from clockspec.frontends.yaml_front import parse_yaml
 from clockspec.loading import load_doc
 from clockspec.printers.clk_printer import dump_clk, format_float
+from clockspec.printers.yaml_printer import dump_yaml
 from clockspec.source import END_OF_FILE, START_OF_FILE, TRAILING
 from clockspec.validate import validate
+import shipped
 from strategies import experiments, families
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "clk"
 REGEN = os.environ.get("CLOCKSPEC_REGEN") == "1"
-HAS_YAML_PRINTER = importlib.util.find_spec("clockspec.printers.yaml_printer") is not None
 # Round-trip properties: enough examples to reach every kind and combinator, fast enough
 # for the default suite; deadline off because the machine is shared.
 ROUND_TRIP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -198,7 +198,7 @@ def test_strings_that_are_not_plain_words_are_quoted():
     assert validate(parse_clk(text)) == spec
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "specs").glob("*.clk")))
+@pytest.mark.parametrize("name", sorted(p.name for p in shipped.top(".clk")))
 def test_golden_canonical_specs(name):
     golden(GOLDEN / "canonical" / name, fmt(ROOT / "specs" / name))
 
@@ -274,48 +274,33 @@ def test_family_print_parse_round_trip(spec):
     _round_trip_clk(spec)
 
 
-needs_yaml_printer = pytest.mark.skipif(
-    not HAS_YAML_PRINTER, reason="clockspec.printers.yaml_printer not merged yet (lang-yaml)")
-
-
-@needs_yaml_printer
 @ROUND_TRIP
 @given(experiments() | families())
 def test_yaml_print_parse_round_trip(spec):
-    from clockspec.printers.yaml_printer import dump_yaml
-
     text = dump_yaml(spec)
     assert validate(parse_yaml(text)) == spec
     assert dump_yaml(validate(parse_yaml(text))) == text
 
 
-@needs_yaml_printer
 @ROUND_TRIP
 @given(experiments() | families())
 def test_yaml_to_clk_to_yaml_is_lossless(spec):
-    from clockspec.printers.yaml_printer import dump_yaml
-
     yaml_text = dump_yaml(spec)
     clk_text = dump_clk(validate(parse_yaml(yaml_text)))
     assert dump_yaml(validate(parse_clk(clk_text))) == yaml_text
 
 
-@needs_yaml_printer
 @pytest.mark.parametrize("name", ["comments.clk"])
 def test_comments_survive_clk_to_yaml_to_clk(name):
-    from clockspec.printers.yaml_printer import dump_yaml
-
     doc = parse_clk((GOLDEN / "inputs" / name).read_text())
     yaml_text = dump_yaml(validate(doc), doc.comments)
     back = parse_yaml(yaml_text)
     assert dump_clk(validate(back), back.comments) == dump_clk(validate(doc), doc.comments)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "specs").glob("*.clk")))
+@pytest.mark.parametrize("name", sorted(p.name for p in shipped.top(".clk")))
 def test_each_clk_example_equals_its_yaml_twin(name):
     twin = ROOT / "specs" / (Path(name).stem + ".yaml")
-    if not twin.exists():
-        pytest.skip(f"{twin.name} not written yet (lang-yaml)")
     assert clockspec.load(str(ROOT / "specs" / name)) == clockspec.load(str(twin))
 
 

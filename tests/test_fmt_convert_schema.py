@@ -11,9 +11,10 @@ import clockspec
 from clockspec.cli import main
 from clockspec.frontends.yaml_front import parse_yaml
 from clockspec.schema import json_schema
+import shipped
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+SPECS = shipped.top(".yaml")
 MESSY = """\
 # header note
 

@@ -1,9 +1,15 @@
-"""The wheel carries every module and grammar: build it, install it in a fresh venv, import.
+"""The wheel carries every module and grammar and works on its own: build it, install it into
+an isolated venv, then check a spec and train a tiny one from outside the source tree.
 
 A package missing from `[tool.setuptools] packages` still works in an editable install but
-silently vanishes from the wheel; only a real install shows it.
+silently vanishes from the wheel; only a real install shows it. The venv sees no site-packages
+of the base interpreter (a clean machine's base has none of our dependencies); the dependencies
+come from the environment running the tests (the README's venv) through a `.pth` line, which adds
+that folder to `sys.path` without running its `.pth` files, so the editable install stays out.
 """
+import json
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +19,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIRS = {"clockspec": ROOT / "clockspec", "clockspec.grammar": ROOT / "grammar",
                 "clockspec.runtime": ROOT / "runtime"}
+TINY = """\
+clockspec: 1
+name: tiny
+task: {kind: modular, modulus: 5, train_fraction: 0.6}
+model: {kind: mlp, hidden: [8]}
+train: {steps: 30}
+probes: {every: 10}
+clocks: {fit: first train_loss <= 1e-2}
+"""
 
 
 def source_modules() -> list[str]:
@@ -39,25 +54,46 @@ from lark import Lark
 for grammar in sys.argv[1].split(","):
     assert (files("clockspec.grammar") / grammar).is_file(), grammar
     Lark.open_from_package("clockspec.grammar", grammar, parser="lalr")
-spec = clockspec.loads("name: x\\ntask: {kind: modular, modulus: 5}\\nmodel: {kind: mlp}\\nclocks: {fit: first train_loss <= 1e-2}\\n")
 print("ok", len(sys.argv) - 2)
 """
 
 
+def dependency_folders() -> list[str]:
+    """The site-packages folders of the environment running the tests, not the base's."""
+    base = {Path(p).resolve() for p in site.getsitepackages([sys.base_prefix])}
+    return [p for p in site.getsitepackages() if Path(p).resolve() not in base]
+
+
 @pytest.mark.slow
-def test_wheel_installs_every_module_and_grammar(tmp_path):
-    run = lambda *cmd: subprocess.run([str(c) for c in cmd], check=True, capture_output=True, text=True, cwd=tmp_path)
+def test_wheel_installs_and_runs_in_an_isolated_venv(tmp_path):
+    def run(*cmd, cwd=tmp_path):
+        done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
+        assert done.returncode == 0, f"{cmd}\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
     # Build from a clean copy: a stale build/ folder in the checkout would hide a missing package.
     clean = tmp_path / "src"
     shutil.copytree(ROOT, clean, ignore=shutil.ignore_patterns(
         "build", "dist", ".venv", "*.egg-info", "__pycache__", ".git", ".hypothesis", ".pytest_cache", "runs"))
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", clean)
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", tmp_path / "dist", clean)
     wheel, = (tmp_path / "dist").glob("clockspec-*.whl")
-    run(sys.executable, "-m", "venv", "--system-site-packages", tmp_path / "venv")
-    python = tmp_path / "venv" / "bin" / "python"
-    run(python, "-m", "pip", "install", "-q", "--no-deps", wheel)
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
+    python, clockspec_cli = venv / "bin" / "python", venv / "bin" / "clockspec"
+    own_site = run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").strip()
+    Path(own_site, "deps-from-test-env.pth").write_text("\n".join(dependency_folders()) + "\n")
+    run(sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", wheel)
+    run(sys.executable, "-m", "pip", "--python", python, "check")  # every declared dependency is there
+
     grammars = ",".join(sorted(p.name for p in (ROOT / "grammar").glob("*.lark")))
     modules = source_modules()
     assert "clockspec.printers.yaml_printer" in modules and "clockspec.runtime" in modules
-    out = run(python, "-c", CHECK, grammars, *modules).stdout
-    assert out.strip() == f"ok {len(modules)}"
+    assert run(python, "-I", "-c", CHECK, grammars, *modules).strip() == f"ok {len(modules)}"
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "tiny.yaml").write_text(TINY)
+    run(clockspec_cli, "check", "tiny.yaml", cwd=work)
+    run(clockspec_cli, "run", "--quiet", "--out", "runs", "tiny.yaml", cwd=work)
+    run_dir, = (work / "runs").glob("tiny-*")
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "complete"

@@ -11,9 +11,10 @@ from clockspec.loading import load_doc
 from clockspec.printers.yaml_printer import dump_yaml
 from clockspec.source import END_OF_FILE, START_OF_FILE, TRAILING
 from clockspec.validate import validate
+import shipped
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+SPECS = shipped.top(".yaml")
 GOLDEN = Path(__file__).parent / "golden" / "yaml_printer"
 
 BASE = {
