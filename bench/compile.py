@@ -59,9 +59,9 @@ def main() -> None:
         if not isinstance(spec, clockspec.Experiment):
             continue
         clockspec.load(path).compile()  # warm caches (the clock parser, pydantic validators)
-        load = median_ms(lambda: clockspec.load(path), args.repeat)
+        load = median_ms(lambda path=path: clockspec.load(path), args.repeat)
         alone = median_ms(spec.compile, args.repeat)
-        both = median_ms(lambda: clockspec.load(path).compile(), args.repeat)
+        both = median_ms(lambda path=path: clockspec.load(path).compile(), args.repeat)
         worst = max(worst, both)
         name = str(path.relative_to(ROOT) if path.is_absolute() else path)
         print(f"{name:<52} {load:8.2f} {alone:11.2f} {both:16.2f} {both / load:6.2f}")
@@ -71,7 +71,7 @@ def main() -> None:
     spec_files = spec_files or [str(p.relative_to(ROOT)) for p in paths]
     bare = wall_s([sys.executable, "-c", "pass"], args.process_repeat)
     imp = wall_s([sys.executable, "-c", "import clockspec"], args.process_repeat)
-    check = wall_s([sys.executable, "-m", "clockspec.cli", "check", "-q", *spec_files], args.process_repeat)
+    check = wall_s([sys.executable, "-m", "clockspec.commands.main", "check", "-q", *spec_files], args.process_repeat)
     print(f"python -c pass:           {bare:.3f} s")
     print(f"python -c 'import clockspec': {imp:.3f} s ({imp / bare:.1f}x bare)")
     print(f"clockspec check ({len(spec_files)} files): {check:.3f} s ({check / bare:.1f}x bare; goal < 0.3 s)")

@@ -85,7 +85,7 @@ def figure_time(plan, result, repeats: int = 3) -> float:
     """Seconds to draw one member's curves.png (the runtime's figure), best of `repeats`."""
     import json
 
-    from clockspec.runtime.plot import plot_curves
+    from clockspec.report.run_figure import plot_curves
 
     rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
     times = []

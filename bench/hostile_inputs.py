@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import clockspec
-from clockspec.frontends.yaml_front import MAX_BYTES
-from clockspec.loading import parse
-from clockspec.validate import validate
+from clockspec.syntax.loading import parse
+from clockspec.syntax.validate import validate
+from clockspec.syntax.yaml_front import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.reliability.kit import SPEC, assert_same_result, assert_whole, run_dir  # noqa: E402
+from tests.reliability.kit import SPEC, assert_same_result, assert_whole, run_dir
 
 PER_TRIAL = 4
 
@@ -28,7 +28,7 @@ def main(kills: int, steps: int) -> int:
     rng = random.Random(0)
     work = Path(tempfile.mkdtemp(prefix="clockspec-kills-"))
     (work / "k.yaml").write_text(SPEC.replace("STEPS", str(steps)))
-    cli = [sys.executable, "-m", "clockspec.cli", "run", "k.yaml", "--resume", "--checkpoint-every", "0", "-q"]
+    cli = [sys.executable, "-m", "clockspec.commands.main", "run", "k.yaml", "--resume", "--checkpoint-every", "0", "-q"]
     began = time.monotonic()
     subprocess.run([*cli, "--out", "ref"], cwd=work, check=True, capture_output=True)
     life = time.monotonic() - began

@@ -4,14 +4,15 @@ The compiler side never imports torch; `clockspec.runtime` is the only torch cod
 """
 from __future__ import annotations
 
-from .diff import Change, SpecDiff, apply, diff
-from .errors import Diagnostic, RunError, SpecError
-from .families.expand import Member, expand
-from .families.report import family_report
-from .ir import Experiment, Family
-from .loading import load, loads
-from .plan import Plan, PlanNode, compile
-from .printers import dumps
+from clockspec.compiler.plan import Plan, PlanNode, compile
+from clockspec.core.errors import Diagnostic, RunError, SpecError
+from clockspec.diff.changes import Change, apply
+from clockspec.diff.spec_diff import SpecDiff, diff
+from clockspec.families.expand import Member, expand
+from clockspec.ir.spec import Experiment, Family
+from clockspec.report.family_summary import family_report
+from clockspec.syntax.loading import load, loads
+from clockspec.syntax.printing import dumps
 
 __version__ = "0.1.0"
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from .kinds.clocks import FirstClock, SettleClock
+from clockspec.ir.clocks import FirstClock, SettleClock
 
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 
@@ -42,7 +43,7 @@ class ClockResult:
         return {"step": self.step, "reached": self.reached, "value": self.value, "metric": self.metric}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ClockResult":
+    def from_json(cls, data: Mapping[str, Any]) -> ClockResult:
         return cls(data["step"], bool(data["reached"]), data.get("value"), data.get("metric", ""))
 
 

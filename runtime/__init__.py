@@ -1,5 +1,5 @@
 """The torch runtime, installed as `clockspec.runtime`: run a compiled plan, record its
 metrics, measure its clocks. The only part of clockspec that imports torch."""
-from .runner import RunResult, run
+from clockspec.runtime.runner import RunResult, run
 
 __all__ = ["RunResult", "run"]

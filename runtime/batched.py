@@ -1,6 +1,6 @@
 """Train members of a family together, over a leading member axis, in one process.
 
-Members that `clockspec.families.batching` groups share every shape; they differ in the seed,
+Members that `clockspec.compiler.batching` groups share every shape; they differ in the seed,
 split seed, init scale, learning rate and regularizer strengths. Each member's network is
 built by the ordinary builders (so its initial weights are exactly those of a run alone);
 their parameters are stacked into one tensor per layer and trained with the network's
@@ -20,30 +20,30 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from clockspec.clocks import ClockTracker
-from clockspec.errors import Diagnostic, SpecError
-from clockspec.runlock import claim
-
-from .device import numerics, resolve_device, resolve_dtype
-from .loop import Batches
-from .metrics import Prober
-from .models import Network, build_model
-from .objective import LOSSES
-from .optimizers import lr_factor
-from .plot import plot_curves
-from .regularizers import build_regularizers
-from .results import RunResult, clocks_doc, final_clocks, for_device, spec_text
-from .runner import DEFAULT_OUT, failed_io
-from .rundir import CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir, row_line
-from .session import InterruptGuard
-from .tasks import build_task
+from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.report.run_figure import plot_curves
+from clockspec.runtime.device import numerics, resolve_device, resolve_dtype
+from clockspec.runtime.loop import Batches
+from clockspec.runtime.metrics import Prober
+from clockspec.runtime.models import Network, build_model
+from clockspec.runtime.objective import LOSSES
+from clockspec.runtime.optimizers import lr_factor
+from clockspec.runtime.regularizers import build_regularizers
+from clockspec.runtime.results import RunResult, clocks_doc, final_clocks, for_device, spec_text
+from clockspec.runtime.runner import DEFAULT_OUT, failed_io
+from clockspec.runtime.session import InterruptGuard
+from clockspec.runtime.tasks import build_task
+from clockspec.store.lock import claim
+from clockspec.store.rundir import CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir, row_line
 
 
 def stacked_forward(net: Network, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -158,7 +158,7 @@ class _Member:
 
 def batchable(plans: Sequence[Any]) -> str | None:
     """Why these plans cannot train as one batch, or None."""
-    from clockspec.families.batching import batch_key
+    from clockspec.compiler.batching import batch_key
 
     keys = {batch_key(p.spec) for p in plans}
     if None in keys:

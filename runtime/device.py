@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 
-from clockspec.errors import Diagnostic, SpecError
+from clockspec.core.errors import Diagnostic, SpecError
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(?::([0-9]+))?)$")

@@ -9,18 +9,19 @@ as diverged at that step.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-from .metrics import Prober
-from .models import build_model
-from .objective import LOSSES, Objective
-from .optimizers import Stepper
-from .regularizers import build_regularizers
-from .tasks import build_task
+from clockspec.runtime.metrics import Prober
+from clockspec.runtime.models import build_model
+from clockspec.runtime.objective import LOSSES, Objective
+from clockspec.runtime.optimizers import Stepper
+from clockspec.runtime.regularizers import build_regularizers
+from clockspec.runtime.tasks import build_task
 
 
 @dataclass(frozen=True)

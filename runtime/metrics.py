@@ -9,16 +9,18 @@ A metric that is undefined at a probe (pattern_flips at the first one) is None.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
-from .linalg import auto_q, effective_rank as erank, imbalance, schatten_energy
-from .models import Network
-from .objective import Loss
-from .registry import Builders
-from .tasks import Dataset
+from clockspec.runtime.linalg import auto_q, imbalance, schatten_energy
+from clockspec.runtime.linalg import effective_rank as erank
+from clockspec.runtime.models import Network
+from clockspec.runtime.objective import Loss
+from clockspec.runtime.registry import Builders
+from clockspec.runtime.tasks import Dataset
 
 METRICS = Builders("metric")
 Value = Callable[["ProbeContext"], "torch.Tensor | float | None"]
@@ -151,7 +153,7 @@ def grad_ratio(ctx: ProbeContext):
     return torch.linalg.vector_norm(head.double()) / torch.linalg.vector_norm(embedding.double())
 
 
-def as_number(value: "torch.Tensor | float | None") -> float | None:
+def as_number(value: torch.Tensor | float | None) -> float | None:
     """A JSON-able float; non-finite values become None (JSON has no NaN)."""
     if value is None:
         return None

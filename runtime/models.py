@@ -12,16 +12,15 @@ every device.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from clockspec.errors import SpecError
-
-from .registry import Builders
-from .tasks import Dataset
+from clockspec.core.errors import SpecError
+from clockspec.runtime.registry import Builders
+from clockspec.runtime.tasks import Dataset
 
 MODELS = Builders("model")
 

@@ -1,7 +1,7 @@
 """The training objective: the data loss of the spec's `train.loss` plus the regularizers' terms."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
-from .registry import Builders
+from clockspec.runtime.registry import Builders
 
 OPTIMIZERS = Builders("optimizer")
 

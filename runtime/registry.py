@@ -1,14 +1,15 @@
 """One registry per family of kinds, keyed by the IR's kind names.
 
-The IR side (`clockspec.kinds`) declares what a kind's fields mean; the runtime side registers,
+The IR side (`clockspec.ir`) declares what a kind's fields mean; the runtime side registers,
 under the same name, the function or class that builds its torch object. A test checks that
 every IR kind has its builder, so a new kind is one class there and one builder here.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
-from clockspec.errors import SpecError, did_you_mean
+from clockspec.core.errors import SpecError, did_you_mean
 
 
 class Builders(Mapping[str, Callable[..., Any]]):

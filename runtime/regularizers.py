@@ -11,16 +11,15 @@ as DOMAIN.md's sum_i ||W_i||_F^2. Two forms:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
-from clockspec.errors import SpecError
-
-from .linalg import auto_q, schatten_energy
-from .models import Network
-from .registry import Builders
+from clockspec.core.errors import SpecError
+from clockspec.runtime.linalg import auto_q, schatten_energy
+from clockspec.runtime.models import Network
+from clockspec.runtime.registry import Builders
 
 REGULARIZERS = Builders("regularizer")
 SCHATTEN_EPS = 1e-12

@@ -4,13 +4,14 @@ Torch-free, like `runner`, so that reusing or re-evaluating a finished run never
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import clockspec
 from clockspec.clocks import ClockResult
-from clockspec.kinds.clocks import SettleClock
+from clockspec.ir.clocks import SettleClock
 
 FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 PROBE_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}

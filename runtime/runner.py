@@ -13,16 +13,24 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from clockspec.clocks import ClockResult, evaluate_clocks
-from clockspec.errors import RunError
-from clockspec.runlock import claim
-
-from .plot import plot_curves
-from .results import FINISHED, RunResult, clock_hashes, clocks_doc, final_clocks, for_device, spec_text
-from .rundir import CHECKPOINT, CLOCKS, CURVES, FULL, PLAN, SPEC, STATUS, RunDir
+from clockspec.core.errors import RunError
+from clockspec.report.run_figure import plot_curves
+from clockspec.runtime.results import (
+    FINISHED,
+    RunResult,
+    clock_hashes,
+    clocks_doc,
+    final_clocks,
+    for_device,
+    spec_text,
+)
+from clockspec.store.lock import claim
+from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, FULL, PLAN, SPEC, STATUS, RunDir
 
 DEFAULT_OUT = "runs"
 CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
@@ -59,8 +67,8 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
                                        str(rd.path), hint="pass --resume to continue it, or --force to start over",
                                        exit_status=2)
                     resume_from = rd / CHECKPOINT
-            from .device import resolve_device, resolve_dtype
-            from .session import train
+            from clockspec.runtime.device import resolve_device, resolve_dtype
+            from clockspec.runtime.session import train
 
             where = resolve_device(spec.device, "--device" if device else "device")
             dtype = resolve_dtype(spec.train.dtype, where)

@@ -19,15 +19,13 @@ import torch
 
 import clockspec
 from clockspec.clocks import ClockTracker
-from clockspec.errors import RunError
-
-from .device import numerics
-from .loop import Outcome, Trainer
-from .plot import plot_curves
-from .progress import Progress, wanted
-from .results import FINISHED, RunResult, clocks_doc, final_clocks, spec_text
-from .rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
-
+from clockspec.core.errors import RunError
+from clockspec.report.run_figure import plot_curves
+from clockspec.runtime.device import numerics
+from clockspec.runtime.loop import Outcome, Trainer
+from clockspec.runtime.progress import Progress, wanted
+from clockspec.runtime.results import FINISHED, RunResult, clocks_doc, final_clocks, spec_text
+from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
 
 
 def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, threads: int,
@@ -158,7 +156,7 @@ class InterruptGuard:
         signal.signal(signal.SIGINT, self._previous)
         print("\nstopping at the next step to save a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
 
-    def __enter__(self) -> "InterruptGuard":
+    def __enter__(self) -> InterruptGuard:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .registry import Builders
+from clockspec.runtime.registry import Builders
 
 TASKS = Builders("task")
 
@@ -28,7 +28,7 @@ class Dataset:
     def tokens(self) -> bool:
         return self.n_tokens is not None
 
-    def to(self, device: torch.device, dtype: torch.dtype) -> "Dataset":
+    def to(self, device: torch.device, dtype: torch.dtype) -> Dataset:
         def move(x: torch.Tensor) -> torch.Tensor:
             return x.to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
 

@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from clockspec.ir import Experiment, Family, Probes, Stop, Train
-from clockspec.kinds.clocks import FirstClock, SettleClock
-from clockspec.kinds.metrics import METRIC_NAMES
-from clockspec.kinds.models import MODELS
-from clockspec.kinds.optimizers import OPTIMIZERS
-from clockspec.kinds.regularizers import REGULARIZERS, Regularizers
-from clockspec.kinds.tasks import TASKS
+from clockspec.ir.clocks import FirstClock, SettleClock
+from clockspec.ir.metrics import METRIC_NAMES
+from clockspec.ir.models import MODELS
+from clockspec.ir.optimizers import OPTIMIZERS
+from clockspec.ir.regularizers import REGULARIZERS, Regularizers
+from clockspec.ir.spec import Experiment, Family, Probes, Stop, Train
+from clockspec.ir.tasks import TASKS
 
 # Any Unicode text a YAML or .clk file can hold (no lone surrogates).
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)

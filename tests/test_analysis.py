@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from clockspec import loads
-from clockspec.analysis import analyze, clock_curve, fit_scaling, fit_tail, predicted_rates, read_rows
-from clockspec.cli import main
-from clockspec.errors import SpecError
+from clockspec.commands.main import main
+from clockspec.core.errors import SpecError
+from clockspec.report import analyze, clock_curve, fit_scaling, fit_tail, predicted_rates, read_rows
 
 STEPS = np.r_[0, np.unique(np.geomspace(1, 20000, 400).astype(int))]
 
@@ -198,5 +198,5 @@ def test_report_on_a_folder_without_runs_is_a_positioned_error(tmp_path, capsys)
 
 
 def test_analysis_never_imports_torch():
-    code = "import sys, clockspec.analysis, clockspec.commands.report; print('torch' in sys.modules)"
+    code = "import sys, clockspec.report, clockspec.commands.report; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -1,11 +1,10 @@
 """A tiny real run, then its report: the analysis reads what the runtime writes."""
 import json
 
-import pytest
 import torch
 
 import clockspec
-from clockspec.cli import main
+from clockspec.commands.main import main
 
 SPEC = """
 clockspec: 1

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import clockspec
-from clockspec.frontends.clk_front import parse_clk
-from clockspec.frontends.yaml_front import parse_yaml
-from clockspec.loading import load_doc
-from clockspec.printers.clk_printer import dump_clk, format_float
-from clockspec.printers.yaml_printer import dump_yaml
-from clockspec.source import END_OF_FILE, START_OF_FILE, TRAILING
-from clockspec.validate import validate
 import shipped
+from clockspec.syntax.clk_front import parse_clk
+from clockspec.syntax.clk_printer import dump_clk, format_float
+from clockspec.syntax.loading import load_doc
+from clockspec.syntax.source import END_OF_FILE, START_OF_FILE, TRAILING
+from clockspec.syntax.validate import validate
+from clockspec.syntax.yaml_front import parse_yaml
+from clockspec.syntax.yaml_printer import dump_yaml
 from strategies import experiments, families
 
 ROOT = Path(__file__).resolve().parent.parent

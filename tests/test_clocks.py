@@ -1,11 +1,12 @@
 """Clock semantics over hand-made metric streams (the one implementation of what a clock means)."""
 import math
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clockspec.clocks import ClockTracker, evaluate_clocks
-from clockspec.ir import Stop
-from clockspec.kinds.clocks import parse_clock, FirstClock, SettleClock
+from clockspec.ir.clocks import FirstClock, SettleClock, parse_clock
+from clockspec.ir.spec import Stop
 
 
 def clock(text):

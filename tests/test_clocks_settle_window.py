@@ -1,6 +1,6 @@
 """An online `settle ... for N steps` needs N steps of evidence before it can fire."""
 from clockspec.clocks import ClockTracker
-from clockspec.kinds.clocks import SettleClock
+from clockspec.ir.clocks import SettleClock
 
 
 def test_settle_for_n_steps_does_not_fire_before_n_steps_have_run():

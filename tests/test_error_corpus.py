@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import clockspec
-from clockspec.cli import main
+from clockspec.commands.main import main
 
 CORPUS = Path(__file__).parent / "corpus" / "errors"
 CASES = sorted(CORPUS.glob("*.yaml"))

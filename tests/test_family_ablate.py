@@ -4,8 +4,8 @@ import pytest
 import clockspec
 from clockspec.families.ablate import ablation
 from clockspec.families.expand import expand
-from clockspec.source import RawDoc
-from clockspec.validate import validate
+from clockspec.syntax.source import RawDoc
+from clockspec.syntax.validate import validate
 
 BASE = """\
 name: abl
@@ -78,7 +78,7 @@ def test_the_command_writes_a_family_that_expands(tmp_path, monkeypatch, capsys)
     with JSON standing in for the canonical printer (JSON is YAML)."""
     import json
 
-    from clockspec.cli import main
+    from clockspec.commands.main import main
 
     monkeypatch.setattr(clockspec, "dumps", lambda spec, syntax, comments=None: json.dumps(
         spec.model_dump(mode="json", exclude_none=True)), raising=False)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import clockspec
-from clockspec.families.batching import batch_key, groups
+from clockspec.compiler.batching import batch_key, groups
 from clockspec.runtime import run
 from clockspec.runtime.batched import run_batch, stacked_forward
 from clockspec.runtime.models import build_model

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 import clockspec
-from clockspec.cli import main
 import shipped
+from clockspec.commands.main import main
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 FAMILIES = [p for p in shipped.ALL if p.suffix == ".yaml" and shipped.is_family(p)]

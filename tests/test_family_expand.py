@@ -5,12 +5,13 @@ import sys
 import textwrap
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import clockspec
-from clockspec.families import naming
 from clockspec.families.expand import expand, expand_family
-from clockspec.families.predicate import parse_predicate
+from clockspec.syntax import naming
+from clockspec.syntax.predicate import parse_predicate
 
 BASE = """\
 clockspec: 1

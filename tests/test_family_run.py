@@ -12,10 +12,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import pytest
 
 import clockspec
-from clockspec.families import store, worker
-from clockspec.families.execute import MAX_ATTEMPTS, run_family
 from clockspec.families.expand import expand_family
-from clockspec.families.report import family_report
+from clockspec.orchestrate import worker
+from clockspec.orchestrate.execute import MAX_ATTEMPTS, run_family
+from clockspec.report.family_summary import family_report
+from clockspec.store import family as store
 
 BASE = """\
 name: tiny
@@ -98,7 +99,7 @@ def test_members_run_then_are_skipped_and_aggregated(fam, tmp_path):
     assert (folder / "clocks.png").read_bytes()[:4] == b"\x89PNG"
     assert "member" in report.table
     (folder / "family.csv").unlink()
-    from clockspec.cli import main
+    from clockspec.commands.main import main
 
     assert main(["report", str(folder), "--quiet", "--no-plots"]) == 0  # regenerates the aggregates
     assert (folder / "family.csv").read_text().splitlines()[1].startswith("wd_strength-0p1,")
@@ -155,7 +156,7 @@ def test_a_real_process_pool(fam, tmp_path):
 @pytest.mark.slow
 def test_an_interrupted_family_resumes(fam, tmp_path):
     path = fam("  grid:\n    seed: [0, 1, 2]\n", steps=1500)
-    cmd = [sys.executable, "-m", "clockspec.cli", "run", str(path), "--out", str(tmp_path / "runs"),
+    cmd = [sys.executable, "-m", "clockspec.commands.main", "run", str(path), "--out", str(tmp_path / "runs"),
            "--jobs", "1", "--no-batch"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)

@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 
 import clockspec
-from clockspec.cli import main
-from clockspec.frontends.yaml_front import parse_yaml
-from clockspec.schema import json_schema
 import shipped
+from clockspec.commands.main import main
+from clockspec.syntax.schema import json_schema
+from clockspec.syntax.yaml_front import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = shipped.top(".yaml")

@@ -7,7 +7,8 @@ valid IR or parsed object or a clean positioned error (tests/fuzz/checks.py).
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.fuzz.harness import FRONT_ENDS, regressions
 from tests.fuzz.minimize import minimize, outcome

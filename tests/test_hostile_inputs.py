@@ -5,9 +5,9 @@ How long each takes is measured by bench/hostile_inputs.py, not asserted here.
 import pytest
 
 import clockspec
-from clockspec.cli import main
-from clockspec.loading import parse
-from clockspec.validate import validate
+from clockspec.commands.main import main
+from clockspec.syntax.loading import parse
+from clockspec.syntax.validate import validate
 
 
 def _billion_laughs() -> str:

@@ -3,7 +3,7 @@ import os
 import re
 from pathlib import Path
 
-from clockspec.reference import field_docs, key_reference, sections
+from clockspec.syntax.reference import field_docs, key_reference, sections
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
 BLOCK = re.compile(r"(<!-- key-reference:begin -->\n)(.*?)(<!-- key-reference:end -->)", re.S)

@@ -15,11 +15,11 @@ import subprocess
 import pytest
 
 import clockspec
-from clockspec import limits
-from clockspec.cli import main
-from clockspec.diff_render import markdown
-from clockspec.families.naming import NAME_RE
-from clockspec.markdown_escape import code, text
+from clockspec.commands.main import main
+from clockspec.compiler import limits
+from clockspec.core.markdown_escape import code, text
+from clockspec.diff.render import markdown
+from clockspec.syntax.naming import NAME_RE
 
 BASE = "name: t\ntask: {kind: modular, modulus: 7}\nmodel: {kind: mlp, hidden: [4]}\ntrain: {steps: 100}\nprobes: {every: 10}\n"
 CLK = "experiment t {\n  task modular { modulus = 7 }\n  model mlp { hidden = [4] }\n  %s\n}\n"
@@ -260,8 +260,8 @@ def test_free_text_fields_keep_code_looking_strings_as_inert_text(tmp_path, host
     plan = clockspec.compile(spec)
     for syntax in ("yaml", "clk"):
         assert clockspec.loads(clockspec.dumps(spec, syntax), syntax=syntax) == spec
-    from clockspec.drawing import FORMATS
-    from clockspec.explain import explain
+    from clockspec.compiler.drawing import FORMATS
+    from clockspec.compiler.explain import explain
 
     explain(plan)
     for draw in FORMATS.values():
@@ -405,7 +405,7 @@ def test_graphs_never_show_free_text():
     evil = 'x"]; evil -> report; ["\n<script>'
     plan = clockspec.compile(clockspec.loads(BASE + f"description: {_quoted(evil)}\ntags: [{_quoted(evil)}]\n",
                                              syntax="yaml"))
-    from clockspec.drawing import to_dot, to_mermaid
+    from clockspec.compiler.drawing import to_dot, to_mermaid
 
     for out in (to_dot(plan), to_mermaid(plan)):
         assert "evil" not in out and "<script>" not in out
@@ -416,6 +416,6 @@ def test_graphs_never_show_free_text():
     ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("plain = text", "plain = text"), (-2, -2), (0.5, 0.5),
     (None, "off")])
 def test_family_csv_cells_are_never_spreadsheet_formulas(value, cell):
-    from clockspec.families.report import _cell
+    from clockspec.report.family_table import _cell
 
     assert _cell(value) == cell

@@ -87,7 +87,7 @@ def test_wheel_installs_and_runs_in_an_isolated_venv(tmp_path):
 
     grammars = ",".join(sorted(p.name for p in (ROOT / "grammar").glob("*.lark")))
     modules = source_modules()
-    assert "clockspec.printers.yaml_printer" in modules and "clockspec.runtime" in modules
+    assert "clockspec.syntax.yaml_printer" in modules and "clockspec.runtime" in modules
     assert run(python, "-I", "-c", CHECK, grammars, *modules).strip() == f"ok {len(modules)}"
 
     work = tmp_path / "work"

@@ -6,11 +6,11 @@ import torch
 import torch.nn.functional as F
 
 import clockspec
-from clockspec.kinds.metrics import METRICS as IR_METRICS
-from clockspec.kinds.models import MODELS as IR_MODELS
-from clockspec.kinds.optimizers import OPTIMIZERS as IR_OPTIMIZERS
-from clockspec.kinds.regularizers import REGULARIZERS as IR_REGULARIZERS
-from clockspec.kinds.tasks import TASKS as IR_TASKS
+from clockspec.ir.metrics import METRICS as IR_METRICS
+from clockspec.ir.models import MODELS as IR_MODELS
+from clockspec.ir.optimizers import OPTIMIZERS as IR_OPTIMIZERS
+from clockspec.ir.regularizers import REGULARIZERS as IR_REGULARIZERS
+from clockspec.ir.tasks import TASKS as IR_TASKS
 from clockspec.runtime.metrics import METRICS
 from clockspec.runtime.models import MODELS, build_model
 from clockspec.runtime.objective import LOSSES, mse

@@ -5,7 +5,7 @@ import sys
 import pytest
 import torch
 
-from clockspec.cli import main
+from clockspec.commands.main import main
 
 torch.set_num_threads(1)
 
@@ -23,7 +23,7 @@ clocks:
 
 
 def test_registering_the_run_command_does_not_import_torch():
-    code = "import sys; from clockspec.cli import build_parser; build_parser(); assert 'torch' not in sys.modules"
+    code = "import sys; from clockspec.commands.main import build_parser; build_parser(); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -77,6 +77,6 @@ def test_reusing_a_finished_run_does_not_import_torch(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(SPEC)
     assert main(["run", str(spec), "--out", str(tmp_path), "--quiet"]) == 0
-    code = (f"import sys; from clockspec.cli import main; assert main(['run', {str(spec)!r}, '--out', {str(tmp_path)!r}, "
+    code = (f"import sys; from clockspec.commands.main import main; assert main(['run', {str(spec)!r}, '--out', {str(tmp_path)!r}, "
             "'--quiet']) == 0; assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

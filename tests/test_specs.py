@@ -1,7 +1,7 @@
 """Every shipped example under specs/ passes `clockspec check`; YAML ones are canonical fixed points."""
 import clockspec
 import shipped
-from clockspec.cli import main
+from clockspec.commands.main import main
 
 
 def test_every_shipped_example_exists_and_checks(capsys):

@@ -3,15 +3,16 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import clockspec
-from clockspec.frontends.yaml_front import parse_yaml
-from clockspec.loading import load_doc
-from clockspec.printers.yaml_printer import dump_yaml
-from clockspec.source import END_OF_FILE, START_OF_FILE, TRAILING
-from clockspec.validate import validate
 import shipped
+from clockspec.syntax.loading import load_doc
+from clockspec.syntax.source import END_OF_FILE, START_OF_FILE, TRAILING
+from clockspec.syntax.validate import validate
+from clockspec.syntax.yaml_front import parse_yaml
+from clockspec.syntax.yaml_printer import dump_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = shipped.top(".yaml")

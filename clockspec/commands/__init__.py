@@ -1,1 +1,1 @@
-"""One module per subcommand of the `clockspec` CLI (see clockspec.cli)."""
+"""One module per subcommand of the `clockspec` CLI (see clockspec.commands.main)."""

@@ -21,14 +21,13 @@ def run(args) -> int:
     from pathlib import Path
 
     import clockspec
-
-    from ..errors import Diagnostic, SpecError
-    from ..fileio import write_atomic
-    from ..families.ablate import ablation
-    from ..families.expand import expand
-    from ..ir import Experiment
-    from ..source import RawDoc
-    from ..validate import validate
+    from clockspec.core.errors import Diagnostic, SpecError
+    from clockspec.core.fileio import write_atomic
+    from clockspec.families.ablate import ablation
+    from clockspec.families.expand import expand
+    from clockspec.ir.spec import Experiment
+    from clockspec.syntax.source import RawDoc
+    from clockspec.syntax.validate import validate
 
     spec = clockspec.load(Path(args.spec))
     if not isinstance(spec, Experiment):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import SpecError
+from clockspec.core.errors import SpecError
 
 
 def register(sub) -> None:
@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..loading import load
+    from clockspec.syntax.loading import load
 
     failed = 0
     for path in args.paths:
@@ -38,9 +38,9 @@ def run(args) -> int:
 def compile_errors(spec) -> bool:
     """Run the compiler passes on an experiment, or on every member of a family (a member
     too big to run is as wrong as a bad base); print what they find; True on errors."""
-    from ..families.expand import expand
-    from ..ir import Experiment
-    from ..passes import run_passes
+    from clockspec.compiler.passes import run_passes
+    from clockspec.families.expand import expand
+    from clockspec.ir.spec import Experiment
 
     try:
         if not isinstance(spec, Experiment):

@@ -21,11 +21,11 @@ def compile_path(args):
     """Load PATH and compile it, printing the passes' warnings to stderr."""
     from pathlib import Path
 
-    from ..errors import SpecError
-    from ..ir import Experiment
-    from ..loading import load
-    from ..passes import parse_bytes
-    from ..plan import compile
+    from clockspec.compiler.passes import parse_bytes
+    from clockspec.compiler.plan import compile
+    from clockspec.core.errors import SpecError
+    from clockspec.ir.spec import Experiment
+    from clockspec.syntax.loading import load
 
     spec = load(Path(args.path))
     if not isinstance(spec, Experiment):
@@ -54,7 +54,7 @@ def run(args) -> int:
 
 
 def render_text(plan) -> str:
-    from ..drawing import gist
+    from clockspec.compiler.drawing import gist
 
     d = plan.derived
     width = max(len(n) for n in plan.nodes)

@@ -20,11 +20,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..fileio import write_atomic
-    from ..loading import load_doc
-    from ..printers import dumps
-    from ..validate import validate
-    from .check import path_arg
+    from clockspec.commands.check import path_arg
+    from clockspec.core.fileio import write_atomic
+    from clockspec.syntax.loading import load_doc
+    from clockspec.syntax.printing import dumps
+    from clockspec.syntax.validate import validate
 
     doc = load_doc(path_arg(args.path))
     text = dumps(validate(doc), args.to or doc.syntax, comments=doc.comments if args.keep_comments else None)

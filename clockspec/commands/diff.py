@@ -23,9 +23,9 @@ def run(args) -> int:
     import tempfile
     from pathlib import Path
 
-    from ..diff import diff
-    from ..gitrev import load_revision, split_revision
-    from ..loading import load
+    from clockspec.diff.gitrev import load_revision, split_revision
+    from clockspec.diff.spec_diff import diff
+    from clockspec.syntax.loading import load
 
     with tempfile.TemporaryDirectory(prefix="clockspec-diff-") as scratch:
         sides = []

@@ -17,8 +17,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..families.expand import expand_family
-    from ..families.table import member_table, summary
+    from clockspec.families.expand import expand_family
+    from clockspec.families.table import member_table, summary
 
     exp = expand_family(Path(args.family))
     if args.list:
@@ -38,8 +38,7 @@ def run(args) -> int:
 def write_members(exp, out, syntax: str) -> int:
     """Each member as `<name>.<syntax>` in `out`, in the canonical form of that syntax."""
     import clockspec
-
-    from ..fileio import write_atomic
+    from clockspec.core.fileio import write_atomic
 
     for m in exp.members:
         write_atomic(out / f"{m.name}.{syntax}", clockspec.dumps(m.spec, syntax=syntax))

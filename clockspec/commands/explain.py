@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from .compile import add_memory_limit
+    from clockspec.commands.compile import add_memory_limit
 
     p = sub.add_parser("explain", help="say in plain language what an experiment trains, measures and costs")
     p.add_argument("path", metavar="PATH")
@@ -12,8 +12,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..explain import explain
-    from .compile import compile_path
+    from clockspec.commands.compile import compile_path
+    from clockspec.compiler.explain import explain
 
     print(explain(compile_path(args)), end="")
     return 0

@@ -14,11 +14,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..errors import SpecError
-    from ..fileio import write_atomic
-    from ..loading import parse, read_file, syntax_of
-    from ..printers import dumps
-    from ..validate import validate
+    from clockspec.core.errors import SpecError
+    from clockspec.core.fileio import write_atomic
+    from clockspec.syntax.loading import parse, read_file, syntax_of
+    from clockspec.syntax.printing import dumps
+    from clockspec.syntax.validate import validate
 
     status = 0
     for path in args.paths:

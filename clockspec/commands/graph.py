@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from .compile import add_memory_limit
+    from clockspec.commands.compile import add_memory_limit
 
     p = sub.add_parser("graph", help="draw the plan: Graphviz dot, Mermaid (for a pull request) or JSON")
     p.add_argument("path", metavar="PATH")
@@ -13,8 +13,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..drawing import FORMATS
-    from .compile import compile_path
+    from clockspec.commands.compile import compile_path
+    from clockspec.compiler.drawing import FORMATS
 
     print(FORMATS[args.format](compile_path(args)), end="")
     return 0

@@ -14,9 +14,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..analysis.family import is_run_dir, member_dirs, write_family_report
-    from ..analysis.report import write_run_report
-    from ..errors import Diagnostic, SpecError
+    from clockspec.core.errors import Diagnostic, SpecError
+    from clockspec.report.family_analysis import is_run_dir, member_dirs, write_family_report
+    from clockspec.report.run_report import write_run_report
 
     path = Path(args.path)
     if is_run_dir(path):
@@ -24,7 +24,7 @@ def run(args) -> int:
     elif path.is_dir() and member_dirs(path):
         analyses = write_family_report(path, plots=not args.no_plots)
         if (path / "family.lock.json").is_file():  # a folder `clockspec run FAMILY` made
-            from ..families.report import family_report
+            from clockspec.report.family_summary import family_report
 
             family_report(path, plots=not args.no_plots)  # family.csv, family.json, clocks.png
     else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .argtypes import positive, seconds
+from clockspec.commands.argtypes import positive, seconds
 
 EXIT = {"complete": 0, "diverged": 1, "interrupted": 130}
 
@@ -27,19 +27,19 @@ def register(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only the run directory")
     p.add_argument("--threads", type=positive, default=1, metavar="N",
                    help="torch CPU threads (default 1: small models run fastest on one pinned thread)")
-    from ..families.command import add_arguments
+    from clockspec.commands.family_run import add_arguments
 
     add_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..ir import Experiment
-    from ..loading import load
+    from clockspec.ir.spec import Experiment
+    from clockspec.syntax.loading import load
 
     spec = load(Path(args.path))
     if not isinstance(spec, Experiment):
-        from ..families.command import run as run_family
+        from clockspec.commands.family_run import run as run_family
 
         return run_family(spec, args)
     plan = spec.compile()

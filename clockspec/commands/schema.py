@@ -19,11 +19,11 @@ def register(sub) -> None:
 def run(args) -> int:
     import json
 
-    from ..fileio import write_atomic
-    from ..schema import json_schema
+    from clockspec.core.fileio import write_atomic
+    from clockspec.syntax.schema import json_schema
 
     if args.markdown:
-        from ..reference import key_reference
+        from clockspec.syntax.reference import key_reference
 
         text = key_reference()
     else:

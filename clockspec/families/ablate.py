@@ -17,10 +17,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import SpecError, did_you_mean
-from ..ir import Experiment
-from . import naming, paths
-from .expand import _plain
+from clockspec.core.errors import SpecError, did_you_mean
+from clockspec.families.expand import _plain
+from clockspec.ir import paths
+from clockspec.ir.spec import Experiment
+from clockspec.syntax import naming
 
 LOG_STEP = 3.0  # learning rates and strengths: one step is x3 (about half a decade)
 INIT_STEP = 2.0
@@ -82,7 +83,7 @@ def candidate_axes(spec: Experiment) -> list[tuple[str, list[Any], str]]:
 
 def _reason(spec: Experiment, path: str, value: Any) -> str | None:
     """Why setting one value on the base makes an invalid experiment, or None."""
-    from ..checks import check_semantics
+    from clockspec.syntax.checks import check_semantics
 
     data = paths.assign(_plain(spec), tuple(path.split(".")), value)
     try:
@@ -97,7 +98,7 @@ def _reason(spec: Experiment, path: str, value: Any) -> str | None:
 
 
 def _compile_reason(member: Experiment) -> str | None:
-    from ..plan import compile as compile_plan
+    from clockspec.compiler.plan import compile as compile_plan
 
     try:
         compile_plan(member)

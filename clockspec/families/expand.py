@@ -13,18 +13,20 @@ import itertools
 import math
 import os
 import random as _random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Union
 
 from pydantic import ValidationError
 
-from ..errors import Diagnostic, SpecError
-from ..ir import Experiment, Family
-from ..provenance import remember_source, source_of
-from ..source import RawDoc
-from . import naming, paths
-from .rules import Rules, combinator_axes, compile_rules
+from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.ir import paths
+from clockspec.ir.spec import Experiment, Family
+from clockspec.syntax import naming
+from clockspec.syntax.family_rules import Rules, combinator_axes, compile_rules
+from clockspec.syntax.provenance import remember_source, source_of
+from clockspec.syntax.source import RawDoc
 
 # A base is an experiment file; any other file (a key, a password file) is not read at all.
 BASE_SUFFIXES = (".yaml", ".yml", ".clk")
@@ -140,7 +142,7 @@ def _as_family(family: Any) -> Family:
         return family
     if isinstance(family, Experiment):
         raise SpecError(f"'{family.name}' is an experiment, not a family")
-    from ..loading import load
+    from clockspec.syntax.loading import load
 
     spec = load(Path(family) if not isinstance(family, os.PathLike) else family)
     if not isinstance(spec, Family):
@@ -170,7 +172,7 @@ def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) 
     if not target.is_file():
         raise SpecError([Diagnostic(f"base '{family.base}' not found (looked for {target})", file,
                                     *pos(("base",)), "a base path is relative to the family file")])
-    from ..loading import load
+    from clockspec.syntax.loading import load
 
     spec = load(target)
     if not isinstance(spec, Experiment):
@@ -271,7 +273,7 @@ def _member_doc(data: dict, applied: list[Setting], doc: RawDoc | None, file: st
 
 def _member_errors(member: RawDoc) -> list[Diagnostic]:
     """Why a member is invalid, positioned in the family (through `validate`)."""
-    from ..validate import validate
+    from clockspec.syntax.validate import validate
 
     try:
         validate(member)
@@ -283,7 +285,7 @@ def _member_errors(member: RawDoc) -> list[Diagnostic]:
 
 def _compile_errors(spec: Experiment, member: RawDoc) -> list[Diagnostic]:
     """The compiler's checks (a metric the member's model cannot produce, ...)."""
-    from ..passes import run_passes
+    from clockspec.compiler.passes import run_passes
 
     _, diagnostics = run_passes(spec, source=(member, ()))
     return [d for d in diagnostics if d.severity == "error"]

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import naming, paths
-from .expand import Expansion, Member
+from clockspec.families.expand import Expansion, Member
+from clockspec.ir import paths
+from clockspec.syntax import naming
 
 
 def member_values(member: Member, varied: list[str]) -> dict[str, Any]:
@@ -62,5 +63,5 @@ def member_table(exp: Expansion) -> str:
         values = member_values(m, exp.varied)
         rows.append([str(i), m.name] + [shown(values[p]) for p in exp.varied])
     widths = [max(len(r[c]) for r in rows + [headers]) for c in range(len(headers))]
-    fmt = lambda row: "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()  # noqa: E731
+    fmt = lambda row: "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
     return "\n".join([fmt(headers)] + [fmt(r) for r in rows])

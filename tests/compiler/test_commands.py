@@ -7,7 +7,7 @@ import networkx as nx
 import pytest
 import yaml
 
-from clockspec.cli import main
+from clockspec.commands.main import main
 
 
 @pytest.fixture

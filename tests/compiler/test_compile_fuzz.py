@@ -1,9 +1,10 @@
 """Any valid experiment compiles to a Plan or a positioned SpecError, never anything else."""
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import clockspec
-from clockspec.kinds.metrics import METRIC_NAMES
+from clockspec.ir.metrics import METRIC_NAMES
 
 TASKS = st.one_of(
     st.fixed_dictionaries({"kind": st.just("modular"), "modulus": st.integers(2, 4096),

@@ -2,8 +2,8 @@
 import re
 from pathlib import Path
 
-from clockspec.ir import Experiment, Probes, Stop, Train
-from clockspec.plan import FIELD_STAGES
+from clockspec.compiler.plan import FIELD_STAGES
+from clockspec.ir.spec import Experiment, Probes, Stop, Train
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "compiler.md"
 # Sections hashed field by field; the others (task, model, ...) are hashed whole, so a new

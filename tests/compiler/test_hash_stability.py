@@ -3,17 +3,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 import clockspec
 import shipped
-from clockspec.frontends.clk_front import parse_clk
-from clockspec.printers.clk_printer import dump_clk
-from clockspec.validate import validate
-
+from clockspec.syntax.clk_front import parse_clk
+from clockspec.syntax.clk_printer import dump_clk
+from clockspec.syntax.validate import validate
 
 
 def all_hashes(spec) -> dict[str, str]:

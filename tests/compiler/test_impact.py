@@ -5,7 +5,6 @@ the train node and everything downstream of it (probes, clocks, report).
 """
 import pytest
 
-
 BASE_PROBES = {f"probe:{m}" for m in ("train_loss", "test_loss", "train_acc", "test_acc", "margin", "weight_norm")}
 CLOCKS = {"clock:fit", "clock:generalize", "clock:simplify"}
 DOWN = {"train", "report"} | BASE_PROBES | CLOCKS

@@ -2,7 +2,7 @@
 import pytest
 
 import clockspec
-from clockspec.passes import PASSES, parse_bytes
+from clockspec.compiler.passes import PASSES, parse_bytes
 
 BASE = """\
 name: probe
@@ -59,7 +59,7 @@ def test_embedding_model_needs_tokens():
 
 def test_clock_graph_problems_of_a_spec_built_in_code():
     spec = clockspec.loads(BASE + "clocks:\n  a: first test_acc >= 0.9\n")
-    bad = spec.model_copy(update={"stop": clockspec.ir.Stop(after=["b"])})  # bypasses the loader's checks
+    bad = spec.model_copy(update={"stop": clockspec.ir.spec.Stop(after=["b"])})  # bypasses the loader's checks
     with pytest.raises(clockspec.SpecError) as info:
         clockspec.compile(bad)
     (diag,) = info.value.diagnostics
@@ -68,7 +68,7 @@ def test_clock_graph_problems_of_a_spec_built_in_code():
 
 
 def test_a_source_passed_explicitly_positions_a_copied_spec():
-    from clockspec.loading import parse
+    from clockspec.syntax.loading import parse
 
     text = BASE + "clocks:\n  c: first balance <= 0.1\n"
     doc = parse(text, "given.yaml", "yaml")

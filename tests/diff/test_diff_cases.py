@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import clockspec
-from clockspec.cli import main
+from clockspec.commands.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path("tests/fixtures/diff")  # relative, so the outputs name files as a reviewer types them

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import clockspec
-from clockspec.cli import main
+from clockspec.commands.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "diff"

@@ -19,7 +19,7 @@ REFORMATTED = (ROOT / "tests" / "fixtures" / "diff" / "reformatted.yaml").read_t
 LISTED = ["  fit: first train_loss <= 0.01\n", "  generalize: first test_acc >= 0.99\n",
           "  simplify: settle weight_norm within 1%\n"]
 SAME_CLOCK_ORDER = REFORMATTED.replace("".join(reversed(LISTED)), "".join(LISTED))
-CLOCKSPEC = f"{shlex.quote(sys.executable)} -m clockspec.cli"
+CLOCKSPEC = f"{shlex.quote(sys.executable)} -m clockspec.commands.main"
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def repo(tmp_path):
         return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
     def clockspec(*args: str, cwd: Path = work) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "clockspec.cli", *args], cwd=cwd, env=env,
+        return subprocess.run([sys.executable, "-m", "clockspec.commands.main", *args], cwd=cwd, env=env,
                               capture_output=True, text=True, check=False)
 
     assert git("init", "-q").returncode == 0

@@ -46,7 +46,7 @@ def run_hook(hook_id: str, root: Path, staged: list[str]):
     before = {f: hashlib.sha256((root / f).read_bytes()).hexdigest() for f in staged}
     entry = shlex.split(hook["entry"])
     assert entry[0] == "clockspec"  # the console script; run it from this interpreter
-    done = subprocess.run([sys.executable, "-m", "clockspec.cli", *entry[1:], *hook.get("args", []), *chosen],
+    done = subprocess.run([sys.executable, "-m", "clockspec.commands.main", *entry[1:], *hook.get("args", []), *chosen],
                           cwd=root, capture_output=True, text=True, check=False)
     changed = [f for f in staged if hashlib.sha256((root / f).read_bytes()).hexdigest() != before[f]]
     return done.returncode, done.stdout + done.stderr, changed, chosen
@@ -82,6 +82,6 @@ def test_fmt_rewrites_in_place_and_then_passes(tree):
     assert "reformatted specs/messy.yaml" in out
     status, out, changed, _ = run_hook("clockspec-fmt", root, staged)
     assert (status, changed) == (0, [])  # the second commit attempt passes
-    before = subprocess.run([sys.executable, "-m", "clockspec.cli", "diff", str(ROOT / "tests/fixtures/diff/reformatted.yaml"),
+    before = subprocess.run([sys.executable, "-m", "clockspec.commands.main", "diff", str(ROOT / "tests/fixtures/diff/reformatted.yaml"),
                              "specs/messy.yaml"], cwd=root, capture_output=True, text=True, check=False)
     assert before.returncode == 0, before.stdout  # formatting changed no meaning

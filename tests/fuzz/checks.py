@@ -14,13 +14,13 @@ from pydantic import TypeAdapter, ValidationError
 
 import clockspec
 from clockspec.clocks import evaluate_clocks
-from clockspec.errors import SpecError
-from clockspec.families.predicate import PredicateError, parse_predicate
-from clockspec.ir import Experiment, Family
-from clockspec.kinds.clocks import ClockSpec, ClockSyntaxError, parse_clock
-from clockspec.loading import parse
-from clockspec.source import RawDoc
-from clockspec.validate import validate
+from clockspec.core.errors import SpecError
+from clockspec.ir.clocks import ClockSpec, ClockSyntaxError, parse_clock
+from clockspec.ir.spec import Experiment, Family
+from clockspec.syntax.loading import parse
+from clockspec.syntax.predicate import PredicateError, parse_predicate
+from clockspec.syntax.source import RawDoc
+from clockspec.syntax.validate import validate
 
 _CLOCK = TypeAdapter(ClockSpec)
 _ROUND_TRIPPED: set[str] = set()  # canonical JSON of specs already round-tripped this process

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from clockspec.kinds.metrics import METRICS
+from clockspec.ir.metrics import METRICS
 
 from .mutators import NUMBERS
 
@@ -31,7 +31,7 @@ def _num(rng: random.Random, pool: list[str] = CLOCK_NUMBERS) -> str:
 
 
 def clock_expression(rng: random.Random) -> str:
-    sp = lambda: rng.choice(SPACES)  # noqa: E731
+    sp = lambda: rng.choice(SPACES)
     metric = rng.choice(METRIC_NAMES) if rng.random() < 0.9 else rng.choice(NAMES)
     if rng.random() < 0.55:
         text = f"first{sp()}{metric}{sp()}{rng.choice(['<=', '<', '>=', '>'])}{sp()}{_num(rng)}"

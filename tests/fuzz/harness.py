@@ -9,10 +9,10 @@ clean positioned error, never another exception.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 from . import checks, generate, mutators, seeds
 
@@ -40,7 +40,7 @@ class FrontEnd:
         return [data, text] if self.name in ("yaml", "clk") else [text]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spec_texts(syntax: str) -> tuple[str, ...]:
     return tuple(data.decode("utf-8", "surrogateescape") for data in seeds.spec_seeds(syntax))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .harness import FrontEnd, Input
 
@@ -16,7 +16,7 @@ def outcome(front: FrontEnd, data: Input, limit: float) -> str | None:
     t0 = time.perf_counter()
     try:
         front.check(data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         return f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"
     return "slow" if time.perf_counter() - t0 > limit else None
@@ -32,7 +32,7 @@ def minimize(front: FrontEnd, raw: bytes, limit: float = 1.0, budget: int = 5000
     for data in candidates:
         target = outcome(front, data, limit)
         if target is not None:
-            still = lambda d: outcome(front, d, limit) == target  # noqa: E731
+            still = lambda d, target=target: outcome(front, d, limit) == target
             data = _ddmin(data, still, "\n", budget)
             return _ddmin(data, still, None, budget)
     raise ValueError("the input does not fail; nothing to minimize")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import yaml
 

@@ -7,7 +7,7 @@ expressions and exclude predicates are lifted out of those files (the text of ev
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ _EXCLUDE_ITEM = re.compile(r"^\s*-\s*(.+?)\s*$", re.M)
 _QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
 
 
-@lru_cache(maxsize=None)
+@cache
 def spec_files() -> tuple[tuple[str, bytes], ...]:
     """(syntax, bytes) of every spec-like file in the repository, in a stable order."""
     out = []
@@ -38,7 +38,7 @@ def spec_seeds(syntax: str) -> list[bytes]:
     return [data for s, data in spec_files() if s == syntax]
 
 
-@lru_cache(maxsize=None)
+@cache
 def clock_seeds() -> tuple[str, ...]:
     found: dict[str, None] = {}
     for _, data in spec_files():
@@ -47,7 +47,7 @@ def clock_seeds() -> tuple[str, ...]:
     return tuple(found)
 
 
-@lru_cache(maxsize=None)
+@cache
 def predicate_seeds() -> tuple[str, ...]:
     found: dict[str, None] = {}
     texts = [data.decode("utf-8", "replace") for _, data in spec_files()]

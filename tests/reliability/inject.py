@@ -20,7 +20,7 @@ def die() -> None:
 
 
 def inject(fault: str) -> None:
-    from clockspec.runtime import rundir
+    from clockspec.store import rundir
 
     name, n = fault.rsplit(":", 1) if ":" in fault else (fault, "0")
     name, _, text = name.partition("~")
@@ -70,6 +70,6 @@ if __name__ == "__main__":
     fault, sep, *args = sys.argv[1:]
     assert sep == "--", "usage: inject.py FAULT -- ARGS..."
     inject(fault)
-    from clockspec.cli import main
+    from clockspec.commands.main import main
 
     sys.exit(main(args))

@@ -29,7 +29,7 @@ OUTPUTS = ("spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "statu
 
 def clockspec(*args: str, cwd: Path, fault: str | None = None, **kw) -> subprocess.CompletedProcess:
     """Run the CLI in a fresh process (under inject.py when a fault is given)."""
-    head = [sys.executable, str(HERE / "inject.py"), fault, "--"] if fault else [sys.executable, "-m", "clockspec.cli"]
+    head = [sys.executable, str(HERE / "inject.py"), fault, "--"] if fault else [sys.executable, "-m", "clockspec.commands.main"]
     return subprocess.run([*head, *args], cwd=cwd, capture_output=True, text=True, timeout=300, **kw)
 
 

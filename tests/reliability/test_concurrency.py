@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from clockspec.errors import RunError
-from clockspec.families.execute import run_family
+from clockspec.core.errors import RunError
 from clockspec.families.expand import expand_family
-from clockspec.runlock import claim
+from clockspec.orchestrate.execute import run_family
+from clockspec.store.lock import claim
 from tests.reliability.kit import SPEC, assert_same_result, assert_whole, clockspec, run_dir
 
-CLI = [sys.executable, "-m", "clockspec.cli"]
+CLI = [sys.executable, "-m", "clockspec.commands.main"]
 
 
 def wait_until_training(out: Path, timeout: float = 120) -> None:

@@ -18,7 +18,7 @@ from tests.reliability.kit import SPEC, assert_whole
 def test_a_killed_family_reruns_only_what_was_not_complete(tmp_path):
     (tmp_path / "base.yaml").write_text(SPEC.replace("STEPS", "1500"))
     (tmp_path / "fam.yaml").write_text("family: fam\nbase: base.yaml\nvary:\n  grid:\n    seed: [0, 1, 2]\n")
-    cmd = [sys.executable, "-m", "clockspec.cli", "run", "fam.yaml", "--out", "runs", "--jobs", "1", "--no-batch"]
+    cmd = [sys.executable, "-m", "clockspec.commands.main", "run", "fam.yaml", "--out", "runs", "--jobs", "1", "--no-batch"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     folder = tmp_path / "runs" / "fam"

@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+
 from tests.reliability.kit import assert_same_result, assert_whole, clockspec, run_dir
 
 RESUME = ("run", "k.yaml", "--out", "runs", "--resume", "--checkpoint-every", "0", "-q")
@@ -68,7 +69,7 @@ def test_killed_at_random_points_again_and_again(tmp_path, spec_file, reference)
         out = f"trial{trials}"
         trials += 1
         for _ in range(3):
-            proc = subprocess.Popen([sys.executable, "-m", "clockspec.cli", *RESUME[:3], out, *RESUME[4:]],
+            proc = subprocess.Popen([sys.executable, "-m", "clockspec.commands.main", *RESUME[:3], out, *RESUME[4:]],
                                     cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.3, 0.8 * life))
             proc.send_signal(signal.SIGKILL)

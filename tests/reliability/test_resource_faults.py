@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from clockspec.cli import main
-from clockspec.runtime.rundir import STATUS, RunDir
+from clockspec.commands.main import main
+from clockspec.store.rundir import STATUS, RunDir
 from tests.reliability.kit import assert_same_result, clockspec, run_dir
 
 
@@ -111,7 +111,7 @@ def test_status_is_recorded_even_when_no_new_file_fits(tmp_path, monkeypatch):
     def disk_full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("clockspec.runtime.rundir.write_atomic", disk_full)
+    monkeypatch.setattr("clockspec.store.rundir.write_atomic", disk_full)
     doc = {**rd.read_json(STATUS), "status": "failed", "reason": "cannot write metrics.jsonl: No space left"}
     assert rd.record_status(doc)
     assert json.loads((rd / STATUS).read_text()) == doc  # rewritten in place, padded, still JSON

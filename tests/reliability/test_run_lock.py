@@ -11,16 +11,14 @@ import time
 
 import pytest
 
-from clockspec.errors import RunError
-from clockspec.runlock import BUSY, claim, lock_path
+from clockspec.core.errors import RunError
+from clockspec.store.lock import BUSY, claim, lock_path
 
 
 def test_a_second_claim_is_refused_naming_the_holder(tmp_path):
     rd = tmp_path / "runs" / "exp-123"
-    with claim(rd):
-        with pytest.raises(RunError) as info:
-            with claim(rd):
-                pass
+    with claim(rd), pytest.raises(RunError) as info, claim(rd):
+        pass
     assert info.value.exit_status == BUSY == 75
     assert f"pid {os.getpid()} on host" in str(info.value) and "since" in str(info.value)
     with claim(rd):  # released on exit: claimed again at once
@@ -31,9 +29,8 @@ def test_the_holder_s_progress_is_part_of_the_message(tmp_path):
     rd = tmp_path / "exp-123"
     rd.mkdir()
     (rd / "status.json").write_text('{"status": "running", "step": 300, "steps": 2000}')
-    with claim(rd), pytest.raises(RunError, match="at step 300 of 2,000"):
-        with claim(rd):
-            pass
+    with claim(rd), pytest.raises(RunError, match="at step 300 of 2,000"), claim(rd):
+        pass
 
 
 def test_a_waiter_is_told_who_it_waits_for_and_gets_the_lock_when_it_is_free(tmp_path):
@@ -54,14 +51,13 @@ def test_a_waiter_is_told_who_it_waits_for_and_gets_the_lock_when_it_is_free(tmp
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     rd = tmp_path / "exp"
-    code = (f"import sys, time; from clockspec.runlock import claim\n"
+    code = (f"import sys, time; from clockspec.store.lock import claim\n"
             f"with claim(__import__('pathlib').Path({str(rd)!r})):\n"
             f"    print('held', flush=True); time.sleep(60)\n")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
-    with pytest.raises(RunError, match=f"pid {holder.pid} "):
-        with claim(rd):
-            pass
+    with pytest.raises(RunError, match=f"pid {holder.pid} "), claim(rd):
+        pass
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     assert lock_path(rd).exists()  # the file stays; the kernel lock went with its process

@@ -1,0 +1,54 @@
+"""`clockspec run FAMILY`: the family half of the run command (commands/run.py dispatches
+here when the spec is a family)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from clockspec.commands.argtypes import positive
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("families (when PATH is a family)")
+    g.add_argument("--jobs", type=positive, metavar="N", help="members run at once (default: one per core)")
+    g.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local process pool (default) or Ray")
+    g.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: start a local one)")
+    g.add_argument("--no-batch", action="store_true",
+                   help="run every member alone (default: members that differ only in seed, split seed, "
+                        "init scale, lr or regularizer strengths train together)")
+    g.add_argument("--accept-changes", action="store_true",
+                   help="run a family that changed since its folder was started")
+    g.add_argument("--retry-failed", action="store_true", help="try again members that failed 3 times")
+
+
+def run(spec, args) -> int:
+    """Expand, run, aggregate; exit 0 when every member finished, 1 when some failed, 130
+    when interrupted."""
+    from clockspec.families.expand import expand_family
+    from clockspec.orchestrate.execute import run_family
+    from clockspec.report.family_summary import family_report
+
+    exp = expand_family(spec)
+    outcome = run_family(exp, out=args.out, jobs=args.jobs, executor=args.executor, address=args.address,
+                         batch=not args.no_batch, accept_changes=args.accept_changes,
+                         retry_failed=args.retry_failed, device=args.device, force=args.force,
+                         # --threads defaults to 1 for one run; a family divides the cores instead
+                         threads=args.threads if args.threads != 1 else None, source=args.path,
+                         quiet=args.quiet, wait=args.wait, checkpoint_every=args.checkpoint_every)
+    folder = Path(args.out) / exp.family.family
+    report = family_report(folder)
+    counts = ", ".join(f"{outcome.count(s)} {s}" for s in ("complete", "diverged", "failed", "skipped", "interrupted")
+                       if outcome.count(s))
+    print(f"family {exp.family.family}: {len(exp.members)} members ({counts}) in {outcome.wall_s:.1f} s")
+    for name in ("family.csv", "clocks.png"):
+        if (folder / name).exists():
+            print(f"  {folder / name}")
+    if report.table:
+        print()
+        print(report.table)
+    if outcome.interrupted:
+        print(f"interrupted; resume with: clockspec run {args.path}", file=sys.stderr)
+        return 130
+    return 1 if outcome.count("failed") else 0

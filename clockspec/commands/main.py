@@ -1,0 +1,64 @@
+"""The `clockspec` command: a thin layer over library calls.
+
+Each subcommand lives in `clockspec.commands.<name>` and exposes `register(subparsers)`,
+which adds its parser and sets `func(args) -> int`. Registration must stay cheap: heavy
+imports (torch above all) happen inside `func`, never at module import.
+Exit status: 0 success, 1 a negative answer that is not an error, 2 invalid input or usage,
+3 the environment failed (a write, the disk, memory), 75 busy (another process holds the run),
+130 interrupted; docs/reliability.md has the whole table.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from clockspec.core.errors import RunError, SpecError
+
+COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "ablate",
+            "diff", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clockspec",
+        description="Declare, compile, run and compare training-dynamics experiments.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"clockspec.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SpecError as exc:
+        if args.debug:
+            raise
+        for diag in exc.diagnostics:
+            print(diag.format(), file=sys.stderr)
+        return 2
+    except RunError as exc:
+        if args.debug:
+            raise
+        print(exc.format(), file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # reading or writing a file the command was pointed at
+        if args.debug:
+            raise
+        print(f"{exc.filename or 'clockspec'}: error: {exc.strerror or exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

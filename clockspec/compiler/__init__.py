@@ -1,0 +1,1 @@
+"""IR to Plan: the checking passes, derived facts, content hashes, drawing and explain."""

@@ -1,0 +1,207 @@
+"""`clockspec explain`: a plain-language page about a compiled experiment, for a reviewer
+who knows the science but not the tool: what is trained on what, what the regulariser
+means for the end-to-end map, what each clock measures and when it can fire, what it costs.
+"""
+from __future__ import annotations
+
+from clockspec.compiler.plan import Plan
+from clockspec.ir.clocks import FirstClock, format_number, format_tolerance
+from clockspec.ir.metrics import METRICS
+from clockspec.ir.tasks import MODULAR_OPS
+
+OP_WORDS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above"}
+# A rough single-core CPU throughput, to turn FLOPs into an order of magnitude of time.
+CPU_FLOPS = 1e10
+
+
+def explain(plan: Plan) -> str:
+    spec = plan.spec
+    out = [f"# {spec.name}", ""]
+    if spec.description:
+        out += [spec.description.strip(), ""]
+    out += ["## What is trained on what", "", _task(plan), "", _model(plan), "", _training(plan), ""]
+    out += ["## The objective", "", *_objective(plan), ""]
+    out += ["## What is measured", "", _probes(plan), ""]
+    out += [f"- `{m}`: {METRICS[m].meaning}" for m in plan.metrics]
+    out += ["", "## Clocks", ""]
+    out += _clocks(plan) or ["No clocks: the run records metrics only."]
+    if spec.clocks:
+        out += ["", "A clock that never fires is censored: reported as not reached at the last step, with the "
+                "metric's last value."]
+    out += ["", _stop(plan), "", "## Cost", "", *_cost(plan), ""]
+    out += ["## Identity", "",
+            f"Train hash `{plan.train_hash[:12]}`: the run directory is `runs/{spec.name}-{plan.train_hash[:12]}/`. "
+            "Editing a clock that the stop rule does not wait for, the description or the tags keeps this "
+            "hash: the clocks are re-evaluated from the recorded metrics without retraining.", ""]
+    for diag in plan.diagnostics:
+        out.append(f"Note: {diag.message}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _task(plan: Plan) -> str:
+    task, d = plan.spec.task, plan.derived
+    if task.kind == "modular":
+        pairs = "pairs (a, b) with b != 0" if task.op == "div" else "pairs (a, b)"
+        expr = MODULAR_OPS[task.op].split(" (")[0]
+        return (f"Task: `({expr}) mod {task.modulus}` over all {task.n_pairs:,} {pairs} of "
+                f"Z_{task.modulus}; {task.train_fraction:.0%} of them ({d['n_train']:,}) are the training set and the "
+                f"other {d['n_test']:,} the test set (split seed {task.split_seed}). {task.modulus} classes.")
+    return (f"Task: Gaussian inputs in R^{task.inputs}, labelled by the argmax of a rank-{task.rank} linear teacher "
+            f"({task.classes} classes); {task.train_size:,} training and {task.test_size:,} test points "
+            f"(data seed {task.data_seed}).")
+
+
+def _model(plan: Plan) -> str:
+    model, d = plan.spec.model, plan.derived
+    bias = lambda on: "with biases" if on else "without biases"
+    if model.kind == "deep_linear":
+        return (f"Model: a depth-{model.depth} linear network (width {model.width}, no biases, no nonlinearity) from "
+                f"{d['input_dim']} inputs to {d['output_dim']} outputs; its end-to-end map W = W_{model.depth} ... W_1 "
+                f"is a single {d['output_dim']} x {d['input_dim']} matrix. Init scale {format_number(model.init_scale)}.")
+    onehot = " (the two operands one-hot)" if plan.spec.task.kind == "modular" else ""
+    if model.kind == "mlp":
+        return (f"Model: an MLP {d['input_dim']}{onehot} -> {' -> '.join(map(str, model.hidden))} ({model.activation}) -> "
+                f"{d['output_dim']}, {bias(model.bias)}. Init scale {format_number(model.init_scale)}.")
+    joined = "concatenated" if model.combine == "concat" else "summed"
+    return (f"Model: token embeddings ({d['vocab']} x {model.embed_dim}, shared by both operands, {joined}) -> "
+            f"{' -> '.join(map(str, model.hidden))} ({model.activation}) -> linear head to {d['output_dim']} classes, "
+            f"{bias(model.bias)}. Init scale {format_number(model.init_scale)}.")
+
+
+def _training(plan: Plan) -> str:
+    spec = plan.spec
+    opt = spec.optimizer
+    extra = ""
+    if opt.kind in ("adam", "adamw"):
+        extra = f", betas ({format_number(opt.betas[0])}, {format_number(opt.betas[1])})"
+    elif opt.momentum:
+        extra = f", momentum {format_number(opt.momentum)}" + (" (Nesterov)" if opt.nesterov else "")
+    schedule = opt.schedule + (f" with {opt.warmup_steps} warm-up steps" if opt.warmup_steps else "")
+    batch = "full batch" if spec.train.batch == "full" else f"minibatches of {spec.train.batch} (order drawn from the seed)"
+    return (f"Training: {opt.kind} at lr {format_number(opt.lr)}{extra}, {schedule} schedule; {batch}; "
+            f"up to {spec.train.steps:,} steps in {spec.train.dtype} on device `{spec.device}`, seed {spec.seed}.")
+
+
+def _objective(plan: Plan) -> list[str]:
+    spec, d = plan.spec, plan.derived
+    loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error against one-hot targets"}[spec.train.loss]
+    out = [f"Loss: {loss}."]
+    wd, sch = spec.regularizers.weight_decay, spec.regularizers.schatten
+    if wd is not None:
+        how = ("decoupled (AdamW-style shrink of each weight, lr * lambda per step)" if wd.decoupled
+               else "added to the loss as a penalty")
+        strengths = f"per layer {wd.per_layer}" if wd.per_layer else f"lambda = {format_number(wd.strength)}"
+        out.append(f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}.")
+    if sch is not None:
+        q = d["schatten_q"]
+        out.append(f"Explicit Schatten penalty: {format_number(sch.strength)} * sum_k sigma_k(W)^{q:.4g} on the end-to-end map.")
+    if wd is None and sch is None:
+        out.append("No regulariser: nothing drives simplification once the data are fitted.")
+    pen = d.get("induced_penalty")
+    if pen:
+        out.append("")
+        out.append(f"Induced penalty on the end-to-end map: minimised over factorisations W = W_L...W_1, layerwise "
+                   f"weight decay equals `{pen['formula']}` (= lambda * L * ||W||_S_q^q with L = {pen['L']}, q = 2/L = "
+                   f"{pen['q']:.4g}, lambda = {format_number(pen['lambda'])}), reached by balanced factorisations. "
+                   f"This structural energy, {format_number(pen['coefficient'])} x the `schatten` metric at q = 2/L, "
+                   f"keeps falling after the loss has fitted; its settling is the slow simplification clock"
+                   + _watched_by(plan) + ".")
+    elif wd is not None and spec.model.kind != "deep_linear":
+        out.append("")
+        out.append("The induced Schatten penalty holds for deep linear networks; here it applies only where the "
+                   "ReLU pattern has frozen and the network is linear in its active coordinates.")
+    return out
+
+
+def _watched_by(plan: Plan) -> str:
+    names = [f"`{n}`" for n, c in plan.spec.clocks.items() if c.metric == "schatten"]
+    q_auto = plan.spec.probes.schatten_q == "auto"
+    return f" (watched here by {' and '.join(names)})" if names and q_auto else ""
+
+
+def _probes(plan: Plan) -> str:
+    p, d = plan.spec.probes, plan.derived
+    when = (f"every {p.every} steps" if p.schedule == "every" else f"at about {p.points} log-spaced steps")
+    return f"Probes run {when}, step 0 and the last step included ({d['n_probes']:,} probes), and record:"
+
+
+def _clocks(plan: Plan) -> list[str]:
+    spec = plan.spec
+    out = []
+    for name, clock in spec.clocks.items():
+        if isinstance(clock, FirstClock):
+            text = (f"the first probe step at which `{clock.metric}` is {OP_WORDS[clock.op]} "
+                    f"{format_number(clock.value)}")
+            if clock.for_steps:
+                text += f" and stays so for {clock.for_steps} steps"
+        else:
+            tol = format_tolerance(clock.within, clock.relative)
+            text = (f"the first step after which `{clock.metric}` stays within {tol} of its final "
+                    f"value" + (f" for at least {clock.for_steps} steps" if clock.for_steps else "")
+                    + "; judged against the final value at the end of the run (online, for stopping, it fires "
+                    "provisionally once a trailing window is flat)")
+        if clock.after:
+            text += f", counted from the step at which `{clock.after}` fired"
+        out.append(f"- **{name}** = `{clock.text()}`: {text}. {_when(plan, clock)}")
+    return out
+
+
+def _when(plan: Plan, clock) -> str:
+    """The range of steps the clock can report, and its resolution."""
+    steps = plan.probe_steps() if plan.derived["n_probes"] <= 100_000 else [0, plan.spec.train.steps]
+    end = steps[-1]
+    # The step reported is where the condition starts to hold; `for N steps` (and, for settle,
+    # a second probe) must still fit before the run ends.
+    latest = max((s for s in steps if s + clock.for_steps <= end), default=0)
+    if not isinstance(clock, FirstClock):
+        latest = max((s for s in steps if s < end and s + clock.for_steps <= end), default=0)
+    grain = (f"resolved to {plan.spec.probes.every}-step probes" if plan.spec.probes.schedule == "every"
+             else "resolved to the log-spaced probes")
+    start = f"at or after the step of `{clock.after}`" if clock.after else "from step 0"
+    return f"It can report a step {start} up to step {latest:,}, {grain}."
+
+
+def _stop(plan: Plan) -> str:
+    stop = plan.spec.stop
+    if not stop.after:
+        return f"The run always trains for all {plan.spec.train.steps:,} steps."
+    wait = f" and {stop.patience} more steps have run" if stop.patience else ""
+    names = " and ".join(f"`{n}`" for n in stop.after) + (" have all" if len(stop.after) > 2 else
+                                                            " have both" if len(stop.after) == 2 else " has")
+    return (f"The run stops early once {names} fired{wait}, else after "
+            f"{plan.spec.train.steps:,} steps.")
+
+
+def _cost(plan: Plan) -> list[str]:
+    d = plan.derived
+    seconds = d["flops_total"] / CPU_FLOPS
+    return [
+        f"- parameters: {d['n_params']:,} ({', '.join(f'{n} {tuple(s)}' for n, s in d['param_shapes'])})",
+        f"- per training step: ~{_eng(d['flops_per_step'])}FLOP (batch {d['batch_size']:,}); per probe: "
+        f"~{_eng(d['flops_per_probe'])}FLOP",
+        f"- whole run if it never stops early: ~{_eng(d['flops_total'])}FLOP, about {_duration(seconds)} at "
+        f"{_eng(CPU_FLOPS)}FLOP/s (one CPU core, roughly)",
+        f"- peak memory estimate: {_bytes(d['memory_bytes'])}",
+    ]
+
+
+def _eng(x: float) -> str:
+    for unit, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.3g} {unit}"
+    return f"{x:.3g} "
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _bytes(n: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"

@@ -1,0 +1,320 @@
+"""Compiler passes: plain functions over a validated experiment, run in the order of PASSES.
+
+Each pass returns every problem it finds (a `Finding`: the IR path it is about, a message,
+a hint), never stopping at the first; `run_passes` turns them all into positioned
+diagnostics at once. Facts that several passes need (sizes, probe counts) come from one
+`Context`, computed once.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from clockspec.compiler import facts as derived
+from clockspec.compiler import limits
+from clockspec.compiler.schedule import count_probes
+from clockspec.core.errors import Diagnostic
+from clockspec.ir.clocks import SettleClock
+from clockspec.ir.metrics import METRICS
+from clockspec.ir.spec import Experiment
+from clockspec.syntax.checks import clock_references
+from clockspec.syntax.provenance import source_of
+from clockspec.syntax.source import PathT, RawDoc
+
+GiB = 1024**3
+DEFAULT_MEMORY_LIMIT = 8 * GiB
+MEMORY_LIMIT_ENV = "CLOCKSPEC_MEMORY_LIMIT"  # bytes, or a number with a K/M/G/T suffix (GiB-style)
+# Metrics every run records: all come from the forward passes a probe makes anyway, so
+# a clock on one of them never needs a new run.
+BASE_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc", "margin", "weight_norm")
+# Tasks whose inputs are tokens (what an embedding model needs).
+TOKEN_TASKS = {"modular"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: PathT
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+    offset: int = 0  # columns into the value at `path` (e.g. the metric inside a clock text)
+
+
+@dataclass
+class Context:
+    spec: Experiment
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    source: tuple[RawDoc, PathT] | None = None  # where the spec was read from, if known
+    broken: set[str] = field(default_factory=set)  # facts an earlier pass found incomputable
+
+    @cached_property
+    def sizes(self) -> dict[str, int]:
+        return derived.task_sizes(self.spec)
+
+    @cached_property
+    def shapes(self) -> list:
+        return derived.param_shapes(self.spec, self.sizes)
+
+    @cached_property
+    def n_probes(self) -> int:
+        return count_probes(self.spec.probes, self.spec.train.steps)
+
+    @cached_property
+    def cost(self) -> dict[str, int]:
+        return derived.cost(self.spec, self.sizes, self.shapes, self.n_probes)
+
+
+def recorded_metrics(spec: Experiment) -> tuple[str, ...]:
+    """Metrics the run records: the base set, those asked for, those the clocks watch."""
+    wanted = set(BASE_METRICS) | set(spec.probes.metrics) | {c.metric for c in spec.clocks.values()}
+    return tuple(m for m in METRICS if m in wanted)
+
+
+# ---- the passes ------------------------------------------------------------------------
+
+
+def model_fits_task(ctx: Context) -> Iterable[Finding]:
+    spec = ctx.spec
+    if spec.model.kind == "embed_mlp" and spec.task.kind not in TOKEN_TASKS:
+        ctx.broken.add("shapes")
+        yield Finding(("model", "kind"), f"embed_mlp embeds tokens, but a {spec.task.kind} task has real-valued inputs",
+                      "use model mlp or deep_linear for this task")
+
+
+def metrics_producible(ctx: Context) -> Iterable[Finding]:
+    spec = ctx.spec
+    for i, name in enumerate(spec.probes.metrics):
+        reason = METRICS[name].requires(spec)
+        if reason:
+            yield Finding(("probes", "metrics", i), f"metric '{name}' cannot be measured here: {reason}")
+    for clock_name, clock in spec.clocks.items():
+        reason = METRICS[clock.metric].requires(spec)
+        if reason:
+            yield Finding(("clocks", clock_name), f"clock '{clock_name}' watches '{clock.metric}', which cannot be "
+                          f"measured here: {reason}", offset=_offset_of(clock.metric, ctx, ("clocks", clock_name)))
+
+
+def clock_graph(ctx: Context) -> Iterable[Finding]:
+    """`after`/`stop.after` name real clocks and do not loop (the check the loader runs too)."""
+    afters = {name: clock.after for name, clock in ctx.spec.clocks.items()}
+    for path, message, hint in clock_references(afters, ctx.spec.stop.after):
+        yield Finding(path, message, hint)
+
+
+def regularizers_fit_model(ctx: Context) -> Iterable[Finding]:
+    spec = ctx.spec
+    schatten = spec.regularizers.schatten
+    if schatten is not None:
+        reason = METRICS["schatten"].requires(spec)
+        if reason:
+            yield Finding(("regularizers", "schatten"), f"the schatten regularizer {reason}")
+    wd = spec.regularizers.weight_decay
+    if wd is not None and wd.per_layer is not None and "shapes" not in ctx.broken:
+        layers = weight_layers(ctx.shapes)
+        if len(wd.per_layer) != len(layers):
+            ctx.broken.add("per_layer")
+            yield Finding(("regularizers", "weight_decay", "per_layer"),
+                          f"per_layer has {len(wd.per_layer)} strengths but the model has {len(layers)} "
+                          f"weight layers ({', '.join(layers)})")
+
+
+def probe_schedule_fires(ctx: Context) -> Iterable[Finding]:
+    probes, steps = ctx.spec.probes, ctx.spec.train.steps
+    if probes.schedule == "every" and probes.every > steps:
+        yield Finding(("probes", "every"), f"probes every {probes.every} steps never fire within train.steps = {steps}: "
+                      "only step 0 and the final step would be measured",
+                      f"use probes.every <= {max(steps // 10, 1)} for about ten probes")
+    if probes.schedule == "log" and probes.points > ctx.n_probes:
+        yield Finding(("probes", "points"), f"a log schedule of {probes.points} points over {steps} steps has only "
+                      f"{ctx.n_probes} distinct steps", severity="warning")
+
+
+def clocks_can_fire(ctx: Context) -> Iterable[Finding]:
+    """Clocks that need more steps than the run has, and settle clocks with no room to settle."""
+    spec = ctx.spec
+    steps = spec.train.steps
+    for name, clock in spec.clocks.items():
+        if clock.for_steps > steps:
+            yield Finding(("clocks", name), f"clock '{name}' needs {clock.for_steps} steps of evidence but the run "
+                          f"has train.steps = {steps}", offset=_offset_of("for", ctx, ("clocks", name)))
+        if not isinstance(clock, SettleClock):
+            continue
+        if ctx.n_probes < 3:
+            yield Finding(("clocks", name), f"settle clock '{name}' needs at least 3 probes to judge settling; the "
+                          f"schedule has {ctx.n_probes}", "probe more often (probes.every)")
+        ancestors = _after_chain(spec, name)
+        stoppers = set(spec.stop.after)
+        gap = max(clock.for_steps, spec.probes.every if spec.probes.schedule == "every" else 1)
+        if stoppers and stoppers <= ancestors and spec.stop.patience < gap:
+            yield Finding(("clocks", name), f"settle clock '{name}' starts after '{clock.after}', but the run stops "
+                          f"{spec.stop.patience} steps after {', '.join(sorted(stoppers))} fired: no run length to settle in",
+                          f"set stop.patience >= {gap}, or drop '{clock.after}' from stop.after")
+
+
+def device_supports_dtype(ctx: Context) -> Iterable[Finding]:
+    spec = ctx.spec
+    if spec.device == "mps" and spec.train.dtype == "float64":
+        yield Finding(("train", "dtype"), "device mps has no float64 support",
+                      "use dtype float32 on mps, or device cpu/cuda for float64")
+
+
+def sizes_within_limits(ctx: Context) -> Iterable[Finding]:
+    """Hard limits on products of sizes (clockspec.compiler.limits), at the field that matters most."""
+    spec = ctx.spec
+    if "shapes" not in ctx.broken:
+        n = ctx.cost["n_params"]
+        if n > limits.MAX_PARAMS:
+            ctx.broken.add("size")
+            path = limits.culprit(spec, limits.n_params, ("model",))
+            yield Finding(path, f"the model would have {n:,} parameters, above the limit of {limits.MAX_PARAMS:,}",
+                          f"shrink {_dotted(path)} (limits: docs/hardening.md)")
+    data = derived.data_bytes(spec, ctx.sizes)
+    if data > limits.MAX_DATA_BYTES:
+        ctx.broken.add("size")
+        path = limits.culprit(spec, limits.data_bytes, ("task",))
+        yield Finding(path, f"the dataset would take {_gib(data)} ({ctx.sizes['n_train'] + ctx.sizes['n_test']:,} "
+                      f"examples of {ctx.sizes['input_dim']:,} inputs), above the limit of {_gib(limits.MAX_DATA_BYTES)}",
+                      f"shrink {_dotted(path)} (limits: docs/hardening.md)")
+    if ctx.n_probes > limits.MAX_PROBE_ROWS:
+        steps = spec.train.steps
+        yield Finding(("probes", "every"), f"probes every {spec.probes.every} steps over {steps:,} steps would record "
+                      f"{ctx.n_probes:,} rows, above the limit of {limits.MAX_PROBE_ROWS:,}",
+                      f"probe every {-(-steps // (limits.MAX_PROBE_ROWS - 2))} steps or more, or use schedule: log")
+
+
+def fits_in_memory(ctx: Context) -> Iterable[Finding]:
+    if ctx.broken & {"shapes", "size"}:
+        return
+    need = ctx.cost["memory_bytes"]
+    if need > ctx.memory_limit:
+        path = limits.culprit(ctx.spec, lambda s: derived.cost(s, derived.task_sizes(s), derived.param_shapes(
+            s, derived.task_sizes(s)), ctx.n_probes)["memory_bytes"], ("model",))
+        yield Finding(path, f"estimated peak memory {_gib(need)} ({ctx.cost['n_params']:,} parameters, "
+                      f"{ctx.spec.train.dtype}, with gradients, optimizer state and activations) exceeds the limit "
+                      f"of {_gib(ctx.memory_limit)}",
+                      f"shrink {_dotted(path)}, or raise the limit ({MEMORY_LIMIT_ENV} or --memory-limit)")
+
+
+def measurement_caveats(ctx: Context) -> Iterable[Finding]:
+    """Warnings from DOMAIN.md's measurement facts: clocks that may never fire for a known reason."""
+    spec = ctx.spec
+    for name, clock in spec.clocks.items():
+        if (clock.metric == "pattern_flips" and spec.probes.flip_band == 0.0
+                and spec.optimizer.kind in ("adam", "adamw")):
+            yield Finding(("clocks", name), f"clock '{name}': under {spec.optimizer.kind} a few ReLU units sit at the "
+                          "kink and keep flipping, so with probes.flip_band = 0 the pattern may never freeze",
+                          "set probes.flip_band (e.g. 1e-5) to ignore units with |pre-activation| below it",
+                          severity="warning")
+        if (clock.kind == "first" and clock.metric == "train_loss" and clock.op in ("<=", "<")
+                and _decays(spec)):
+            yield Finding(("clocks", name), f"clock '{name}': with weight decay the training loss has a floor above "
+                          f"zero, so 'train_loss {clock.op} {clock.value:g}' may never hold",
+                          "'settle train_loss within ...' measures fitting relative to the floor",
+                          severity="warning")
+
+
+PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
+    model_fits_task,
+    metrics_producible,
+    clock_graph,
+    regularizers_fit_model,
+    probe_schedule_fires,
+    clocks_can_fire,
+    device_supports_dtype,
+    sizes_within_limits,
+    fits_in_memory,
+    measurement_caveats,
+)
+
+
+def run_passes(spec: Experiment, memory_limit: int | None = None,
+               source: tuple[RawDoc, PathT] | None = None) -> tuple[Context, list[Diagnostic]]:
+    """All passes over `spec`; diagnostics positioned in its source (if known) or by IR path."""
+    limit = memory_limit if memory_limit is not None else memory_limit_from_env()
+    ctx = Context(spec, limit, source or source_of(spec))
+    findings = [f for check in PASSES for f in check(ctx)]
+    return ctx, [_diagnostic(f, spec, ctx.source) for f in findings]
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def weight_layers(shapes: list) -> list[str]:
+    """The layers a per-layer weight decay lists strengths for, in order."""
+    return [name.rsplit(".", 1)[0] for name, _ in shapes if name.endswith(".weight")]
+
+
+def _decays(spec: Experiment) -> bool:
+    wd = spec.regularizers.weight_decay
+    return wd is not None and (wd.strength > 0 or any(s > 0 for s in wd.per_layer or []))
+
+
+def _after_chain(spec: Experiment, name: str) -> set[str]:
+    out: set[str] = set()
+    cur = spec.clocks[name].after
+    while cur is not None and cur in spec.clocks and cur not in out:
+        out.add(cur)
+        cur = spec.clocks[cur].after
+    return out
+
+
+def _offset_of(word: str, ctx: Context, path: PathT) -> int:
+    """Column offset of `word` in the source text at `path` (a clock expression), if known."""
+    if ctx.source is None:
+        return 0
+    doc, prefix = ctx.source
+    raw: Any = doc.data
+    for part in prefix + path:
+        try:
+            raw = raw[part]
+        except (KeyError, IndexError, TypeError):
+            return 0
+    at = raw.find(word) if isinstance(raw, str) else -1
+    return max(at, 0)
+
+
+def _diagnostic(f: Finding, spec: Experiment, source: tuple[RawDoc, PathT] | None) -> Diagnostic:
+    where = ".".join(str(p) for p in f.path) or "spec"
+    if source is None:
+        return Diagnostic(f"{where}: {f.message}", f"<experiment {spec.name}>", 1, 1, f.hint, f.severity)
+    doc, prefix = source
+    line, col = doc.pos(prefix + f.path)
+    return Diagnostic(f.message, doc.file, line, col + f.offset, f.hint, f.severity)
+
+
+def _dotted(path: PathT) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else ("." if i else "") + p for i, p in enumerate(path))
+
+
+def _gib(n: int) -> str:
+    for unit, scale in (("TiB", 1024**4), ("GiB", GiB), ("MiB", 1024**2)):
+        if n >= scale / 10:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"
+
+
+def parse_bytes(text: str) -> int:
+    """'8G', '512M', '1.5GiB', '1000000' -> bytes (binary units)."""
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": GiB, "T": 1024**4}
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    suffix = t[-1] if t and t[-1] in units else ""
+    try:
+        value = float(t[: len(t) - len(suffix)])
+    except ValueError:
+        raise ValueError(f"not a size: {text!r} (e.g. 8G, 512M, 1000000)") from None
+    return int(value * units[suffix])
+
+
+def memory_limit_from_env() -> int:
+    text = os.environ.get(MEMORY_LIMIT_ENV)
+    if not text:
+        return DEFAULT_MEMORY_LIMIT
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        from clockspec.core.errors import SpecError
+
+        raise SpecError(f"{MEMORY_LIMIT_ENV}: {exc}") from None

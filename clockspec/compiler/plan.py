@@ -1,0 +1,267 @@
+"""The Plan: an experiment compiled into content-hashed pipeline stages.
+
+Nodes hold their part of the spec and a hash over that part plus their inputs' hashes
+(`clockspec.compiler.hashing`); the networkx graph holds only node ids, beside the typed nodes (as
+dbt keeps its manifest beside its graph) and is built on first use, so compiling stays fast
+and networkx stays out of commands that never draw. Which spec fields each stage reads is
+the table in docs/compiler.md; `STAGES` below is that table in code.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from clockspec.compiler import facts as derived
+from clockspec.compiler.hashing import node_hash
+from clockspec.compiler.passes import recorded_metrics, run_passes
+from clockspec.compiler.schedule import probe_steps as _probe_steps
+from clockspec.core.errors import SpecError
+from clockspec.ir.spec import Experiment, install_compiler
+from clockspec.syntax.source import PathT, RawDoc
+
+PLAN_FORMAT = 1
+# Which stages read each part of the spec (their hashes change when it does; downstream
+# nodes follow through their inputs). docs/compiler.md prints this table with the reasons;
+# a test keeps the two equal and checks that every IR field is listed here.
+FIELD_STAGES: dict[str, tuple[str, ...]] = {
+    "clockspec": (),
+    "name": ("report",),
+    "description": ("report",),
+    "tags": ("report",),
+    "seed": ("init",),
+    "device": ("train",),
+    "task": ("data", "split", "model"),
+    "model": ("model", "init", "objective", "train", "probe"),
+    "regularizers": ("objective",),
+    "optimizer": ("optimizer",),
+    "train.steps": ("optimizer", "train"),
+    "train.batch": ("train",),
+    "train.loss": ("objective",),
+    "train.dtype": ("train",),
+    "probes.schedule": ("train",),
+    "probes.every": ("train",),
+    "probes.points": ("train",),
+    "probes.metrics": ("train", "probe"),
+    "probes.flip_band": ("train", "probe"),
+    "probes.fourier_top_k": ("train", "probe"),
+    "probes.schatten_q": ("train", "probe"),
+    "clocks": ("clock", "train"),
+    "stop.after": ("train",),
+    "stop.patience": ("train",),
+}
+# Task fields that choose the train/test split; the rest define the data (the labelling).
+SPLIT_FIELDS = {"modular": ("train_fraction", "split_seed"), "teacher": ("train_size", "test_size")}
+# Probe options that change what a metric's values are.
+METRIC_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    id: str
+    stage: str
+    data: Mapping[str, Any]
+    inputs: tuple[str, ...]
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "stage": self.stage, "data": self.data, "inputs": list(self.inputs), "hash": self.hash}
+
+
+class Plan:
+    """A compiled experiment: typed, hashed nodes in topological order, and derived facts."""
+
+    def __init__(self, spec: Experiment, nodes: dict[str, PlanNode], derived: dict[str, Any],
+                 metrics: tuple[str, ...], diagnostics: list | None = None):
+        self.spec = spec
+        self.nodes = nodes
+        self.derived = derived
+        self.metrics = metrics
+        self.diagnostics = diagnostics or []  # warnings the passes found (errors raise)
+
+    def hash(self, node_id: str) -> str:
+        return self.nodes[node_id].hash
+
+    @property
+    def train_hash(self) -> str:
+        return self.nodes["train"].hash
+
+    def probe_steps(self) -> list[int]:
+        """Steps at which the run probes, step 0 and the final step included."""
+        return _probe_steps(self.spec.probes, self.spec.train.steps)
+
+    @cached_property
+    def graph(self):
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        for node in self.nodes.values():
+            graph.add_node(node.id, stage=node.stage, hash=node.hash)
+            graph.add_edges_from((src, node.id) for src in node.inputs)
+        return graph
+
+    def downstream(self, node_id: str) -> list[str]:
+        """The node and every node that depends on it, in plan order."""
+        hit = {node_id}
+        for node in self.nodes.values():
+            if any(src in hit for src in node.inputs):
+                hit.add(node.id)
+        return [n for n in self.nodes if n in hit]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "name": self.spec.name,
+            "train_hash": self.train_hash,
+            "spec": self.spec.model_dump(mode="json"),
+            "metrics": list(self.metrics),
+            "derived": self.derived,
+            "nodes": [n.to_json() for n in self.nodes.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> Plan:
+        """A plan as written by `to_json`, hashes as recorded (not recomputed by this code)."""
+        if isinstance(data, str):
+            data = json.loads(data)
+        if data.get("format") != PLAN_FORMAT:
+            raise SpecError(f"plan format {data.get('format')!r} is not {PLAN_FORMAT}")
+        spec = Experiment.model_validate(data["spec"])
+        nodes = {n["id"]: PlanNode(n["id"], n["stage"], n["data"], tuple(n["inputs"]), n["hash"]) for n in data["nodes"]}
+        return cls(spec, nodes, dict(data["derived"]), tuple(data["metrics"]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Plan) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.spec.name} train={self.train_hash[:12]} nodes={len(self.nodes)}>"
+
+
+def compile(spec: Experiment, *, memory_limit: int | None = None,
+            source: tuple[RawDoc, PathT] | RawDoc | None = None) -> Plan:
+    """Check an experiment with every compiler pass and build its hashed plan.
+
+    Raises SpecError with every error found (positioned in the spec's source file when the
+    spec came from `clockspec.load`, or from `source`); warnings stay in `Plan.diagnostics`.
+    """
+    if not isinstance(spec, Experiment):
+        raise SpecError("compile takes an experiment; expand a family into experiments first (clockspec.expand)")
+    if isinstance(source, RawDoc):
+        source = (source, ())
+    ctx, diagnostics = run_passes(spec, memory_limit, source)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise SpecError(errors)
+    facts = _derived(spec, ctx)
+    return Plan(spec, _nodes(spec, facts), facts, recorded_metrics(spec), diagnostics)
+
+
+def _derived(spec: Experiment, ctx) -> dict[str, Any]:
+    out: dict[str, Any] = dict(ctx.sizes)
+    out.update(ctx.cost)
+    out["batch_size"] = derived.batch_size(spec, ctx.sizes["n_train"])
+    out["n_probes"] = ctx.n_probes
+    out["param_shapes"] = [[name, shape] for name, shape in ctx.shapes]
+    out["schatten_q"] = derived.schatten_q(spec, spec.probes.schatten_q)
+    out["induced_penalty"] = derived.induced_penalty(spec)
+    return out
+
+
+def _dump(model: Any, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    data = model.model_dump(mode="json", exclude_none=True)
+    return {k: v for k, v in data.items() if k not in drop}
+
+
+def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
+    nodes: dict[str, PlanNode] = {}
+
+    def add(node_id: str, stage: str, data: dict[str, Any], inputs: tuple[str, ...] = ()) -> None:
+        hashes = {src: nodes[src].hash for src in inputs}
+        nodes[node_id] = PlanNode(node_id, stage, data, inputs, node_hash(stage, data, hashes))
+
+    task = _dump(spec.task)
+    split_keys = SPLIT_FIELDS.get(spec.task.kind, ())
+    add("data", "data", {k: v for k, v in task.items() if k not in split_keys})
+    add("split", "split", {k: task[k] for k in split_keys}, ("data",))
+    io = ("vocab", "output_dim") if spec.model.kind == "embed_mlp" else ("input_dim", "output_dim")
+    sizes = {k: facts[k] for k in io}  # what the architecture is built from
+    add("model", "model", {**_dump(spec.model, ("init_scale",)), **sizes})
+    add("init", "init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, ("model",))
+    regs = _dump(spec.regularizers)
+    if spec.regularizers.schatten is not None:
+        regs["schatten"]["q"] = derived.schatten_q(spec, spec.regularizers.schatten.q)
+    add("objective", "objective", {"loss": spec.train.loss, "regularizers": regs})
+    opt = _dump(spec.optimizer)
+    if spec.optimizer.schedule == "cosine":
+        opt["horizon"] = spec.train.steps  # the schedule decays over the whole run
+    add("optimizer", "optimizer", opt)
+    metrics = recorded_metrics(spec)
+    options = _metric_options(spec, facts, metrics)
+    add("train", "train", {
+        "steps": spec.train.steps,
+        "batch": spec.train.batch,
+        "dtype": spec.train.dtype,
+        "device": spec.device,
+        "probes": _schedule(spec),
+        "metrics": sorted(metrics),
+        "metric_options": options,
+        "stop": _stop(spec),
+    }, ("split", "init", "objective", "optimizer"))
+    for m in metrics:
+        add(f"probe:{m}", "probe", {"metric": m, **options.get(m, {})}, ("train",))
+    for name in _after_first(spec.clocks):
+        clock = spec.clocks[name]
+        inputs = (f"probe:{clock.metric}",) + ((f"clock:{clock.after}",) if clock.after else ())
+        add(f"clock:{name}", "clock", {"clock": clock.text(), "kind": clock.kind}, inputs)
+    report_inputs = tuple(n for n in nodes if n.startswith(("probe:", "clock:")))
+    add("report", "report", {"name": spec.name, "description": spec.description, "tags": list(spec.tags)}, report_inputs)
+    return nodes
+
+
+def _after_first(clocks: Mapping[str, Any]) -> list[str]:
+    """Clock names, each after the clock it runs after: a node's inputs are hashed first,
+    whatever order the spec lists its clocks in (the loader refuses `after` cycles)."""
+    order: list[str] = []
+
+    def visit(name: Any) -> None:
+        if name in clocks and name not in order:
+            visit(clocks[name].after)
+            order.append(name)
+
+    for name in clocks:
+        visit(name)
+    return order
+
+
+def _schedule(spec: Experiment) -> dict[str, Any]:
+    p = spec.probes
+    return {"schedule": "every", "every": p.every} if p.schedule == "every" else {"schedule": "log", "points": p.points}
+
+
+def _metric_options(spec: Experiment, facts: dict[str, Any], metrics: tuple[str, ...]) -> dict[str, Any]:
+    """{metric: {option: value}} for the recorded metrics whose values depend on a probe option."""
+    values = {"flip_band": spec.probes.flip_band, "fourier_top_k": spec.probes.fourier_top_k,
+              "schatten_q": facts["schatten_q"]}
+    return {m: {opt: values[opt]} for m, opt in METRIC_OPTIONS.items() if m in metrics}
+
+
+def _stop(spec: Experiment) -> dict[str, Any] | None:
+    """The stop rule with the text of every clock it waits for (and their `after` chains)."""
+    if not spec.stop.after:
+        return None
+    needed: list[str] = []
+    todo = list(spec.stop.after)
+    while todo:
+        name = todo.pop()
+        if name in needed or name not in spec.clocks:
+            continue
+        needed.append(name)
+        if spec.clocks[name].after:
+            todo.append(spec.clocks[name].after)
+    return {"after": sorted(spec.stop.after), "patience": spec.stop.patience,
+            "clocks": {n: spec.clocks[n].text() for n in sorted(needed)}}
+
+
+install_compiler(compile)

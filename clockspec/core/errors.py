@@ -1,0 +1,76 @@
+"""Diagnostics and the one exception the library raises for bad input.
+
+Every problem with a spec becomes a `Diagnostic` carrying its position, so the
+CLI can print `path:line:col: error: message` and a notebook can inspect it.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    file: str = "<string>"
+    line: int = 1
+    col: int = 1
+    hint: str | None = None
+    severity: str = "error"
+
+    def format(self) -> str:
+        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class SpecError(Exception):
+    """Bad input: a spec, a family, a clock expression, a command's arguments.
+
+    Carries every diagnostic found in one pass, sorted by position.
+    """
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] | str):
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics)]
+        diags = sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.col, d.message))
+        self.diagnostics: list[Diagnostic] = diags
+        super().__init__("\n".join(d.format() for d in diags))
+
+
+class RunError(Exception):
+    """A run that cannot go on for a reason outside the spec: the output directory, the disk,
+    memory, or another process holding the run. `exit_status` is what the CLI exits with
+    (3: the environment failed; 75: busy, try again later)."""
+
+    def __init__(self, message: str, where: str, hint: str | None = None, exit_status: int = 3):
+        self.diagnostic = Diagnostic(message, where, hint=hint)
+        self.exit_status = exit_status
+        super().__init__(message)
+
+    def format(self) -> str:
+        """`where: error: message`: no line or column, the place is a directory or a file."""
+        text = f"{self.diagnostic.file}: error: {self.diagnostic.message}"
+        return text + (f"\n  hint: {self.diagnostic.hint}" if self.diagnostic.hint else "")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A near name for a typo, or None."""
+    close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+@dataclass
+class Collector:
+    """Gathers diagnostics across a pass instead of stopping at the first."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diag: Diagnostic) -> None:
+        self.diagnostics.append(diag)
+
+    def raise_if_any(self) -> None:
+        if self.diagnostics:
+            raise SpecError(self.diagnostics)

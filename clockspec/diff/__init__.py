@@ -1,0 +1,1 @@
+"""Semantic diff of specs: changed paths, the plan nodes they invalidate, and renderings."""

@@ -1,0 +1,100 @@
+"""The registered kinds of the IR: tasks, models, regularizers, optimizers, metrics, clocks.
+
+Each family of kinds lives in one module; adding a kind is one registered class there
+(plus its builder in `clockspec.runtime`). `Registry.union()` turns a family into the
+discriminated union that the IR validates against, so a new kind needs no other edit.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from functools import cache
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+
+class Strict(BaseModel):
+    """Base of every IR model: immutable, and unknown keys are errors.
+
+    Scalars are strict: a quoted `"5"` is text, not a number, and `true` is not 1 (a spec
+    says what it means; pydantic's lax coercions would guess). Numbers are finite: no
+    field means infinity or NaN. A whole number written as a float (`steps: 1e4`) is
+    still a whole number.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_floats(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        whole = _whole_fields(cls)
+        if not any(k in whole for k in data):
+            return data
+        return {k: _whole(v) if k in whole else v for k, v in data.items()}
+
+
+@cache
+def _whole_fields(cls: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, f in cls.model_fields.items() if _wants_whole(f.annotation))
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**63 else value
+
+
+@cache
+def _wants_whole(tp: Any) -> bool:
+    """Whether a field holds whole numbers (or lists of them) and never a float."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _wants_whole(typing.get_args(tp)[0])
+    if origin in (Union, types.UnionType, list):
+        args = typing.get_args(tp)
+        return any(_wants_whole(a) for a in args) and not any(_holds_float(a) for a in args)
+    return tp is int
+
+
+def _holds_float(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (Annotated, Union, types.UnionType, list):
+        args = typing.get_args(tp)[:1] if origin is Annotated else typing.get_args(tp)
+        return any(_holds_float(a) for a in args)
+    return tp is float or tp is Any
+
+
+def field_error(field: str, message: str, hint: str | None = None) -> PydanticCustomError:
+    """An error for a model validator to raise that points at one of its fields."""
+    return PydanticCustomError("field_error", message, {"field": field, "hint": hint or ""})
+
+
+class Registry:
+    """Kinds of one family (task, model, ...), keyed by their `kind` literal."""
+
+    def __init__(self, family: str):
+        self.family = family
+        self.kinds: dict[str, type[BaseModel]] = {}
+
+    def register(self, cls: type[BaseModel]) -> type[BaseModel]:
+        kind = cls.model_fields["kind"].annotation.__args__[0]
+        if kind in self.kinds:
+            raise ValueError(f"{self.family} kind {kind!r} registered twice")
+        self.kinds[kind] = cls
+        return cls
+
+    def union(self) -> Any:
+        members = tuple(self.kinds.values())
+        if len(members) == 1:
+            return members[0]
+        return Annotated[Union[members], Field(discriminator="kind")]  # type: ignore[valid-type]
+
+    def __contains__(self, kind: str) -> bool:
+        return kind in self.kinds
+
+    def names(self) -> list[str]:
+        return list(self.kinds)

@@ -1,0 +1,191 @@
+"""Clock kinds: stopping times defined over the recorded metric stream.
+
+A clock is written as a small expression (grammar/clock.lark), the same text in YAML and
+`.clk`, parsed here into structured IR and printed back one canonical way. Never eval'd.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Optional, Union
+
+from lark import Lark, Token, Transformer, UnexpectedInput
+from lark.exceptions import VisitError
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from clockspec.core.errors import did_you_mean
+from clockspec.core.numbers import format_float
+from clockspec.ir.base import Registry, Strict
+from clockspec.ir.metrics import METRICS
+
+CLOCKS = Registry("clock")
+ClockName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+Op = Literal["<=", "<", ">=", ">"]
+
+
+@CLOCKS.register
+class FirstClock(Strict):
+    """The first probe step at which `metric op value` holds (for `for_steps` steps in a row)."""
+
+    kind: Literal["first"]
+    metric: str
+    op: Op
+    value: float
+    for_steps: int = Field(0, ge=0)
+    after: Optional[ClockName] = None
+
+    def text(self) -> str:
+        out = f"first {self.metric} {self.op} {format_number(self.value)}"
+        if self.for_steps:
+            out += f" for {self.for_steps} steps"
+        return out + (f" after {self.after}" if self.after else "")
+
+
+@CLOCKS.register
+class SettleClock(Strict):
+    """The first step after which the metric stays within `within` of its final value.
+
+    It must stay there for at least `for_steps` steps (and at least two probes) before the
+    run ends, else the clock is censored: a metric still moving at the end has not settled.
+    """
+
+    kind: Literal["settle"]
+    metric: str
+    within: float = Field(gt=0.0)
+    relative: bool = False
+    for_steps: int = Field(0, ge=0)
+    after: Optional[ClockName] = None
+
+    def text(self) -> str:
+        out = f"settle {self.metric} within {format_tolerance(self.within, self.relative)}"
+        if self.for_steps:
+            out += f" for {self.for_steps} steps"
+        return out + (f" after {self.after}" if self.after else "")
+
+
+def format_number(x: float) -> str:
+    """Shortest text that reads back as exactly x (`1e-3` style where that is shorter)."""
+    return format_float(x, integral_as_int=True)
+
+
+def format_tolerance(value: float, relative: bool) -> str:
+    if not relative:
+        return format_number(value)
+    for digits in range(1, 18):
+        text = f"{value * 100:.{digits}g}"
+        if float(text) / 100 == value:
+            return f"{format_number(float(text))}%"
+    return f"{format_number(value)} relative"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark.open_from_package(
+        "clockspec.grammar", "clock.lark", parser="lalr", propagate_positions=True
+    )
+
+
+class ClockSyntaxError(ValueError):
+    def __init__(self, message: str, offset: int, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.offset, self.hint = message, offset, hint
+
+
+def _metric(tok: Token) -> str:
+    name = str(tok)
+    if name not in METRICS:
+        raise ClockSyntaxError(
+            f"unknown metric '{name}'", tok.start_pos, did_you_mean(name, METRICS)
+        )
+    return name
+
+
+def _finite(tok: Token) -> float:
+    value = float(tok)
+    if not math.isfinite(value):
+        raise ClockSyntaxError(f"{tok} is too large: a clock compares with a finite number", tok.start_pos)
+    return value
+
+
+class _ToIR(Transformer):
+    def for_clause(self, items):
+        return ("for_steps", int(items[0]))
+
+    def after_clause(self, items):
+        return ("after", str(items[0]))
+
+    def unit(self, items):
+        return ("unit", str(items[0]))
+
+    def first(self, items):
+        metric, op, value, *rest = items
+        return {"kind": "first", "metric": _metric(metric), "op": str(op), "value": _finite(value), **dict(rest)}
+
+    def settle(self, items):
+        metric, within, *rest = items
+        opts = dict(rest)
+        unit = opts.pop("unit", None)
+        value = _finite(within) / 100 if unit == "%" else _finite(within)
+        return {"kind": "settle", "metric": _metric(metric), "within": value, "relative": unit is not None, **opts}
+
+
+FORMS = "forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [for N steps] [after CLOCK]'"
+
+
+def parse_clock(text: str) -> dict[str, Any]:
+    """Clock expression -> a dict of IR fields; ClockSyntaxError with a 0-based offset."""
+    if len(text) > 1000:
+        raise ClockSyntaxError("clock expression longer than 1000 characters", 0)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        message, offset = _describe(exc, text)
+        raise ClockSyntaxError(message, offset, FORMS) from None
+    try:
+        return _ToIR().transform(tree)
+    except VisitError as exc:
+        raise exc.orig_exc from None
+
+
+def _describe(exc: UnexpectedInput, text: str) -> tuple[str, int]:
+    """What went wrong and where: the start of the offending word, or the end of the text."""
+    expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+    pretty = {
+        "NAME": "a name", "NUMBER": "a number", "INT": "a whole number", "OP": "a comparison (<=, <, >=, >)",
+        "PERCENT": "'%'", "RELATIVE": "'relative'", "$END": "the end of the expression",
+    }
+    words = [pretty.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected]
+    token = getattr(exc, "token", None)
+    pos = len(text.rstrip()) if token is not None and token.type == "$END" else max(exc.pos_in_stream or 0, 0)
+    while 0 < pos < len(text) and (text[pos - 1].isalnum() or text[pos - 1] == "_") and (text[pos].isalnum() or text[pos] == "_"):
+        pos -= 1  # a lexer error inside a word: point at the word
+    if pos < len(text.rstrip()):
+        got = text[pos:].split()[0][:20]
+        msg = f"bad clock expression: unexpected '{got}'"
+    else:
+        msg = "bad clock expression: it ends too early"
+    if words:
+        msg += "; expected " + " or ".join(dict.fromkeys(words))
+    return msg, pos
+
+
+def _coerce(value: Any) -> Any:
+    """Accept the expression text (the normal spelling) or its structured fields."""
+    if isinstance(value, str):
+        try:
+            return parse_clock(value)
+        except ClockSyntaxError as exc:
+            raise PydanticCustomError(
+                "clock_syntax", exc.message, {"offset": exc.offset, "hint": exc.hint or ""}
+            ) from None
+    return value
+
+
+ClockSpec = Annotated[
+    Union[tuple(CLOCKS.kinds.values())],  # type: ignore[valid-type]
+    Field(discriminator="kind"),
+    BeforeValidator(_coerce),
+    PlainSerializer(lambda clock: clock.text(), return_type=str),
+    WithJsonSchema({"type": "string", "description": "a clock expression, e.g. 'first train_loss <= 1e-2'"}),
+]

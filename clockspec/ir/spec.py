@@ -1,0 +1,228 @@
+"""The IR: the single source of truth that both syntaxes parse into and print from.
+
+Every default is filled in on validation, so two specs that mean the same thing are equal
+as IR (and hash the same), however they were written.
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import Field, field_validator
+
+from clockspec.ir.base import Strict
+from clockspec.ir.clocks import ClockName, ClockSpec
+from clockspec.ir.metrics import METRIC_NAMES
+from clockspec.ir.models import ModelSpec
+from clockspec.ir.optimizers import OptimizerSpec
+from clockspec.ir.regularizers import Regularizers
+from clockspec.ir.tasks import TaskSpec
+
+SCHEMA_VERSION = 1
+# Names become directory names: keep them to a safe alphabet (no '/', no '..').
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=80)]
+MetricName = Literal[METRIC_NAMES]  # type: ignore[valid-type]
+DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:[0-9]+)?)$")
+
+
+class Train(Strict):
+    steps: int = Field(10_000, ge=1, le=100_000_000)
+    """Optimizer steps to run."""
+    batch: Union[Literal["full"], Annotated[int, Field(ge=1)]] = "full"
+    """`full` (the whole training set every step) or a minibatch size."""
+    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
+    """The training loss."""
+    dtype: Literal["float32", "float64"] = "float32"
+    """Floating-point precision of parameters and data."""
+
+
+class Probes(Strict):
+    """When to measure, and what to measure besides what the clocks need."""
+
+    schedule: Literal["every", "log"] = "every"
+    """`every`: a probe each `every` steps; `log`: about `points` log-spaced probes. Step 0 and the last step are always probed."""
+    every: int = Field(100, ge=1)
+    """Steps between probes (schedule `every`)."""
+    points: int = Field(100, ge=2, le=100_000)
+    """Number of log-spaced probes (schedule `log`)."""
+    metrics: list[MetricName] = Field(default_factory=list)
+    """Metrics to record besides those the clocks need."""
+    flip_band: float = Field(0.0, ge=0.0)
+    """pattern_flips ignores units whose |pre-activation| is below this band."""
+    fourier_top_k: int = Field(4, ge=1)
+    """fourier_sparsity: the energy share of the top-k frequencies."""
+    schatten_q: Union[float, Literal["auto"]] = "auto"
+    """Exponent q of the schatten metric; `auto` is 2/L for a depth-L deep linear net."""
+
+    @field_validator("metrics")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        seen = [m for i, m in enumerate(value) if m in value[:i]]
+        if seen:
+            raise ValueError(f"metric '{seen[0]}' listed twice")
+        return value
+
+
+class Stop(Strict):
+    after: list[ClockName] = Field(default_factory=list)
+    """Stop once all of these clocks have fired."""
+    patience: int = Field(0, ge=0)
+    """... and this many more steps have run."""
+
+
+def _default_optimizer() -> Any:
+    from clockspec.ir.optimizers import AdamW
+
+    return AdamW(kind="adamw")
+
+
+class Experiment(Strict):
+    """One training run and the clocks to measure on it."""
+
+    clockspec: Literal[1] = SCHEMA_VERSION
+    """Schema version of the spec language."""
+    name: Name
+    """The run's name (letters, digits, `_`, `-`); it names the run directory."""
+    description: str = Field("", max_length=10_000)
+    """Free text for people."""
+    tags: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list, max_length=100)
+    """Labels for finding runs."""
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    """Seed of initialisation and data order."""
+    device: str = "auto"
+    """`auto`, `cpu`, `mps`, `cuda` or `cuda:N`; `auto` picks the best available."""
+    task: TaskSpec
+    """What data to train on (a kind, see below)."""
+    model: ModelSpec
+    """What to train (a kind, see below)."""
+    regularizers: Regularizers = Field(default_factory=Regularizers)  # type: ignore[valid-type]
+    """The regularizers that are on, keyed by kind; absent means off."""
+    optimizer: OptimizerSpec = Field(default_factory=_default_optimizer)
+    """How to train (a kind, see below)."""
+    train: Train = Field(default_factory=Train)
+    """Length, batch, loss and precision of training."""
+    probes: Probes = Field(default_factory=Probes)
+    """When to measure and what."""
+    clocks: dict[ClockName, ClockSpec] = Field(default_factory=dict)
+    """Named clock expressions (see Clock expressions)."""
+    stop: Stop = Field(default_factory=Stop)
+    """When to stop early."""
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not DEVICE_RE.match(value):
+            raise ValueError(f"'{value}' is not a device; expected auto, cpu, mps, cuda or cuda:N")
+        return value
+
+    def compile(self, **options: Any) -> Any:
+        """This experiment's Plan (see `clockspec.compiler.plan.compile`).
+
+        The IR sits below the compiler, so the compiler installs itself here when it is
+        imported (`import clockspec` does that) instead of the IR importing it."""
+        if _COMPILER is None:
+            raise RuntimeError("no compiler installed: import clockspec first")
+        return _COMPILER(self, **options)
+
+
+_COMPILER: Any = None
+
+
+def install_compiler(compile_fn: Any) -> None:
+    """Make `Experiment.compile` call `compile_fn` (called once, by clockspec.compiler.plan)."""
+    global _COMPILER
+    _COMPILER = compile_fn
+
+
+# ---- families -------------------------------------------------------------------------
+
+Path = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
+
+
+class Choice(Strict):
+    """One of the listed values, each equally likely."""
+
+    kind: Literal["choice"]
+    values: list[Any] = Field(min_length=1)
+    """The values to draw from, uniformly."""
+
+
+class Uniform(Strict):
+    """A number drawn uniformly from [low, high]."""
+
+    kind: Literal["uniform"]
+    low: float
+    """Lower end."""
+    high: float
+    """Upper end."""
+
+
+class LogUniform(Strict):
+    """A number drawn log-uniformly from [low, high]: as likely in [1e-4, 1e-3] as in [1e-3, 1e-2]."""
+
+    kind: Literal["loguniform"]
+    low: float = Field(gt=0.0)
+    """Lower end (> 0); drawn uniformly in log space."""
+    high: float = Field(gt=0.0)
+    """Upper end (> 0)."""
+
+
+class IntRange(Strict):
+    """A whole number drawn uniformly from low to high, both included."""
+
+    kind: Literal["int"]
+    low: int
+    """Lowest whole number."""
+    high: int  # inclusive
+    """Highest whole number (inclusive)."""
+
+
+Distribution = Annotated[Union[Choice, Uniform, LogUniform, IntRange], Field(discriminator="kind")]
+
+
+class RandomDraws(Strict):
+    """`n` members, each param drawn from its distribution with a seeded generator."""
+
+    n: int = Field(ge=1, le=100_000)
+    """Number of members to draw."""
+    seed: int = Field(0, ge=0)
+    """Seed of the draws."""
+    params: dict[Path, Distribution] = Field(min_length=1)
+    """Dotted path -> the distribution to draw it from."""
+
+
+class Vary(Strict):
+    """Combinators over dotted IR paths; those present are combined by product in this
+    field order, the first varying slowest (so a seed `grid` keeps each configuration's
+    seeds side by side). See docs/families.md."""
+
+    one_at_a_time: Optional[dict[Path, list[Any]]] = None
+    """Dotted path -> values; the base once, then each value of each axis alone."""
+    zip: Optional[dict[Path, list[Any]]] = None
+    """Dotted path -> values; axes of equal length, taken in step."""
+    random: Optional[RandomDraws] = None
+    """Seeded random draws of every param."""
+    grid: Optional[dict[Path, list[Any]]] = None
+    """Dotted path -> values; the product of the axes, the last varying fastest."""
+
+
+class Family(Strict):
+    """A base experiment and the variations that make its members."""
+
+    clockspec: Literal[1] = SCHEMA_VERSION
+    """Schema version of the spec language."""
+    family: Name
+    """The family's name; members are named after it."""
+    description: str = Field("", max_length=10_000)
+    """Free text for people."""
+    base: Union[Annotated[str, Field(max_length=4096)], Experiment]
+    """The base experiment: a path relative to this file, or an inline experiment."""
+    vary: Vary = Field(default_factory=Vary)
+    """The variations that make the members."""
+    exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list)
+    """Predicates over a member's settings; members that match are left out."""
+    name_template: Optional[Annotated[str, Field(max_length=200)]] = None
+    """How members are named; by default from the family name and the varied values."""
+
+
+Spec = Union[Experiment, Family]

@@ -1,0 +1,40 @@
+"""What an executor's worker runs: members given as spec JSON, results as plain dicts.
+
+Plain data in and out, so a local process pool and Ray move them the same way; torch is
+imported here only when a job runs, never when the family is expanded.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+
+def init(threads: int) -> None:
+    """A pool worker: pin thread pools before torch loads; an idle worker ignores Ctrl-C
+    (a training one gets the runtime's handler, which stops at a step and checkpoints)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_members(specs: list[str], out: str, threads: int, device: str | None = None,
+                batched: bool = False, force: bool = False, checkpoint_every: float = 60.0) -> list[dict[str, Any]]:
+    """Train (or reuse, re-evaluate, resume) each member; batched ones together."""
+    from clockspec.compiler.plan import compile as compile_plan
+    from clockspec.ir.spec import Experiment
+
+    plans = [compile_plan(Experiment.model_validate_json(text)) for text in specs]
+    if batched and len(plans) > 1:
+        from clockspec.runtime.batched import run_batch
+
+        results = run_batch(plans, out=out, device=device, threads=threads)
+    else:
+        from clockspec.runtime import run
+
+        results = [run(p, out=out, device=device, force=force, resume=True, progress=False, threads=threads,
+                       checkpoint_every=checkpoint_every)
+                   for p in plans]
+    return [{"name": p.spec.name, "status": r.status, "step": r.step, "action": r.action, "note": r.note,
+             "elapsed_s": r.elapsed_s, "clocks": {n: c.to_json() for n, c in r.clocks.items()}}
+            for p, r in zip(plans, results)]

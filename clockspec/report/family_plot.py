@@ -1,0 +1,141 @@
+"""clocks.png: each clock against each varied axis, seeds aggregated (see report.py).
+
+Drawn on matplotlib's Agg canvas directly (no pyplot, no global state). A numeric axis
+spanning a decade or more is drawn on a log scale; a part switched off (null) sits left of
+the numbers at a tick labelled `off`; any other axis is categorical. Steps are on a log
+scale when they span a factor of 5 or more.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from clockspec.report.family_table import FamilyReport, Point, axes_to_plot, is_number, series
+from clockspec.syntax import naming
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+CELL_W, CELL_H = 3.9, 2.7  # inches
+
+
+def _x_layout(values: list[Any]) -> tuple[dict[Any, float], list[float], list[str], bool]:
+    """Positions of the axis values, the ticks and their labels, and whether x is log."""
+    numbers = sorted({v for v in values if is_number(v)})
+    others = [v for v in dict.fromkeys(values) if not is_number(v)]
+    if numbers and all(v is None for v in others):
+        log = numbers[0] > 0 and numbers[-1] / numbers[0] >= 10
+        pos: dict[Any, float] = {v: float(v) for v in numbers}
+        ticks, labels = list(pos.values()), [naming.readable(v) for v in numbers]
+        if others:  # a part switched off: left of the numbers
+            if log:
+                off = numbers[0] / (numbers[-1] / numbers[0]) ** 0.25 if len(numbers) > 1 else numbers[0] / 3
+            else:
+                span = (numbers[-1] - numbers[0]) or abs(numbers[0]) or 1.0
+                off = numbers[0] - 0.25 * span
+            pos[None] = off
+            ticks.insert(0, off)
+            labels.insert(0, "off")
+        return pos, ticks, labels, log
+    ordered = numbers + others
+    pos = {v: float(i) for i, v in enumerate(ordered)}
+    return pos, list(pos.values()), [naming.readable(v) if not isinstance(v, str) else v for v in ordered], False
+
+
+def plot_clocks(report: FamilyReport) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+    axes_paths = axes_to_plot(report)
+    clocks = report.clock_names
+    ncols, nrows = len(axes_paths), len(clocks)
+    width = max(6.0, CELL_W * ncols + 0.9)
+    height = CELL_H * nrows + (1.5 if width >= 8 else 1.9)
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    grid = fig.subplots(nrows, ncols, squeeze=False)
+    n_seeds = _seed_count(report)
+    for col, axis in enumerate(axes_paths):
+        for row, clock in enumerate(clocks):
+            ax = grid[row][col]
+            lines = series(report, axis, clock)
+            values = [p.x for pts in lines.values() for p in pts]
+            if not values:
+                ax.text(0.5, 0.5, "no finished members", ha="center", va="center", transform=ax.transAxes,
+                        fontsize=9, color="#777")
+                ax.set_xticks([])
+                ax.set_yticks([])
+            else:
+                pos, ticks, labels, log_x = _x_layout(values)
+                for i, (_key, pts) in enumerate(sorted(lines.items(), key=lambda kv: str(kv[0]))):
+                    _draw(ax, pts, pos, COLORS[i % len(COLORS)])
+                if log_x:
+                    ax.set_xscale("log")
+                ax.xaxis.set_major_locator(FixedLocator(ticks))
+                ax.xaxis.set_minor_locator(NullLocator())
+                ax.set_xticklabels(labels, fontsize=8, rotation=30 if max(len(t) for t in labels) > 6 else 0)
+                steps = [v for pts in lines.values() for p in pts for v in (p.low, p.high) if v > 0]
+                if steps and max(steps) >= 5 * min(steps):  # clocks that move by factors: log steps
+                    ax.set_yscale("log")
+                    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                    ax.yaxis.set_minor_locator(NullLocator())
+                else:
+                    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+                ax.grid(True, which="major", alpha=0.3)
+                ax.tick_params(labelsize=8)
+                _pad(ax, ticks, log_x)
+            if row == 0:
+                ax.set_title(f"{report.keys[axis]}  ({axis})", fontsize=9, loc="left")
+            if row == nrows - 1:
+                ax.set_xlabel(report.keys[axis], fontsize=9)
+            if col == 0:
+                ax.set_ylabel(f"{clock}: step", fontsize=9)
+    handles = [
+        Line2D([], [], color="#444", marker="o", ls="-", label=f"median over {n_seeds} seed{'s' if n_seeds != 1 else ''}"
+               if n_seeds > 1 else "one run"),
+        Line2D([], [], color="#444", marker="|", ls="", markersize=10, label="min–max over seeds"),
+        Line2D([], [], color="#444", marker="^", mfc="none", ls="", label="censored: never fired (a lower bound)"),
+    ]
+    ncol = 3 if width >= 8 else 1
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(f"family {report.family}: clocks against what varies", fontsize=11, x=0.02, ha="left",
+                 y=1 - 0.1 / height, va="top")
+    fig.subplots_adjust(left=0.8 / width, right=1 - 0.2 / width, top=1 - 0.75 / height,
+                        bottom=(0.9 if ncol == 3 else 1.3) / height, hspace=0.35, wspace=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _draw(ax: Any, pts: list[Point], pos: dict[Any, float], color: str) -> None:
+    pts = sorted(pts, key=lambda p: pos[p.x])
+    xs = [pos[p.x] for p in pts]
+    joined = [(x, p.median) for x, p in zip(xs, pts) if p.x is not None]  # `off` stands apart
+    ax.plot([x for x, _ in joined], [y for _, y in joined], color=color, lw=1.2, alpha=0.8, zorder=2)
+    for x, p in zip(xs, pts):
+        if p.high > p.low:
+            ax.vlines(x, p.low, p.high, color=color, lw=2.5, alpha=0.35, zorder=1)
+        if p.censored:
+            ax.plot([x], [p.median], marker="^", ms=8, mfc="white", mec=color, mew=1.6, ls="", zorder=3)
+        else:
+            ax.plot([x], [p.median], marker="o", ms=5, color=color, ls="", zorder=3)
+        if p.n_censored and not p.censored:
+            ax.annotate(f"{p.n_censored}/{p.n} censored", (x, p.median), xytext=(5, 0), textcoords="offset points",
+                        ha="left", va="center", fontsize=7, color=color)
+
+
+def _pad(ax: Any, ticks: list[float], log_x: bool) -> None:
+    lo, hi = min(ticks), max(ticks)
+    if log_x:
+        ax.set_xlim(lo / 1.6, hi * 1.6)
+    else:
+        span = (hi - lo) or 1.0
+        ax.set_xlim(lo - 0.12 * span, hi + 0.12 * span)
+
+
+def _seed_count(report: FamilyReport) -> int:
+    seeds = [p for p in report.varied if p in ("seed", "task.split_seed")]
+    if not seeds:
+        return 1
+    return max(1, len({tuple(r.values[p] for p in seeds) for r in report.rows}))

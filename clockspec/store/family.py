@@ -1,0 +1,137 @@
+"""A family's run folder, `runs/<family>/`: what ran, what changed, what is done.
+
+- `family.lock.json`: the expanded member list the folder was started with (name, label,
+  assignment, canonical spec, train hash). A later run compares the family's expansion
+  with it and says what changed before running anything.
+- `attempts.json`: failed attempts per member, so one that keeps failing is not retried
+  forever.
+- `<member>-<train hash 12>/`: each member's run directory, as `clockspec.runtime.run`
+  names it under this folder.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clockspec.compiler.plan import Plan
+from clockspec.core.fileio import write_atomic
+from clockspec.families.expand import Expansion, Member
+
+LOCK = "family.lock.json"
+ATTEMPTS = "attempts.json"
+FINISHED = ("complete", "diverged")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One member as the folder records it."""
+
+    name: str
+    label: str
+    assignment: dict[str, Any]
+    spec: dict[str, Any]
+    train_hash: str
+
+    @property
+    def run_dir(self) -> str:
+        # The runtime's run-directory name (clockspec.runtime.runner.run), here without torch.
+        return f"{self.name}-{self.train_hash[:12]}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "assignment": self.assignment,
+                "train_hash": self.train_hash, "run_dir": self.run_dir, "spec": self.spec}
+
+
+def entry(member: Member, plan: Plan) -> Entry:
+    return Entry(member.name, member.label, member.assignment, member.spec.model_dump(mode="json"), plan.train_hash)
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def write_lock(folder: Path, exp: Expansion, entries: list[Entry], source: str) -> None:
+    write_json(folder / LOCK, {
+        "family": exp.family.family,
+        "source": source,
+        "varied": exp.varied,
+        "keys": exp.keys,
+        "members": [e.to_json() for e in entries],
+    })
+
+
+def changes(lock: dict[str, Any] | None, entries: list[Entry]) -> list[str]:
+    """What differs between the recorded member list and the current one, for people."""
+    if lock is None:
+        return []
+    before = {m["name"]: m for m in lock.get("members", [])}
+    now = {e.name: e for e in entries}
+    out = []
+    for name, e in now.items():
+        old = before.get(name)
+        if old is None:
+            out.append(f"+ {name}: new member ({e.label})")
+        elif old["spec"] != e.spec:
+            diffs = _differences(old["spec"], e.spec)
+            shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
+            out.append(f"~ {name}: {shown}")
+    out += [f"- {name}: no longer a member" for name in before if name not in now]
+    return out
+
+
+def _differences(old: Any, new: Any, path: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in list(old) + [k for k in new if k not in old]:
+            out += _differences(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+        return out
+    return [] if old == new else [f"{path} {_show(old)} -> {_show(new)}"]
+
+
+def _show(value: Any) -> str:
+    return "off" if value is None else json.dumps(value)
+
+
+def state(folder: Path, e: Entry, plan: Plan) -> str:
+    """`done` (finished, clocks current), `clocks` (finished, clocks to re-evaluate),
+    `unfinished` (interrupted: resume it) or `new`."""
+    run_dir = folder / e.run_dir
+    status = read_json(run_dir / "status.json") or {}
+    if status.get("train_hash") != e.train_hash:
+        return "new"
+    if status.get("status") in FINISHED:
+        clocks = read_json(run_dir / "clocks.json") or {}
+        want = {name: plan.hash(f"clock:{name}") for name in plan.spec.clocks}
+        return "done" if clocks.get("clock_hashes") == want else "clocks"
+    return "unfinished"
+
+
+class Attempts:
+    """Failed attempts per member, kept across invocations."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / ATTEMPTS
+        self.data: dict[str, dict[str, Any]] = read_json(self.path) or {}
+
+    def count(self, name: str) -> int:
+        return int(self.data.get(name, {}).get("failed", 0))
+
+    def failed(self, name: str, error: str) -> int:
+        record = self.data.setdefault(name, {"failed": 0})
+        record["failed"] += 1
+        record["last_error"] = error
+        write_json(self.path, self.data)
+        return record["failed"]
+
+    def clear(self) -> None:
+        self.data.clear()
+        write_json(self.path, self.data)

@@ -1,0 +1,87 @@
+"""Who works on a run directory: one process at a time, and the others told who.
+
+The lock is a kernel lock (`flock`) on a file beside the run directory, so it dies with its
+holder: a killed run never leaves a stale lock, and the next `clockspec run` takes it at
+once. The lock file also records its holder (pid, host, since when, the command), which is
+how a second process can say who is running the experiment instead of just "busy".
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from clockspec.core.errors import RunError
+
+BUSY = 75  # sysexits' EX_TEMPFAIL: try again later
+
+
+def lock_path(run_dir: Path) -> Path:
+    return run_dir.parent / f".{run_dir.name}.lock"
+
+
+@contextmanager
+def claim(run_dir: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold `run_dir` for this process. Busy: raise RunError naming the holder, or, with
+    `wait`, call `on_wait(holder)` and block until the holder is done."""
+    path = lock_path(run_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise RunError(f"cannot use the output directory: {exc.strerror}", str(exc.filename or path.parent),
+                       hint="choose a writable --out") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = describe(_read(fd), run_dir)
+            if not wait:
+                raise RunError(f"another clockspec process is running this experiment: {holder}", str(run_dir),
+                               hint="wait for it with clockspec run --wait, or stop that process",
+                               exit_status=BUSY) from None
+            if on_wait is not None:
+                on_wait(holder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _record(fd)
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the file stays (removing it would race a waiter)
+
+
+def _record(fd: int) -> None:
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
+          "command": " ".join(["clockspec", *sys.argv[1:]]) if sys.argv and sys.argv[0] else "python"}
+    data = json.dumps(me).encode()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+
+
+def _read(fd: int) -> dict:
+    try:
+        return json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def describe(holder: dict, run_dir: Path) -> str:
+    """'pid 4242 on host lab-3 since 05:12:03 UTC, at step 300 of 2,000 (clockspec run x.yaml)'."""
+    if not holder.get("pid"):
+        return "a process that has not said who it is yet"
+    text = f"pid {holder['pid']} on host {holder.get('host', '?')}"
+    if isinstance(holder.get("since"), (int, float)):
+        text += " since " + time.strftime("%H:%M:%S UTC", time.gmtime(holder["since"]))
+    try:
+        status = json.loads((run_dir / "status.json").read_text())
+        text += f", at step {int(status['step']):,} of {int(status['steps']):,}"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if holder.get("command"):
+        text += f" ({holder['command']})"
+    return text

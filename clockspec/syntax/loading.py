@@ -1,0 +1,79 @@
+"""Reading specs: path or text -> front end -> validated IR."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.ir.spec import Experiment, Family
+from clockspec.syntax.source import RawDoc
+from clockspec.syntax.validate import validate
+
+SYNTAXES = ("yaml", "clk")
+
+
+def syntax_of(path: str | os.PathLike, text: str | None = None) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".clk":
+        return "clk"
+    if suffix in (".yaml", ".yml", ".json"):
+        return "yaml"
+    if text is not None and text.lstrip().startswith(("experiment", "family")):
+        return "clk"
+    return "yaml"
+
+
+def parse(text: str | bytes, file: str = "<string>", syntax: str | None = None) -> RawDoc:
+    """Text -> RawDoc, with the front end chosen by `syntax` (or guessed from the text)."""
+    if syntax is None:
+        sample = text if isinstance(text, str) else text[:200].decode("utf-8", "replace")
+        syntax = syntax_of(file, sample)
+    if syntax == "clk":
+        from clockspec.syntax.clk_front import parse_clk
+
+        return parse_clk(text, file)
+    if syntax == "yaml":
+        from clockspec.syntax.yaml_front import parse_yaml
+
+        return parse_yaml(text, file)
+    raise SpecError(f"unknown syntax '{syntax}'; expected one of {', '.join(SYNTAXES)}")
+
+
+MAX_READ = 1_000_000  # the front ends' limit on a spec's size; a bigger file is not read whole
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_READ + 1)
+        if len(data) > MAX_READ:
+            raise SpecError([Diagnostic(f"file is larger than {MAX_READ:,} bytes, the most a spec may be", str(path))])
+        return data
+    except FileNotFoundError:
+        raise SpecError([Diagnostic("no such file", str(path))]) from None
+    except IsADirectoryError:
+        raise SpecError([Diagnostic("is a directory, not a spec file", str(path))]) from None
+    except OSError as exc:
+        raise SpecError([Diagnostic(f"cannot read: {exc.strerror}", str(path))]) from None
+
+
+def load_doc(source: Union[str, os.PathLike], syntax: str | None = None) -> RawDoc:
+    """A path (if it names a file) or spec text -> RawDoc."""
+    if isinstance(source, os.PathLike) or ("\n" not in str(source) and _looks_like_path(str(source))):
+        return parse(read_file(source), str(source), syntax or syntax_of(source))
+    return parse(str(source), "<string>", syntax)
+
+
+def _looks_like_path(text: str) -> bool:
+    return Path(text).suffix.lower() in (".yaml", ".yml", ".clk", ".json") or os.path.exists(text)
+
+
+def load(source: Union[str, os.PathLike], syntax: str | None = None) -> Experiment | Family:
+    """Load and validate an experiment or a family from a path or from spec text."""
+    return validate(load_doc(source, syntax))
+
+
+def loads(text: str, syntax: str = "yaml", file: str = "<string>") -> Experiment | Family:
+    """Validate spec text in the given syntax."""
+    return validate(parse(text, file, syntax))

@@ -1,0 +1,76 @@
+"""The raw tree that both front ends produce, with a source map for every node.
+
+Paths are tuples of keys and list indices, e.g. ("model", "hidden", 0). Positions are
+1-based (line, col) of the first character of a value's content (after any quote), and of
+each mapping key, so every diagnostic can point at the exact place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from clockspec.core.errors import Diagnostic
+
+PathT = tuple  # tuple[str | int, ...]
+Pos = tuple[int, int]
+
+# The longest mapping key a front end accepts. YAML cannot read an implicit key over 1024
+# characters, and a key printed quoted with escapes grows up to 10x: 100 keeps every spec
+# printable in both syntaxes.
+MAX_KEY = 100
+
+# Sentinels in `RawDoc.comments` (no IR key starts with '#', so none can clash with a field):
+START_OF_FILE: PathT = ("#start",)  # comments at the top, set apart from the first entry by a blank line
+END_OF_FILE: PathT = ("#end",)  # comments after the last entry
+TRAILING = "#eol"  # (*path, TRAILING): the comment at the end of the entry's own line
+
+
+@dataclass
+class RawDoc:
+    data: Any
+    file: str = "<string>"
+    syntax: str = "yaml"  # or "clk"
+    positions: dict[PathT, Pos] = field(default_factory=dict)
+    key_positions: dict[PathT, Pos] = field(default_factory=dict)
+    # Comment lines written just before the entry at a path, each the text after its comment
+    # marker, verbatim ("# note" -> " note"), so any syntax's printer can write it back; the
+    # comment at the end of an entry's line is under (*path, TRAILING); see the sentinels
+    # above. The formatter prints them back with the entries they annotate.
+    comments: dict[PathT, list[str]] = field(default_factory=dict)
+    # Errors a front end could step over (a duplicate key, a merge key): `validate` reports
+    # them together with the spec's own errors, so one pass shows every error of a file.
+    problems: list[Diagnostic] = field(default_factory=list)
+    # Values whose text spans lines in the source (a folded YAML scalar): an offset into
+    # such a value is no column on its first line, so diagnostics point at its start.
+    multiline: set[PathT] = field(default_factory=set)
+
+    def pos(self, path: PathT, key: bool = False) -> Pos:
+        """Best position for a path: itself, else its nearest ancestor that has one."""
+        table = self.key_positions if key else self.positions
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if not key and probe in self.key_positions:
+                return self.key_positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), (1, 1))
+
+
+def decode_spec(text: str | bytes, file: str, max_bytes: int) -> str:
+    """Bytes or text -> text, refusing oversized input and invalid UTF-8 with a position."""
+    from clockspec.core.errors import Diagnostic, SpecError
+
+    if isinstance(text, bytes):
+        if len(text) > max_bytes:
+            raise SpecError([Diagnostic(f"file is {len(text)} bytes; a spec may be at most {max_bytes}", file)])
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = text[: exc.start].count(b"\n") + 1
+            line_start = text.rfind(b"\n", 0, exc.start) + 1
+            col = len(text[line_start:exc.start].decode("utf-8")) + 1  # characters, as every column is
+            raise SpecError([Diagnostic("file is not valid UTF-8", file, line, col)]) from None
+    if len(text) > max_bytes:
+        raise SpecError([Diagnostic(f"file is {len(text)} characters; a spec may be at most {max_bytes}", file)])
+    return text
