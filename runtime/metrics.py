@@ -15,14 +15,14 @@ from typing import Any
 
 import torch
 
+from clockspec.core.registry import Registry
 from clockspec.runtime.linalg import auto_q, imbalance, schatten_energy
 from clockspec.runtime.linalg import effective_rank as erank
 from clockspec.runtime.models import Network
 from clockspec.runtime.objective import Loss
-from clockspec.runtime.registry import Builders
 from clockspec.runtime.tasks import Dataset
 
-METRICS = Builders("metric")
+METRICS = Registry("runtime metric")
 Value = Callable[["ProbeContext"], "torch.Tensor | float | None"]
 
 

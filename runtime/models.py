@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from clockspec.core.errors import SpecError
-from clockspec.runtime.registry import Builders
+from clockspec.core.registry import Registry
 from clockspec.runtime.tasks import Dataset
 
-MODELS = Builders("model")
+MODELS = Registry("runtime model")
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 
 import torch
 
-from clockspec.runtime.registry import Builders
+from clockspec.core.registry import Registry
 
-OPTIMIZERS = Builders("optimizer")
+OPTIMIZERS = Registry("runtime optimizer")
 
 
 @OPTIMIZERS.register("sgd")

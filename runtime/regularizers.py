@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import torch
 
 from clockspec.core.errors import SpecError
+from clockspec.core.registry import Registry
 from clockspec.runtime.linalg import auto_q, schatten_energy
 from clockspec.runtime.models import Network
-from clockspec.runtime.registry import Builders
 
-REGULARIZERS = Builders("regularizer")
+REGULARIZERS = Registry("runtime regularizer")
 SCHATTEN_EPS = 1e-12
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from clockspec.runtime.registry import Builders
+from clockspec.core.registry import Registry
 
-TASKS = Builders("task")
+TASKS = Registry("runtime task")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from clockspec.core.registry import Registry
+
 
 class Strict(BaseModel):
     """Base of every IR model: immutable, and unknown keys are errors.
@@ -73,28 +75,20 @@ def field_error(field: str, message: str, hint: str | None = None) -> PydanticCu
     return PydanticCustomError("field_error", message, {"field": field, "hint": hint or ""})
 
 
-class Registry:
-    """Kinds of one family (task, model, ...), keyed by their `kind` literal."""
+class KindRegistry(Registry[type[BaseModel]]):
+    """The IR classes of one family of kinds, keyed by their `kind` literal."""
 
-    def __init__(self, family: str):
-        self.family = family
-        self.kinds: dict[str, type[BaseModel]] = {}
+    def register(self, cls: type[BaseModel]) -> type[BaseModel]:  # type: ignore[override]
+        """Class decorator: the kind's name is its `kind` field's literal."""
+        return self.add(cls.model_fields["kind"].annotation.__args__[0], cls)
 
-    def register(self, cls: type[BaseModel]) -> type[BaseModel]:
-        kind = cls.model_fields["kind"].annotation.__args__[0]
-        if kind in self.kinds:
-            raise ValueError(f"{self.family} kind {kind!r} registered twice")
-        self.kinds[kind] = cls
-        return cls
+    @property
+    def kinds(self) -> dict[str, type[BaseModel]]:
+        return dict(self.items())
 
     def union(self) -> Any:
-        members = tuple(self.kinds.values())
+        """The discriminated union the IR validates this family against."""
+        members = tuple(self.values())
         if len(members) == 1:
             return members[0]
         return Annotated[Union[members], Field(discriminator="kind")]  # type: ignore[valid-type]
-
-    def __contains__(self, kind: str) -> bool:
-        return kind in self.kinds
-
-    def names(self) -> list[str]:
-        return list(self.kinds)

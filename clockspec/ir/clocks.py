@@ -16,10 +16,10 @@ from pydantic_core import PydanticCustomError
 
 from clockspec.core.errors import did_you_mean
 from clockspec.core.numbers import format_float
-from clockspec.ir.base import Registry, Strict
+from clockspec.ir.base import KindRegistry, Strict
 from clockspec.ir.metrics import METRICS
 
-CLOCKS = Registry("clock")
+CLOCKS = KindRegistry("clock")
 ClockName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
 Op = Literal["<=", "<", ">=", ">"]
 

@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from clockspec.ir.base import Registry, Strict
+from clockspec.ir.base import KindRegistry, Strict
 
-MODELS = Registry("model")
+MODELS = KindRegistry("model")
 
 Activation = Literal["relu", "gelu", "quadratic", "linear"]
 # Activations whose on/off pattern makes the network piecewise linear (pattern_flips is defined).

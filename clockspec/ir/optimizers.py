@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from clockspec.ir.base import Registry, Strict
+from clockspec.ir.base import KindRegistry, Strict
 
-OPTIMIZERS = Registry("optimizer")
+OPTIMIZERS = KindRegistry("optimizer")
 
 Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
 # A pair written as a list (strict mode would want a Python tuple); each beta stays strict.

@@ -9,9 +9,9 @@ from typing import Literal, Optional
 
 from pydantic import Field, create_model
 
-from clockspec.ir.base import Registry, Strict
+from clockspec.ir.base import KindRegistry, Strict
 
-REGULARIZERS = Registry("regularizer")
+REGULARIZERS = KindRegistry("regularizer")
 
 
 @REGULARIZERS.register

@@ -5,9 +5,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from clockspec.ir.base import Registry, Strict, field_error
+from clockspec.ir.base import KindRegistry, Strict, field_error
 
-TASKS = Registry("task")
+TASKS = KindRegistry("task")
 
 # Binary operations on Z_p. `div` needs b != 0 and an inverse, so a prime modulus.
 MODULAR_OPS = {
