@@ -1,10 +1,11 @@
 """Which members can train together in one process, over a leading member axis.
 
 Members batch when they share every shape and every setting of the training loop and
-differ only in values that can be per-member tensors: the seed, the split seed, the init
-scale, the learning rate and the (decoupled) weight-decay strength (whether it is on must
-match), plus what each member measures (its clocks and `stop`, tracked per member).
-Penalties added to the loss (schatten, coupled weight decay) are not batched.
+differ only in values that can be per-member tensors, plus what each member measures (its
+clocks and `stop`, tracked per member). Each kind says whether it batches (`batchable`)
+and which of its fields may differ inside a batch (`per_member_fields`: the split seed,
+the init scale, the learning rate, regularizer strengths); the seed always may. Penalties
+added to the loss (schatten, coupled weight decay) are not batched.
 """
 from __future__ import annotations
 
@@ -14,27 +15,24 @@ from typing import Any
 
 from clockspec.ir.spec import Experiment
 
-# Paths whose values may differ inside a batch (regularizer strengths are added per kind).
-PER_MEMBER = (("seed",), ("task", "split_seed"), ("model", "init_scale"), ("optimizer", "lr"))
 PER_RUN = ("name", "description", "tags", "clocks", "stop")
-BATCHABLE_OPTIMIZERS = {"sgd", "adam", "adamw"}
+KIND_PARTS = ("task", "model", "optimizer")
 
 
 def batch_key(spec: Experiment) -> str | None:
     """Members with equal keys can share a batch; None when a spec never batches."""
-    wd = spec.regularizers.weight_decay
-    if (spec.optimizer.kind not in BATCHABLE_OPTIMIZERS or spec.regularizers.schatten is not None
-            or (wd is not None and not wd.decoupled)):
-        return None  # penalty terms hold the network's own parameters: not batched
+    regs = {name: reg for name, reg in spec.regularizers if reg is not None}
+    kinds = [getattr(spec, part) for part in KIND_PARTS] + list(regs.values())
+    if not all(kind.batchable for kind in kinds):
+        return None  # e.g. penalty terms hold the network's own parameters
     data: dict[str, Any] = spec.model_dump(mode="json", exclude=set(PER_RUN))
-    for path in PER_MEMBER:
-        node = data
-        for part in path[:-1]:
-            node = node.get(part, {})
-        node.pop(path[-1], None)
-    for reg in data.get("regularizers", {}).values():
-        if isinstance(reg, dict):
-            reg.pop("strength", None)  # per_layer strengths, when given, must match
+    data.pop("seed")
+    for part in KIND_PARTS:
+        for name in getattr(spec, part).per_member_fields:
+            data[part].pop(name, None)
+    for reg_name, reg in regs.items():
+        for name in reg.per_member_fields:  # per_layer strengths, when given, must match
+            data["regularizers"][reg_name].pop(name, None)
     return json.dumps(data, sort_keys=True)
 
 

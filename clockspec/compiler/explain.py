@@ -5,11 +5,9 @@ means for the end-to-end map, what each clock measures and when it can fire, wha
 from __future__ import annotations
 
 from clockspec.compiler.plan import Plan
-from clockspec.ir.clocks import FirstClock, format_number, format_tolerance
+from clockspec.ir.base import format_number
 from clockspec.ir.metrics import METRICS
-from clockspec.ir.tasks import MODULAR_OPS
 
-OP_WORDS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above"}
 # A rough single-core CPU throughput, to turn FLOPs into an order of magnitude of time.
 CPU_FLOPS = 1e10
 
@@ -39,46 +37,19 @@ def explain(plan: Plan) -> str:
 
 
 def _task(plan: Plan) -> str:
-    task, d = plan.spec.task, plan.derived
-    if task.kind == "modular":
-        pairs = "pairs (a, b) with b != 0" if task.op == "div" else "pairs (a, b)"
-        expr = MODULAR_OPS[task.op].split(" (")[0]
-        return (f"Task: `({expr}) mod {task.modulus}` over all {task.n_pairs:,} {pairs} of "
-                f"Z_{task.modulus}; {task.train_fraction:.0%} of them ({d['n_train']:,}) are the training set and the "
-                f"other {d['n_test']:,} the test set (split seed {task.split_seed}). {task.modulus} classes.")
-    return (f"Task: Gaussian inputs in R^{task.inputs}, labelled by the argmax of a rank-{task.rank} linear teacher "
-            f"({task.classes} classes); {task.train_size:,} training and {task.test_size:,} test points "
-            f"(data seed {task.data_seed}).")
+    return f"Task: {plan.spec.task.describe(plan.derived)}"
 
 
 def _model(plan: Plan) -> str:
-    model, d = plan.spec.model, plan.derived
-    bias = lambda on: "with biases" if on else "without biases"
-    if model.kind == "deep_linear":
-        return (f"Model: a depth-{model.depth} linear network (width {model.width}, no biases, no nonlinearity) from "
-                f"{d['input_dim']} inputs to {d['output_dim']} outputs; its end-to-end map W = W_{model.depth} ... W_1 "
-                f"is a single {d['output_dim']} x {d['input_dim']} matrix. Init scale {format_number(model.init_scale)}.")
-    onehot = " (the two operands one-hot)" if plan.spec.task.kind == "modular" else ""
-    if model.kind == "mlp":
-        return (f"Model: an MLP {d['input_dim']}{onehot} -> {' -> '.join(map(str, model.hidden))} ({model.activation}) -> "
-                f"{d['output_dim']}, {bias(model.bias)}. Init scale {format_number(model.init_scale)}.")
-    joined = "concatenated" if model.combine == "concat" else "summed"
-    return (f"Model: token embeddings ({d['vocab']} x {model.embed_dim}, shared by both operands, {joined}) -> "
-            f"{' -> '.join(map(str, model.hidden))} ({model.activation}) -> linear head to {d['output_dim']} classes, "
-            f"{bias(model.bias)}. Init scale {format_number(model.init_scale)}.")
+    return f"Model: {plan.spec.model.describe(plan.spec.task, plan.derived)}"
 
 
 def _training(plan: Plan) -> str:
     spec = plan.spec
     opt = spec.optimizer
-    extra = ""
-    if opt.kind in ("adam", "adamw"):
-        extra = f", betas ({format_number(opt.betas[0])}, {format_number(opt.betas[1])})"
-    elif opt.momentum:
-        extra = f", momentum {format_number(opt.momentum)}" + (" (Nesterov)" if opt.nesterov else "")
     schedule = opt.schedule + (f" with {opt.warmup_steps} warm-up steps" if opt.warmup_steps else "")
     batch = "full batch" if spec.train.batch == "full" else f"minibatches of {spec.train.batch} (order drawn from the seed)"
-    return (f"Training: {opt.kind} at lr {format_number(opt.lr)}{extra}, {schedule} schedule; {batch}; "
+    return (f"Training: {opt.describe()}, {schedule} schedule; {batch}; "
             f"up to {spec.train.steps:,} steps in {spec.train.dtype} on device `{spec.device}`, seed {spec.seed}.")
 
 
@@ -86,16 +57,9 @@ def _objective(plan: Plan) -> list[str]:
     spec, d = plan.spec, plan.derived
     loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error against one-hot targets"}[spec.train.loss]
     out = [f"Loss: {loss}."]
-    wd, sch = spec.regularizers.weight_decay, spec.regularizers.schatten
-    if wd is not None:
-        how = ("decoupled (AdamW-style shrink of each weight, lr * lambda per step)" if wd.decoupled
-               else "added to the loss as a penalty")
-        strengths = f"per layer {wd.per_layer}" if wd.per_layer else f"lambda = {format_number(wd.strength)}"
-        out.append(f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}.")
-    if sch is not None:
-        q = d["schatten_q"]
-        out.append(f"Explicit Schatten penalty: {format_number(sch.strength)} * sum_k sigma_k(W)^{q:.4g} on the end-to-end map.")
-    if wd is None and sch is None:
+    regs = [reg for _, reg in spec.regularizers if reg is not None]
+    out += [reg.describe(d) for reg in regs]
+    if not regs:
         out.append("No regulariser: nothing drives simplification once the data are fitted.")
     pen = d.get("induced_penalty")
     if pen:
@@ -106,7 +70,7 @@ def _objective(plan: Plan) -> list[str]:
                    f"This structural energy, {format_number(pen['coefficient'])} x the `schatten` metric at q = 2/L, "
                    f"keeps falling after the loss has fitted; its settling is the slow simplification clock"
                    + _watched_by(plan) + ".")
-    elif wd is not None and spec.model.kind != "deep_linear":
+    elif spec.regularizers.weight_decay is not None and spec.model.linear_depth is None:
         out.append("")
         out.append("The induced Schatten penalty holds for deep linear networks; here it applies only where the "
                    "ReLU pattern has frozen and the network is linear in its active coordinates.")
@@ -126,20 +90,9 @@ def _probes(plan: Plan) -> str:
 
 
 def _clocks(plan: Plan) -> list[str]:
-    spec = plan.spec
     out = []
-    for name, clock in spec.clocks.items():
-        if isinstance(clock, FirstClock):
-            text = (f"the first probe step at which `{clock.metric}` is {OP_WORDS[clock.op]} "
-                    f"{format_number(clock.value)}")
-            if clock.for_steps:
-                text += f" and stays so for {clock.for_steps} steps"
-        else:
-            tol = format_tolerance(clock.within, clock.relative)
-            text = (f"the first step after which `{clock.metric}` stays within {tol} of its final "
-                    f"value" + (f" for at least {clock.for_steps} steps" if clock.for_steps else "")
-                    + "; judged against the final value at the end of the run (online, for stopping, it fires "
-                    "provisionally once a trailing window is flat)")
+    for name, clock in plan.spec.clocks.items():
+        text = clock.describe()
         if clock.after:
             text += f", counted from the step at which `{clock.after}` fired"
         out.append(f"- **{name}** = `{clock.text()}`: {text}. {_when(plan, clock)}")
@@ -150,11 +103,10 @@ def _when(plan: Plan, clock) -> str:
     """The range of steps the clock can report, and its resolution."""
     steps = plan.probe_steps() if plan.derived["n_probes"] <= 100_000 else [0, plan.spec.train.steps]
     end = steps[-1]
-    # The step reported is where the condition starts to hold; `for N steps` (and, for settle,
-    # a second probe) must still fit before the run ends.
-    latest = max((s for s in steps if s + clock.for_steps <= end), default=0)
-    if not isinstance(clock, FirstClock):
-        latest = max((s for s in steps if s < end and s + clock.for_steps <= end), default=0)
+    # The step reported is where the condition starts to hold; `for N steps` (and, for a
+    # clock judged against the final value, a second probe) must still fit before the run ends.
+    last = end - 1 if clock.needs_final_value else end
+    latest = max((s for s in steps if s <= last and s + clock.for_steps <= end), default=0)
     grain = (f"resolved to {plan.spec.probes.every}-step probes" if plan.spec.probes.schedule == "every"
              else "resolved to the log-spaced probes")
     start = f"at or after the step of `{clock.after}`" if clock.after else "from step 0"

@@ -24,11 +24,11 @@ MAX_PROBE_ROWS = 100_000
 
 
 def n_params(spec: Experiment) -> int:
-    return sum(derived.numel(shape) for _, shape in derived.param_shapes(spec, derived.task_sizes(spec)))
+    return sum(derived.numel(shape) for _, shape in spec.model.param_shapes(spec.task.sizes()))
 
 
 def data_bytes(spec: Experiment) -> int:
-    return derived.data_bytes(spec, derived.task_sizes(spec))
+    return derived.data_bytes(spec, spec.task.sizes())
 
 
 def culprit(spec: Experiment, measure: Callable[[Experiment], int], default: PathT) -> PathT:

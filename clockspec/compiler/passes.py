@@ -17,7 +17,7 @@ from clockspec.compiler import facts as derived
 from clockspec.compiler import limits
 from clockspec.compiler.schedule import count_probes
 from clockspec.core.errors import Diagnostic
-from clockspec.ir.clocks import SettleClock
+from clockspec.ir.clocks import FirstClock, SettleClock
 from clockspec.ir.metrics import METRICS
 from clockspec.ir.spec import Experiment
 from clockspec.syntax.checks import clock_references
@@ -30,8 +30,6 @@ MEMORY_LIMIT_ENV = "CLOCKSPEC_MEMORY_LIMIT"  # bytes, or a number with a K/M/G/T
 # Metrics every run records: all come from the forward passes a probe makes anyway, so
 # a clock on one of them never needs a new run.
 BASE_METRICS = ("train_loss", "test_loss", "train_acc", "test_acc", "margin", "weight_norm")
-# Tasks whose inputs are tokens (what an embedding model needs).
-TOKEN_TASKS = {"modular"}
 
 
 @dataclass(frozen=True)
@@ -52,11 +50,11 @@ class Context:
 
     @cached_property
     def sizes(self) -> dict[str, int]:
-        return derived.task_sizes(self.spec)
+        return self.spec.task.sizes()
 
     @cached_property
     def shapes(self) -> list:
-        return derived.param_shapes(self.spec, self.sizes)
+        return self.spec.model.param_shapes(self.sizes)
 
     @cached_property
     def n_probes(self) -> int:
@@ -77,11 +75,11 @@ def recorded_metrics(spec: Experiment) -> tuple[str, ...]:
 
 
 def model_fits_task(ctx: Context) -> Iterable[Finding]:
-    spec = ctx.spec
-    if spec.model.kind == "embed_mlp" and spec.task.kind not in TOKEN_TASKS:
+    """The model can train on the task (an embedding model needs tokens): it says why not."""
+    misfit = ctx.spec.model.task_misfit(ctx.spec.task)
+    if misfit:
         ctx.broken.add("shapes")
-        yield Finding(("model", "kind"), f"embed_mlp embeds tokens, but a {spec.task.kind} task has real-valued inputs",
-                      "use model mlp or deep_linear for this task")
+        yield Finding(("model", "kind"), *misfit)
 
 
 def metrics_producible(ctx: Context) -> Iterable[Finding]:
@@ -105,20 +103,11 @@ def clock_graph(ctx: Context) -> Iterable[Finding]:
 
 
 def regularizers_fit_model(ctx: Context) -> Iterable[Finding]:
-    spec = ctx.spec
-    schatten = spec.regularizers.schatten
-    if schatten is not None:
-        reason = METRICS["schatten"].requires(spec)
-        if reason:
-            yield Finding(("regularizers", "schatten"), f"the schatten regularizer {reason}")
-    wd = spec.regularizers.weight_decay
-    if wd is not None and wd.per_layer is not None and "shapes" not in ctx.broken:
-        layers = weight_layers(ctx.shapes)
-        if len(wd.per_layer) != len(layers):
-            ctx.broken.add("per_layer")
-            yield Finding(("regularizers", "weight_decay", "per_layer"),
-                          f"per_layer has {len(wd.per_layer)} strengths but the model has {len(layers)} "
-                          f"weight layers ({', '.join(layers)})")
+    """Each regularizer that is on says what it cannot do on this model (`misfits`)."""
+    layers = None if "shapes" in ctx.broken else weight_layers(ctx.shapes)
+    for name, reg in ctx.spec.regularizers:
+        for field_path, message in reg.misfits(ctx.spec, layers) if reg is not None else ():
+            yield Finding(("regularizers", name) + field_path, message)
 
 
 def probe_schedule_fires(ctx: Context) -> Iterable[Finding]:
@@ -190,8 +179,8 @@ def fits_in_memory(ctx: Context) -> Iterable[Finding]:
         return
     need = ctx.cost["memory_bytes"]
     if need > ctx.memory_limit:
-        path = limits.culprit(ctx.spec, lambda s: derived.cost(s, derived.task_sizes(s), derived.param_shapes(
-            s, derived.task_sizes(s)), ctx.n_probes)["memory_bytes"], ("model",))
+        path = limits.culprit(ctx.spec, lambda s: derived.cost(s, s.task.sizes(), s.model.param_shapes(
+            s.task.sizes()), ctx.n_probes)["memory_bytes"], ("model",))
         yield Finding(path, f"estimated peak memory {_gib(need)} ({ctx.cost['n_params']:,} parameters, "
                       f"{ctx.spec.train.dtype}, with gradients, optimizer state and activations) exceeds the limit "
                       f"of {_gib(ctx.memory_limit)}",
@@ -202,13 +191,12 @@ def measurement_caveats(ctx: Context) -> Iterable[Finding]:
     """Warnings from DOMAIN.md's measurement facts: clocks that may never fire for a known reason."""
     spec = ctx.spec
     for name, clock in spec.clocks.items():
-        if (clock.metric == "pattern_flips" and spec.probes.flip_band == 0.0
-                and spec.optimizer.kind in ("adam", "adamw")):
+        if clock.metric == "pattern_flips" and spec.probes.flip_band == 0.0 and spec.optimizer.adaptive:
             yield Finding(("clocks", name), f"clock '{name}': under {spec.optimizer.kind} a few ReLU units sit at the "
                           "kink and keep flipping, so with probes.flip_band = 0 the pattern may never freeze",
                           "set probes.flip_band (e.g. 1e-5) to ignore units with |pre-activation| below it",
                           severity="warning")
-        if (clock.kind == "first" and clock.metric == "train_loss" and clock.op in ("<=", "<")
+        if (isinstance(clock, FirstClock) and clock.metric == "train_loss" and clock.op in ("<=", "<")
                 and _decays(spec)):
             yield Finding(("clocks", name), f"clock '{name}': with weight decay the training loss has a floor above "
                           f"zero, so 'train_loss {clock.op} {clock.value:g}' may never hold",

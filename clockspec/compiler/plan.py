@@ -19,7 +19,8 @@ from clockspec.compiler.hashing import node_hash
 from clockspec.compiler.passes import recorded_metrics, run_passes
 from clockspec.compiler.schedule import probe_steps as _probe_steps
 from clockspec.core.errors import SpecError
-from clockspec.ir.spec import Experiment, install_compiler
+from clockspec.ir.metrics import METRICS
+from clockspec.ir.spec import Experiment, Probes, install_compiler
 from clockspec.syntax.source import PathT, RawDoc
 
 PLAN_FORMAT = 1
@@ -52,10 +53,6 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "stop.after": ("train",),
     "stop.patience": ("train",),
 }
-# Task fields that choose the train/test split; the rest define the data (the labelling).
-SPLIT_FIELDS = {"modular": ("train_fraction", "split_seed"), "teacher": ("train_size", "test_size")}
-# Probe options that change what a metric's values are.
-METRIC_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}
 
 
 @dataclass(frozen=True)
@@ -101,14 +98,6 @@ class Plan:
             graph.add_node(node.id, stage=node.stage, hash=node.hash)
             graph.add_edges_from((src, node.id) for src in node.inputs)
         return graph
-
-    def downstream(self, node_id: str) -> list[str]:
-        """The node and every node that depends on it, in plan order."""
-        hit = {node_id}
-        for node in self.nodes.values():
-            if any(src in hit for src in node.inputs):
-                hit.add(node.id)
-        return [n for n in self.nodes if n in hit]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -164,7 +153,7 @@ def _derived(spec: Experiment, ctx) -> dict[str, Any]:
     out["batch_size"] = derived.batch_size(spec, ctx.sizes["n_train"])
     out["n_probes"] = ctx.n_probes
     out["param_shapes"] = [[name, shape] for name, shape in ctx.shapes]
-    out["schatten_q"] = derived.schatten_q(spec, spec.probes.schatten_q)
+    out["schatten_q"] = METRICS["schatten"].option_value(spec)
     out["induced_penalty"] = derived.induced_penalty(spec)
     return out
 
@@ -182,23 +171,20 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
         nodes[node_id] = PlanNode(node_id, stage, data, inputs, node_hash(stage, data, hashes))
 
     task = _dump(spec.task)
-    split_keys = SPLIT_FIELDS.get(spec.task.kind, ())
+    split_keys = spec.task.split_fields  # they choose the train/test split; the rest define the data
     add("data", "data", {k: v for k, v in task.items() if k not in split_keys})
     add("split", "split", {k: task[k] for k in split_keys}, ("data",))
-    io = ("vocab", "output_dim") if spec.model.kind == "embed_mlp" else ("input_dim", "output_dim")
-    sizes = {k: facts[k] for k in io}  # what the architecture is built from
+    sizes = {k: facts[k] for k in spec.model.hashed_sizes}  # what the architecture is built from
     add("model", "model", {**_dump(spec.model, ("init_scale",)), **sizes})
     add("init", "init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, ("model",))
-    regs = _dump(spec.regularizers)
-    if spec.regularizers.schatten is not None:
-        regs["schatten"]["q"] = derived.schatten_q(spec, spec.regularizers.schatten.q)
+    regs = {name: _dump(reg.resolved(spec.model)) for name, reg in spec.regularizers if reg is not None}
     add("objective", "objective", {"loss": spec.train.loss, "regularizers": regs})
     opt = _dump(spec.optimizer)
     if spec.optimizer.schedule == "cosine":
         opt["horizon"] = spec.train.steps  # the schedule decays over the whole run
     add("optimizer", "optimizer", opt)
     metrics = recorded_metrics(spec)
-    options = _metric_options(spec, facts, metrics)
+    options = _metric_options(spec, metrics)
     add("train", "train", {
         "steps": spec.train.steps,
         "batch": spec.train.batch,
@@ -240,11 +226,12 @@ def _schedule(spec: Experiment) -> dict[str, Any]:
     return {"schedule": "every", "every": p.every} if p.schedule == "every" else {"schedule": "log", "points": p.points}
 
 
-def _metric_options(spec: Experiment, facts: dict[str, Any], metrics: tuple[str, ...]) -> dict[str, Any]:
-    """{metric: {option: value}} for the recorded metrics whose values depend on a probe option."""
-    values = {"flip_band": spec.probes.flip_band, "fourier_top_k": spec.probes.fourier_top_k,
-              "schatten_q": facts["schatten_q"]}
-    return {m: {opt: values[opt]} for m, opt in METRIC_OPTIONS.items() if m in metrics}
+def _metric_options(spec: Experiment, metrics: tuple[str, ...]) -> dict[str, Any]:
+    """{metric: {option: value}} for the recorded metrics whose values depend on a probe
+    option (`Metric.option`, resolved as the run uses it), in the order of those options."""
+    with_option = [METRICS[m] for m in metrics if METRICS[m].option]
+    with_option.sort(key=lambda metric: list(Probes.model_fields).index(metric.option))
+    return {metric.name: {metric.option: metric.option_value(spec)} for metric in with_option}
 
 
 def _stop(spec: Experiment) -> dict[str, Any] | None:

@@ -4,10 +4,10 @@ The axes, each a one_at_a_time factor around the base (docs/families.md):
 - each regularizer removed, and its strength scaled down and up (x1/3, x3: log scale);
 - the learning rate x1/3 and x3, the init scale x1/2 and x2;
 - the activation swapped (relu <-> gelu);
-- depth and width stepped: a deep linear net one layer shallower/deeper and half/double as
-  wide; an MLP with its last hidden layer dropped or repeated, all widths halved/doubled,
-  the embedding halved/doubled;
-- the train fraction moved by 0.2 (or the teacher's train size halved/doubled).
+- the model's and the task's own axes (`ablation_axes` of the kind, clockspec.ir): e.g. a
+  deep linear net one layer shallower/deeper and half/double as wide; an MLP with its last
+  hidden layer dropped or repeated, all widths halved/doubled, the embedding halved/doubled;
+  the train fraction moved by 0.2, or the teacher's train size halved/doubled.
 A value that would make an invalid experiment (a clock that needs ReLU when the
 activation is swapped) is left out, and a comment in the family says why.
 """
@@ -52,32 +52,10 @@ def candidate_axes(spec: Experiment) -> list[tuple[str, list[Any], str]]:
     if hasattr(model, "activation"):
         swap = "gelu" if model.activation == "relu" else "relu"
         axes.append(("model.activation", [swap], f"base {model.activation}; swapped"))
-    if model.kind == "deep_linear":
-        axes.append(("model.depth", [d for d in (model.depth - 1, model.depth + 1) if d >= 2],
-                     f"base {model.depth}; one layer fewer and more"))
-        axes.append(("model.width", [w for w in (model.width // 2, model.width * 2) if w >= 1],
-                     f"base {model.width}; halved and doubled"))
-    else:
-        hidden = list(model.hidden)
-        shapes = []
-        if len(hidden) > 1:
-            shapes.append(hidden[:-1])
-        shapes.append(hidden + hidden[-1:])
-        shapes.append([max(1, w // 2) for w in hidden])
-        shapes.append([w * 2 for w in hidden])
-        axes.append(("model.hidden", shapes,
-                     f"base {naming.readable(hidden)}; depth stepped, widths halved and doubled"))
-        if hasattr(model, "embed_dim"):
-            axes.append(("model.embed_dim", [max(1, model.embed_dim // 2), model.embed_dim * 2],
-                         f"base {model.embed_dim}; halved and doubled"))
-    task = spec.task
-    if task.kind == "modular":
-        f = task.train_fraction
-        moved = [round(v, 2) for v in (f - 0.2, f + 0.2) if 0.05 <= round(v, 2) <= 0.95]
-        axes.append(("task.train_fraction", moved, f"base {naming.readable(f)}; moved by 0.2"))
-    elif task.kind == "teacher":
-        axes.append(("task.train_size", [max(1, task.train_size // 2), task.train_size * 2],
-                     f"base {task.train_size}; halved and doubled"))
+    for part in ("model", "task"):  # each kind proposes its own size axes
+        kind = getattr(spec, part)
+        axes += [(f"{part}.{axis.field}", axis.values, f"base {naming.readable(getattr(kind, axis.field))}; {axis.how}")
+                 for axis in kind.ablation_axes()]
     return [(p, vals, why) for p, vals, why in axes if vals]
 
 

@@ -1,19 +1,22 @@
 """The registered kinds of the IR: tasks, models, regularizers, optimizers, metrics, clocks.
 
 Each family of kinds lives in one module; adding a kind is one registered class there
-(plus its builder in `clockspec.runtime`). `Registry.union()` turns a family into the
+(plus its builder in `clockspec.runtime`), carrying every fact the compiler, explain,
+ablate and the figures ask of it. `KindRegistry.union()` turns a family into the
 discriminated union that the IR validates against, so a new kind needs no other edit.
 """
 from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, NamedTuple, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from clockspec.core.numbers import format_float
 from clockspec.core.registry import Registry
 
 
@@ -70,25 +73,67 @@ def _holds_float(tp: Any) -> bool:
     return tp is float or tp is Any
 
 
+class Axis(NamedTuple):
+    """One axis of an ablation, as a kind proposes it: the field, its values, how they were
+    chosen (the ablation prints `base <current value>; <how>`)."""
+
+    field: str
+    values: list[Any]
+    how: str
+
+
 def field_error(field: str, message: str, hint: str | None = None) -> PydanticCustomError:
     """An error for a model validator to raise that points at one of its fields."""
     return PydanticCustomError("field_error", message, {"field": field, "hint": hint or ""})
 
 
 class KindRegistry(Registry[type[BaseModel]]):
-    """The IR classes of one family of kinds, keyed by their `kind` literal."""
+    """The IR classes of one family of kinds, keyed by their `kind` literal.
+
+    `required` names the facts (methods, properties, class variables) that the compiler,
+    explain, ablate and the figures ask of every kind; `fields` the spec fields they read of
+    every kind (a model's `init_scale`). A kind without one is refused at registration.
+    """
+
+    def __init__(self, family: str, required: tuple[str, ...] = (), fields: tuple[str, ...] = ()):
+        super().__init__(family, required)
+        self.fields = fields
 
     def register(self, cls: type[BaseModel]) -> type[BaseModel]:  # type: ignore[override]
         """Class decorator: the kind's name is its `kind` field's literal."""
         return self.add(cls.model_fields["kind"].annotation.__args__[0], cls)
 
+    def add(self, name: str, entry: type[BaseModel]) -> type[BaseModel]:
+        missing = [f for f in self.fields if f not in entry.model_fields]
+        if missing:
+            raise TypeError(f"{self.family} {name!r} has no field {', '.join(missing)}: "
+                            f"every {self.family} must (see docs/extending.md)")
+        return super().add(name, entry)
+
+    def remove(self, name: str) -> None:
+        """Take a kind out again (a test's scratch kind); `clockspec.ir.spec.refresh_kinds`
+        then rebuilds the validators that held it."""
+        del self._entries[name]
+
     @property
     def kinds(self) -> dict[str, type[BaseModel]]:
         return dict(self.items())
 
+    def names_where(self, fact: Callable[[type[BaseModel]], bool]) -> list[str]:
+        """The kinds whose class has a fact, e.g. the models that embed tokens (for messages)."""
+        return [name for name, cls in self.items() if fact(cls)]
+
+    def members(self) -> Any:
+        """The union of the kinds' classes (the class itself when there is one)."""
+        members = tuple(self.values())
+        return members[0] if len(members) == 1 else Union[members]  # type: ignore[valid-type]
+
     def union(self) -> Any:
         """The discriminated union the IR validates this family against."""
-        members = tuple(self.values())
-        if len(members) == 1:
-            return members[0]
-        return Annotated[Union[members], Field(discriminator="kind")]  # type: ignore[valid-type]
+        members = self.members()
+        return members if len(self) == 1 else Annotated[members, Field(discriminator="kind")]
+
+
+def format_number(x: float) -> str:
+    """Shortest text that reads back as exactly x (`1e-3` style where that is shorter)."""
+    return format_float(x, integral_as_int=True)

@@ -2,12 +2,15 @@
 
 A clock is written as a small expression (grammar/clock.lark), the same text in YAML and
 `.clk`, parsed here into structured IR and printed back one canonical way. Never eval'd.
+Each clock kind gives its canonical text (`text`), its plain-language meaning (`describe`),
+the value a figure marks on the metric's axis (`threshold`, None where there is none) and
+whether it is judged against the run's final value (`needs_final_value`).
 """
 from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from lark import Lark, Token, Transformer, UnexpectedInput
 from lark.exceptions import VisitError
@@ -15,13 +18,13 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from clockspec.core.errors import did_you_mean
-from clockspec.core.numbers import format_float
-from clockspec.ir.base import KindRegistry, Strict
+from clockspec.ir.base import KindRegistry, Strict, format_number
 from clockspec.ir.metrics import METRICS
 
-CLOCKS = KindRegistry("clock")
+CLOCKS = KindRegistry("clock", required=("text", "describe", "threshold", "needs_final_value"))
 ClockName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
 Op = Literal["<=", "<", ">=", ">"]
+OP_WORDS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above"}
 
 
 @CLOCKS.register
@@ -35,11 +38,21 @@ class FirstClock(Strict):
     for_steps: int = Field(0, ge=0)
     after: Optional[ClockName] = None
 
+    needs_final_value: ClassVar[bool] = False
+
     def text(self) -> str:
         out = f"first {self.metric} {self.op} {format_number(self.value)}"
         if self.for_steps:
             out += f" for {self.for_steps} steps"
         return out + (f" after {self.after}" if self.after else "")
+
+    def describe(self) -> str:
+        out = f"the first probe step at which `{self.metric}` is {OP_WORDS[self.op]} {format_number(self.value)}"
+        return out + (f" and stays so for {self.for_steps} steps" if self.for_steps else "")
+
+    @property
+    def threshold(self) -> float:
+        return self.value
 
 
 @CLOCKS.register
@@ -57,16 +70,21 @@ class SettleClock(Strict):
     for_steps: int = Field(0, ge=0)
     after: Optional[ClockName] = None
 
+    needs_final_value: ClassVar[bool] = True
+    threshold: ClassVar[None] = None
+
     def text(self) -> str:
         out = f"settle {self.metric} within {format_tolerance(self.within, self.relative)}"
         if self.for_steps:
             out += f" for {self.for_steps} steps"
         return out + (f" after {self.after}" if self.after else "")
 
-
-def format_number(x: float) -> str:
-    """Shortest text that reads back as exactly x (`1e-3` style where that is shorter)."""
-    return format_float(x, integral_as_int=True)
+    def describe(self) -> str:
+        return (f"the first step after which `{self.metric}` stays within "
+                f"{format_tolerance(self.within, self.relative)} of its final value"
+                + (f" for at least {self.for_steps} steps" if self.for_steps else "")
+                + "; judged against the final value at the end of the run (online, for stopping, it fires "
+                "provisionally once a trailing window is flat)")
 
 
 def format_tolerance(value: float, relative: bool) -> str:
@@ -183,8 +201,7 @@ def _coerce(value: Any) -> Any:
 
 
 ClockSpec = Annotated[
-    Union[tuple(CLOCKS.kinds.values())],  # type: ignore[valid-type]
-    Field(discriminator="kind"),
+    CLOCKS.union(),
     BeforeValidator(_coerce),
     PlainSerializer(lambda clock: clock.text(), return_type=str),
     WithJsonSchema({"type": "string", "description": "a clock expression, e.g. 'first train_loss <= 1e-2'"}),

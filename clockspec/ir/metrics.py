@@ -1,7 +1,8 @@
 """Metric kinds: the quantities a probe can record and a clock can watch (DOMAIN.md's table).
 
-Each metric says what it means and which experiments can produce it; the compiler uses
-`requires` to refuse, with a reason, a metric the model or task cannot produce.
+Each metric says what it means, which experiments can produce it (`requires` asks the
+model's and the task's capabilities and gives the reason it cannot, which the compiler
+reports), how it is plotted, and the probe option that changes its values, if any.
 """
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from clockspec.ir.models import RELU_FAMILY
+from clockspec.core.registry import Registry
+from clockspec.ir.models import MODELS
+from clockspec.ir.tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -20,42 +23,63 @@ class Metric:
     requires: Callable[[Any], str | None] = lambda spec: None
     log_scale: bool = False  # plotted on a log axis
     structural: bool = False  # a measure of the representation rather than of the fit
+    option: str | None = None  # the `probes` field that changes what the values are
+    # The option's value as the run uses it (given the model), and as a figure's title says it.
+    resolve: Callable[[Any, Any], Any] = lambda value, model: value
+    option_words: Callable[[Any], str] = str
+
+    def option_value(self, spec: Any) -> Any:
+        """The value of this metric's probe option in `spec`, resolved (None without an option)."""
+        return self.resolve(getattr(spec.probes, self.option), spec.model) if self.option else None
+
+    def title(self, probes: Any) -> str:
+        """`pattern_flips (flip band 0.1)`: the name, with the option as written in the spec."""
+        return f"{self.name} ({self.option_words(getattr(probes, self.option))})" if self.option else self.name
 
 
-METRICS: dict[str, Metric] = {}
+METRICS: Registry[Metric] = Registry("metric")
 
 
 def register(metric: Metric) -> Metric:
-    if metric.name in METRICS:
-        raise ValueError(f"metric {metric.name!r} registered twice")
-    METRICS[metric.name] = metric
-    return metric
+    return METRICS.add(metric.name, metric)
 
 
-def _deep_linear(spec: Any) -> str | None:
-    if spec.model.kind != "deep_linear":
-        return f"needs a deep_linear model (an end-to-end map), not {spec.model.kind}"
+def schatten_exponent(q: Any, model: Any) -> float | None:
+    """q, with `auto` resolved to 2/L on a model that is a product of L matrices (else None)."""
+    if q != "auto":
+        return float(q)
+    return 2.0 / model.linear_depth if model.linear_depth is not None else None
+
+
+def _kinds(registry: Any, fact: Callable[[Any], bool]) -> str:
+    return " or ".join(registry.names_where(fact))
+
+
+def _end_to_end(spec: Any) -> str | None:
+    if spec.model.linear_depth is None:
+        names = _kinds(MODELS, lambda cls: cls.linear_depth is not None)
+        return f"needs a {names} model (an end-to-end map), not {spec.model.kind}"
     return None
 
 
 def _relu(spec: Any) -> str | None:
-    act = getattr(spec.model, "activation", None)
-    if act not in RELU_FAMILY:
+    if not spec.model.relu_units:
+        act = getattr(spec.model, "activation", None)
         return f"needs a ReLU model, not {spec.model.kind}" + (f" with {act}" if act else "")
     return None
 
 
-def _modular_embedding(spec: Any) -> str | None:
-    if spec.task.kind != "modular":
-        return f"needs a modular task, not {spec.task.kind}"
-    if spec.model.kind != "embed_mlp":
-        return f"needs an embedding model (embed_mlp), not {spec.model.kind}"
+def _token_embedding(spec: Any) -> str | None:
+    if not spec.task.token_inputs:
+        return f"needs a {_kinds(TASKS, lambda cls: cls.token_inputs)} task, not {spec.task.kind}"
+    if not spec.model.embeds_tokens:
+        return f"needs an embedding model ({_kinds(MODELS, lambda cls: cls.embeds_tokens)}), not {spec.model.kind}"
     return None
 
 
 def _embed(spec: Any) -> str | None:
-    if spec.model.kind != "embed_mlp":
-        return f"needs an embed_mlp model (embedding + head), not {spec.model.kind}"
+    if not spec.model.embeds_tokens:
+        return f"needs an {_kinds(MODELS, lambda cls: cls.embeds_tokens)} model (embedding + head), not {spec.model.kind}"
     return None
 
 
@@ -69,13 +93,16 @@ for _m in [
     Metric(
         "schatten",
         "sum_k sigma_k(W)^q of the end-to-end map (q = 2/L by default)",
-        requires=_deep_linear,
+        requires=_end_to_end,
         structural=True,
+        option="schatten_q",
+        resolve=schatten_exponent,
+        option_words=lambda q: f"q = {'2/L' if q == 'auto' else q}",
     ),
     Metric(
         "balance",
         "sum_i ||W_{i+1}^T W_{i+1} - W_i W_i^T||_F: distance from a balanced factorisation",
-        requires=_deep_linear,
+        requires=_end_to_end,
         log_scale=True,
         structural=True,
     ),
@@ -87,8 +114,10 @@ for _m in [
     Metric(
         "fourier_sparsity",
         "share of the embedding's energy in its top-k DFT frequencies along the token axis",
-        requires=_modular_embedding,
+        requires=_token_embedding,
         structural=True,
+        option="fourier_top_k",
+        option_words=lambda k: f"top {k} frequencies",
     ),
     Metric(
         "pattern_flips",
@@ -96,6 +125,8 @@ for _m in [
         requires=_relu,
         log_scale=True,
         structural=True,
+        option="flip_band",
+        option_words=lambda band: f"flip band {band:g}",
     ),
     Metric(
         "grad_ratio",

@@ -1,18 +1,30 @@
-"""Model kinds: what is trained."""
+"""Model kinds: what is trained, and every fact the compiler asks of one.
+
+A model gives its parameter layout (`param_shapes`, the contract the runtime builds to),
+the parameters read by index rather than multiplied (`lookup_tables`), the task sizes its
+architecture is built from (`hashed_sizes`), whether it batches and the fields that may
+differ inside a batch of runs (`batchable`, `per_member_fields`), its capabilities (`embeds_tokens`; `linear_depth`, None unless the model is one linear map
+end to end; `relu_units`), whether it can train on a task (`task_misfit`), its
+plain-language description (`describe`, `summary`) and its ablation axes (`ablation_axes`).
+"""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from clockspec.ir.base import KindRegistry, Strict
+from clockspec.ir.base import Axis, KindRegistry, Strict, format_number
 
-MODELS = KindRegistry("model")
+MODELS = KindRegistry("model", fields=("init_scale",), required=(
+    "param_shapes", "lookup_tables", "hashed_sizes", "per_member_fields", "batchable", "embeds_tokens", "linear_depth",
+    "relu_units", "task_misfit", "describe", "summary", "ablation_axes"))
 
 Activation = Literal["relu", "gelu", "quadratic", "linear"]
 # Activations whose on/off pattern makes the network piecewise linear (pattern_flips is defined).
 RELU_FAMILY = {"relu"}
 Width = Annotated[int, Field(ge=1, le=65536)]
+Shapes = list[tuple[str, list[int]]]
 
 
 @MODELS.register
@@ -26,6 +38,39 @@ class DeepLinear(Strict):
     """Width of the hidden layers."""
     init_scale: float = Field(1.0, gt=0.0)
     """Multiplies the initial weights."""
+
+    lookup_tables: ClassVar[tuple[str, ...]] = ()
+    hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
+    per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
+    batchable: ClassVar[bool] = True
+    embeds_tokens: ClassVar[bool] = False
+    relu_units: ClassVar[bool] = False
+
+    @property
+    def linear_depth(self) -> int:
+        """L: the end-to-end map is a product of this many matrices."""
+        return self.depth
+
+    def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
+        """`layers.{i}.weight`, no biases, in -> width x (depth - 1) -> out."""
+        dims = [sizes["input_dim"]] + [self.width] * (self.depth - 1) + [sizes["output_dim"]]
+        return [(f"layers.{i}.weight", [dims[i + 1], dims[i]]) for i in range(self.depth)]
+
+    def task_misfit(self, task: Any) -> tuple[str, str] | None:
+        return None
+
+    def describe(self, task: Any, sizes: Mapping[str, int]) -> str:
+        n_in, n_out = sizes["input_dim"], sizes["output_dim"]
+        return (f"a depth-{self.depth} linear network (width {self.width}, no biases, no nonlinearity) from "
+                f"{n_in} inputs to {n_out} outputs; its end-to-end map W = W_{self.depth} ... W_1 "
+                f"is a single {n_out} x {n_in} matrix. Init scale {format_number(self.init_scale)}.")
+
+    def summary(self) -> str:
+        return f"{self.kind} depth {self.depth}"
+
+    def ablation_axes(self) -> list[Axis]:
+        return [Axis("depth", [d for d in (self.depth - 1, self.depth + 1) if d >= 2], "one layer fewer and more"),
+                Axis("width", [w for w in (self.width // 2, self.width * 2) if w >= 1], "halved and doubled")]
 
 
 @MODELS.register
@@ -41,6 +86,34 @@ class MLP(Strict):
     """Multiplies the initial weights."""
     bias: bool = True
     """Whether layers have biases."""
+
+    lookup_tables: ClassVar[tuple[str, ...]] = ()
+    hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
+    per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
+    batchable: ClassVar[bool] = True
+    embeds_tokens: ClassVar[bool] = False
+    linear_depth: ClassVar[None] = None
+
+    @property
+    def relu_units(self) -> bool:
+        return self.activation in RELU_FAMILY
+
+    def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
+        return _dense_layers(sizes["input_dim"], self.hidden, sizes["output_dim"], self.bias)
+
+    def task_misfit(self, task: Any) -> tuple[str, str] | None:
+        return None
+
+    def describe(self, task: Any, sizes: Mapping[str, int]) -> str:
+        how = f" ({task.dense_inputs})" if task.dense_inputs else ""
+        return (f"an MLP {sizes['input_dim']}{how} -> {' -> '.join(map(str, self.hidden))} ({self.activation}) -> "
+                f"{sizes['output_dim']}, {_biases(self.bias)}. Init scale {format_number(self.init_scale)}.")
+
+    def summary(self) -> str:
+        return f"{self.kind} {self.hidden} {self.activation}"
+
+    def ablation_axes(self) -> list[Axis]:
+        return [_hidden_axis(self.hidden)]
 
 
 @MODELS.register
@@ -60,6 +133,65 @@ class EmbedMLP(Strict):
     """Multiplies the initial weights."""
     bias: bool = True
     """Whether layers have biases."""
+
+    lookup_tables: ClassVar[tuple[str, ...]] = ("embed.weight",)
+    hashed_sizes: ClassVar[tuple[str, ...]] = ("vocab", "output_dim")
+    per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
+    batchable: ClassVar[bool] = True
+    embeds_tokens: ClassVar[bool] = True
+    linear_depth: ClassVar[None] = None
+
+    @property
+    def relu_units(self) -> bool:
+        return self.activation in RELU_FAMILY
+
+    def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
+        """`embed.weight` (p x d, shared by both operands), then hidden layers and head as an MLP's."""
+        first = 2 * self.embed_dim if self.combine == "concat" else self.embed_dim
+        embed = ("embed.weight", [sizes["vocab"], self.embed_dim])
+        return [embed] + _dense_layers(first, self.hidden, sizes["output_dim"], self.bias)
+
+    def task_misfit(self, task: Any) -> tuple[str, str] | None:
+        if task.token_inputs:
+            return None
+        return (f"{self.kind} embeds tokens, but a {task.kind} task has real-valued inputs",
+                "use model mlp or deep_linear for this task")
+
+    def describe(self, task: Any, sizes: Mapping[str, int]) -> str:
+        joined = "concatenated" if self.combine == "concat" else "summed"
+        return (f"token embeddings ({sizes['vocab']} x {self.embed_dim}, shared by both operands, {joined}) -> "
+                f"{' -> '.join(map(str, self.hidden))} ({self.activation}) -> linear head to {sizes['output_dim']} "
+                f"classes, {_biases(self.bias)}. Init scale {format_number(self.init_scale)}.")
+
+    def summary(self) -> str:
+        return f"{self.kind} {self.hidden} {self.activation}"
+
+    def ablation_axes(self) -> list[Axis]:
+        return [_hidden_axis(self.hidden),
+                Axis("embed_dim", [max(1, self.embed_dim // 2), self.embed_dim * 2], "halved and doubled")]
+
+
+def _dense_layers(first: int, hidden: list[int], out: int, bias: bool) -> Shapes:
+    """`hidden.{i}.weight/.bias`, then `head.weight/.bias` (biases when `bias`), weights (out, in)."""
+    dims = [first] + list(hidden) + [out]
+    shapes: Shapes = []
+    for i in range(len(dims) - 1):
+        name = "head" if i == len(dims) - 2 else f"hidden.{i}"
+        shapes.append((f"{name}.weight", [dims[i + 1], dims[i]]))
+        if bias:
+            shapes.append((f"{name}.bias", [dims[i + 1]]))
+    return shapes
+
+
+def _biases(on: bool) -> str:
+    return "with biases" if on else "without biases"
+
+
+def _hidden_axis(hidden: list[int]) -> Axis:
+    """The last hidden layer dropped or repeated, all widths halved or doubled."""
+    shapes = [hidden[:-1]] if len(hidden) > 1 else []
+    shapes += [hidden + hidden[-1:], [max(1, w // 2) for w in hidden], [w * 2 for w in hidden]]
+    return Axis("hidden", shapes, "depth stepped, widths halved and doubled")
 
 
 ModelSpec = MODELS.union()

@@ -1,13 +1,21 @@
-"""Optimizer kinds (with their learning-rate schedule)."""
+"""Optimizer kinds (with their learning-rate schedule), and every fact the compiler asks of one.
+
+An optimizer gives the state tensors it keeps per parameter tensor (`state_tensors`, for
+the memory estimate), whether it batches and which fields may differ inside a batch
+(`batchable`, `per_member_fields`), whether its steps are per-coordinate adaptive
+(`adaptive`) or plain gradient descent (`plain_gradient_descent`, what the theory's rates
+assume), and its plain-language description (`describe`).
+"""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from clockspec.ir.base import KindRegistry, Strict
+from clockspec.ir.base import KindRegistry, Strict, format_number
 
-OPTIMIZERS = KindRegistry("optimizer")
+OPTIMIZERS = KindRegistry("optimizer", required=(
+    "state_tensors", "batchable", "per_member_fields", "adaptive", "plain_gradient_descent", "describe"))
 
 Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
 # A pair written as a list (strict mode would want a Python tuple); each beta stays strict.
@@ -23,6 +31,9 @@ class _Common(Strict):
     warmup_steps: int = Field(0, ge=0)
     """Steps of linear warmup."""
 
+    batchable: ClassVar[bool] = True
+    per_member_fields: ClassVar[tuple[str, ...]] = ("lr",)
+
 
 @OPTIMIZERS.register
 class SGD(_Common):
@@ -32,9 +43,37 @@ class SGD(_Common):
     nesterov: bool = False
     """Nesterov momentum."""
 
+    adaptive: ClassVar[bool] = False
+
+    @property
+    def state_tensors(self) -> int:
+        """The momentum buffer, when there is momentum."""
+        return 1 if self.momentum > 0 else 0
+
+    @property
+    def plain_gradient_descent(self) -> bool:
+        return self.momentum == 0.0
+
+    def describe(self) -> str:
+        extra = (f", momentum {format_number(self.momentum)}" + (" (Nesterov)" if self.nesterov else "")
+                 if self.momentum else "")
+        return f"{self.kind} at lr {format_number(self.lr)}{extra}"
+
+
+class _Moments(_Common):
+    """Adam and AdamW: two moment estimates per parameter, per-coordinate adaptive steps."""
+
+    adaptive: ClassVar[bool] = True
+    state_tensors: ClassVar[int] = 2
+    plain_gradient_descent: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        betas = f"betas ({format_number(self.betas[0])}, {format_number(self.betas[1])})"
+        return f"{self.kind} at lr {format_number(self.lr)}, {betas}"
+
 
 @OPTIMIZERS.register
-class Adam(_Common):
+class Adam(_Moments):
     kind: Literal["adam"]
     betas: Betas = (0.9, 0.999)
     """Decay rates of the moment estimates."""
@@ -43,7 +82,7 @@ class Adam(_Common):
 
 
 @OPTIMIZERS.register
-class AdamW(_Common):
+class AdamW(_Moments):
     kind: Literal["adamw"]
     betas: Betas = (0.9, 0.98)
     """Decay rates of the moment estimates."""

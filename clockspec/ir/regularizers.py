@@ -1,17 +1,25 @@
-"""Regularizer kinds, keyed by kind in the spec's `regularizers` map.
+"""Regularizer kinds, keyed by kind in the spec's `regularizers` map, and every fact the
+compiler asks of one.
 
 `regularizers: {weight_decay: {...}, schatten: {...}}`; a kind that is absent (or set to
-null in a family) is off.
+null in a family) is off. Every regularizer has a `strength` (ablations scale it, batches
+hold it per member); it gives the problems it has with a model (`misfits`), itself as the
+objective hashes it for a model (`resolved`), whether it batches (`batchable`, with
+`per_member_fields`) and its plain-language description (`describe`).
 """
 from __future__ import annotations
 
-from typing import Literal, Optional
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import Field, create_model
 
-from clockspec.ir.base import KindRegistry, Strict
+from clockspec.ir.base import KindRegistry, Strict, format_number
+from clockspec.ir.metrics import METRICS, schatten_exponent
 
-REGULARIZERS = KindRegistry("regularizer")
+REGULARIZERS = KindRegistry("regularizer", fields=("strength",), required=(
+    "misfits", "resolved", "batchable", "per_member_fields", "describe"))
+Misfit = tuple[tuple[str, ...], str]  # (the field at fault, below the regularizer's own path; the message)
 
 
 @REGULARIZERS.register
@@ -26,6 +34,28 @@ class WeightDecay(Strict):
     decoupled: bool = True
     """AdamW-style shrinking of the weights (true) or a term added to the loss (false)."""
 
+    per_member_fields: ClassVar[tuple[str, ...]] = ("strength",)
+
+    @property
+    def batchable(self) -> bool:
+        """A decoupled shrink is per-member arithmetic; a loss term holds the network's own parameters."""
+        return self.decoupled
+
+    def misfits(self, spec: Any, layers: list[str] | None) -> Iterator[Misfit]:
+        """`per_layer` must list one strength per weight layer (`layers`, None when unknown)."""
+        if self.per_layer is not None and layers is not None and len(self.per_layer) != len(layers):
+            yield (("per_layer",), f"per_layer has {len(self.per_layer)} strengths but the model has {len(layers)} "
+                   f"weight layers ({', '.join(layers)})")
+
+    def resolved(self, model: Any) -> WeightDecay:
+        return self
+
+    def describe(self, derived: Mapping[str, Any]) -> str:
+        how = ("decoupled (AdamW-style shrink of each weight, lr * lambda per step)" if self.decoupled
+               else "added to the loss as a penalty")
+        strengths = f"per layer {self.per_layer}" if self.per_layer else f"lambda = {format_number(self.strength)}"
+        return f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}."
+
 
 @REGULARIZERS.register
 class Schatten(Strict):
@@ -36,6 +66,23 @@ class Schatten(Strict):
     """Multiplies the penalty."""
     q: float | Literal["auto"] = "auto"  # auto: 2/L for a depth-L deep linear net
     """The exponent; `auto` is 2/L for a depth-L deep linear net."""
+
+    batchable: ClassVar[bool] = False  # a loss term on the end-to-end map
+    per_member_fields: ClassVar[tuple[str, ...]] = ("strength",)
+
+    def misfits(self, spec: Any, layers: list[str] | None) -> Iterator[Misfit]:
+        """It needs what the `schatten` metric needs: an end-to-end map."""
+        reason = METRICS["schatten"].requires(spec)
+        if reason:
+            yield ((), f"the schatten regularizer {reason}")
+
+    def resolved(self, model: Any) -> Schatten:
+        """With `q: auto` resolved to 2/L, so that the objective hashes the exponent it uses."""
+        return self.model_copy(update={"q": schatten_exponent(self.q, model)})
+
+    def describe(self, derived: Mapping[str, Any]) -> str:
+        return (f"Explicit Schatten penalty: {format_number(self.strength)} * sum_k sigma_k(W)^{derived['schatten_q']:.4g} "
+                "on the end-to-end map.")
 
 
 def _regularizers_model():

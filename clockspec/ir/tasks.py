@@ -1,13 +1,24 @@
-"""Task kinds: what data an experiment trains on."""
+"""Task kinds: what data an experiment trains on, and every fact the compiler asks of one.
+
+A task gives the model's view of its data (`sizes`), which of its fields choose the
+train/test split rather than the labels (`split_fields`, the rest define the data), whether
+it batches and which fields may differ inside a batch (`batchable`, `per_member_fields`),
+whether its inputs are tokens (`token_inputs`) and how a dense first layer reads them
+(`dense_inputs`), the bytes of one example (`example_bytes`), its plain-language
+description (`describe`, `summary`) and its ablation axes (`ablation_axes`).
+"""
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from clockspec.ir.base import KindRegistry, Strict, field_error
+from clockspec.ir.base import Axis, KindRegistry, Strict, field_error
 
-TASKS = KindRegistry("task")
+TASKS = KindRegistry("task", required=(
+    "sizes", "split_fields", "batchable", "per_member_fields", "token_inputs", "dense_inputs", "example_bytes",
+    "describe", "summary", "ablation_axes"))
 
 # Binary operations on Z_p. `div` needs b != 0 and an inverse, so a prime modulus.
 MODULAR_OPS = {
@@ -62,17 +73,40 @@ class ModularTask(Strict):
                               f"the nearest primes are {_prime_below(self.modulus)} and {_prime_above(self.modulus)}")
         return self
 
-    @property
-    def inputs(self) -> int:
-        return 2 * self.modulus
-
-    @property
-    def classes(self) -> int:
-        return self.modulus
+    split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed")
+    batchable: ClassVar[bool] = True
+    per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
+    token_inputs: ClassVar[bool] = True
+    dense_inputs: ClassVar[str] = "the two operands one-hot"
 
     @property
     def n_pairs(self) -> int:
         return self.modulus * (self.modulus - 1) if self.op == "div" else self.modulus**2
+
+    def sizes(self) -> dict[str, int]:
+        """Both operands one-hot for a dense model (input 2p), or p tokens for an embedding."""
+        n = self.n_pairs
+        n_train = min(max(round(self.train_fraction * n), 1), n - 1)
+        return {"input_dim": 2 * self.modulus, "output_dim": self.modulus, "vocab": self.modulus,
+                "n_train": n_train, "n_test": n - n_train}
+
+    def example_bytes(self, dtype_bytes: int) -> int:
+        return 2 * 8  # two int64 tokens, whatever the run's dtype
+
+    def describe(self, sizes: Mapping[str, int]) -> str:
+        pairs = "pairs (a, b) with b != 0" if self.op == "div" else "pairs (a, b)"
+        expr = MODULAR_OPS[self.op].split(" (")[0]
+        return (f"`({expr}) mod {self.modulus}` over all {self.n_pairs:,} {pairs} of "
+                f"Z_{self.modulus}; {self.train_fraction:.0%} of them ({sizes['n_train']:,}) are the training set and "
+                f"the other {sizes['n_test']:,} the test set (split seed {self.split_seed}). {self.modulus} classes.")
+
+    def summary(self) -> str:
+        return f"(a {self.op} b) mod {self.modulus}, train fraction {self.train_fraction:g}"
+
+    def ablation_axes(self) -> list[Axis]:
+        f = self.train_fraction
+        moved = [round(v, 2) for v in (f - 0.2, f + 0.2) if 0.05 <= round(v, 2) <= 0.95]
+        return [Axis("train_fraction", moved, "moved by 0.2")]
 
 
 @TASKS.register
@@ -93,6 +127,12 @@ class TeacherTask(Strict):
     data_seed: int = Field(0, ge=0)
     """Seed of the inputs and the teacher."""
 
+    split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size")
+    batchable: ClassVar[bool] = True
+    per_member_fields: ClassVar[tuple[str, ...]] = ()
+    token_inputs: ClassVar[bool] = False
+    dense_inputs: ClassVar[str] = ""
+
     @model_validator(mode="after")
     def _rank_fits(self) -> TeacherTask:
         if self.rank > min(self.inputs, self.classes):
@@ -100,6 +140,24 @@ class TeacherTask(Strict):
                 "rank", f"rank {self.rank} exceeds min(inputs, classes) = {min(self.inputs, self.classes)}"
             )
         return self
+
+    def sizes(self) -> dict[str, int]:
+        return {"input_dim": self.inputs, "output_dim": self.classes,
+                "n_train": self.train_size, "n_test": self.test_size}
+
+    def example_bytes(self, dtype_bytes: int) -> int:
+        return self.inputs * dtype_bytes  # real inputs in the run's dtype
+
+    def describe(self, sizes: Mapping[str, int]) -> str:
+        return (f"Gaussian inputs in R^{self.inputs}, labelled by the argmax of a rank-{self.rank} linear teacher "
+                f"({self.classes} classes); {self.train_size:,} training and {self.test_size:,} test points "
+                f"(data seed {self.data_seed}).")
+
+    def summary(self) -> str:
+        return "teacher task"
+
+    def ablation_axes(self) -> list[Axis]:
+        return [Axis("train_size", [max(1, self.train_size // 2), self.train_size * 2], "halved and doubled")]
 
 
 TaskSpec = TASKS.union()

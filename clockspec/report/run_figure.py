@@ -30,17 +30,11 @@ def _finite(rows: list[Mapping[str, Any]], metric: str, log_x: bool) -> tuple[li
 
 
 def _summary(spec: Any) -> str:
-    task, model, opt = spec.task, spec.model, spec.optimizer
-    if task.kind == "modular":
-        what = f"(a {task.op} b) mod {task.modulus}, train fraction {task.train_fraction:g}"
-    else:
-        what = f"{task.kind} task"
-    net = model.kind + (f" {model.hidden}" if hasattr(model, "hidden") else f" depth {model.depth}")
-    if hasattr(model, "activation"):
-        net += f" {model.activation}"
-    regs = [f"{kind} {cfg.strength:g}" for kind in type(spec.regularizers).model_fields
-            if (cfg := getattr(spec.regularizers, kind)) is not None]
-    return "  ·  ".join([what, net, f"{opt.kind} lr {opt.lr:g}"] + (regs or ["no regularizer"]))
+    """The title's second line: the task and the model in a few words each (their `summary`)."""
+    opt = spec.optimizer
+    regs = [f"{kind} {cfg.strength:g}" for kind, cfg in spec.regularizers if cfg is not None]
+    return "  ·  ".join([spec.task.summary(), spec.model.summary(), f"{opt.kind} lr {opt.lr:g}"]
+                        + (regs or ["no regularizer"]))
 
 
 def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, Any], status: str) -> bytes:
@@ -101,8 +95,8 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
             clock = spec.clocks.get(name)
             if result.reached and result.step is not None and (result.step > 0 or not log_x):
                 ax.axvline(result.step, color=colors[name], ls="--", lw=1.3, alpha=0.9)
-            if clock is not None and clock.kind == "first" and clock.metric in metrics:
-                ax.axhline(clock.value, color=colors[name], ls=":", lw=1.0, alpha=0.8)
+            if clock is not None and clock.threshold is not None and clock.metric in metrics:
+                ax.axhline(clock.threshold, color=colors[name], ls=":", lw=1.0, alpha=0.8)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     for ax in axes[max(0, len(panels) - ncols):len(panels)]:
@@ -150,11 +144,5 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
 
 
 def _panel_title(title: str, spec: Any) -> str:
-    if title == "pattern_flips":
-        return f"pattern_flips (flip band {spec.probes.flip_band:g})"
-    if title == "fourier_sparsity":
-        return f"fourier_sparsity (top {spec.probes.fourier_top_k} frequencies)"
-    if title == "schatten":
-        q = spec.probes.schatten_q
-        return f"schatten (q = {'2/L' if q == 'auto' else q})"
-    return title
+    """A metric's panel names its probe option (`Metric.title`); a pair's is its title."""
+    return METRICS[title].title(spec.probes) if title in METRICS else title

@@ -44,9 +44,9 @@ def predicted_rates(spec: Any) -> list[Rate]:
         return []
     quadratic = -2 * math.log1p(-shrink)
     form = "-2 log(1 - lr*lambda)" if wd.decoupled else "-2 log(1 - 2 lr*lambda)"
-    sgd = spec.optimizer.kind == "sgd" and getattr(spec.optimizer, "momentum", 0.0) == 0.0
+    sgd = spec.optimizer.plain_gradient_descent
     out = []
-    if spec.model.kind == "deep_linear":
+    if spec.model.linear_depth is not None:  # layers whose imbalance `balance` measures
         approx = "2 lr lambda" if wd.decoupled else "4 lr lambda"
         why = "" if sgd else f"{spec.optimizer.kind} does not conserve the imbalance: reference only"
         out.append(Rate("balance", quadratic, f"{form} ~ {approx} (imbalance, {'decoupled' if wd.decoupled else 'coupled'} decay)",
