@@ -11,6 +11,7 @@ from typing import Any
 
 import clockspec
 from clockspec.clocks import ClockResult
+from clockspec.compiler.node_id import NodeId
 from clockspec.ir.clocks import SettleClock
 
 FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
@@ -53,7 +54,7 @@ def final_clocks(spec: Any, results: Mapping[str, ClockResult], status: str) -> 
 
 
 def clock_hashes(plan: Any) -> dict[str, str]:
-    return {name: plan.hash(f"clock:{name}") for name in plan.spec.clocks}
+    return {name: plan.hash(NodeId.clock(name)) for name in plan.spec.clocks}
 
 
 def clocks_doc(plan: Any, clocks: Mapping[str, ClockResult], status: str, step: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from clockspec.compiler import facts as derived
 from clockspec.compiler.hashing import node_hash
+from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.passes import recorded_metrics, run_passes
 from clockspec.compiler.schedule import probe_steps as _probe_steps
 from clockspec.core.errors import SpecError
@@ -57,10 +58,10 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class PlanNode:
-    id: str
+    id: NodeId
     stage: str
     data: Mapping[str, Any]
-    inputs: tuple[str, ...]
+    inputs: tuple[NodeId, ...]
     hash: str
 
     def to_json(self) -> dict[str, Any]:
@@ -70,7 +71,7 @@ class PlanNode:
 class Plan:
     """A compiled experiment: typed, hashed nodes in topological order, and derived facts."""
 
-    def __init__(self, spec: Experiment, nodes: dict[str, PlanNode], derived: dict[str, Any],
+    def __init__(self, spec: Experiment, nodes: dict[NodeId, PlanNode], derived: dict[str, Any],
                  metrics: tuple[str, ...], diagnostics: list | None = None):
         self.spec = spec
         self.nodes = nodes
@@ -83,7 +84,7 @@ class Plan:
 
     @property
     def train_hash(self) -> str:
-        return self.nodes["train"].hash
+        return self.nodes[NodeId.of("train")].hash
 
     def probe_steps(self) -> list[int]:
         """Steps at which the run probes, step 0 and the final step included."""
@@ -118,7 +119,8 @@ class Plan:
         if data.get("format") != PLAN_FORMAT:
             raise SpecError(f"plan format {data.get('format')!r} is not {PLAN_FORMAT}")
         spec = Experiment.model_validate(data["spec"])
-        nodes = {n["id"]: PlanNode(n["id"], n["stage"], n["data"], tuple(n["inputs"]), n["hash"]) for n in data["nodes"]}
+        nodes = {NodeId(n["id"]): PlanNode(NodeId(n["id"]), n["stage"], n["data"], tuple(map(NodeId, n["inputs"])),
+                                           n["hash"]) for n in data["nodes"]}
         return cls(spec, nodes, dict(data["derived"]), tuple(data["metrics"]))
 
     def __eq__(self, other: object) -> bool:
@@ -163,29 +165,30 @@ def _dump(model: Any, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in drop}
 
 
-def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
-    nodes: dict[str, PlanNode] = {}
+def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
+    nodes: dict[NodeId, PlanNode] = {}
 
-    def add(node_id: str, stage: str, data: dict[str, Any], inputs: tuple[str, ...] = ()) -> None:
+    def add(stage: str, data: dict[str, Any], inputs: tuple[NodeId, ...] = (), name: str | None = None) -> None:
+        node_id = NodeId.of(stage, name)
         hashes = {src: nodes[src].hash for src in inputs}
         nodes[node_id] = PlanNode(node_id, stage, data, inputs, node_hash(stage, data, hashes))
 
     task = _dump(spec.task)
     split_keys = spec.task.split_fields  # they choose the train/test split; the rest define the data
-    add("data", "data", {k: v for k, v in task.items() if k not in split_keys})
-    add("split", "split", {k: task[k] for k in split_keys}, ("data",))
+    add("data", {k: v for k, v in task.items() if k not in split_keys})
+    add("split", {k: task[k] for k in split_keys}, (NodeId.of("data"),))
     sizes = {k: facts[k] for k in spec.model.hashed_sizes}  # what the architecture is built from
-    add("model", "model", {**_dump(spec.model, ("init_scale",)), **sizes})
-    add("init", "init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, ("model",))
+    add("model", {**_dump(spec.model, ("init_scale",)), **sizes})
+    add("init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, (NodeId.of("model"),))
     regs = {name: _dump(reg.resolved(spec.model)) for name, reg in spec.regularizers if reg is not None}
-    add("objective", "objective", {"loss": spec.train.loss, "regularizers": regs})
+    add("objective", {"loss": spec.train.loss, "regularizers": regs})
     opt = _dump(spec.optimizer)
     if spec.optimizer.schedule == "cosine":
         opt["horizon"] = spec.train.steps  # the schedule decays over the whole run
-    add("optimizer", "optimizer", opt)
+    add("optimizer", opt)
     metrics = recorded_metrics(spec)
     options = _metric_options(spec, metrics)
-    add("train", "train", {
+    add("train", {
         "steps": spec.train.steps,
         "batch": spec.train.batch,
         "dtype": spec.train.dtype,
@@ -194,15 +197,15 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[str, PlanNode]:
         "metrics": sorted(metrics),
         "metric_options": options,
         "stop": _stop(spec),
-    }, ("split", "init", "objective", "optimizer"))
+    }, tuple(map(NodeId.of, ("split", "init", "objective", "optimizer"))))
     for m in metrics:
-        add(f"probe:{m}", "probe", {"metric": m, **options.get(m, {})}, ("train",))
+        add("probe", {"metric": m, **options.get(m, {})}, (NodeId.of("train"),), name=m)
     for name in _after_first(spec.clocks):
         clock = spec.clocks[name]
-        inputs = (f"probe:{clock.metric}",) + ((f"clock:{clock.after}",) if clock.after else ())
-        add(f"clock:{name}", "clock", {"clock": clock.text(), "kind": clock.kind}, inputs)
-    report_inputs = tuple(n for n in nodes if n.startswith(("probe:", "clock:")))
-    add("report", "report", {"name": spec.name, "description": spec.description, "tags": list(spec.tags)}, report_inputs)
+        inputs = (NodeId.probe(clock.metric),) + ((NodeId.clock(clock.after),) if clock.after else ())
+        add("clock", {"clock": clock.text(), "kind": clock.kind}, inputs, name=name)
+    report_inputs = tuple(n for n in nodes if n.stage in ("probe", "clock"))
+    add("report", {"name": spec.name, "description": spec.description, "tags": list(spec.tags)}, report_inputs)
     return nodes
 
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import Plan, compile
 from clockspec.diff.changes import Change
 from clockspec.ir.spec import Experiment
@@ -25,7 +26,7 @@ Verdict = Literal["retrain", "re-evaluate", "cosmetic", "none"]
 
 @dataclass(frozen=True)
 class NodeChange:
-    id: str
+    id: NodeId
     stage: str
     how: Literal["changed", "added", "removed"]
     direct: bool  # its own part of the spec changed (else only an input's hash did)
@@ -33,7 +34,7 @@ class NodeChange:
     @property
     def label(self) -> str:
         """`clock fit`, `probe schatten`, `train`: how a reviewer names the node."""
-        return self.id.replace(":", " ", 1)
+        return self.id.label
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "stage": self.stage, "how": self.how, "direct": self.direct}
@@ -119,7 +120,7 @@ def _sort(impact: Impact, change: NodeChange, old: Plan, new: Plan) -> None:
         impact.reevaluate.append(change)
 
 
-def _same_inputs(old: Plan, new: Plan, node_id: str) -> bool:
+def _same_inputs(old: Plan, new: Plan, node_id: NodeId) -> bool:
     was, now = old.nodes[node_id], new.nodes[node_id]
     return was.inputs == now.inputs and all(old.hash(i) == new.hash(i) for i in was.inputs)
 

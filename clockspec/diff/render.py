@@ -129,9 +129,8 @@ def node_list(nodes: list[NodeChange], code: Any = str) -> str:
     """`init, train, probes (train_loss, margin), clocks (fit), report`."""
     groups: dict[str, list[str]] = {}
     for n in nodes:
-        stage, _, name = n.id.partition(":")
         tag = "" if n.how == "changed" else f" ({n.how})"
-        groups.setdefault(stage if name else n.id, []).append(code(name or n.id) + tag)
+        groups.setdefault(n.id.stage, []).append(code(n.id.name or n.id) + tag)
     out = []
     for stage, names in groups.items():
         if stage in ("probe", "clock"):
