@@ -10,7 +10,6 @@ is reported at the family value that produced it.
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import random as _random
 from collections.abc import Iterator
@@ -215,15 +214,7 @@ def _draws(family: Family) -> list[list[Setting]]:
     for _ in range(draws.n):
         row = []
         for path, dist in draws.params.items():
-            if dist.kind == "choice":
-                value = dist.values[rng.randrange(len(dist.values))]
-            elif dist.kind == "uniform":
-                value = dist.low + (dist.high - dist.low) * rng.random()
-            elif dist.kind == "loguniform":
-                value = math.exp(math.log(dist.low) + (math.log(dist.high) - math.log(dist.low)) * rng.random())
-            else:
-                value = rng.randint(dist.low, dist.high)
-            row.append((path, value, ("vary", "random", "params", path)))
+            row.append((path, dist.draw(rng), ("vary", "random", "params", path)))
         out.append(row)
     return out
 

@@ -5,18 +5,20 @@ as IR (and hash the same), however they were written.
 """
 from __future__ import annotations
 
+import math
+import random
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, field_validator
 
-from clockspec.ir.base import Strict
+from clockspec.ir.base import KindRegistry, Strict
 from clockspec.ir.clocks import ClockName, ClockSpec
 from clockspec.ir.metrics import METRIC_NAMES
-from clockspec.ir.models import ModelSpec
-from clockspec.ir.optimizers import OptimizerSpec
+from clockspec.ir.models import MODELS, ModelSpec
+from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
 from clockspec.ir.regularizers import Regularizers
-from clockspec.ir.tasks import TaskSpec
+from clockspec.ir.tasks import TASKS, TaskSpec
 
 SCHEMA_VERSION = 1
 # Names become directory names: keep them to a safe alphabet (no '/', no '..').
@@ -137,8 +139,11 @@ def install_compiler(compile_fn: Any) -> None:
 # ---- families -------------------------------------------------------------------------
 
 Path = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")]
+# Distribution kinds of `vary.random`: each draws one value from the family's seeded generator.
+DISTRIBUTIONS = KindRegistry("distribution", required=("draw",))
 
 
+@DISTRIBUTIONS.register
 class Choice(Strict):
     """One of the listed values, each equally likely."""
 
@@ -146,7 +151,11 @@ class Choice(Strict):
     values: list[Any] = Field(min_length=1)
     """The values to draw from, uniformly."""
 
+    def draw(self, rng: random.Random) -> Any:
+        return self.values[rng.randrange(len(self.values))]
 
+
+@DISTRIBUTIONS.register
 class Uniform(Strict):
     """A number drawn uniformly from [low, high]."""
 
@@ -156,7 +165,11 @@ class Uniform(Strict):
     high: float
     """Upper end."""
 
+    def draw(self, rng: random.Random) -> float:
+        return self.low + (self.high - self.low) * rng.random()
 
+
+@DISTRIBUTIONS.register
 class LogUniform(Strict):
     """A number drawn log-uniformly from [low, high]: as likely in [1e-4, 1e-3] as in [1e-3, 1e-2]."""
 
@@ -166,7 +179,11 @@ class LogUniform(Strict):
     high: float = Field(gt=0.0)
     """Upper end (> 0)."""
 
+    def draw(self, rng: random.Random) -> float:
+        return math.exp(math.log(self.low) + (math.log(self.high) - math.log(self.low)) * rng.random())
 
+
+@DISTRIBUTIONS.register
 class IntRange(Strict):
     """A whole number drawn uniformly from low to high, both included."""
 
@@ -176,8 +193,11 @@ class IntRange(Strict):
     high: int  # inclusive
     """Highest whole number (inclusive)."""
 
+    def draw(self, rng: random.Random) -> int:
+        return rng.randint(self.low, self.high)
 
-Distribution = Annotated[Union[Choice, Uniform, LogUniform, IntRange], Field(discriminator="kind")]
+
+Distribution = DISTRIBUTIONS.union()
 
 
 class RandomDraws(Strict):
@@ -226,3 +246,8 @@ class Family(Strict):
 
 
 Spec = Union[Experiment, Family]
+
+
+# The fields that hold one kind of a registry, and the registry.
+KIND_FIELDS = {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS}
+

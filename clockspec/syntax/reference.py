@@ -24,19 +24,7 @@ from clockspec.ir.metrics import METRICS
 from clockspec.ir.models import MODELS
 from clockspec.ir.optimizers import OPTIMIZERS
 from clockspec.ir.regularizers import REGULARIZERS
-from clockspec.ir.spec import (
-    Choice,
-    Experiment,
-    Family,
-    IntRange,
-    LogUniform,
-    Probes,
-    RandomDraws,
-    Stop,
-    Train,
-    Uniform,
-    Vary,
-)
+from clockspec.ir.spec import DISTRIBUTIONS, Experiment, Family, Probes, RandomDraws, Stop, Train, Vary
 from clockspec.ir.tasks import TASKS
 
 
@@ -49,8 +37,7 @@ def sections() -> list[tuple[str, type[BaseModel]]]:
     out += [(f"optimizer: `{kind}`", cls) for kind, cls in OPTIMIZERS.kinds.items()]
     out += [("train", Train), ("probes", Probes), ("stop", Stop)]
     out += [("family (top level)", Family), ("vary", Vary), ("vary.random", RandomDraws)]
-    out += [(f"vary.random.params: `{cls.model_fields['kind'].annotation.__args__[0]}`", cls)
-            for cls in (Choice, Uniform, LogUniform, IntRange)]
+    out += [(f"vary.random.params: `{kind}`", cls) for kind, cls in DISTRIBUTIONS.kinds.items()]
     return out
 
 

@@ -17,11 +17,8 @@ from clockspec.core.numbers import format_float
 from clockspec.ir.base import Strict
 from clockspec.ir.clocks import CLOCKS, ClockName, ClockSyntaxError, parse_clock
 from clockspec.ir.metrics import METRIC_NAMES
-from clockspec.ir.models import MODELS
-from clockspec.ir.optimizers import OPTIMIZERS
 from clockspec.ir.regularizers import REGULARIZERS
-from clockspec.ir.spec import SCHEMA_VERSION, Experiment, Family, Name, Path
-from clockspec.ir.tasks import TASKS
+from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
 from clockspec.syntax.checks import check_semantics, clock_references
 from clockspec.syntax.provenance import remember_source
 from clockspec.syntax.source import PathT, RawDoc
@@ -229,13 +226,8 @@ _PATTERNS = {
     _pattern(ClockName): "a clock name (a letter or '_', then letters, digits or '_')",
     _pattern(Path): "a dotted path into the spec, like regularizers.weight_decay.strength",
 }
-_KIND_FAMILIES = {
-    frozenset(TASKS.names()): ("task", TASKS.names()),
-    frozenset(MODELS.names()): ("model", MODELS.names()),
-    frozenset(OPTIMIZERS.names()): ("optimizer", OPTIMIZERS.names()),
-    frozenset(CLOCKS.names()): ("clock", CLOCKS.names()),
-}
-_FAMILY_OF_FIELD = {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS}
+# The registries whose kinds a discriminated union chooses between, to name the family of a bad tag.
+_UNION_FAMILIES = (*KIND_FIELDS.values(), CLOCKS, DISTRIBUTIONS)
 _BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _TYPE_WORDS = {
     "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
@@ -357,11 +349,11 @@ def _diagnose(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseM
                    key=True)
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        family = _KIND_FAMILIES.get(frozenset(tags), ("distribution" if "uniform" in tags else "", tags))[0]
+        family = next((r.family for r in _UNION_FAMILIES if set(r.names()) == set(tags)), "")
         return _at(doc, path + ("kind",), f"unknown {family} kind '{ctx.get('tag')}'".replace("  ", " "),
                    did_you_mean(ctx.get("tag"), tags) or f"known kinds: {', '.join(tags)}")
     if kind == "union_tag_not_found":
-        registry = _FAMILY_OF_FIELD.get(path[-1] if path else "")
+        registry = KIND_FIELDS.get(path[-1] if path else "")
         return _at(doc, path, f"{where} needs a 'kind' key",
                    f"kinds: {', '.join(registry.names())}" if registry else None, key=True)
     if kind == "missing":
@@ -423,7 +415,7 @@ def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:
     if kind == "finite_number":
         return "infinity and NaN are not values a spec can mean; write a finite number"
     if kind in ("model_type", "model_attributes_type", "dict_type") and path:
-        registry = _FAMILY_OF_FIELD.get(path[-1])
+        registry = KIND_FIELDS.get(path[-1])
         if registry and isinstance(got, str) and got in registry:
             return f"write {path[-1]}: {{kind: {got}}}"
         if len(path) == 2 and path[0] == "regularizers" and isinstance(got, (int, float)) and not isinstance(got, bool):
