@@ -251,3 +251,13 @@ Spec = Union[Experiment, Family]
 # The fields that hold one kind of a registry, and the registry.
 KIND_FIELDS = {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS}
 
+
+def refresh_kinds() -> None:
+    """Rebuild the validators of `Experiment` and `Family` from the registries.
+
+    The unions are built when the IR is imported; a task, model or optimizer kind
+    registered (or removed) later, as a test's scratch kind is, validates once this ran."""
+    for name, registry in KIND_FIELDS.items():
+        Experiment.model_fields[name].annotation = registry.members()
+    Experiment.model_rebuild(force=True)
+    Family.model_rebuild(force=True)
