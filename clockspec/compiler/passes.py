@@ -106,7 +106,9 @@ def regularizers_fit_model(ctx: Context) -> Iterable[Finding]:
     """Each regularizer that is on says what it cannot do on this model (`misfits`)."""
     layers = None if "shapes" in ctx.broken else weight_layers(ctx.shapes)
     for name, reg in ctx.spec.regularizers:
-        for field_path, message in reg.misfits(ctx.spec, layers) if reg is not None else ():
+        if reg is None:
+            continue
+        for field_path, message in reg.misfits(ctx.spec, layers):
             yield Finding(("regularizers", name) + field_path, message)
 
 

@@ -55,9 +55,10 @@ class SGD(_Common):
         return self.momentum == 0.0
 
     def describe(self) -> str:
-        extra = (f", momentum {format_number(self.momentum)}" + (" (Nesterov)" if self.nesterov else "")
-                 if self.momentum else "")
-        return f"{self.kind} at lr {format_number(self.lr)}{extra}"
+        out = f"{self.kind} at lr {format_number(self.lr)}"
+        if self.momentum:
+            out += f", momentum {format_number(self.momentum)}" + (" (Nesterov)" if self.nesterov else "")
+        return out
 
 
 class _Moments(_Common):

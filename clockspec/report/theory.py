@@ -44,13 +44,13 @@ def predicted_rates(spec: Any) -> list[Rate]:
         return []
     quadratic = -2 * math.log1p(-shrink)
     form = "-2 log(1 - lr*lambda)" if wd.decoupled else "-2 log(1 - 2 lr*lambda)"
-    sgd = spec.optimizer.plain_gradient_descent
+    plain_gd = spec.optimizer.plain_gradient_descent
     out = []
     if spec.model.linear_depth is not None:  # layers whose imbalance `balance` measures
         approx = "2 lr lambda" if wd.decoupled else "4 lr lambda"
-        why = "" if sgd else f"{spec.optimizer.kind} does not conserve the imbalance: reference only"
+        why = "" if plain_gd else f"{spec.optimizer.kind} does not conserve the imbalance: reference only"
         out.append(Rate("balance", quadratic, f"{form} ~ {approx} (imbalance, {'decoupled' if wd.decoupled else 'coupled'} decay)",
-                        judged=sgd, note="; ".join(n for n in (why, note) if n)))
+                        judged=plain_gd, note="; ".join(n for n in (why, note) if n)))
     out.append(Rate("*", shrink, "lr*lambda" if wd.decoupled else "2 lr*lambda",
                     judged=False, note="; ".join(n for n in ("weight shrink per step: the scale of any decay-driven tail", note) if n)))
     return out
