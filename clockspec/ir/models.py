@@ -73,8 +73,23 @@ class DeepLinear(Strict):
                 Axis("width", [w for w in (self.width // 2, self.width * 2) if w >= 1], "halved and doubled")]
 
 
+class _HiddenLayers(Strict):
+    """MLP and EmbedMLP: hidden layers with an activation (`hidden`, `activation`), then a head."""
+
+    per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
+    batchable: ClassVar[bool] = True
+    linear_depth: ClassVar[None] = None
+
+    @property
+    def relu_units(self) -> bool:
+        return self.activation in RELU_FAMILY
+
+    def summary(self) -> str:
+        return f"{self.kind} {self.hidden} {self.activation}"
+
+
 @MODELS.register
-class MLP(Strict):
+class MLP(_HiddenLayers):
     """A fully connected network; a modular task feeds it the two operands one-hot."""
 
     kind: Literal["mlp"]
@@ -89,14 +104,7 @@ class MLP(Strict):
 
     lookup_tables: ClassVar[tuple[str, ...]] = ()
     hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
-    per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
-    batchable: ClassVar[bool] = True
     embeds_tokens: ClassVar[bool] = False
-    linear_depth: ClassVar[None] = None
-
-    @property
-    def relu_units(self) -> bool:
-        return self.activation in RELU_FAMILY
 
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
         return _dense_layers(sizes["input_dim"], self.hidden, sizes["output_dim"], self.bias)
@@ -109,15 +117,12 @@ class MLP(Strict):
         return (f"an MLP {sizes['input_dim']}{how} -> {' -> '.join(map(str, self.hidden))} ({self.activation}) -> "
                 f"{sizes['output_dim']}, {_biases(self.bias)}. Init scale {format_number(self.init_scale)}.")
 
-    def summary(self) -> str:
-        return f"{self.kind} {self.hidden} {self.activation}"
-
     def ablation_axes(self) -> list[Axis]:
         return [_hidden_axis(self.hidden)]
 
 
 @MODELS.register
-class EmbedMLP(Strict):
+class EmbedMLP(_HiddenLayers):
     """Token embeddings of both operands -> hidden layer(s) -> linear head (the paper's ReLU model)."""
 
     kind: Literal["embed_mlp"]
@@ -136,14 +141,7 @@ class EmbedMLP(Strict):
 
     lookup_tables: ClassVar[tuple[str, ...]] = ("embed.weight",)
     hashed_sizes: ClassVar[tuple[str, ...]] = ("vocab", "output_dim")
-    per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
-    batchable: ClassVar[bool] = True
     embeds_tokens: ClassVar[bool] = True
-    linear_depth: ClassVar[None] = None
-
-    @property
-    def relu_units(self) -> bool:
-        return self.activation in RELU_FAMILY
 
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
         """`embed.weight` (p x d, shared by both operands), then hidden layers and head as an MLP's."""
@@ -162,9 +160,6 @@ class EmbedMLP(Strict):
         return (f"token embeddings ({sizes['vocab']} x {self.embed_dim}, shared by both operands, {joined}) -> "
                 f"{' -> '.join(map(str, self.hidden))} ({self.activation}) -> linear head to {sizes['output_dim']} "
                 f"classes, {_biases(self.bias)}. Init scale {format_number(self.init_scale)}.")
-
-    def summary(self) -> str:
-        return f"{self.kind} {self.hidden} {self.activation}"
 
     def ablation_axes(self) -> list[Axis]:
         return [_hidden_axis(self.hidden),
