@@ -66,18 +66,18 @@ class ModularTask(Strict):
     split_seed: int = Field(0, ge=0)
     """Seed of the train/test split."""
 
+    split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed")
+    batchable: ClassVar[bool] = True
+    per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
+    token_inputs: ClassVar[bool] = True
+    dense_inputs: ClassVar[str] = "the two operands one-hot"
+
     @model_validator(mode="after")
     def _prime_where_needed(self) -> ModularTask:
         if self.op in PRIME_OPS and not is_prime(self.modulus):
             raise field_error("modulus", f"op '{self.op}' needs a prime modulus; {self.modulus} is not prime",
                               f"the nearest primes are {_prime_below(self.modulus)} and {_prime_above(self.modulus)}")
         return self
-
-    split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed")
-    batchable: ClassVar[bool] = True
-    per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
-    token_inputs: ClassVar[bool] = True
-    dense_inputs: ClassVar[str] = "the two operands one-hot"
 
     @property
     def n_pairs(self) -> int:
