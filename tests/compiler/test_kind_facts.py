@@ -2,9 +2,9 @@
 new kind defined here compiles, explains and ablates with no edit elsewhere, and nothing
 outside clockspec/ir/ branches on a kind's name.
 
-The scratch model kind is registered for one test module and removed after it; the IR's
-unions are rebuilt both times (`clockspec.ir.spec.refresh_kinds`), so it validates like any
-kind (ablate revalidates every member) and leaves nothing behind.
+The scratch model and task kinds are registered for this module's tests and removed after;
+the IR's unions are rebuilt both times (`clockspec.ir.spec.refresh_kinds`), so they validate
+like any kind (ablate revalidates every member) and leave nothing behind.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from pydantic import Field, ValidationError
 
 import clockspec
+from clockspec.compiler.batching import batch_key
 from clockspec.compiler.explain import explain
 from clockspec.core.errors import SpecError
 from clockspec.families.ablate import ablation, candidate_axes
@@ -64,15 +65,49 @@ class Affine(Strict):
         return [Axis("bias", [not self.bias], "switched")]
 
 
+class Parity(Strict):
+    """Labels: the parity of `bits` random +-1 inputs (a scratch task kind)."""
+
+    kind: Literal["parity"]
+    bits: int = Field(8, ge=1)
+    train_size: int = Field(100, ge=1)
+    test_size: int = Field(50, ge=1)
+    seed: int = 0
+
+    split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size")
+    batchable: ClassVar[bool] = False
+    per_member_fields: ClassVar[tuple[str, ...]] = ()
+    token_inputs: ClassVar[bool] = False
+    dense_inputs: ClassVar[str] = "+-1 bits"
+
+    def sizes(self):
+        return {"input_dim": self.bits, "output_dim": 2, "n_train": self.train_size, "n_test": self.test_size}
+
+    def example_bytes(self, dtype_bytes):
+        return self.bits * dtype_bytes
+
+    def describe(self, sizes):
+        return f"the parity of {self.bits} bits"
+
+    def summary(self):
+        return f"parity of {self.bits}"
+
+    def ablation_axes(self):
+        return [Axis("bits", [self.bits * 2], "doubled")]
+
+
 @pytest.fixture(scope="module")
-def affine():
+def scratch_kinds():
+    """The scratch kinds, registered for this module's tests and removed after them."""
     schema = json.dumps(Family.model_json_schema())
     MODELS.register(Affine)
+    TASKS.register(Parity)
     refresh_kinds()
     yield
     MODELS.remove("affine")
+    TASKS.remove("parity")
     refresh_kinds()
-    assert json.dumps(Family.model_json_schema()) == schema  # nothing left of it
+    assert json.dumps(Family.model_json_schema()) == schema  # nothing left of them
     with pytest.raises(ValidationError):
         Experiment.model_validate(_spec())
 
@@ -128,7 +163,7 @@ def test_the_capable_kinds_are_named_from_the_registry():
 
 # ---- (2) a new kind needs no edit elsewhere -------------------------------------------
 
-def test_a_scratch_model_compiles_explains_and_ablates(affine):
+def test_a_scratch_model_compiles_explains_and_ablates(scratch_kinds):
     spec = Experiment.model_validate(_spec())
     plan = clockspec.compile(spec)
     assert plan.derived["param_shapes"] == [["head.weight", [3, 6]], ["head.bias", [3]]]
@@ -144,7 +179,23 @@ def test_a_scratch_model_compiles_explains_and_ablates(affine):
     assert clockspec.compile(Experiment.model_validate(_spec(bias=False))).derived["n_params"] == 18
 
 
-def test_a_scratch_model_is_refused_what_its_capabilities_cannot_give(affine):
+def test_a_scratch_task_compiles_explains_and_ablates(scratch_kinds):
+    spec = Experiment.model_validate({**_spec(), "task": {"kind": "parity", "bits": 4},
+                                      "model": {"kind": "mlp", "hidden": [8]}})
+    plan = clockspec.compile(spec)
+    assert plan.nodes["data"].data == {"kind": "parity", "bits": 4, "seed": 0}
+    assert plan.nodes["split"].data == {"train_size": 100, "test_size": 50}
+    assert plan.derived["param_shapes"][0] == ["hidden.0.weight", [8, 4]]
+    page = explain(plan)
+    assert "Task: the parity of 4 bits\n" in page and "Model: an MLP 4 (+-1 bits) -> 8 (relu) -> 2" in page
+    assert ablation(spec, "base.yaml", seeds=1)[0]["vary"]["one_at_a_time"]["task.bits"] == [8]
+    assert batch_key(spec) is None  # the task said it does not batch
+    with pytest.raises(SpecError, match="embed_mlp embeds tokens, but a parity task has real-valued inputs"):
+        clockspec.compile(Experiment.model_validate({**_spec(), "task": {"kind": "parity"},
+                                                     "model": {"kind": "embed_mlp"}}))
+
+
+def test_a_scratch_model_is_refused_what_its_capabilities_cannot_give(scratch_kinds):
     for metric, reason in [("schatten", "needs a deep_linear model (an end-to-end map), not affine"),
                            ("pattern_flips", "needs a ReLU model, not affine"),
                            ("grad_ratio", "needs an embed_mlp model (embedding + head), not affine")]:
