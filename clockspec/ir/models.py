@@ -3,9 +3,14 @@
 A model gives its parameter layout (`param_shapes`, the contract the runtime builds to),
 the parameters read by index rather than multiplied (`lookup_tables`), the task sizes its
 architecture is built from (`hashed_sizes`), whether it batches and the fields that may
-differ inside a batch of runs (`batchable`, `per_member_fields`), its capabilities (`embeds_tokens`; `linear_depth`, None unless the model is one linear map
-end to end; `relu_units`), whether it can train on a task (`task_misfit`), its
-plain-language description (`describe`, `summary`) and its ablation axes (`ablation_axes`).
+differ inside a batch of runs (`batchable`, `per_member_fields`), its capabilities, whether
+it can train on a task (`task_misfit`), its plain-language description (`describe`,
+`summary`) and its ablation axes (`ablation_axes`).
+
+Capabilities, which metrics and the theory ask: `embeds_tokens`, `relu_units` (its on/off
+pattern makes it piecewise linear) and `linear_depth`, the L of a model that is a product of
+L matrices, one linear map end to end. A kind that never is one sets `linear_depth` to None
+as a class variable, so that the capable kinds can be named from their classes.
 """
 from __future__ import annotations
 
