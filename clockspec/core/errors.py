@@ -40,6 +40,16 @@ class SpecError(Exception):
         super().__init__("\n".join(d.format() for d in diags))
 
 
+class SourceError(ValueError):
+    """A problem at an offset into one piece of source text (a clock expression, an exclude
+    condition, a name template). The text's parser knows only the offset; the caller that
+    knows where the text sits turns it into a positioned `Diagnostic`."""
+
+    def __init__(self, message: str, offset: int, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.offset, self.hint = message, offset, hint
+
+
 class RunError(Exception):
     """A run that cannot go on for a reason outside the spec: the output directory, the disk,
     memory, or another process holding the run. `exit_status` is what the CLI exits with

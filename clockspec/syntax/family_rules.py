@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from clockspec.core.errors import SourceError
 from clockspec.ir import paths
 from clockspec.ir.spec import Family
 from clockspec.syntax import naming
-from clockspec.syntax.predicate import Predicate, PredicateError, parse_predicate
+from clockspec.syntax.predicate import Predicate, parse_predicate
 
 # (path in the family document, message, hint, column offset into the value)
 Problem = tuple[tuple, str, Any, int]
@@ -89,13 +90,13 @@ def compile_rules(family: Family) -> tuple[Rules | None, list[Problem]]:
     for i, text in enumerate(family.exclude):
         try:
             exclude.append(parse_predicate(text))
-        except PredicateError as exc:
+        except SourceError as exc:
             problems.append((("exclude", i), exc.message, exc.hint, exc.offset))
     template = None
     if family.name_template is not None:
         try:
             template = naming.parse_template(family.name_template, keys)
-        except naming.TemplateError as exc:
+        except SourceError as exc:
             problems.append((("name_template",), exc.message, exc.hint, exc.offset))
     if problems:
         return None, problems

@@ -12,10 +12,10 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from clockspec.core.errors import Diagnostic, SpecError, did_you_mean
+from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
 from clockspec.core.numbers import format_float
 from clockspec.ir.base import Strict
-from clockspec.ir.clocks import CLOCKS, ClockName, ClockSyntaxError, parse_clock
+from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
 from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.models import MODELS
 from clockspec.ir.optimizers import OPTIMIZERS
@@ -69,7 +69,7 @@ def _raw_clock_problems(data: dict) -> list:
         if isinstance(clock, str):
             try:
                 after = parse_clock(clock).get("after")
-            except ClockSyntaxError:
+            except SourceError:
                 pass
         elif isinstance(clock, dict):
             after = clock.get("after")
