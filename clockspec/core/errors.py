@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,3 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A near name for a typo, or None."""
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
-
-
-@dataclass
-class Collector:
-    """Gathers diagnostics across a pass instead of stopping at the first."""
-
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def add(self, diag: Diagnostic) -> None:
-        self.diagnostics.append(diag)
-
-    def raise_if_any(self) -> None:
-        if self.diagnostics:
-            raise SpecError(self.diagnostics)

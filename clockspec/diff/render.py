@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from clockspec.diff.spec_diff import SpecDiff
 
 FORMATS = ("text", "json", "md")
-MARK = {"changed": "~", "added": "+", "removed": "-"}
 GROUPS = (
     ("retrain", "needs retraining"),
     ("reevaluate", "re-evaluate from recorded metrics"),
