@@ -9,7 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from clockspec.core.markdown_escape import code as _code
-from clockspec.diff.values import show, show_path
+from clockspec.diff.values import show
 
 if TYPE_CHECKING:
     from clockspec.diff.changes import Change
@@ -88,7 +88,7 @@ def render(d: SpecDiff, fmt: str = "text") -> str:
 
 
 def change_line(c: Change) -> str:
-    path = show_path(c.path)
+    path = c.dotted
     if c.op == "added":
         return f"+ {path}: {show(c.new)}"
     if c.op == "removed":
@@ -188,7 +188,7 @@ def markdown(d: SpecDiff) -> str:
         for c in d.changes:
             old = _code(show(c.old)) if c.op != "added" else ""
             new = _code(show(c.new)) if c.op != "removed" else ""
-            lines.append(f"| {c.op} | {_code(show_path(c.path))} | {old} | {new} |")
+            lines.append(f"| {c.op} | {_code(c.dotted)} | {old} | {new} |")
         lines.append("")
     if d.impact is not None and d.changes:
         lines += impact_md(d.impact)
@@ -217,12 +217,12 @@ def family_md(f: FamilyDiff) -> list[str]:
         for c in f.base_changes:
             old = _code(show(c.old)) if c.op != "added" else ""
             new = _code(show(c.new)) if c.op != "removed" else ""
-            lines.append(f"| {c.op} | {_code(show_path(c.path))} | {old} | {new} |")
+            lines.append(f"| {c.op} | {_code(c.dotted)} | {old} | {new} |")
         lines.append("")
     if f.base_changes and f.base_impact is not None:
         lines += impact_md(f.base_impact, "What the base change reruns")
     if f.axes:
-        lines += ["Axes: " + "; ".join(f"{a.op} {_code(show_path(a.path))}" for a in f.axes), ""]
+        lines += ["Axes: " + "; ".join(f"{a.op} {_code(a.dotted)}" for a in f.axes), ""]
     lines += ["| members | count | names |", "| --- | --- | --- |"]
     rows = [("added", f.members_added), ("removed", f.members_removed)]
     rows += [(f"kept, {k}" + (RENAMED_NOTE if k == "renamed" else ""), [f.shown(n) for n in v])

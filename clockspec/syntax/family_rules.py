@@ -12,6 +12,7 @@ from clockspec.ir import paths
 from clockspec.ir.spec import Family
 from clockspec.syntax import naming
 from clockspec.syntax.predicate import Predicate, parse_predicate
+from clockspec.syntax.source import dotted
 
 # (path in the family document, message, hint, column offset into the value)
 Problem = tuple[tuple, str, Any, int]
@@ -50,7 +51,7 @@ def compile_rules(family: Family) -> tuple[Rules | None, list[Problem]]:
         for path, values in axes.items():
             src = where + (path,)
             if path in sources:
-                first = ".".join(str(p) for p in sources[path][:2])
+                first = dotted(sources[path][:2])
                 problems.append((src, f"'{path}' is varied twice (also in {first})",
                                  "vary each path in one place", 0))
                 continue

@@ -24,7 +24,7 @@ from clockspec.ir.spec import SCHEMA_VERSION, Experiment, Family, Name, Path
 from clockspec.ir.tasks import TASKS
 from clockspec.syntax.checks import check_semantics, clock_references
 from clockspec.syntax.provenance import remember_source
-from clockspec.syntax.source import PathT, RawDoc
+from clockspec.syntax.source import PathT, RawDoc, dotted
 
 
 def validate(doc: RawDoc) -> Experiment | Family:
@@ -85,13 +85,6 @@ def _at(doc: RawDoc, path: PathT, message: str, hint: str | None = None, key: bo
     if tuple(path) in doc.multiline:
         offset = 0
     return Diagnostic(message, doc.file, line, col + offset, hint)
-
-
-def dotted(path: PathT) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "spec"
 
 
 # ---- pydantic's locations -> paths in the raw data ----------------------------------------
