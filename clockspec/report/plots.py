@@ -98,11 +98,11 @@ def _tail(ax, a: RunAnalysis, rows: Rows) -> None:
     ax.legend(fontsize=7)
 
 
-def plot_family_curves(members: list[tuple[str, RunAnalysis, Rows]], path: str | Path) -> Path:
+def plot_family_curves(members: list[tuple[str, RunAnalysis]], path: str | Path) -> Path:
     """Every member's two clock curves overlaid (censored points as hollow triangles)."""
     fig = new_figure(12, 4.6)
     axes = fig.subplots(1, 2)
-    for i, (label, a, _) in enumerate(members):
+    for i, (label, a) in enumerate(members):
         color = TAB10[i % 10]
         for ax, curve in zip(axes, (a.fit_curve, a.simplify_curve)):
             if curve is None:
