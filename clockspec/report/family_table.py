@@ -24,6 +24,7 @@ from typing import Any
 
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.core.fileio import write_atomic
+from clockspec.families.table import part_or_value
 from clockspec.ir import paths
 from clockspec.report.family_folder import FamilyFolder
 from clockspec.store import family as store
@@ -80,10 +81,7 @@ def tabulate(folder: FamilyFolder) -> FamilyReport:
 
 
 def _effective(spec: dict[str, Any], path: str) -> Any:
-    value = paths.get(spec, tuple(path.split(".")))
-    if isinstance(value, dict) and "kind" not in value:
-        return "on"  # a part that is present (a regularizer)
-    return value
+    return part_or_value(paths.get(spec, tuple(path.split("."))))
 
 
 def write_csv(report: FamilyReport) -> None:
