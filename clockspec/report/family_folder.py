@@ -26,15 +26,12 @@ class FolderMember:
     train_hash: str | None  # what the lock expects the run to have trained (None without a lock)
     status: dict[str, Any]  # status.json as recorded ({} when there is none)
     clocks: dict[str, Any]  # clocks.json as recorded ({} when there is none)
+    has_rows: bool  # metrics.jsonl is there: the clock analysis can read the run
 
     @property
     def current(self) -> bool:
         """The recorded run is the one the lock asks for (not a stale run of an older member)."""
         return self.train_hash is None or self.status.get("train_hash") == self.train_hash
-
-    @property
-    def has_rows(self) -> bool:
-        return is_run_dir(self.run_dir)
 
 
 @dataclass(frozen=True)
@@ -67,4 +64,4 @@ def _member(name: str, label: str, assignment: dict[str, Any], run_dir: Path, sp
             train_hash: str | None) -> FolderMember:
     status = store.read_json(run_dir / "status.json") or {}
     clocks = store.read_json(run_dir / "clocks.json") or {}
-    return FolderMember(name, label, assignment, run_dir, spec, train_hash, status, clocks)
+    return FolderMember(name, label, assignment, run_dir, spec, train_hash, status, clocks, is_run_dir(run_dir))
