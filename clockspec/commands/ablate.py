@@ -21,8 +21,8 @@ def run(args) -> int:
     from pathlib import Path
 
     import clockspec
+    from clockspec.commands.output import emit
     from clockspec.core.errors import Diagnostic, SpecError
-    from clockspec.core.fileio import write_atomic
     from clockspec.families.ablate import ablation
     from clockspec.families.expand import expand
     from clockspec.ir.spec import Experiment
@@ -44,10 +44,7 @@ def run(args) -> int:
     members = expand(family, base_dir=out.parent if out else Path.cwd())
     syntax = "clk" if out is not None and out.suffix == ".clk" else "yaml"
     text = clockspec.dumps(family, syntax, comments)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        write_atomic(out, text)
+    emit(text, out)
     print(f"{family.family}: {len(members)} members; review with `clockspec expand {out or 'FAMILY'}`",
           file=sys.stderr)
     return 0

@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-import sys
-
 
 def register(sub) -> None:
     p = sub.add_parser("convert", help="print a spec in canonical form, in either syntax")
@@ -21,15 +19,12 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from clockspec.commands.check import path_arg
-    from clockspec.core.fileio import write_atomic
+    from clockspec.commands.output import emit
     from clockspec.syntax.loading import load_doc
     from clockspec.syntax.printing import dumps
     from clockspec.syntax.validate import validate
 
     doc = load_doc(path_arg(args.path))
     text = dumps(validate(doc), args.to or doc.syntax, comments=doc.comments if args.keep_comments else None)
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return 0

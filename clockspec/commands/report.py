@@ -15,20 +15,22 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from clockspec.core.errors import Diagnostic, SpecError
-    from clockspec.report.family_analysis import is_run_dir, member_dirs, write_family_report
+    from clockspec.report.family_analysis import write_family_report
+    from clockspec.report.family_folder import is_run_dir, read_family_folder
+    from clockspec.report.family_summary import family_report
     from clockspec.report.run_report import write_run_report
 
     path = Path(args.path)
     if is_run_dir(path):
         analyses = [(path.name, write_run_report(path, plots=not args.no_plots))]
-    elif path.is_dir() and member_dirs(path):
-        analyses = write_family_report(path, plots=not args.no_plots)
-        if (path / "family.lock.json").is_file():  # a folder `clockspec run FAMILY` made
-            from clockspec.report.family_summary import family_report
-
-            family_report(path, plots=not args.no_plots)  # family.csv, family.json, clocks.png
     else:
-        raise SpecError([Diagnostic("not a run directory (no metrics.jsonl) nor a family folder of runs", str(path))])
+        folder = read_family_folder(path)  # once, for the analysis and the table
+        if not folder.with_rows:
+            raise SpecError([Diagnostic("not a run directory (no metrics.jsonl) nor a family folder of runs",
+                                        str(path))])
+        analyses = write_family_report(folder, plots=not args.no_plots)
+        if folder.lock is not None:  # a folder `clockspec run FAMILY` made
+            family_report(folder, plots=not args.no_plots)  # family.csv, family.json, clocks.png
     if not args.quiet:
         for label, a in analyses:
             print(f"{label} ({a.status}, last step {a.last_step})")

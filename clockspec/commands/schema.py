@@ -5,8 +5,6 @@ With yaml-language-server (VS Code's YAML extension and others), put
 """
 from __future__ import annotations
 
-import sys
-
 
 def register(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of experiments and families")
@@ -19,7 +17,7 @@ def register(sub) -> None:
 def run(args) -> int:
     import json
 
-    from clockspec.core.fileio import write_atomic
+    from clockspec.commands.output import emit
     from clockspec.syntax.schema import json_schema
 
     if args.markdown:
@@ -28,8 +26,5 @@ def run(args) -> int:
         text = key_reference()
     else:
         text = json.dumps(json_schema(), indent=2) + "\n"
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return 0

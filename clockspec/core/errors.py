@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,16 @@ class SpecError(Exception):
         super().__init__("\n".join(d.format() for d in diags))
 
 
+class SourceError(ValueError):
+    """A problem at an offset into one piece of source text (a clock expression, an exclude
+    condition, a name template). The text's parser knows only the offset; the caller that
+    knows where the text sits turns it into a positioned `Diagnostic`."""
+
+    def __init__(self, message: str, offset: int, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.offset, self.hint = message, offset, hint
+
+
 class RunError(Exception):
     """A run that cannot go on for a reason outside the spec: the output directory, the disk,
     memory, or another process holding the run. `exit_status` is what the CLI exits with
@@ -60,17 +70,3 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A near name for a typo, or None."""
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
-
-
-@dataclass
-class Collector:
-    """Gathers diagnostics across a pass instead of stopping at the first."""
-
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def add(self, diag: Diagnostic) -> None:
-        self.diagnostics.append(diag)
-
-    def raise_if_any(self) -> None:
-        if self.diagnostics:
-            raise SpecError(self.diagnostics)

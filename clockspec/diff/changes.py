@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 from clockspec.core.errors import SpecError
-from clockspec.diff.values import show_path
 from clockspec.ir.spec import Experiment, Family
+from clockspec.syntax.source import dotted
 
 Op = Literal["added", "removed", "changed"]
 Spec = Union[Experiment, Family]
@@ -33,7 +33,7 @@ class Change:
     @property
     def dotted(self) -> str:
         """`model.hidden`, `clocks.fit`, `vary.grid[regularizers.weight_decay.strength]`."""
-        return show_path(self.path)
+        return dotted(self.path, whole="(the whole spec)", bracket_dotted_keys=True)
 
     def inverse(self) -> Change:
         op = {"added": "removed", "removed": "added"}.get(self.op, self.op)

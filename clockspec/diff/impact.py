@@ -19,8 +19,6 @@ from clockspec.diff.changes import Change
 from clockspec.ir.spec import Experiment
 
 RETRAIN_STAGES = ("data", "split", "model", "init", "objective", "optimizer", "train", "probe")
-REEVALUATE_STAGES = ("clock", "report")
-COSMETIC_FIELDS = ("name", "description", "tags")
 Verdict = Literal["retrain", "re-evaluate", "cosmetic", "none"]
 
 

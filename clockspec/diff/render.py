@@ -9,7 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from clockspec.core.markdown_escape import code as _code
-from clockspec.diff.values import show, show_path
+from clockspec.diff.values import show
 
 if TYPE_CHECKING:
     from clockspec.diff.changes import Change
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from clockspec.diff.spec_diff import SpecDiff
 
 FORMATS = ("text", "json", "md")
-MARK = {"changed": "~", "added": "+", "removed": "-"}
 GROUPS = (
     ("retrain", "needs retraining"),
     ("reevaluate", "re-evaluate from recorded metrics"),
@@ -89,7 +88,7 @@ def render(d: SpecDiff, fmt: str = "text") -> str:
 
 
 def change_line(c: Change) -> str:
-    path = show_path(c.path)
+    path = c.dotted
     if c.op == "added":
         return f"+ {path}: {show(c.new)}"
     if c.op == "removed":
@@ -184,17 +183,22 @@ def markdown(d: SpecDiff) -> str:
         lines += ["Both describe the same experiment: layout, key order, syntax and spelled-out "
                   "defaults are not changes.", ""]
     if d.changes:
-        lines += ["| | path | before | after |", "| --- | --- | --- | --- |"]
-        for c in d.changes:
-            old = _code(show(c.old)) if c.op != "added" else ""
-            new = _code(show(c.new)) if c.op != "removed" else ""
-            lines.append(f"| {c.op} | {_code(show_path(c.path))} | {old} | {new} |")
-        lines.append("")
+        lines += changes_md(d.changes)
     if d.impact is not None and d.changes:
         lines += impact_md(d.impact)
     if d.family is not None:
         lines += family_md(d.family)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def changes_md(changes: list[Change]) -> list[str]:
+    """The changed paths as a table: op, path, value before, value after."""
+    lines = ["| | path | before | after |", "| --- | --- | --- | --- |"]
+    for c in changes:
+        old = _code(show(c.old)) if c.op != "added" else ""
+        new = _code(show(c.new)) if c.op != "removed" else ""
+        lines.append(f"| {c.op} | {_code(c.dotted)} | {old} | {new} |")
+    return lines + [""]
 
 
 def impact_md(impact: Impact, title: str = "What must rerun") -> list[str]:
@@ -212,17 +216,11 @@ def impact_md(impact: Impact, title: str = "What must rerun") -> list[str]:
 def family_md(f: FamilyDiff) -> list[str]:
     lines = ["#### Family", ""]
     if f.base_changes and not f.base_listed:
-        lines += [f"Base {_code(f.base_label)} changed:", ""]
-        lines += ["| | path | before | after |", "| --- | --- | --- | --- |"]
-        for c in f.base_changes:
-            old = _code(show(c.old)) if c.op != "added" else ""
-            new = _code(show(c.new)) if c.op != "removed" else ""
-            lines.append(f"| {c.op} | {_code(show_path(c.path))} | {old} | {new} |")
-        lines.append("")
+        lines += [f"Base {_code(f.base_label)} changed:", ""] + changes_md(f.base_changes)
     if f.base_changes and f.base_impact is not None:
         lines += impact_md(f.base_impact, "What the base change reruns")
     if f.axes:
-        lines += ["Axes: " + "; ".join(f"{a.op} {_code(show_path(a.path))}" for a in f.axes), ""]
+        lines += ["Axes: " + "; ".join(f"{a.op} {_code(a.dotted)}" for a in f.axes), ""]
     lines += ["| members | count | names |", "| --- | --- | --- |"]
     rows = [("added", f.members_added), ("removed", f.members_removed)]
     rows += [(f"kept, {k}" + (RENAMED_NOTE if k == "renamed" else ""), [f.shown(n) for n in v])

@@ -1,4 +1,4 @@
-"""How diffs show values and paths: compact YAML flow style on one line, numbers as the
+"""How diffs show values: compact YAML flow style on one line, numbers as the
 printers write them."""
 from __future__ import annotations
 
@@ -35,13 +35,3 @@ def show(value: Any) -> str:
 def show_key(key: Any) -> str:
     return str(key) if _PLAIN.match(str(key)) else json.dumps(str(key))
 
-
-def show_path(path: tuple) -> str:
-    """`model.hidden`, `clocks.fit`, `vary.grid[regularizers.weight_decay.strength]`."""
-    out = ""
-    for part in path:
-        if isinstance(part, int) or "." in str(part):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(the whole spec)"

@@ -65,6 +65,8 @@ def expand(family: Union[Family, str, os.PathLike], base_dir: Union[str, os.Path
 
 def expand_family(family: Union[Family, str, os.PathLike],
                   base_dir: Union[str, os.PathLike, None] = None) -> Expansion:
+    """The members of a family and what happened on the way (exclusions, merges); every
+    failing member is reported at the family value that produced it, grouped by failure."""
     family = _as_family(family)
     found = source_of(family)
     doc: RawDoc | None = found[0] if found else None
@@ -79,61 +81,77 @@ def expand_family(family: Union[Family, str, os.PathLike],
     assert rules is not None
     base = _resolve_base(family, doc, file, pos, base_dir)
     base_data = _plain(base)
-
-    members: list[Member] = []
-    by_ir: dict[str, int] = {}
-    merged: dict[str, list[str]] = {}
-    excluded: list[str] = []
-    errors: dict[tuple, list] = {}
-    docs: list[RawDoc] = []
-    token_cache: dict[int, tuple[str, str]] = {}
-
-    def tokens(setting: Setting) -> tuple[str, str]:
-        """(`key=value`, `key-value`) of a setting; a setting object is shared by every
-        member that has it (random draws excepted), so each is formatted once."""
-        got = token_cache.get(id(setting))
-        if got is None:
-            key = rules.keys[setting[0]]
-            got = token_cache[id(setting)] = (f"{key}={naming.readable(setting[1])}",
-                                              f"{key}-{naming.safe(setting[1])}")
-        return got
-
+    found_members = _Members(rules, doc, file)
     for settings in _points(family, rules):
-        data, applied = _apply(base_data, settings)
-        assignment = [(p, v) for p, v, _ in applied]
+        found_members.add(*_apply(base_data, settings))
+    if found_members.errors:
+        raise SpecError([_counted(group) for group in found_members.errors.values()])
+    members = _unique_names(found_members.members, file,
+                            pos(("name_template",)) if family.name_template else pos(("vary",)))
+    for member, member_doc in zip(members, found_members.docs):
+        remember_source(member.spec, member_doc)  # compiling it later points into the family
+    return Expansion(family, base, members, rules.varied, rules.keys, found_members.excluded, found_members.merged)
+
+
+@dataclass
+class _Members:
+    """The combinations as they are excluded, fail, merge into an equal member or become one."""
+
+    rules: Rules
+    doc: RawDoc | None
+    file: str
+    members: list[Member] = field(default_factory=list)
+    docs: list[RawDoc] = field(default_factory=list)  # each member's source map into the family
+    excluded: list[str] = field(default_factory=list)
+    merged: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[tuple, list] = field(default_factory=dict)  # (file, line, col, message) -> [(label, diag)]
+    by_ir: dict[str, int] = field(default_factory=dict)  # canonical IR less the name -> member index
+    token_cache: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def add(self, data: dict, applied: list[Setting]) -> None:
         # the base itself (of a one_at_a_time ablation, with nothing else varied) is `base`
-        label = ",".join(tokens(s)[0] for s in applied) or "base"
-        if any(pred(data) for pred in rules.exclude):
-            excluded.append(label)
-            continue
+        label = ",".join(self.tokens(s)[0] for s in applied) or "base"
+        if any(pred(data) for pred in self.rules.exclude):
+            self.excluded.append(label)
+            return
         data["name"] = "member"
-        member_doc = _member_doc(data, applied, doc, file)
+        member_doc = _member_doc(data, applied, self.doc, self.file)
+        spec = self.validated(data, member_doc, label)
+        if spec is None:
+            return
+        key = spec.model_dump_json(exclude={"name"})
+        if key in self.by_ir:
+            self.merged.setdefault(self.members[self.by_ir[key]].name, []).append(label)
+            return
+        self.by_ir[key] = len(self.members)
+        self.members.append(Member(self.name(spec, applied), spec, {p: v for p, v, _ in applied}, label))
+        self.docs.append(member_doc)
+
+    def validated(self, data: dict, member_doc: RawDoc, label: str) -> Experiment | None:
+        """The member's experiment, or None with its errors recorded."""
         try:
             spec = Experiment.model_validate(data)  # cross-field checks: the compiler passes below
         except ValidationError:
             spec = None
         problems = _member_errors(member_doc) if spec is None else _compile_errors(spec, member_doc)
-        if problems:
-            for diag in problems:
-                errors.setdefault((diag.file, diag.line, diag.col, diag.message), []).append((label, diag))
-            continue
-        if rules.template is not None:
-            name = naming.fit(rules.template.render(spec.model_dump(mode="json")))
-        else:
-            name = naming.fit("_".join(tokens(s)[1] for s in applied) or "base")
-        key = spec.model_dump_json(exclude={"name"})
-        if key in by_ir:
-            merged.setdefault(members[by_ir[key]].name, []).append(label)
-            continue
-        by_ir[key] = len(members)
-        members.append(Member(name, spec, dict(assignment), label))
-        docs.append(member_doc)
-    if errors:
-        raise SpecError([_counted(group) for group in errors.values()])
-    members = _unique_names(members, file, pos(("name_template",)) if family.name_template else pos(("vary",)))
-    for member, member_doc in zip(members, docs):
-        remember_source(member.spec, member_doc)  # compiling it later points into the family
-    return Expansion(family, base, members, rules.varied, rules.keys, excluded, merged)
+        for diag in problems:
+            self.errors.setdefault((diag.file, diag.line, diag.col, diag.message), []).append((label, diag))
+        return None if problems else spec
+
+    def name(self, spec: Experiment, applied: list[Setting]) -> str:
+        if self.rules.template is not None:
+            return naming.fit(self.rules.template.render(spec.model_dump(mode="json")))
+        return naming.fit("_".join(self.tokens(s)[1] for s in applied) or "base")
+
+    def tokens(self, setting: Setting) -> tuple[str, str]:
+        """(`key=value`, `key-value`) of a setting; a setting object is shared by every
+        member that has it (random draws excepted), so each is formatted once."""
+        got = self.token_cache.get(id(setting))
+        if got is None:
+            key = self.rules.keys[setting[0]]
+            got = self.token_cache[id(setting)] = (f"{key}={naming.readable(setting[1])}",
+                                                   f"{key}-{naming.safe(setting[1])}")
+        return got
 
 
 def _as_family(family: Any) -> Family:

@@ -22,11 +22,15 @@ def member_values(member: Member, varied: list[str]) -> dict[str, Any]:
     return out
 
 
+def part_or_value(value: Any) -> Any:
+    """A varied value as tables show it: a part that is present (a regularizer, a mapping
+    without a `kind`) is `on`; anything else is itself."""
+    return "on" if isinstance(value, dict) and "kind" not in value else value
+
+
 def shown(value: Any) -> str:
-    """A value as a table cell: a present part (a regularizer) reads `on`."""
-    if isinstance(value, dict) and "kind" not in value:
-        return "on"
-    return naming.readable(value)
+    """A value as a table cell."""
+    return naming.readable(part_or_value(value))
 
 
 def summary(exp: Expansion) -> str:

@@ -17,7 +17,7 @@ from lark.exceptions import VisitError
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from clockspec.core.errors import did_you_mean
+from clockspec.core.errors import SourceError, did_you_mean
 from clockspec.ir.base import KindRegistry, Strict, format_number
 from clockspec.ir.metrics import METRICS
 
@@ -104,16 +104,10 @@ def _parser() -> Lark:
     )
 
 
-class ClockSyntaxError(ValueError):
-    def __init__(self, message: str, offset: int, hint: str | None = None):
-        super().__init__(message)
-        self.message, self.offset, self.hint = message, offset, hint
-
-
 def _metric(tok: Token) -> str:
     name = str(tok)
     if name not in METRICS:
-        raise ClockSyntaxError(
+        raise SourceError(
             f"unknown metric '{name}'", tok.start_pos, did_you_mean(name, METRICS)
         )
     return name
@@ -122,7 +116,7 @@ def _metric(tok: Token) -> str:
 def _finite(tok: Token) -> float:
     value = float(tok)
     if not math.isfinite(value):
-        raise ClockSyntaxError(f"{tok} is too large: a clock compares with a finite number", tok.start_pos)
+        raise SourceError(f"{tok} is too large: a clock compares with a finite number", tok.start_pos)
     return value
 
 
@@ -152,14 +146,14 @@ FORMS = "forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC 
 
 
 def parse_clock(text: str) -> dict[str, Any]:
-    """Clock expression -> a dict of IR fields; ClockSyntaxError with a 0-based offset."""
+    """Clock expression -> a dict of IR fields; SourceError with a 0-based offset."""
     if len(text) > 1000:
-        raise ClockSyntaxError("clock expression longer than 1000 characters", 0)
+        raise SourceError("clock expression longer than 1000 characters", 0)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         message, offset = _describe(exc, text)
-        raise ClockSyntaxError(message, offset, FORMS) from None
+        raise SourceError(message, offset, FORMS) from None
     try:
         return _ToIR().transform(tree)
     except VisitError as exc:
@@ -193,7 +187,7 @@ def _coerce(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return parse_clock(value)
-        except ClockSyntaxError as exc:
+        except SourceError as exc:
             raise PydanticCustomError(
                 "clock_syntax", exc.message, {"offset": exc.offset, "hint": exc.hint or ""}
             ) from None

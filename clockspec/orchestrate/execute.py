@@ -266,6 +266,23 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
         attempts.clear()
     outcome = Outcome()
     board = Board(len(entries), jobs, stream, quiet)
+    queue = _queue(exp, folder, plans, entries, force, batch, jobs, attempts, outcome, board)
+    if queue:
+        make = backend_factory or (lambda: LocalBackend(jobs, threads) if executor == "local"
+                                   else RayBackend(jobs, threads, address))
+        dispatch = _Dispatch(exp, folder, queue, jobs, (threads, device, force, checkpoint_every),
+                             attempts, outcome, board)
+        dispatch.run(make())
+    else:
+        board.close()
+    outcome.wall_s = time.monotonic() - began
+    return outcome
+
+
+def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.Entry], force: bool, batch: bool,
+           jobs: int, attempts: store.Attempts, outcome: Outcome, board: Board) -> deque[Job]:
+    """The jobs to run: finished members skipped, those failed MAX_ATTEMPTS times not
+    retried, members to re-evaluate or resume alone, new ones in batches."""
     queue: deque[Job] = deque()
     fresh: list[int] = []
     for i, (e, plan) in enumerate(zip(entries, plans)):
@@ -291,24 +308,53 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
     if outcome.status:
         board.event(f"{len(entries)} members: {board.counts['skipped']} already done, "
                     f"{sum(len(j.members) for j in queue)} to run in {len(queue)} jobs")
-    if not queue:
-        board.close()
-        outcome.wall_s = time.monotonic() - began
-        return outcome
+    return queue
 
-    make = backend_factory or (lambda: LocalBackend(jobs, threads) if executor == "local"
-                               else RayBackend(jobs, threads, address))
-    backend = make()
-    labels = {m.name: m.label for m in exp.members}
-    running: dict[Any, Job] = {}
 
-    def pump() -> None:
+@dataclass
+class _Dispatch:
+    """The queue's jobs on a backend: at most one per slot in flight, each reported as it ends."""
+
+    exp: Expansion
+    folder: Path
+    queue: deque[Job]
+    jobs: int
+    worker_args: tuple  # (threads, device, force, checkpoint_every): the same for every job
+    attempts: store.Attempts
+    outcome: Outcome
+    board: Board
+    running: dict[Any, Job] = field(default_factory=dict)
+
+    def run(self, backend: Any) -> None:
+        """Until every job has ended; Ctrl-C lets running members checkpoint, a second aborts."""
+        try:
+            try:
+                self.pump(backend)
+            except KeyboardInterrupt:
+                self.outcome.interrupted = True
+                self.queue.clear()
+                self.board.event("! interrupted: running members stop at their next step and checkpoint "
+                                 "(Ctrl-C again to abort); run the family again to resume")
+                backend.interrupt(list(self.running))
+                self.pump(backend)
+        except KeyboardInterrupt:
+            backend.close(cancel=True)
+            backend = None
+        finally:
+            if backend is not None:
+                backend.close()
+            self.board.close()
+
+    def pump(self, backend: Any) -> None:
         """Submit while slots are free; collect and report jobs as they end."""
-        while queue or running:
-            while queue and len(running) < jobs:
-                job = queue.popleft()
+        members, board, running = self.exp.members, self.board, self.running
+        labels = {m.name: m.label for m in members}
+        while self.queue or running:
+            while self.queue and len(running) < self.jobs:
+                job = self.queue.popleft()
                 job.tries += 1
-                args = ([specs[i].model_dump_json() for i in job.members], str(folder), threads, device,
+                threads, device, force, checkpoint_every = self.worker_args
+                args = ([members[i].spec.model_dump_json() for i in job.members], str(self.folder), threads, device,
                         job.batched, force, checkpoint_every)
                 running[backend.submit(*args)] = job
                 board.counts["running"] += len(job.members)
@@ -319,31 +365,11 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
                 try:
                     results = backend.result(handle)
                 except Exception as exc:  # the job failed: report, then retry or give up
-                    _failed(job, exc, exp, attempts, queue, outcome, board)
+                    _failed(job, exc, self.exp, self.attempts, self.queue, self.outcome, board)
                     continue
                 for result in results:
-                    _finished(result, labels[result["name"]], len(results), outcome, board)
+                    _finished(result, labels[result["name"]], len(results), self.outcome, board)
             board.refresh()
-
-    try:
-        try:
-            pump()
-        except KeyboardInterrupt:
-            outcome.interrupted = True
-            queue.clear()
-            board.event("! interrupted: running members stop at their next step and checkpoint "
-                        "(Ctrl-C again to abort); run the family again to resume")
-            backend.interrupt(list(running))
-            pump()
-    except KeyboardInterrupt:
-        backend.close(cancel=True)
-        backend = None
-    finally:
-        if backend is not None:
-            backend.close()
-        board.close()
-    outcome.wall_s = time.monotonic() - began
-    return outcome
 
 
 def _finished(result: dict[str, Any], label: str, batch: int, outcome: Outcome, board: Board) -> None:

@@ -109,21 +109,27 @@ class RunAnalysis:
         }
 
 
-def analyze_run(run_dir: str | Path) -> RunAnalysis:
-    """Analyse a run directory: `metrics.jsonl`, plus `spec.lock.yaml` / `clocks.json` / `status.json` if there."""
+def analyze_run(run_dir: str | Path, rows: Rows | None = None, status: Mapping[str, Any] | None = None,
+                clocks: Mapping[str, Any] | None = None) -> RunAnalysis:
+    """Analyse a run directory: `metrics.jsonl`, plus `spec.lock.yaml` / `clocks.json` / `status.json` if there.
+
+    A caller that has read some of them already passes them: the rows, and the contents of
+    `status.json` and `clocks.json` ({} for a file that is not there).
+    """
     run_dir = Path(run_dir)
-    rows = read_rows(run_dir)
+    rows = read_rows(run_dir) if rows is None else rows
     spec = None
     if (run_dir / "spec.lock.yaml").exists():
         from clockspec.syntax.loading import load
 
         spec = load(run_dir / "spec.lock.yaml")
-    recorded_clocks = _read_json(run_dir / "clocks.json") or {}
-    status = (_read_json(run_dir / "status.json") or {}).get("status") or recorded_clocks.get("status") or "unknown"
-    clocks = None
+    recorded_clocks = (_read_json(run_dir / "clocks.json") or {}) if clocks is None else clocks
+    recorded_status = (_read_json(run_dir / "status.json") or {}) if status is None else status
+    status_text = recorded_status.get("status") or recorded_clocks.get("status") or "unknown"
+    results = None
     if spec is None and recorded_clocks.get("clocks"):
-        clocks = {k: ClockResult.from_json(v) for k, v in recorded_clocks["clocks"].items()}
-    return analyze(rows, spec=spec, clocks=clocks, name=getattr(spec, "name", run_dir.name), status=status)
+        results = {k: ClockResult.from_json(v) for k, v in recorded_clocks["clocks"].items()}
+    return analyze(rows, spec=spec, clocks=results, name=getattr(spec, "name", run_dir.name), status=status_text)
 
 
 def analyze(rows: Rows, spec: Any = None, clocks: Mapping[str, ClockResult] | None = None,

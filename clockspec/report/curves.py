@@ -51,11 +51,6 @@ class ClockCurve:
     def censored(self) -> tuple[CurvePoint, ...]:
         return tuple(p for p in self.points if not p.reached)
 
-    def expression(self, threshold: float) -> str:
-        if self.form == "first":
-            return f"first {self.metric} <= {threshold:.3g}"
-        return f"settle {self.metric} within {threshold:.3g}"
-
     def to_json(self) -> dict[str, Any]:
         return {
             "metric": self.metric, "form": self.form, "last_step": self.last_step, "grid": self.grid_note,

@@ -1,12 +1,7 @@
-"""A family folder's report: each member's own report, then one table and one overlay of all.
-
-A family folder is what `clockspec run FAMILY` writes (`family.lock.json` and one run
-directory per member); without the lock file, every subfolder holding a `metrics.jsonl` is
-taken as a member.
-"""
+"""A family folder's clock analysis: each member's own report, then one table and one
+overlay of all (the folder as `family_folder` reads it)."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,38 +9,23 @@ from typing import Any
 from clockspec.core.fileio import write_atomic
 from clockspec.core.markdown_escape import text as escape
 from clockspec.report.analyze import RunAnalysis
-from clockspec.report.rows import read_rows
+from clockspec.report.family_folder import FamilyFolder
 from clockspec.report.run_report import write_run_report
 
-LOCK = "family.lock.json"
 
-
-def is_run_dir(path: Path) -> bool:
-    return (path / "metrics.jsonl").is_file()
-
-
-def member_dirs(family_dir: Path) -> list[tuple[Path, str, dict[str, Any]]]:
-    """(run dir, label, assignment) of each member that has recorded rows."""
-    lock = family_dir / LOCK
-    if lock.is_file():
-        data = json.loads(lock.read_text())
-        members = data.get("members", data) if isinstance(data, dict) else data
-        out = [(family_dir / m["run_dir"], m.get("label", m["name"]), m.get("assignment", {})) for m in members]
-        return [m for m in out if is_run_dir(m[0])]
-    return [(d, d.name, {}) for d in sorted(family_dir.iterdir()) if d.is_dir() and is_run_dir(d)]
-
-
-def write_family_report(family_dir: str | Path, plots: bool = True) -> list[tuple[str, RunAnalysis]]:
-    family_dir = Path(family_dir)
-    members = member_dirs(family_dir)
-    done = [(label, assignment, d, write_run_report(d, plots=plots)) for d, label, assignment in members]
+def write_family_report(folder: FamilyFolder, plots: bool = True) -> list[tuple[str, RunAnalysis]]:
+    """Every member with recorded rows analysed into its run directory, and the family's
+    `report.md` (with plots, `clock_curves.png`) into the folder; (label, analysis) of each."""
+    done = [(m.label, m.assignment, m.run_dir, write_run_report(m.run_dir, plots=plots, status=m.status,
+                                                                clocks=m.clocks))
+            for m in folder.with_rows]
     images = []
     if plots and done:
         from clockspec.report.plots import plot_family_curves
 
-        plot_family_curves([(label, a, read_rows(d)) for label, _, d, a in done], family_dir / "clock_curves.png")
+        plot_family_curves([(label, a) for label, _, _, a in done], folder.path / "clock_curves.png")
         images.append("clock_curves.png")
-    write_atomic(family_dir / "report.md", family_markdown(family_dir.name, done, images))
+    write_atomic(folder.path / "report.md", family_markdown(folder.path.name, done, images))
     return [(label, a) for label, _, _, a in done]
 
 

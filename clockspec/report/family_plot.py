@@ -1,19 +1,19 @@
-"""clocks.png: each clock against each varied axis, seeds aggregated (see report.py).
+"""clocks.png: each clock against each varied axis, seeds aggregated (see family_table).
 
-Drawn on matplotlib's Agg canvas directly (no pyplot, no global state). A numeric axis
+Drawn in the house style (`figures`: no pyplot, no global state). A numeric axis
 spanning a decade or more is drawn on a log scale; a part switched off (null) sits left of
 the numbers at a tick labelled `off`; any other axis is categorical. Steps are on a log
 scale when they span a factor of 5 or more.
 """
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from clockspec.report.family_table import FamilyReport, Point, axes_to_plot, is_number, series
+from clockspec.report import figures
+from clockspec.report.family_table import SEED_PATHS, FamilyReport, Point, axes_to_plot, is_number, series
 from clockspec.syntax import naming
 
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+COLORS = figures.SERIES[:8]  # the series of one panel cycle through these
 CELL_W, CELL_H = 3.9, 2.7  # inches
 
 
@@ -41,71 +41,83 @@ def _x_layout(values: list[Any]) -> tuple[dict[Any, float], list[float], list[st
 
 
 def plot_clocks(report: FamilyReport) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullLocator
-
+    """The grid of panels as PNG bytes: one row per clock, one column per varied axis."""
     axes_paths = axes_to_plot(report)
     clocks = report.clock_names
     ncols, nrows = len(axes_paths), len(clocks)
     width = max(6.0, CELL_W * ncols + 0.9)
     height = CELL_H * nrows + (1.5 if width >= 8 else 1.9)
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = figures.new_figure(width, height, dpi=100)
     grid = fig.subplots(nrows, ncols, squeeze=False)
-    n_seeds = _seed_count(report)
     for col, axis in enumerate(axes_paths):
         for row, clock in enumerate(clocks):
             ax = grid[row][col]
-            lines = series(report, axis, clock)
-            values = [p.x for pts in lines.values() for p in pts]
-            if not values:
-                ax.text(0.5, 0.5, "no finished members", ha="center", va="center", transform=ax.transAxes,
-                        fontsize=9, color="#777")
-                ax.set_xticks([])
-                ax.set_yticks([])
-            else:
-                pos, ticks, labels, log_x = _x_layout(values)
-                for i, (_key, pts) in enumerate(sorted(lines.items(), key=lambda kv: str(kv[0]))):
-                    _draw(ax, pts, pos, COLORS[i % len(COLORS)])
-                if log_x:
-                    ax.set_xscale("log")
-                ax.xaxis.set_major_locator(FixedLocator(ticks))
-                ax.xaxis.set_minor_locator(NullLocator())
-                ax.set_xticklabels(labels, fontsize=8, rotation=30 if max(len(t) for t in labels) > 6 else 0)
-                steps = [v for pts in lines.values() for p in pts for v in (p.low, p.high) if v > 0]
-                if steps and max(steps) >= 5 * min(steps):  # clocks that move by factors: log steps
-                    ax.set_yscale("log")
-                    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-                    ax.yaxis.set_minor_locator(NullLocator())
-                else:
-                    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-                ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
-                ax.grid(True, which="major", alpha=0.3)
-                ax.tick_params(labelsize=8)
-                _pad(ax, ticks, log_x)
+            _panel(ax, series(report, axis, clock))
             if row == 0:
                 ax.set_title(f"{report.keys[axis]}  ({axis})", fontsize=9, loc="left")
             if row == nrows - 1:
                 ax.set_xlabel(report.keys[axis], fontsize=9)
             if col == 0:
                 ax.set_ylabel(f"{clock}: step", fontsize=9)
-    handles = [
-        Line2D([], [], color="#444", marker="o", ls="-", label=f"median over {n_seeds} seed{'s' if n_seeds != 1 else ''}"
-               if n_seeds > 1 else "one run"),
-        Line2D([], [], color="#444", marker="|", ls="", markersize=10, label="min–max over seeds"),
-        Line2D([], [], color="#444", marker="^", mfc="none", ls="", label="censored: never fired (a lower bound)"),
-    ]
     ncol = 3 if width >= 8 else 1
-    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    _legend(fig, _seed_count(report), ncol)
     fig.suptitle(f"family {report.family}: clocks against what varies", fontsize=11, x=0.02, ha="left",
                  y=1 - 0.1 / height, va="top")
     fig.subplots_adjust(left=0.8 / width, right=1 - 0.2 / width, top=1 - 0.75 / height,
                         bottom=(0.9 if ncol == 3 else 1.3) / height, hspace=0.35, wspace=0.3)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return figures.png_bytes(fig)
+
+
+def _panel(ax: Any, lines: dict[tuple, list[Point]]) -> None:
+    """One clock against one axis: a line per setting of the other axes, or a note."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    values = [p.x for pts in lines.values() for p in pts]
+    if not values:
+        ax.text(0.5, 0.5, "no finished members", ha="center", va="center", transform=ax.transAxes,
+                fontsize=9, color=figures.FAINT)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    pos, ticks, labels, log_x = _x_layout(values)
+    for i, (_key, pts) in enumerate(sorted(lines.items(), key=lambda kv: str(kv[0]))):
+        _draw(ax, pts, pos, COLORS[i % len(COLORS)])
+    if log_x:
+        ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels(labels, fontsize=8, rotation=30 if max(len(t) for t in labels) > 6 else 0)
+    _step_axis(ax, [v for pts in lines.values() for p in pts for v in (p.low, p.high) if v > 0])
+    figures.grid(ax)
+    ax.tick_params(labelsize=8)
+    _pad(ax, ticks, log_x)
+
+
+def _step_axis(ax: Any, steps: list[float]) -> None:
+    """Steps on a log scale when the clocks move by factors (5x or more), else linear."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+    if steps and max(steps) >= 5 * min(steps):
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_locator(NullLocator())
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+
+
+def _legend(fig: Any, n_seeds: int, ncol: int) -> None:
+    """What the marks mean, once for the whole figure."""
+    from matplotlib.lines import Line2D
+
+    ink = figures.INK
+    handles = [
+        Line2D([], [], color=ink, marker="o", ls="-", label=f"median over {n_seeds} seed{'s' if n_seeds != 1 else ''}"
+               if n_seeds > 1 else "one run"),
+        Line2D([], [], color=ink, marker="|", ls="", markersize=10, label="min–max over seeds"),
+        Line2D([], [], color=ink, marker="^", mfc="none", ls="", label="censored: never fired (a lower bound)"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
 
 
 def _draw(ax: Any, pts: list[Point], pos: dict[Any, float], color: str) -> None:
@@ -135,7 +147,7 @@ def _pad(ax: Any, ticks: list[float], log_x: bool) -> None:
 
 
 def _seed_count(report: FamilyReport) -> int:
-    seeds = [p for p in report.varied if p in ("seed", "task.split_seed")]
+    seeds = [p for p in report.varied if p in SEED_PATHS]
     if not seeds:
         return 1
     return max(1, len({tuple(r.values[p] for p in seeds) for r in report.rows}))

@@ -5,19 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from clockspec.core.fileio import write_atomic
+from clockspec.report.family_folder import FamilyFolder, read_family_folder
 from clockspec.report.family_plot import plot_clocks
-from clockspec.report.family_table import CSV, JSON, PNG, FamilyReport, load_rows, text_table, write_csv
+from clockspec.report.family_table import CSV, JSON, PNG, FamilyReport, tabulate, text_table, write_csv
 from clockspec.store import family as store
 
 __all__ = ["CSV", "family_report"]
 
 
-def family_report(folder: str | Path, plots: bool = True) -> FamilyReport:
-    """Write family.csv, family.json and (with plots) clocks.png into a family folder."""
-    folder = Path(folder)
-    report = load_rows(folder)
+def family_report(folder: str | Path | FamilyFolder, plots: bool = True) -> FamilyReport:
+    """Write family.csv, family.json and (with plots) clocks.png into a family folder (its
+    path, or the folder as already read)."""
+    report = tabulate(folder if isinstance(folder, FamilyFolder) else read_family_folder(folder))
     write_csv(report)
-    store.write_json(folder / JSON, {
+    store.write_json(report.folder / JSON, {
         "family": report.family,
         "varied": [{"path": p, "key": report.keys[p]} for p in report.varied],
         "clocks": report.clock_names,
@@ -26,6 +27,6 @@ def family_report(folder: str | Path, plots: bool = True) -> FamilyReport:
                     for r in report.rows],
     })
     if plots and report.rows and report.varied and report.clock_names:
-        write_atomic(folder / PNG, plot_clocks(report))
+        write_atomic(report.folder / PNG, plot_clocks(report))
     report.table = text_table(report)
     return report

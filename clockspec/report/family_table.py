@@ -1,7 +1,7 @@
 """Aggregation of a family folder: `family.csv`, `family.json` and `clocks.png`.
 
-Reads what the folder records (`family.lock.json` and each member's `status.json` and
-`clocks.json`), never the runtime, so it runs where there is no torch.
+Made of the folder as `family_folder` reads it (`family.lock.json` and each member's
+`status.json` and `clocks.json`), never the runtime, so it runs where there is no torch.
 
 - family.csv: one row per member: name, label, each varied value (its short key as the
   column), status, last step, then per clock `<clock>` (the step, empty when censored) and
@@ -24,7 +24,9 @@ from typing import Any
 
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.core.fileio import write_atomic
+from clockspec.families.table import part_or_value
 from clockspec.ir import paths
+from clockspec.report.family_folder import FamilyFolder
 from clockspec.store import family as store
 from clockspec.syntax import naming
 
@@ -54,26 +56,20 @@ class FamilyReport:
     table: str = ""
 
 
-def load_rows(folder: Path) -> FamilyReport:
-    lock = store.read_json(folder / store.LOCK)
+def tabulate(folder: FamilyFolder) -> FamilyReport:
+    """One row per member of a folder `clockspec run FAMILY` made; a member whose recorded
+    run is not the one the lock asks for is `pending`."""
+    lock = folder.lock
     if lock is None:
-        raise SpecError([Diagnostic(f"no {store.LOCK}: not a family folder (run the family first)", str(folder))])
+        raise SpecError([Diagnostic(f"no {store.LOCK}: not a family folder (run the family first)", str(folder.path))])
     varied, keys = lock["varied"], lock["keys"]
-    clock_names: list[str] = []
+    clock_names = list(dict.fromkeys(name for m in folder.members for name in m.spec.get("clocks", {})))
     rows = []
-    for m in lock["members"]:
-        spec = m["spec"]
-        for name in spec.get("clocks", {}):
-            if name not in clock_names:
-                clock_names.append(name)
-        run_dir = folder / m["run_dir"]
-        status = store.read_json(run_dir / "status.json") or {}
-        if status.get("train_hash") != m["train_hash"]:
-            status = {}
-        recorded = (store.read_json(run_dir / "clocks.json") or {}) if status else {}
-        values = {p: _effective(spec, p) for p in varied}
-        rows.append(Row(m["name"], m["label"], values, status.get("status", "pending"), status.get("step"),
-                        recorded.get("clocks", {})))
+    for m in folder.members:
+        status = m.status if m.current else {}
+        recorded = m.clocks if status else {}
+        rows.append(Row(m.name, m.label, {p: _effective(m.spec, p) for p in varied}, status.get("status", "pending"),
+                        status.get("step"), recorded.get("clocks", {})))
     first = clock_names[0] if clock_names else None
     for row in rows:
         base = row.clocks.get(first, {}) if first else {}
@@ -81,14 +77,11 @@ def load_rows(folder: Path) -> FamilyReport:
             c = row.clocks.get(name, {})
             ok = base.get("reached") and c.get("reached") and base.get("step")
             row.separations[f"{name}/{first}"] = c["step"] / base["step"] if ok else None
-    return FamilyReport(folder, lock["family"], varied, keys, clock_names, rows)
+    return FamilyReport(folder.path, lock["family"], varied, keys, clock_names, rows)
 
 
 def _effective(spec: dict[str, Any], path: str) -> Any:
-    value = paths.get(spec, tuple(path.split(".")))
-    if isinstance(value, dict) and "kind" not in value:
-        return "on"  # a part that is present (a regularizer)
-    return value
+    return part_or_value(paths.get(spec, tuple(path.split("."))))
 
 
 def write_csv(report: FamilyReport) -> None:

@@ -1,7 +1,6 @@
 """`clock_curves.png`: the two clock curves with their fits, and the energy's late tail."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -9,17 +8,14 @@ import numpy as np
 from clockspec.core.fileio import write_atomic
 from clockspec.report.analyze import RunAnalysis
 from clockspec.report.curves import ClockCurve
+from clockspec.report.figures import TAB10, new_figure, png_bytes
 from clockspec.report.fits import ScalingFit, TailFit
 from clockspec.report.rows import Rows, series
 
 
 def plot_clock_curves(analysis: RunAnalysis, rows: Rows, path: str | Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    fig = new_figure(15, 4.4)
+    axes = fig.subplots(1, 3)
     fit_title = "fitting clock: " + ("first train_loss <= eps" if analysis.fit_form == "first"
                                      else "settle train_loss within eps (floor)")
     _curve(axes[0], analysis.fit_curve, analysis.fit_scaling, analysis, "fit", fit_title, "eps")
@@ -41,21 +37,21 @@ def _curve(ax, curve: ClockCurve | None, fit: ScalingFit | None, a: RunAnalysis,
     reached = [p for p in curve.points if p.reached and max(start, 1) <= p.step <= end]
     before = [p for p in curve.points if p.reached and p.step > 0 and not start <= p.step <= end]
     at_zero = sum(1 for p in curve.points if p.reached and p.step == 0)
-    ax.plot([p.threshold for p in reached], [p.step for p in reached], "o", color="C0", ms=4,
+    ax.plot([p.threshold for p in reached], [p.step for p in reached], "o", color=TAB10[0], ms=4,
             label=f"tau({sym})" + (f" ({at_zero} at step 0 not drawn)" if at_zero else ""))
     if before:
         ax.plot([p.threshold for p in before], [p.step for p in before], "o", mfc="none", color="0.5", ms=4,
                 label=f"outside steps {start}-{end}: not fitted")
     if curve.censored:
         ax.plot([p.threshold for p in curve.censored], [curve.last_step] * len(curve.censored), "^",
-                mfc="none", color="C3", label=f"censored: > {curve.last_step}")
+                mfc="none", color=TAB10[3], label=f"censored: > {curve.last_step}")
     if fit is not None and fit.log is not None and reached:
         thr = np.geomspace(min(p.threshold for p in reached), max(p.threshold for p in reached), 100)
         x = np.log(1 / thr)
         log_tau = fit.log.intercept + fit.log.slope * x
         ok = log_tau > 0
-        ax.plot(thr[ok], log_tau[ok], "--", color="C1", label=f"a + b log(1/{sym}): R² {fit.log.r2:.3f}")
-        ax.plot(thr, np.exp(fit.power.intercept + fit.power.slope * x), ":", color="C2",
+        ax.plot(thr[ok], log_tau[ok], "--", color=TAB10[1], label=f"a + b log(1/{sym}): R² {fit.log.r2:.3f}")
+        ax.plot(thr, np.exp(fit.power.intercept + fit.power.slope * x), ":", color=TAB10[2],
                 label=f"power, alpha {fit.power.slope:.2f}: R² {fit.power.r2:.3f}")
     name = a.roles.get(role)
     if name in a.thresholds and a.thresholds[name][0] == curve.form and a.clocks[name].metric == curve.metric:
@@ -80,7 +76,7 @@ def _tail(ax, a: RunAnalysis, rows: Rows) -> None:
     steps, values = series(rows, metric)
     gap = np.abs(values - values[-1])
     keep = (steps > 0) & (gap > 0)
-    ax.plot(steps[keep], gap[keep], ".", color="C0", ms=3, label=f"|{metric}(t) - {metric}(T)|")
+    ax.plot(steps[keep], gap[keep], ".", color=TAB10[0], ms=3, label=f"|{metric}(t) - {metric}(T)|")
     tail: TailFit | None = a.tails.get(metric)
     if tail is not None and tail.beta is not None:
         t = np.geomspace(tail.start, tail.end, 50)
@@ -88,30 +84,26 @@ def _tail(ax, a: RunAnalysis, rows: Rows) -> None:
         anchor_t, anchor_g = steps[sel].astype(float), gap[sel]
         c_pow = float(np.mean(np.log(anchor_g + tail.limit_shift) + tail.beta * np.log(anchor_t)))
         c_exp = float(np.mean(np.log(anchor_g) + tail.rate * anchor_t))
-        ax.plot(t, np.exp(c_pow - tail.beta * np.log(t)) - tail.limit_shift, "--", color="C2",
+        ax.plot(t, np.exp(c_pow - tail.beta * np.log(t)) - tail.limit_shift, "--", color=TAB10[2],
                 label=f"t^-beta, beta {tail.beta:.3g}: R² {tail.r2_power:.3f}")
-        ax.plot(t, np.exp(c_exp - tail.rate * t), ":", color="C1",
+        ax.plot(t, np.exp(c_exp - tail.rate * t), ":", color=TAB10[1],
                 label=f"exp(-r t), r {tail.rate:.3g}/step: R² {tail.r2_exp:.3f}")
     for i, (_role, name) in enumerate(sorted(a.roles.items())):
         res = a.clocks.get(name)
         if res is not None and res.reached and res.step:
-            ax.axvline(res.step, color=f"C{4 + i}", lw=0.8, label=f"{name} @ {res.step}")
+            ax.axvline(res.step, color=TAB10[(4 + i) % 10], lw=0.8, label=f"{name} @ {res.step}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.legend(fontsize=7)
 
 
-def plot_family_curves(members: list[tuple[str, RunAnalysis, Rows]], path: str | Path) -> Path:
+def plot_family_curves(members: list[tuple[str, RunAnalysis]], path: str | Path) -> Path:
     """Every member's two clock curves overlaid (censored points as hollow triangles)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    for i, (label, a, _) in enumerate(members):
-        color = f"C{i % 10}"
+    fig = new_figure(12, 4.6)
+    axes = fig.subplots(1, 2)
+    for i, (label, a) in enumerate(members):
+        color = TAB10[i % 10]
         for ax, curve in zip(axes, (a.fit_curve, a.simplify_curve)):
             if curve is None:
                 continue
@@ -132,12 +124,7 @@ def plot_family_curves(members: list[tuple[str, RunAnalysis, Rows]], path: str |
 
 
 def _save(fig, path) -> Path:
-    """Write the figure as a PNG atomically (a reader never sees half of it) and free it."""
-    import matplotlib.pyplot as plt
-
+    """Write the figure as a PNG atomically (a reader never sees half of it)."""
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, png_bytes(fig, dpi=90))
     return Path(path)

@@ -4,13 +4,17 @@ have equal lengths, exclude conditions and the name template parse.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from clockspec.core.errors import SourceError
 from clockspec.ir import paths
 from clockspec.ir.spec import Family
 from clockspec.syntax import naming
-from clockspec.syntax.predicate import Predicate, PredicateError, parse_predicate
+from clockspec.syntax.predicate import Predicate, parse_predicate
+from clockspec.syntax.source import dotted
 
 # (path in the family document, message, hint, column offset into the value)
 Problem = tuple[tuple, str, Any, int]
@@ -38,44 +42,13 @@ def combinator_axes(family: Family) -> list[tuple[str, dict[str, Any]]]:
 
 
 def compile_rules(family: Family) -> tuple[Rules | None, list[Problem]]:
+    """The family's rules, or every problem that keeps it from expanding."""
     problems: list[Problem] = []
-    varied: list[str] = []
-    sources: dict[str, tuple] = {}
-    count = 1
+    sources: dict[str, tuple] = {}  # each well-formed varied path -> where the family varies it
     for comb, axes in combinator_axes(family):
-        where = ("vary", comb, "params") if comb == "random" else ("vary", comb)
-        if not axes:
-            problems.append((where, f"vary.{comb} has no axes", None, 0))
-        for path, values in axes.items():
-            src = where + (path,)
-            if path in sources:
-                first = ".".join(str(p) for p in sources[path][:2])
-                problems.append((src, f"'{path}' is varied twice (also in {first})",
-                                 "vary each path in one place", 0))
-                continue
-            problem = paths.path_problem(path)
-            if problem:
-                problems.append((src, problem[0], problem[1], 0))
-                continue
-            if comb != "random" and not values:
-                problems.append((src, f"'{path}' has no values", None, 0))
-            varied.append(path)
-            sources[path] = src
-        if comb == "grid":
-            for values in axes.values():
-                count *= max(len(values), 1)
-        elif comb == "zip":
-            lengths = {p: len(v) for p, v in axes.items()}
-            first_path, first_len = next(iter(lengths.items()), ("", 0))
-            for path, n in lengths.items():
-                if n != first_len:
-                    problems.append((where + (path,), f"zip axes must have equal lengths: '{path}' has "
-                                     f"{n} values, '{first_path}' has {first_len}", None, 0))
-            count *= max(first_len, 1)
-        elif comb == "one_at_a_time":
-            count *= 1 + sum(len(v) for v in axes.values())
-        elif comb == "random":
-            count *= family.vary.random.n
+        problems += _axes_problems(comb, axes, sources)
+    varied = list(sources)
+    count = _member_count(family)
     if count > MAX_MEMBERS:
         problems.append((("vary",), f"the family has {count} members; at most {MAX_MEMBERS} are allowed",
                          "split it into smaller families", 0))
@@ -85,18 +58,61 @@ def compile_rules(family: Family) -> tuple[Rules | None, list[Problem]]:
             problems.append((("vary", "random", "params", path, "low"),
                              f"'{path}': low {low} is above high {high}", None, 0))
     keys = naming.short_keys(varied)
-    exclude: list[Predicate] = []
-    for i, text in enumerate(family.exclude):
-        try:
-            exclude.append(parse_predicate(text))
-        except PredicateError as exc:
-            problems.append((("exclude", i), exc.message, exc.hint, exc.offset))
+    exclude = [_parsed(("exclude", i), problems, parse_predicate, text) for i, text in enumerate(family.exclude)]
     template = None
     if family.name_template is not None:
-        try:
-            template = naming.parse_template(family.name_template, keys)
-        except naming.TemplateError as exc:
-            problems.append((("name_template",), exc.message, exc.hint, exc.offset))
+        template = _parsed(("name_template",), problems, naming.parse_template, family.name_template, keys)
     if problems:
         return None, problems
     return Rules(varied, keys, exclude, template), []
+
+
+def _axes_problems(comb: str, axes: dict[str, Any], sources: dict[str, tuple]) -> list[Problem]:
+    """One combinator's axes: each path well-formed, varied once, with values (zip: as
+    many for each); the good paths join `sources`."""
+    where = ("vary", comb, "params") if comb == "random" else ("vary", comb)
+    problems: list[Problem] = [] if axes else [(where, f"vary.{comb} has no axes", None, 0)]
+    for path, values in axes.items():
+        src = where + (path,)
+        if path in sources:
+            problems.append((src, f"'{path}' is varied twice (also in {dotted(sources[path][:2])})",
+                             "vary each path in one place", 0))
+            continue
+        problem = paths.path_problem(path)
+        if problem:
+            problems.append((src, problem[0], problem[1], 0))
+            continue
+        if comb != "random" and not values:
+            problems.append((src, f"'{path}' has no values", None, 0))
+        sources[path] = src
+    if comb == "zip":
+        lengths = {p: len(v) for p, v in axes.items()}
+        first_path, first_len = next(iter(lengths.items()), ("", 0))
+        problems += [(where + (path,), f"zip axes must have equal lengths: '{path}' has "
+                      f"{n} values, '{first_path}' has {first_len}", None, 0)
+                     for path, n in lengths.items() if n != first_len]
+    return problems
+
+
+def _member_count(family: Family) -> int:
+    """How many combinations the combinators make, before exclusions and merging."""
+    count = 1
+    for comb, axes in combinator_axes(family):
+        if comb == "grid":
+            count *= math.prod(max(len(values), 1) for values in axes.values())
+        elif comb == "zip":
+            count *= max(len(next(iter(axes.values()), [])), 1)
+        elif comb == "one_at_a_time":
+            count *= 1 + sum(len(v) for v in axes.values())
+        elif comb == "random":
+            count *= family.vary.random.n
+    return count
+
+
+def _parsed(where: tuple, problems: list[Problem], parse: Callable[..., Any], *args: Any) -> Any:
+    """`parse(*args)` of a text in the family, or None with its problem recorded at `where`."""
+    try:
+        return parse(*args)
+    except SourceError as exc:
+        problems.append((where, exc.message, exc.hint, exc.offset))
+        return None

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from clockspec.core.errors import SourceError
 from clockspec.ir import paths
 from clockspec.ir.clocks import format_number
 
@@ -125,12 +126,6 @@ _FIELD = re.compile(r"\{([^{}]*)\}")
 _SPEC = re.compile(r"^\.([0-9]{1,2})([fge])$")
 
 
-class TemplateError(ValueError):
-    def __init__(self, message: str, offset: int, hint: str | None = None):
-        super().__init__(message)
-        self.message, self.offset, self.hint = message, offset, hint
-
-
 @dataclass(frozen=True)
 class Template:
     """A parsed name template: literal pieces and (path parts, precision spec) fields."""
@@ -169,15 +164,15 @@ def parse_template(text: str, keys: dict[str, str]) -> Template:
             hint = problem[1]
             if name not in by_key and keys:
                 hint = hint or f"varied fields: {', '.join(by_key)}"
-            raise TemplateError(f"name_template: {problem[0]}", match.start() + 1, hint)
+            raise SourceError(f"name_template: {problem[0]}", match.start() + 1, hint)
         if spec and not _SPEC.match(spec):
-            raise TemplateError(f"name_template: format '{spec}' is not .N followed by f, g or e",
+            raise SourceError(f"name_template: format '{spec}' is not .N followed by f, g or e",
                                 match.start() + 2 + len(name))
         pieces.append((tuple(path.split(".")), spec))
         pos = match.end()
     _literal(text, pos, len(text), pieces)
     if not any(not isinstance(p, str) for p in pieces):
-        raise TemplateError("name_template has no {field}: every member would get the same name", 0)
+        raise SourceError("name_template has no {field}: every member would get the same name", 0)
     return Template(tuple(pieces))
 
 
@@ -185,7 +180,7 @@ def _literal(text: str, start: int, end: int, pieces: list[Any]) -> None:
     chunk = text[start:end]
     bad = _UNSAFE.search(chunk)
     if bad:
-        raise TemplateError(
+        raise SourceError(
             f"name_template: '{bad.group(0)}' cannot be in a name (names use letters, digits, _ and -)",
             start + bad.start())
     if chunk:

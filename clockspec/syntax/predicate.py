@@ -15,16 +15,11 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, UnexpectedInput
 from lark.exceptions import VisitError
 
+from clockspec.core.errors import SourceError
 from clockspec.ir import paths
 
 Test = Callable[[dict], bool]
 MAX_DEPTH = 64
-
-
-class PredicateError(ValueError):
-    def __init__(self, message: str, offset: int, hint: str | None = None):
-        super().__init__(message)
-        self.message, self.offset, self.hint = message, offset, hint
 
 
 @dataclass(frozen=True)
@@ -73,7 +68,7 @@ class _Build(Transformer):
     def _path(self, tok: Token) -> tuple[str, ...]:
         problem = paths.path_problem(str(tok))
         if problem:
-            raise PredicateError(problem[0], tok.start_pos or 0, problem[1])
+            raise SourceError(problem[0], tok.start_pos or 0, problem[1])
         self.paths.append(str(tok))
         return tuple(str(tok).split("."))
 
@@ -82,7 +77,7 @@ class _Build(Transformer):
         if not any(c in text for c in ".eE"):
             return int(text)
         if not math.isfinite(float(text)):
-            raise PredicateError(f"{text} is too large: a condition compares with a finite number",
+            raise SourceError(f"{text} is too large: a condition compares with a finite number",
                                  items[0].start_pos or 0)
         return float(text)
 
@@ -143,7 +138,7 @@ def _depth(tree: Tree) -> int:
 
 
 def parse_predicate(text: str) -> Predicate:
-    """Predicate text -> Predicate; PredicateError with a 0-based offset into the text."""
+    """Predicate text -> Predicate; SourceError with a 0-based offset into the text."""
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -152,11 +147,11 @@ def parse_predicate(text: str) -> Predicate:
         pos = len(text) if at_end else max(exc.pos_in_stream or 0, 0)
         got = text[pos:pos + 12].split(" ")[0]
         what = f"unexpected '{got}'" if got else "it ends too early"
-        raise PredicateError(
+        raise SourceError(
             f"bad exclude condition: {what} (forms: 'PATH == VALUE', 'PATH in [A, B]', "
             "joined by and / or / not, with parentheses)", pos) from None
     if _depth(tree) > MAX_DEPTH:  # the tree walk below recurses once per level
-        raise PredicateError(f"bad exclude condition: it nests 'not' / 'and' / 'or' more than {MAX_DEPTH} "
+        raise SourceError(f"bad exclude condition: it nests 'not' / 'and' / 'or' more than {MAX_DEPTH} "
                              "levels deep", 0)
     build = _Build()
     try:

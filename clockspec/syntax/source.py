@@ -25,6 +25,22 @@ END_OF_FILE: PathT = ("#end",)  # comments after the last entry
 TRAILING = "#eol"  # (*path, TRAILING): the comment at the end of the entry's own line
 
 
+def dotted(path: PathT, whole: str = "spec", bracket_dotted_keys: bool = False) -> str:
+    """A path as people write it: `model.hidden[0]`, `clocks.fit`; `whole` for the empty path.
+
+    With `bracket_dotted_keys`, a key that holds dots itself (a varied path under
+    `vary.grid`) is bracketed too, so the text names one path: the diff's
+    `vary.grid[regularizers.weight_decay.strength]`.
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int) or (bracket_dotted_keys and "." in str(part)):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or whole
+
+
 @dataclass
 class RawDoc:
     data: Any

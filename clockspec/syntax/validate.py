@@ -12,16 +12,16 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from clockspec.core.errors import Diagnostic, SpecError, did_you_mean
+from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
 from clockspec.core.numbers import format_float
 from clockspec.ir.base import Strict
-from clockspec.ir.clocks import CLOCKS, ClockName, ClockSyntaxError, parse_clock
+from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
 from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
 from clockspec.syntax.checks import check_semantics, clock_references
 from clockspec.syntax.provenance import remember_source
-from clockspec.syntax.source import PathT, RawDoc
+from clockspec.syntax.source import PathT, RawDoc, dotted
 
 
 def validate(doc: RawDoc) -> Experiment | Family:
@@ -66,7 +66,7 @@ def _raw_clock_problems(data: dict) -> list:
         if isinstance(clock, str):
             try:
                 after = parse_clock(clock).get("after")
-            except ClockSyntaxError:
+            except SourceError:
                 pass
         elif isinstance(clock, dict):
             after = clock.get("after")
@@ -82,13 +82,6 @@ def _at(doc: RawDoc, path: PathT, message: str, hint: str | None = None, key: bo
     if tuple(path) in doc.multiline:
         offset = 0
     return Diagnostic(message, doc.file, line, col + offset, hint)
-
-
-def dotted(path: PathT) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "spec"
 
 
 # ---- pydantic's locations -> paths in the raw data ----------------------------------------
@@ -265,7 +258,7 @@ def _range(err: dict, field: Any, tp: Any = None) -> str:
             if getattr(meta, name, None) is not None:
                 bounds[name] = getattr(meta, name)
     if not bounds:
-        bounds = {k: v for k, v in (err.get("ctx") or {}).items() if k in _BOUNDS}
+        bounds = {k: v for k, v in _ctx(err).items() if k in _BOUNDS}
     low = next(((k, bounds[k]) for k in ("gt", "ge") if k in bounds), None)
     high = next(((k, bounds[k]) for k in ("lt", "le") if k in bounds), None)
     leaves = _leaves(field.annotation if field is not None else tp)
@@ -295,7 +288,7 @@ def _expected(err: dict, field: Any, tp: Any = None) -> str | None:
 
 
 def _choices(err: dict) -> list[str]:
-    expected = str((err.get("ctx") or {}).get("expected", ""))
+    expected = str(_ctx(err).get("expected", ""))
     return [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
 
 
@@ -331,73 +324,108 @@ def _diagnose_all(errors: list[dict], doc: RawDoc, root: type[BaseModel]) -> lis
 
 
 def _diagnose(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    where = dotted(path)
-    got = err.get("input")
+    """One pydantic error in the spec's own words, at the place it names: a reworder per
+    error type where one is known (it may decline), else the general wording."""
     if rest and rest[0] == "[key]":  # a mapping key failed its pattern
-        desc = _PATTERNS.get(ctx.get("pattern"), "a valid key")
+        desc = _PATTERNS.get(_ctx(err).get("pattern"), "a valid key")
         return _at(doc, path, f"{dotted(path[:-1])}: {_show(path[-1])} is not {desc}", key=True)
-    if kind == "extra_forbidden":
-        key = rest[0] if rest else path[-1]
-        parent = path if rest else path[:-1]
-        model = model_at(root, doc.data, parent)
-        known = [k for k in (model.model_fields if model else []) if k != "kind"]
-        what = "at the top level" if not parent else f"in {dotted(parent)}"
-        return _at(doc, parent + (key,), f"unknown key '{key}' {what}",
-                   did_you_mean(key, known) or (f"known keys: {', '.join(known)}" if known else None),
-                   key=True)
-    if kind == "union_tag_invalid":
-        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        family = next((r.family for r in _UNION_FAMILIES if set(r.names()) == set(tags)), "")
-        return _at(doc, path + ("kind",), f"unknown {family} kind '{ctx.get('tag')}'".replace("  ", " "),
-                   did_you_mean(ctx.get("tag"), tags) or f"known kinds: {', '.join(tags)}")
-    if kind == "union_tag_not_found":
-        registry = KIND_FIELDS.get(path[-1] if path else "")
-        return _at(doc, path, f"{where} needs a 'kind' key",
-                   f"kinds: {', '.join(registry.names())}" if registry else None, key=True)
-    if kind == "missing":
-        key = rest[0] if rest else path[-1]
-        parent = path if rest else path[:-1]
-        value = _get(doc.data, parent)
-        if isinstance(value, list):  # a fixed-length list (a tuple) that is too short
-            size = len(typing.get_args(_type_at(root, doc.data, parent)) or ()) or f"more than {len(value)}"
-            return _at(doc, parent, f"{dotted(parent)}: expected {size} values; got {len(value)}")
-        if not parent:
-            hint = ("an experiment needs name, task and model; a family needs family and base"
-                    if key in ("name", "task", "model", "base") else None)
-            return _at(doc, (), f"missing required key '{key}'", hint)
-        return _at(doc, parent, f"missing required key '{key}' in {dotted(parent)}", None, key=True)
-    if kind == "too_long" and isinstance(got, list):
-        return _at(doc, path, f"{where}: expected at most {ctx.get('max_length')} values; got {len(got)}")
-    if kind == "too_short" and isinstance(got, (list, dict)):
-        what = "entries" if isinstance(got, dict) else "values"
-        return _at(doc, path, f"{where}: expected at least {ctx.get('min_length')} {what}; got {len(got)}")
-    if kind == "clock_syntax":
-        offset = int(ctx.get("offset", 0))
-        return _at(doc, path, f"{where}: {err['msg']}", ctx.get("hint") or None, offset=offset)
-    if kind == "field_error":  # a model validator naming the field at fault (kinds.field_error)
-        field_path = path + (ctx["field"],)
-        return _at(doc, field_path, f"{dotted(field_path)}: {err['msg']}", ctx.get("hint") or None)
-    if kind == "string_pattern_mismatch":
-        desc = _PATTERNS.get(ctx.get("pattern"), f"text matching {ctx.get('pattern')}")
-        return _at(doc, path, f"{where}: {_show(got)} is not {desc}")
-    if kind == "literal_error":
-        choices = _choices(err)
-        if path == ("clockspec",):
-            return _at(doc, path, f"unsupported clockspec version {_show(got)}; this clockspec reads version {SCHEMA_VERSION}")
-        if tuple(choices) == METRIC_NAMES:
-            return _at(doc, path, f"{where}: unknown metric {_show(got)}",
-                       did_you_mean(str(got), choices) or f"metrics: {', '.join(choices)}")
-        return _at(doc, path, f"{where}: expected {_expected(err, None)}; got {_show(got)}",
-                   did_you_mean(str(got), choices))
+    reword = _REWORDS.get(err["type"])
+    return (reword and reword(err, path, rest, doc, root)) or _general(err, path, rest, doc, root)
+
+
+def _unknown_key(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    key = rest[0] if rest else path[-1]
+    parent = path if rest else path[:-1]
+    model = model_at(root, doc.data, parent)
+    known = [k for k in (model.model_fields if model else []) if k != "kind"]
+    what = "at the top level" if not parent else f"in {dotted(parent)}"
+    return _at(doc, parent + (key,), f"unknown key '{key}' {what}",
+               did_you_mean(key, known) or (f"known keys: {', '.join(known)}" if known else None),
+               key=True)
+
+
+def _unknown_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    ctx = _ctx(err)
+    tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+    family = next((r.family for r in _UNION_FAMILIES if set(r.names()) == set(tags)), "")
+    return _at(doc, path + ("kind",), f"unknown {family} kind '{ctx.get('tag')}'".replace("  ", " "),
+               did_you_mean(ctx.get("tag"), tags) or f"known kinds: {', '.join(tags)}")
+
+
+def _no_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    registry = KIND_FIELDS.get(path[-1] if path else "")
+    return _at(doc, path, f"{dotted(path)} needs a 'kind' key",
+               f"kinds: {', '.join(registry.names())}" if registry else None, key=True)
+
+
+def _missing(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    key = rest[0] if rest else path[-1]
+    parent = path if rest else path[:-1]
+    value = _get(doc.data, parent)
+    if isinstance(value, list):  # a fixed-length list (a tuple) that is too short
+        size = len(typing.get_args(_type_at(root, doc.data, parent)) or ()) or f"more than {len(value)}"
+        return _at(doc, parent, f"{dotted(parent)}: expected {size} values; got {len(value)}")
+    if not parent:
+        hint = ("an experiment needs name, task and model; a family needs family and base"
+                if key in ("name", "task", "model", "base") else None)
+        return _at(doc, (), f"missing required key '{key}'", hint)
+    return _at(doc, parent, f"missing required key '{key}' in {dotted(parent)}", None, key=True)
+
+
+def _too_long(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic | None:
+    got = err.get("input")
+    if not isinstance(got, list):
+        return None
+    return _at(doc, path, f"{dotted(path)}: expected at most {_ctx(err).get('max_length')} values; got {len(got)}")
+
+
+def _too_short(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic | None:
+    got = err.get("input")
+    if not isinstance(got, (list, dict)):
+        return None
+    what = "entries" if isinstance(got, dict) else "values"
+    return _at(doc, path, f"{dotted(path)}: expected at least {_ctx(err).get('min_length')} {what}; got {len(got)}")
+
+
+def _clock_syntax(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    ctx = _ctx(err)
+    return _at(doc, path, f"{dotted(path)}: {err['msg']}", ctx.get("hint") or None, offset=int(ctx.get("offset", 0)))
+
+
+def _field_error(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    """A model validator naming the field at fault (ir.base.field_error)."""
+    ctx = _ctx(err)
+    field_path = path + (ctx["field"],)
+    return _at(doc, field_path, f"{dotted(field_path)}: {err['msg']}", ctx.get("hint") or None)
+
+
+def _pattern_mismatch(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    pattern = _ctx(err).get("pattern")
+    desc = _PATTERNS.get(pattern, f"text matching {pattern}")
+    return _at(doc, path, f"{dotted(path)}: {_show(err.get('input'))} is not {desc}")
+
+
+def _not_a_choice(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    choices, got, where = _choices(err), err.get("input"), dotted(path)
+    if path == ("clockspec",):
+        return _at(doc, path, f"unsupported clockspec version {_show(got)}; this clockspec reads version {SCHEMA_VERSION}")
+    if tuple(choices) == METRIC_NAMES:
+        return _at(doc, path, f"{where}: unknown metric {_show(got)}",
+                   did_you_mean(str(got), choices) or f"metrics: {', '.join(choices)}")
+    return _at(doc, path, f"{where}: expected {_expected(err, None)}; got {_show(got)}",
+               did_you_mean(str(got), choices))
+
+
+def _general(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
+    """What the value should have been, from the field's type; else pydantic's message."""
+    where, got = dotted(path), err.get("input")
     field = _field(root, doc.data, path)
     if rest:  # a field inside a clock expression
         where = f"{where}: {'.'.join(str(r) for r in rest if r not in CLOCKS)}"
         field = None
     expected = _expected(err, field, None if field or rest else _type_at(root, doc.data, path))
     if expected:
-        return _at(doc, path, f"{where}: expected {expected}; got {_show(got)}", _shape_hint(path, got, kind))
+        return _at(doc, path, f"{where}: expected {expected}; got {_show(got)}", _shape_hint(path, got, err["type"]))
     msg = err["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -406,6 +434,17 @@ def _diagnose(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseM
     if not isinstance(got, (dict, list)):
         msg += f" (got {_show(got)})"
     return _at(doc, path, f"{where}: {msg}")
+
+
+def _ctx(err: dict) -> dict:
+    return err.get("ctx") or {}
+
+
+_REWORDS = {
+    "extra_forbidden": _unknown_key, "union_tag_invalid": _unknown_kind, "union_tag_not_found": _no_kind,
+    "missing": _missing, "too_long": _too_long, "too_short": _too_short, "clock_syntax": _clock_syntax,
+    "field_error": _field_error, "string_pattern_mismatch": _pattern_mismatch, "literal_error": _not_a_choice,
+}
 
 
 def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:

@@ -14,11 +14,11 @@ from pydantic import TypeAdapter, ValidationError
 
 import clockspec
 from clockspec.clocks import evaluate_clocks
-from clockspec.core.errors import SpecError
-from clockspec.ir.clocks import ClockSpec, ClockSyntaxError, parse_clock
+from clockspec.core.errors import SourceError, SpecError
+from clockspec.ir.clocks import ClockSpec, parse_clock
 from clockspec.ir.spec import Experiment, Family
 from clockspec.syntax.loading import parse
-from clockspec.syntax.predicate import PredicateError, parse_predicate
+from clockspec.syntax.predicate import parse_predicate
 from clockspec.syntax.source import RawDoc
 from clockspec.syntax.validate import validate
 
@@ -133,7 +133,7 @@ def check_clock(text: str) -> str:
     """The expression alone (parser, IR, canonical text), then inside an experiment."""
     try:
         fields = parse_clock(text)
-    except ClockSyntaxError as exc:
+    except SourceError as exc:
         expect(0 <= exc.offset <= len(text) and exc.message, f"bad clock error: {exc.message!r} at {exc.offset}")
         alone = "error"
     else:
@@ -183,7 +183,7 @@ def check_predicate(text: str) -> str:
     """The condition alone (parser, evaluation on odd members), then inside a family."""
     try:
         predicate = parse_predicate(text)
-    except PredicateError as exc:
+    except SourceError as exc:
         expect(0 <= exc.offset <= len(text) and exc.message, f"bad predicate error: {exc.message!r} at {exc.offset}")
         alone = "error"
     else:

@@ -1,0 +1,67 @@
+"""A family folder read once, for every report made of it: the table and its figure
+(`family_summary`) and the clock analysis (`family_analysis`).
+
+A family folder is what `clockspec run FAMILY` writes: `family.lock.json` (the members, each
+with its canonical spec and train hash) and one run directory per member. Without the lock,
+every subfolder holding a `metrics.jsonl` is taken as a member (a folder of runs gathered by
+hand); only the analysis can be made of such a folder. Reads what the folder records, never
+the runtime, so it runs where there is no torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clockspec.store import family as store
+
+
+@dataclass(frozen=True)
+class FolderMember:
+    name: str
+    label: str
+    assignment: dict[str, Any]  # varied path -> the value set
+    run_dir: Path
+    spec: dict[str, Any]  # the canonical spec the lock records ({} without a lock)
+    train_hash: str | None  # what the lock expects the run to have trained (None without a lock)
+    status: dict[str, Any]  # status.json as recorded ({} when there is none)
+    clocks: dict[str, Any]  # clocks.json as recorded ({} when there is none)
+    has_rows: bool  # metrics.jsonl is there: the clock analysis can read the run
+
+    @property
+    def current(self) -> bool:
+        """The recorded run is the one the lock asks for (not a stale run of an older member)."""
+        return self.train_hash is None or self.status.get("train_hash") == self.train_hash
+
+
+@dataclass(frozen=True)
+class FamilyFolder:
+    path: Path
+    lock: dict[str, Any] | None  # None: not a folder that `clockspec run FAMILY` made
+    members: list[FolderMember]
+
+    @property
+    def with_rows(self) -> list[FolderMember]:
+        """The members that recorded probe rows: what the clock analysis can read."""
+        return [m for m in self.members if m.has_rows]
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / "metrics.jsonl").is_file()
+
+
+def read_family_folder(path: str | Path) -> FamilyFolder:
+    path = Path(path)
+    lock = store.read_json(path / store.LOCK) if path.is_dir() else None
+    if lock is None:
+        dirs = sorted(d for d in path.iterdir() if d.is_dir() and is_run_dir(d)) if path.is_dir() else []
+        return FamilyFolder(path, None, [_member(d.name, d.name, {}, d, {}, None) for d in dirs])
+    return FamilyFolder(path, lock, [_member(m["name"], m["label"], m["assignment"], path / m["run_dir"], m["spec"],
+                                             m["train_hash"]) for m in lock["members"]])
+
+
+def _member(name: str, label: str, assignment: dict[str, Any], run_dir: Path, spec: dict[str, Any],
+            train_hash: str | None) -> FolderMember:
+    status = store.read_json(run_dir / "status.json") or {}
+    clocks = store.read_json(run_dir / "clocks.json") or {}
+    return FolderMember(name, label, assignment, run_dir, spec, train_hash, status, clocks, is_run_dir(run_dir))

@@ -1,0 +1,39 @@
+"""The one way clockspec draws: matplotlib's object API on the Agg canvas, and the house style.
+
+No pyplot: a figure made here belongs to no global figure manager and never switches the
+caller's backend, so a notebook's own plots are untouched and nothing needs closing.
+matplotlib is imported on first use, so reading a report module costs nothing without it.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+# matplotlib's tab10, in its own order: `TAB10[i]` is the colour `f"C{i}"` names by default.
+TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+# The same colours as series of one figure take them: blue and red first (train / test).
+SERIES = tuple(TAB10[i] for i in (0, 3, 2, 4, 1, 5, 6, 9, 7, 8))
+INK, FAINT = "#444", "#777"  # legend keys that stand for every series; notes in an empty panel
+
+
+def new_figure(width: float, height: float, dpi: float | None = None) -> Any:
+    """A figure of `width` x `height` inches on its own Agg canvas (dpi: matplotlib's default)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def grid(ax: Any) -> None:
+    """The house grid: faint lines at the major ticks."""
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def png_bytes(fig: Any, dpi: float | None = None) -> bytes:
+    """The figure as PNG bytes, at `dpi` or the figure's own."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **({"dpi": dpi} if dpi is not None else {}))
+    return buf.getvalue()
