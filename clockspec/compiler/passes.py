@@ -16,13 +16,13 @@ from typing import Any
 from clockspec.compiler import facts as derived
 from clockspec.compiler import limits
 from clockspec.compiler.schedule import count_probes
-from clockspec.core.errors import Diagnostic
+from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.ir.clocks import FirstClock, SettleClock
 from clockspec.ir.metrics import METRICS
 from clockspec.ir.spec import Experiment
 from clockspec.syntax.checks import clock_references
 from clockspec.syntax.provenance import source_of
-from clockspec.syntax.source import PathT, RawDoc
+from clockspec.syntax.source import PathT, RawDoc, dotted
 
 GiB = 1024**3
 DEFAULT_MEMORY_LIMIT = 8 * GiB
@@ -161,14 +161,14 @@ def sizes_within_limits(ctx: Context) -> Iterable[Finding]:
             ctx.broken.add("size")
             path = limits.culprit(spec, limits.n_params, ("model",))
             yield Finding(path, f"the model would have {n:,} parameters, above the limit of {limits.MAX_PARAMS:,}",
-                          f"shrink {_dotted(path)} (limits: docs/hardening.md)")
+                          f"shrink {dotted(path, whole='')} (limits: docs/hardening.md)")
     data = derived.data_bytes(spec, ctx.sizes)
     if data > limits.MAX_DATA_BYTES:
         ctx.broken.add("size")
         path = limits.culprit(spec, limits.data_bytes, ("task",))
         yield Finding(path, f"the dataset would take {_gib(data)} ({ctx.sizes['n_train'] + ctx.sizes['n_test']:,} "
                       f"examples of {ctx.sizes['input_dim']:,} inputs), above the limit of {_gib(limits.MAX_DATA_BYTES)}",
-                      f"shrink {_dotted(path)} (limits: docs/hardening.md)")
+                      f"shrink {dotted(path, whole='')} (limits: docs/hardening.md)")
     if ctx.n_probes > limits.MAX_PROBE_ROWS:
         steps = spec.train.steps
         yield Finding(("probes", "every"), f"probes every {spec.probes.every} steps over {steps:,} steps would record "
@@ -186,7 +186,7 @@ def fits_in_memory(ctx: Context) -> Iterable[Finding]:
         yield Finding(path, f"estimated peak memory {_gib(need)} ({ctx.cost['n_params']:,} parameters, "
                       f"{ctx.spec.train.dtype}, with gradients, optimizer state and activations) exceeds the limit "
                       f"of {_gib(ctx.memory_limit)}",
-                      f"shrink {_dotted(path)}, or raise the limit ({MEMORY_LIMIT_ENV} or --memory-limit)")
+                      f"shrink {dotted(path, whole='')}, or raise the limit ({MEMORY_LIMIT_ENV} or --memory-limit)")
 
 
 def measurement_caveats(ctx: Context) -> Iterable[Finding]:
@@ -275,9 +275,6 @@ def _diagnostic(f: Finding, spec: Experiment, source: tuple[RawDoc, PathT] | Non
     return Diagnostic(f.message, doc.file, line, col + f.offset, f.hint, f.severity)
 
 
-def _dotted(path: PathT) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else ("." if i else "") + p for i, p in enumerate(path))
-
 
 def _gib(n: int) -> str:
     for unit, scale in (("TiB", 1024**4), ("GiB", GiB), ("MiB", 1024**2)):
@@ -305,6 +302,4 @@ def memory_limit_from_env() -> int:
     try:
         return parse_bytes(text)
     except ValueError as exc:
-        from clockspec.core.errors import SpecError
-
         raise SpecError(f"{MEMORY_LIMIT_ENV}: {exc}") from None

@@ -1,21 +1,20 @@
 """curves.png: the metrics over steps with every clock as a labelled vertical line.
 
-Drawn with matplotlib's Agg canvas directly (no pyplot), so it never touches the caller's
-backend or global figure state.
+Drawn in the house style of `figures` (matplotlib's object API on Agg, no pyplot).
 """
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping
 from typing import Any
 
 from clockspec.ir.metrics import METRICS
+from clockspec.report import figures
 
 PAIRS = (("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_acc"))
-TRAIN, TEST = "#1f77b4", "#d62728"
+TRAIN, TEST = figures.SERIES[:2]
 PANEL_H, TITLE_H = 2.9, 0.85  # inches
-CLOCK_COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
+CLOCK_COLORS = figures.SERIES[2:]
 
 
 def _finite(rows: list[Mapping[str, Any]], metric: str, log_x: bool) -> tuple[list[int], list[float]]:
@@ -39,10 +38,38 @@ def _summary(spec: Any) -> str:
 
 def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, Any], status: str) -> bytes:
     """The figure as PNG bytes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+    panels = _panels(rows)
+    last = max((r["step"] for r in rows), default=0)
+    log_x = last >= 100
+    ncols = 2 if len(panels) > 1 else 1
+    nrows = max(1, math.ceil(len(panels) / ncols))
+    legend_rows = math.ceil(len(clocks) / 2)
+    width, height = 6.4 * ncols, PANEL_H * nrows + TITLE_H + 0.8 + 0.25 * legend_rows
+    fig = figures.new_figure(width, height, dpi=110)
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).flatten()
+    colors = {name: CLOCK_COLORS[i % len(CLOCK_COLORS)] for i, name in enumerate(clocks)}
+    for ax, (title, metrics) in zip(axes, panels):
+        for metric in metrics:
+            _draw_metric(ax, rows, metric, len(metrics) > 1, log_x)
+        _dress_panel(ax, title, metrics, spec)
+        _clock_lines(ax, metrics, spec, clocks, colors, log_x)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    _step_axis(axes, len(panels), ncols, log_x)
+    _clock_labels(axes[0], clocks, colors, last, log_x)
+    handles = _legend(fig, spec, clocks, colors)
+    state = "" if status == "complete" else f"  [{status}]"
+    fig.suptitle(f"{spec.name}{state}\n{_summary(spec)}", fontsize=12, x=0.02, y=1 - 0.12 / height, ha="left", va="top")
+    # Fixed margins in inches (tight_layout costs seconds on log axes).
+    legend_h = 0.25 * math.ceil(len(handles) / 2) + 0.2 if handles else 0.2
+    fig.subplots_adjust(left=0.75 / width, right=1 - 0.25 / width, top=1 - TITLE_H / height,
+                        bottom=(legend_h + 0.55) / height, hspace=0.36, wspace=0.2)
+    return figures.png_bytes(fig)
 
+
+def _panels(rows: list[Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(title, metrics) per panel: train and test of loss and of accuracy share one, every
+    other recorded metric has its own, in the metric registry's order."""
     recorded = [m for m in METRICS if any(r.get(m) is not None for r in rows)]
     panels: list[tuple[str, list[str]]] = []
     for title, *metrics in PAIRS:
@@ -50,56 +77,59 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
         if present:
             panels.append((title, present))
     paired = {m for _, *ms in PAIRS for m in ms}
-    panels += [(m, [m]) for m in recorded if m not in paired]
+    return panels + [(m, [m]) for m in recorded if m not in paired]
 
-    last = max((r["step"] for r in rows), default=0)
-    log_x = last >= 100
-    ncols = 2 if len(panels) > 1 else 1
-    nrows = max(1, math.ceil(len(panels) / ncols))
-    legend_rows = math.ceil(len(clocks) / 2)
-    width, height = 6.4 * ncols, PANEL_H * nrows + TITLE_H + 0.8 + 0.25 * legend_rows
-    fig = Figure(figsize=(width, height), dpi=110)
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).flatten()
-    colors = {name: CLOCK_COLORS[i % len(CLOCK_COLORS)] for i, name in enumerate(clocks)}
 
-    for ax, (title, metrics) in zip(axes, panels):
-        for metric in metrics:
-            xs, ys = _finite(rows, metric, log_x)
-            color = TEST if metric.startswith("test") else TRAIN
-            label = metric.replace("_loss", "").replace("_acc", "") if len(metrics) > 1 else None
-            positive = [y for y in ys if y > 0]
-            if METRICS[metric].log_scale and positive and min(ys) >= 0:
-                # Log axis; exact zeros (no flips at all) break the line and sit as ticks on the floor.
-                ax.set_yscale("log")
-                ax.yaxis.set_minor_locator(NullLocator())
-                ax.plot(xs, [y if y > 0 else math.nan for y in ys], color=color, lw=1.8, label=label)
-                zeros = [x for x, y in zip(xs, ys) if y == 0]
-                if zeros:
-                    floor = min(positive) / 3
-                    ax.plot(zeros, [floor] * len(zeros), ls="none", marker="|", ms=7, color=color, alpha=0.7)
-                    ax.set_ylim(bottom=floor / 2)
-                    ax.annotate("ticks on the floor: exactly 0", xy=(0.01, 0.03), xycoords="axes fraction",
-                                ha="left", va="bottom", fontsize=8, color=color)
-            else:
-                ax.plot(xs, ys, color=color, lw=1.8, label=label)
-                if METRICS[metric].log_scale and positive:
-                    ax.set_yscale("symlog", linthresh=min(positive))
-        ax.set_title(_panel_title(title, spec), fontsize=11, loc="left")
-        ax.grid(True, which="major", alpha=0.3)
-        if len(metrics) > 1:
-            ax.legend(loc="best", fontsize=9, frameon=False)
-        if title == "accuracy":
-            ax.set_ylim(-0.03, 1.03)
-        for name, result in clocks.items():
-            clock = spec.clocks.get(name)
-            if result.reached and result.step is not None and (result.step > 0 or not log_x):
-                ax.axvline(result.step, color=colors[name], ls="--", lw=1.3, alpha=0.9)
-            if clock is not None and clock.threshold is not None and clock.metric in metrics:
-                ax.axhline(clock.threshold, color=colors[name], ls=":", lw=1.0, alpha=0.8)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
-    for ax in axes[max(0, len(panels) - ncols):len(panels)]:
+def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: bool, log_x: bool) -> None:
+    """One metric's line; a log-scale metric on a log axis, its exact zeros as ticks on the floor."""
+    from matplotlib.ticker import NullLocator
+
+    xs, ys = _finite(rows, metric, log_x)
+    color = TEST if metric.startswith("test") else TRAIN
+    label = metric.replace("_loss", "").replace("_acc", "") if labelled else None
+    positive = [y for y in ys if y > 0]
+    if not (METRICS[metric].log_scale and positive and min(ys) >= 0):
+        ax.plot(xs, ys, color=color, lw=1.8, label=label)
+        if METRICS[metric].log_scale and positive:
+            ax.set_yscale("symlog", linthresh=min(positive))
+        return
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.plot(xs, [y if y > 0 else math.nan for y in ys], color=color, lw=1.8, label=label)
+    zeros = [x for x, y in zip(xs, ys) if y == 0]
+    if zeros:
+        floor = min(positive) / 3
+        ax.plot(zeros, [floor] * len(zeros), ls="none", marker="|", ms=7, color=color, alpha=0.7)
+        ax.set_ylim(bottom=floor / 2)
+        ax.annotate("ticks on the floor: exactly 0", xy=(0.01, 0.03), xycoords="axes fraction",
+                    ha="left", va="bottom", fontsize=8, color=color)
+
+
+def _dress_panel(ax: Any, title: str, metrics: list[str], spec: Any) -> None:
+    ax.set_title(_panel_title(title, spec), fontsize=11, loc="left")
+    figures.grid(ax)
+    if len(metrics) > 1:
+        ax.legend(loc="best", fontsize=9, frameon=False)
+    if title == "accuracy":
+        ax.set_ylim(-0.03, 1.03)
+
+
+def _clock_lines(ax: Any, metrics: list[str], spec: Any, clocks: Mapping[str, Any], colors: dict[str, str],
+                 log_x: bool) -> None:
+    """Each fired clock as a dashed vertical line; a threshold on this panel's metric as a dotted one."""
+    for name, result in clocks.items():
+        clock = spec.clocks.get(name)
+        if result.reached and result.step is not None and (result.step > 0 or not log_x):
+            ax.axvline(result.step, color=colors[name], ls="--", lw=1.3, alpha=0.9)
+        if clock is not None and clock.threshold is not None and clock.metric in metrics:
+            ax.axhline(clock.threshold, color=colors[name], ls=":", lw=1.0, alpha=0.8)
+
+
+def _step_axis(axes: Any, n_panels: int, ncols: int, log_x: bool) -> None:
+    """Step labels under the bottom panels; a log step axis once the run is long enough."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    for ax in axes[max(0, n_panels - ncols):n_panels]:
         ax.set_xlabel("step (log scale)" if log_x else "step")
         ax.tick_params(labelbottom=True)
     if log_x:
@@ -108,8 +138,10 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
         axes[0].xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
         axes[0].xaxis.set_minor_locator(NullLocator())  # minor ticks cost seconds over many panels
 
-    top = axes[0]
-    placed: list[float] = []  # log10 steps of the labels already drawn, to stagger close ones
+
+def _clock_labels(top: Any, clocks: Mapping[str, Any], colors: dict[str, str], last: int, log_x: bool) -> None:
+    """Each fired clock's name beside its line in the top panel, close ones staggered."""
+    placed: list[float] = []  # log10 steps of the labels already drawn
     for name, result in sorted(clocks.items(), key=lambda item: item[1].step or 0):
         if result.reached and result.step is not None and (result.step > 0 or not log_x):
             pos = math.log10(result.step) if log_x else result.step / max(last, 1)
@@ -119,9 +151,12 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
                          xytext=(2, -2), textcoords="offset points", rotation=90, va="top", ha="left",
                          fontsize=9, color=colors[name], fontweight="bold")
 
-    handles = []
+
+def _legend(fig: Any, spec: Any, clocks: Mapping[str, Any], colors: dict[str, str]) -> list[Any]:
+    """The clocks' legend under the panels: each clock's step (or why not) and its expression."""
     from matplotlib.lines import Line2D
 
+    handles = []
     for name, result in clocks.items():
         clock = spec.clocks.get(name)
         text = clock.text() if clock is not None else result.metric
@@ -132,15 +167,7 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=min(2, len(handles)), fontsize=9,
                    frameon=False, bbox_to_anchor=(0.5, 0.0))
-    state = "" if status == "complete" else f"  [{status}]"
-    fig.suptitle(f"{spec.name}{state}\n{_summary(spec)}", fontsize=12, x=0.02, y=1 - 0.12 / height, ha="left", va="top")
-    # Fixed margins in inches (tight_layout costs seconds on log axes).
-    legend_h = 0.25 * math.ceil(len(handles) / 2) + 0.2 if handles else 0.2
-    fig.subplots_adjust(left=0.75 / width, right=1 - 0.25 / width, top=1 - TITLE_H / height,
-                        bottom=(legend_h + 0.55) / height, hspace=0.36, wspace=0.2)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return handles
 
 
 def _panel_title(title: str, spec: Any) -> str:
