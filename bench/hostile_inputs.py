@@ -1,4 +1,4 @@
-"""Time to refuse each hostile input of tests/test_hostile_inputs.py, against a baseline.
+"""Time to refuse each hostile input of tests/hardening/test_hostile_inputs.py, against a baseline.
 
 Run: python bench/hostile_inputs.py
 Baseline: loading specs/modadd.yaml (bytes -> IR) in the same process. Prints, per input,

@@ -51,7 +51,7 @@ def clock_seeds() -> tuple[str, ...]:
 def predicate_seeds() -> tuple[str, ...]:
     found: dict[str, None] = {}
     texts = [data.decode("utf-8", "replace") for _, data in spec_files()]
-    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests").glob("test_family*.py"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests").rglob("test_family*.py"))]
     for text in texts:
         for listed in _EXCLUDE_LIST.finditer(text):
             for quoted in _QUOTED.finditer(listed.group(1)):

@@ -1,7 +1,7 @@
 """The `.clk` syntax: front end, canonical printer, round trips, comments, errors.
 
 Golden files live in tests/golden/clk/; regenerate them with `CLOCKSPEC_REGEN=1 pytest
-tests/test_clk.py` and review the diff.
+tests/syntax/test_clk.py` and review the diff.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from clockspec.syntax.yaml_front import parse_yaml
 from clockspec.syntax.yaml_printer import dump_yaml
 from strategies import experiments, families
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden" / "clk"
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "clk"
 REGEN = os.environ.get("CLOCKSPEC_REGEN") == "1"
 # Round-trip properties: enough examples to reach every kind and combinator, fast enough
 # for the default suite; deadline off because the machine is shared.

@@ -14,9 +14,9 @@ from clockspec.syntax.validate import validate
 from clockspec.syntax.yaml_front import parse_yaml
 from clockspec.syntax.yaml_printer import dump_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPECS = shipped.top(".yaml")
-GOLDEN = Path(__file__).parent / "golden" / "yaml_printer"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "yaml_printer"
 
 BASE = {
     "name": "t",

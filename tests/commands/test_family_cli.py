@@ -7,7 +7,7 @@ import clockspec
 import shipped
 from clockspec.commands.main import main
 
-SPECS = Path(__file__).resolve().parent.parent / "specs"
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 FAMILIES = [p for p in shipped.ALL if p.suffix == ".yaml" and shipped.is_family(p)]
 
 

@@ -10,7 +10,7 @@ import pytest
 import clockspec
 from clockspec.commands.main import main
 
-CORPUS = Path(__file__).parent / "corpus" / "errors"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "errors"
 CASES = sorted(CORPUS.glob("*.yaml"))
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from clockspec.syntax.reference import field_docs, key_reference, sections
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "language.md"
 BLOCK = re.compile(r"(<!-- key-reference:begin -->\n)(.*?)(<!-- key-reference:end -->)", re.S)
 
 

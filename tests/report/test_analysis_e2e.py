@@ -27,7 +27,7 @@ def test_a_tiny_run_reports_its_clocks_fits_and_the_predicted_balance_rate(tmp_p
     torch.set_num_threads(1)
     result = run(clockspec.loads(SPEC, "yaml").compile(), out=tmp_path, device="cpu")
     assert result.status == "complete"
-    assert main(["report", "--no-plots", str(result.run_dir)]) == 0  # plots: tests/test_analysis.py
+    assert main(["report", "--no-plots", str(result.run_dir)]) == 0  # plots: tests/report/test_analysis.py
     report = json.loads((result.run_dir / "report.json").read_text())
     recorded = json.loads((result.run_dir / "clocks.json").read_text())["clocks"]
     for name in ("fit", "simplify"):  # the same clock semantics as the runtime's

@@ -13,7 +13,7 @@ from clockspec.commands.main import main
 from clockspec.syntax.schema import json_schema
 from clockspec.syntax.yaml_front import parse_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPECS = shipped.top(".yaml")
 MESSY = """\
 # header note
