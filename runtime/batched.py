@@ -30,6 +30,9 @@ import torch.nn.functional as F
 
 from clockspec.clocks import ClockTracker
 from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.fileio import read_json
+from clockspec.core.run_names import run_dir_name
+from clockspec.core.version import __version__
 from clockspec.report.run_figure import plot_curves
 from clockspec.runtime.device import numerics, resolve_device, resolve_dtype
 from clockspec.runtime.loop import Batches
@@ -179,7 +182,7 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
     where = resolve_device(device or spec0.device, "--device" if device else "device")
     dtype = resolve_dtype(spec0.train.dtype, where)
     root = Path(out if out is not None else DEFAULT_OUT)
-    dirs = [RunDir(root / f"{p.spec.name}-{p.train_hash[:12]}") for p in plans]
+    dirs = [RunDir(root / run_dir_name(p.spec.name, p.train_hash)) for p in plans]
     with ExitStack() as locks:
         for rd in dirs:
             locks.enter_context(claim(rd.path))
@@ -284,7 +287,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         for m in members:
             if m.result is None:
-                last = m.rd.read_json(STATUS) or {}
+                last = read_json(m.rd / STATUS) or {}
                 m.rd.write_json(STATUS, {**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"})
         raise
     finally:
@@ -330,21 +333,19 @@ def _probe(m: _Member, params: dict[str, torch.Tensor], k: int, t: int) -> dict[
 def _info(m: _Member, where: torch.device, threads: int, size: int) -> dict[str, Any]:
     import platform
 
-    import clockspec
-
     return {"train_hash": m.plan.train_hash, "steps": m.spec.train.steps, "device": str(where),
             "dtype": m.spec.train.dtype, "threads": threads, "torch": torch.__version__,
-            "clockspec": clockspec.__version__, "python": platform.python_version(), "batch_size": size}
+            "clockspec": __version__, "python": platform.python_version(), "batch_size": size}
 
 
 def _finish(m: _Member, status: str, step: int, reason: str, began: float) -> None:
-    size = (m.rd.read_json(STATUS) or {}).get("batch_size", 1)
+    size = (read_json(m.rd / STATUS) or {}).get("batch_size", 1)
     spec, plan, rd = m.spec, m.plan, m.rd
     clocks = final_clocks(spec, m.tracker.results(), status)
     rd.write_json(CLOCKS, clocks_doc(plan, clocks, status, step))
     rd.write(CURVES, plot_curves(m.tracker.rows, spec, clocks, status))
     wall = time.perf_counter() - began
-    last = rd.read_json(STATUS) or {}
+    last = read_json(rd / STATUS) or {}
     rd.write_json(STATUS, {**last, "status": status, "step": step, "reason": reason, "wall_s": round(wall, 3),
                            "steps_per_s": round(step / max(wall, 1e-9), 2)})
     m.sink.close()

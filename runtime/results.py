@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import clockspec
 from clockspec.clocks import ClockResult
+from clockspec.compiler.plan import compile as compile_plan
 from clockspec.ir.clocks import SettleClock
+from clockspec.syntax.printing import dumps
 
-FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 PROBE_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}
 
 
@@ -33,7 +33,7 @@ def for_device(plan: Any, device: str | None) -> Any:
     hash, so a run on another device gets its own directory instead of reusing this one."""
     if device is None or device == plan.spec.device:
         return plan
-    return clockspec.compile(plan.spec.model_copy(update={"device": device}))
+    return compile_plan(plan.spec.model_copy(update={"device": device}))
 
 
 def final_clocks(spec: Any, results: Mapping[str, ClockResult], status: str) -> dict[str, ClockResult]:
@@ -72,9 +72,4 @@ def clocks_doc(plan: Any, clocks: Mapping[str, ClockResult], status: str, step: 
 
 
 def spec_text(spec: Any) -> str:
-    dumps = getattr(clockspec, "dumps", None)
-    if dumps is not None:
-        return dumps(spec, "yaml")
-    import yaml
-
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+    return dumps(spec, "yaml")

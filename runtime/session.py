@@ -17,22 +17,23 @@ from typing import Any
 
 import torch
 
-import clockspec
 from clockspec.clocks import ClockTracker
 from clockspec.core.errors import RunError
+from clockspec.core.fileio import read_json
+from clockspec.core.version import __version__
 from clockspec.report.run_figure import plot_curves
 from clockspec.runtime.device import numerics
 from clockspec.runtime.loop import Outcome, Trainer
 from clockspec.runtime.progress import Progress, wanted
-from clockspec.runtime.results import FINISHED, RunResult, clocks_doc, final_clocks, spec_text
-from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from clockspec.runtime.results import RunResult, clocks_doc, final_clocks, spec_text
+from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, FINISHED, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
 
 
 def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, threads: int,
           progress: bool | None, resume_from: Path | None, checkpoint_every: float) -> RunResult:
     """Train from scratch, or from the checkpoint `resume_from`, and write every output."""
     spec = plan.spec
-    previous = rd.read_json(STATUS) or {}
+    previous = read_json(rd / STATUS) or {}
     if resume_from is None:
         rd.clear()
     rd.write(SPEC, spec_text(spec))
@@ -40,7 +41,7 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
     began = time.perf_counter()
     info = {"train_hash": plan.train_hash, "steps": spec.train.steps, "device": str(where),
             "dtype": spec.train.dtype, "threads": threads, "torch": torch.__version__,
-            "clockspec": clockspec.__version__, "python": platform.python_version()}
+            "clockspec": __version__, "python": platform.python_version()}
     start = int(previous.get("step", 0)) if resume_from is not None else 0
     rd.write_json(STATUS, {"status": "running", "step": start, "reason": "", **info})
     try:
@@ -60,7 +61,7 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
             outcome = _loop(plan, rd, trainer, tracker, start, progress, checkpoint_every)
             looped, cpu = time.perf_counter() - looped, time.process_time() - cpu
     except (MemoryError, torch.OutOfMemoryError) as exc:
-        last = rd.read_json(STATUS) or {}
+        last = read_json(rd / STATUS) or {}
         rd.record_status({**last, "status": "failed", "reason": f"out of memory ({type(exc).__name__}: {exc})"[:500]})
         raise RunError(f"out of memory on {where} at step {last.get('step', start):,}", str(rd.path),
                        hint="a smaller model, batch or probe set, or another --device") from exc
@@ -102,7 +103,7 @@ def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start:
         buf = io.BytesIO()
         torch.save(trainer.state_dict(step), buf)
         rd.write(CHECKPOINT, buf.getvalue())
-        rd.write_json(STATUS, {**(rd.read_json(STATUS) or {}), "step": step})  # how far, for whoever asks
+        rd.write_json(STATUS, {**(read_json(rd / STATUS) or {}), "step": step})  # how far, for whoever asks
 
     def on_probe(row: dict[str, Any]) -> bool:
         try:
@@ -134,7 +135,7 @@ def _loop(plan: Any, rd: RunDir, trainer: Trainer, tracker: ClockTracker, start:
         raise  # a write failed: the runner records it (see runner.failed_io)
     except BaseException as exc:  # a hard interrupt or a crash: record it, keep the last checkpoint
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        last = rd.read_json(STATUS) or {}
+        last = read_json(rd / STATUS) or {}
         rd.record_status({**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"[:500]})
         raise
     finally:
