@@ -3,8 +3,8 @@
 Members that `clockspec.compiler.batching` groups share every shape; they differ in the seed,
 split seed, init scale, learning rate and regularizer strengths. Each member's network is
 built by the ordinary builders (so its initial weights are exactly those of a run alone);
-their parameters are stacked into one tensor per layer and trained with the network's
-layers written as batched matmuls (`stacked_forward`), the ordinary loss per member, a
+their parameters are stacked into one tensor per layer and trained with the model's own
+stacked forward (`Model.forward_stacked`: its layers as batched matmuls), the ordinary loss per member, a
 per-member learning rate and decay as tensors, and a vectorised optimizer following torch's
 update rules (`VectorOptimizer`).
 At each probe, a member's slice is copied into its own network and measured by the
@@ -37,7 +37,7 @@ from clockspec.report.run_figure import plot_curves
 from clockspec.runtime.device import numerics, resolve_device, resolve_dtype
 from clockspec.runtime.loop import Batches
 from clockspec.runtime.metrics import Prober
-from clockspec.runtime.models import Network, build_model
+from clockspec.runtime.models import build_model
 from clockspec.runtime.objective import LOSSES
 from clockspec.runtime.optimizers import lr_factor
 from clockspec.runtime.regularizers import build_regularizers
@@ -47,50 +47,6 @@ from clockspec.runtime.session import InterruptGuard
 from clockspec.runtime.tasks import build_task
 from clockspec.store.lock import claim
 from clockspec.store.rundir import CLOCKS, CURVES, PLAN, SPEC, STATUS, RunDir, row_line
-
-
-def stacked_forward(net: Network, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """`Network.forward` over parameters stacked on a leading member axis: the same layers,
-    written as batched matmuls and gathers (vmap over `functional_call` costs several times
-    more per step at these sizes). `x` is shared (n, ...) or per member (K, n, ...); the
-    result is (K, n, classes). tests/test_family_batched.py holds it equal to the network's
-    own forward, member by member."""
-    weights = [params[f"weights.{i}"] for i in range(len(net.weights))]
-    biases = [params[f"biases.{i}"] for i in range(len(net.weights))] if net.biases is not None else None
-    k = weights[0].shape[0]
-    per_member = x.dim() == 3
-    rows = torch.arange(k, device=x.device).view(k, 1, 1) if per_member else slice(None)
-    first = 0
-    if net.embedding is not None:  # one table of K x p rows: member k's token t is row k p + t
-        table = params["embedding"]
-        offsets = (torch.arange(k, device=x.device) * table.shape[1]).view(k, 1, 1)
-        rows_of = (x + offsets if per_member else x.unsqueeze(0) + offsets)
-        # index_select: its backward (index_add) is about twice as fast on CPU as embedding's
-        e = torch.index_select(table.flatten(0, 1), 0, rows_of.flatten()).view(*rows_of.shape, -1)
-        h = e.flatten(2) if net.combine == "concat" else e.sum(2)
-    elif not x.is_floating_point():  # operand indices select columns of W_1 (the one-hot input)
-        h = weights[0].transpose(1, 2)[rows, x + net.offsets].sum(2)
-        if biases is not None:
-            h = h + biases[0].unsqueeze(1)
-        first = 1
-        if len(weights) == 1:
-            return h
-        h = net.activation(h)
-    else:
-        h = x
-    last = len(weights) - 1
-    for i in range(first, len(weights)):
-        wt = weights[i].transpose(1, 2)
-        if biases is None:
-            z = h @ wt
-        elif h.dim() == 3:
-            z = torch.baddbmm(biases[i].unsqueeze(1), h, wt)  # the bias add fused into the matmul
-        else:
-            z = h @ wt + biases[i].unsqueeze(1)
-        if i == last:
-            return z
-        h = net.activation(z)
-    raise AssertionError("a network has at least one layer")
 
 
 class VectorOptimizer:
@@ -250,7 +206,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
         with guard:
             while alive:
                 x, y = inputs if inputs is not None else _minibatch(members, t)
-                losses = member_losses(stacked_forward(template, params, x), y)
+                losses = member_losses(template.forward_stacked(params, x), y)
                 values = losses.tolist()
                 for k in list(alive):
                     if not math.isfinite(values[k]):
