@@ -4,7 +4,7 @@ Torch-free, like `runner`, so that reusing or re-evaluating a finished run never
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,8 @@ from typing import Any
 from clockspec.clocks import ClockResult
 from clockspec.compiler.plan import compile as compile_plan
 from clockspec.ir.clocks import SettleClock
+from clockspec.report.run_figure import plot_curves
+from clockspec.store.rundir import CLOCKS, CURVES, RunDir
 from clockspec.syntax.printing import dumps
 
 PROBE_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}
@@ -69,6 +71,13 @@ def clocks_doc(plan: Any, clocks: Mapping[str, ClockResult], status: str, step: 
     if options:
         doc["probe_options"] = options  # e.g. the flip band pattern_flips used
     return doc
+
+
+def write_clocks(plan: Any, rd: RunDir, rows: Sequence[Mapping[str, Any]], clocks: Mapping[str, ClockResult],
+                 status: str, step: int) -> None:
+    """A run's clocks as they end: `clocks.json` and the figure drawn from its rows."""
+    rd.write_json(CLOCKS, clocks_doc(plan, clocks, status, step))
+    rd.write(CURVES, plot_curves(rows, plan.spec, clocks, status))
 
 
 def spec_text(spec: Any) -> str:

@@ -21,10 +21,9 @@ from clockspec.clocks import ClockResult, evaluate_clocks
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
 from clockspec.core.run_names import run_dir_name
-from clockspec.report.run_figure import plot_curves
-from clockspec.runtime.results import RunResult, clock_hashes, clocks_doc, final_clocks, for_device, spec_text
+from clockspec.runtime.results import RunResult, clock_hashes, final_clocks, for_device, spec_text, write_clocks
 from clockspec.store.lock import claim
-from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, FINISHED, FULL, PLAN, SPEC, STATUS, RunDir
+from clockspec.store.rundir import CHECKPOINT, CLOCKS, FINISHED, FULL, PLAN, SPEC, STATUS, RunDir
 
 DEFAULT_OUT = "runs"
 CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
@@ -109,8 +108,7 @@ def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any]) -> RunResult:
     elapsed = time.perf_counter() - began
     rd.write(SPEC, spec_text(spec))
     rd.write_json(PLAN, plan.to_json())
-    rd.write_json(CLOCKS, clocks_doc(plan, clocks, status, step))
-    rd.write(CURVES, plot_curves(rows, spec, clocks, status))
+    write_clocks(plan, rd, rows, clocks, status, step)
     return RunResult(rd.path, status, step, clocks, "reevaluated",
                      f"only clocks changed: re-evaluated {len(clocks)} clocks from {len(rows)} recorded probes "
                      f"in {elapsed * 1e3:.1f} ms, no retraining", elapsed)
