@@ -71,11 +71,12 @@ def _loop(steps: Steps, members: list[MemberRun], t: int, last: int, guard: Inte
     alive = list(range(len(members)))
     while True:
         values = steps.objective(t)
-        for k in [k for k in alive if not math.isfinite(values[k])]:
-            members[k].end("diverged", t, f"the training objective is {values[k]} at step {t}")
-            alive.remove(k)
-        if not alive:
-            return
+        if not all(map(math.isfinite, values)):  # (members that ended still have values)
+            for k in [k for k in alive if not math.isfinite(values[k])]:
+                members[k].end("diverged", t, f"the training objective is {values[k]} at step {t}")
+                alive.remove(k)
+            if not alive:
+                return
         steps.backward(alive)
         for k in list(alive):
             if t in members[k].probe_steps and members[k].record(steps.probe(k, t)):
@@ -142,15 +143,15 @@ class Solo:
                                [pair for r in regularizers for pair in r.decay], spec.train.steps)
         self.prober = Prober(metrics, self.model, self.data, loss, spec.probes)
         self.batches = Batches(len(self.data.y_train), spec.train.batch, spec.seed, device)
+        self.full, self.x, self.y = self.batches.full, self.data.x_train, self.data.y_train
         self.loss: torch.Tensor | None = None
 
     def objective(self, t: int) -> list[float]:
-        x, y = self.data.x_train, self.data.y_train
-        if self.batches.full:
-            self.loss = self.objective_of(self.model(x), y)
+        if self.full:
+            self.loss = self.objective_of(self.model(self.x), self.y)
         else:
             idx = self.batches(t)
-            self.loss = self.objective_of(self.model(x[idx]), y[idx])
+            self.loss = self.objective_of(self.model(self.x[idx]), self.y[idx])
         return [self.loss.item()]
 
     def backward(self, alive: list[int]) -> None:
