@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from clockspec.compiler.plan import Plan, PlanNode, compile
 from clockspec.core.errors import Diagnostic, RunError, SpecError
+from clockspec.core.version import __version__
 from clockspec.diff.changes import Change, apply
 from clockspec.diff.spec_diff import SpecDiff, diff
 from clockspec.families.expand import Member, expand
@@ -13,8 +14,6 @@ from clockspec.ir.spec import Experiment, Family
 from clockspec.report.family_summary import family_report
 from clockspec.syntax.loading import load, loads
 from clockspec.syntax.printing import dumps
-
-__version__ = "0.1.0"
 
 __all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "RunError", "SpecDiff", "SpecError",
            "apply", "compile", "diff", "dumps", "expand", "family_report", "load", "loads", "__version__"]

@@ -1,21 +1,29 @@
-"""The training loop: everything built from the spec, stepped, probed, stopped.
+"""The one training core: everything built from the spec, stepped, probed, stopped.
 
 Step t means "after t optimizer updates". At each step the loop computes the objective and
 its gradient at the current parameters; a probe at t measures those same parameters (and,
 for grad_ratio, that gradient) before the update is applied. So step 0 is the
 initialisation and the last probe is the final model. A non-finite objective ends the run
 as diverged at that step.
+
+`train_members` is that loop for one member or for many: what happens to each member (its
+rows, clocks, checkpoints and outputs) is its `MemberRun`; how a step is computed is the
+`Steps` it is given, `Solo` for a model alone or `batched.Stacked` for members stacked on a
+leading axis.
 """
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import signal
+import sys
+import threading
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
+from clockspec.runtime.member import MemberRun
 from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import build_model
 from clockspec.runtime.objective import LOSSES, Objective
@@ -24,11 +32,68 @@ from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.tasks import build_task
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # complete | diverged | interrupted
-    step: int
-    reason: str
+class Steps(Protocol):
+    """How the training step of K members (one alone) is computed."""
+
+    def objective(self, t: int) -> list[float]:
+        """Compute the objective at step t's parameters; each member's value."""
+
+    def backward(self, alive: list[int]) -> None:
+        """The gradient of the objective of the members still training."""
+
+    def probe(self, k: int, t: int) -> dict[str, Any]:
+        """Member k's probe row at step t."""
+
+    def update(self, t: int) -> None:
+        """Apply step t's update."""
+
+
+def train_members(steps: Steps, members: list[MemberRun], start: int, last: int) -> None:
+    """Train from step `start` until every member has ended: diverged, stopped by its clocks,
+    done at step `last`, or interrupted (a first Ctrl-C stops at the next step boundary).
+    A crash or a hard interrupt is recorded in every unfinished member's status; a failed
+    write (OSError) is left to the caller, which names the file."""
+    try:
+        with InterruptGuard() as guard:
+            _loop(steps, members, start, last, guard)
+    except OSError:
+        raise
+    except BaseException as exc:
+        for m in members:
+            m.abandon(exc)
+        raise
+    finally:
+        for m in members:
+            m.close()
+
+
+def _loop(steps: Steps, members: list[MemberRun], t: int, last: int, guard: InterruptGuard) -> None:
+    alive = list(range(len(members)))
+    while True:
+        values = steps.objective(t)
+        if not all(map(math.isfinite, values)):  # (members that ended still have values)
+            for k in [k for k in alive if not math.isfinite(values[k])]:
+                members[k].end("diverged", t, f"the training objective is {values[k]} at step {t}")
+                alive.remove(k)
+            if not alive:
+                return
+        steps.backward(alive)
+        for k in list(alive):
+            if t in members[k].probe_steps and members[k].record(steps.probe(k, t)):
+                members[k].end("complete", t, "the stop clocks fired")
+                alive.remove(k)
+        if t >= last or not alive:
+            for k in alive:
+                members[k].end("complete", t, "all steps done")
+            return
+        steps.update(t)
+        t += 1
+        for k in alive:
+            members[k].stepped(t)
+        if guard.requested:
+            for k in alive:
+                members[k].end("interrupted", t, f"interrupted at step {t}")
+            return
 
 
 class Batches:
@@ -63,51 +128,44 @@ class Batches:
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
-class Trainer:
+class Solo:
+    """The step of one model alone: its objective on the (mini)batch, torch's backward and
+    the optimizer's update; and its training state, for a checkpoint."""
+
     def __init__(self, spec: Any, metrics: list[str], device: torch.device, dtype: torch.dtype):
-        self.spec = spec
-        self.steps = spec.train.steps
         data = build_task(spec.task)
         self.model = build_model(spec.model, data, spec.seed, dtype).to(device)
         self.data = data.to(device, dtype)
         regularizers = build_regularizers(spec.regularizers, self.model)
         loss = LOSSES[spec.train.loss]
-        self.objective = Objective(loss, [r.penalty for r in regularizers if r.penalty is not None])
+        self.objective_of = Objective(loss, [r.penalty for r in regularizers if r.penalty is not None])
         self.stepper = Stepper(spec.optimizer, list(self.model.parameters()),
-                               [pair for r in regularizers for pair in r.decay], self.steps)
+                               [pair for r in regularizers for pair in r.decay], spec.train.steps)
         self.prober = Prober(metrics, self.model, self.data, loss, spec.probes)
         self.batches = Batches(len(self.data.y_train), spec.train.batch, spec.seed, device)
+        self.full, self.x, self.y = self.batches.full, self.data.x_train, self.data.y_train
+        self.loss: torch.Tensor | None = None
 
-    def run(self, start: int, probe_steps: set[int], on_probe: Callable[[dict], bool],
-            on_step: Callable[[int], bool]) -> Outcome:
-        """Train from step `start` to the end. `on_probe(row)` returns True to stop there
-        (the stop clocks fired); `on_step(t)`, called once t updates are done, returns True
-        to interrupt there (a clean point to checkpoint)."""
-        model, objective, optimizer = self.model, self.objective, self.stepper.optimizer
-        x, y = self.data.x_train, self.data.y_train
-        full = self.batches.full
-        t = start
-        while True:
-            if full:
-                loss = objective(model(x), y)
-            else:
-                idx = self.batches(t)
-                loss = objective(model(x[idx]), y[idx])
-            value = loss.item()
-            if not math.isfinite(value):
-                return Outcome("diverged", t, f"the training objective is {value} at step {t}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if t in probe_steps and on_probe(self.prober(t)):
-                return Outcome("complete", t, "the stop clocks fired")
-            if t >= self.steps:
-                return Outcome("complete", t, "all steps done")
-            self.stepper.step(t)
-            t += 1
-            if on_step(t):
-                return Outcome("interrupted", t, f"interrupted at step {t}")
+    def objective(self, t: int) -> list[float]:
+        if self.full:
+            self.loss = self.objective_of(self.model(self.x), self.y)
+        else:
+            idx = self.batches(t)
+            self.loss = self.objective_of(self.model(self.x[idx]), self.y[idx])
+        return [self.loss.item()]
 
-    def state_dict(self, step: int) -> dict[str, Any]:
+    def backward(self, alive: list[int]) -> None:
+        self.stepper.optimizer.zero_grad(set_to_none=True)
+        self.loss.backward()
+
+    def probe(self, k: int, t: int) -> dict[str, Any]:
+        return self.prober(t)
+
+    def update(self, t: int) -> None:
+        self.stepper.step(t)
+
+    def snapshot(self, step: int) -> bytes:
+        """The checkpoint at `step`: model, optimizer, the metrics' memory, RNG states."""
         state = {
             "step": step,
             "model": self.model.state_dict(),
@@ -117,9 +175,12 @@ class Trainer:
         }
         if torch.cuda.is_available():
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
-        return state
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        return buf.getvalue()
 
     def load_state_dict(self, state: dict[str, Any]) -> int:
+        """Continue from a checkpoint; the step it was taken at."""
         self.model.load_state_dict(state["model"])
         self.stepper.optimizer.load_state_dict(state["optimizer"])
         self.prober.memory.update(state["probe_memory"])
@@ -127,3 +188,26 @@ class Trainer:
         if "cuda_rng" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         return int(state["step"])
+
+
+class InterruptGuard:
+    """The first Ctrl-C asks the loop to stop at the next step boundary (and checkpoint
+    there); a second one interrupts at once (as Ctrl-C normally does)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)
+        print("\nstopping at the next step to save a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+
+    def __enter__(self) -> InterruptGuard:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)

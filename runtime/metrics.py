@@ -4,12 +4,13 @@ A probe measures the model as it is at step t (after t optimizer steps), under `
 the full train and test sets; forward passes are shared between metrics through
 `ProbeContext`. `grad_ratio` reads the gradients of the training objective at the same
 parameters, which the loop has just computed for step t's update and not yet applied.
-A metric that is undefined at a probe (pattern_flips at the first one) is None.
+A metric that is undefined at a probe (pattern_flips at the first one) is None. Metrics ask
+the model only what the `Model` protocol declares; one that needs a capability the model
+lacks (an embedding, a linear factorisation) stops the run with an error that names it.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -18,16 +19,15 @@ import torch
 from clockspec.core.registry import Registry
 from clockspec.runtime.linalg import auto_q, imbalance, schatten_energy
 from clockspec.runtime.linalg import effective_rank as erank
-from clockspec.runtime.models import Network
+from clockspec.runtime.models import Model, require
 from clockspec.runtime.objective import Loss
 from clockspec.runtime.tasks import Dataset
 
 METRICS = Registry("runtime metric")
-Value = Callable[["ProbeContext"], "torch.Tensor | float | None"]
 
 
 class ProbeContext:
-    def __init__(self, model: Network, data: Dataset, loss: Loss, options: Any, memory: dict[str, Any]):
+    def __init__(self, model: Model, data: Dataset, loss: Loss, options: Any, memory: dict[str, Any]):
         self.model = model
         self.data = data
         self.loss = loss
@@ -109,13 +109,14 @@ def weight_norm(ctx: ProbeContext):
 
 @METRICS.register("schatten")
 def schatten(ctx: ProbeContext):
-    q = auto_q(ctx.options.schatten_q, len(ctx.model.weights))
-    return schatten_energy(ctx.model.end_to_end().double(), q)
+    factors = require(ctx.model.linear_factors(), "a factorisation into linear maps", "metric schatten")
+    return schatten_energy(ctx.model.end_to_end().double(), auto_q(ctx.options.schatten_q, len(factors)))
 
 
 @METRICS.register("balance")
 def balance(ctx: ProbeContext):
-    return imbalance([w.double() for w in ctx.model.weights])
+    factors = require(ctx.model.linear_factors(), "a factorisation into linear maps", "metric balance")
+    return imbalance([w.double() for w in factors])
 
 
 @METRICS.register("effective_rank")
@@ -126,7 +127,8 @@ def effective_rank(ctx: ProbeContext):
 
 @METRICS.register("fourier_sparsity")
 def fourier_sparsity(ctx: ProbeContext):
-    energy = fourier_energy(ctx.model.embedding.double())
+    table = require(ctx.model.embedding, "a token embedding table", "metric fourier_sparsity")
+    energy = fourier_energy(table.double())
     top = energy.topk(min(ctx.options.fourier_top_k, len(energy))).values.sum()
     return top / energy.sum()
 
@@ -136,7 +138,8 @@ def pattern_flips(ctx: ProbeContext):
     """Share of training-set ReLU bits that changed sign since the last probe; a change
     where both pre-activations lie within `flip_band` of zero (a unit dithering at the kink)
     does not count."""
-    now = torch.cat([z.flatten() for z in ctx.train_preacts])
+    preacts = require(ctx.train_preacts or None, "hidden pre-activations", "metric pattern_flips")
+    now = torch.cat([z.flatten() for z in preacts])
     before = ctx.memory.get("pattern_flips")
     ctx.memory["pattern_flips"] = now
     if before is None:
@@ -147,7 +150,8 @@ def pattern_flips(ctx: ProbeContext):
 
 @METRICS.register("grad_ratio")
 def grad_ratio(ctx: ProbeContext):
-    head, embedding = ctx.model.head.grad, ctx.model.embedding.grad
+    head = require(ctx.model.head, "a readout head", "metric grad_ratio").grad
+    embedding = require(ctx.model.embedding, "a token embedding table", "metric grad_ratio").grad
     if head is None or embedding is None:
         return None
     return torch.linalg.vector_norm(head.double()) / torch.linalg.vector_norm(embedding.double())
@@ -164,15 +168,11 @@ def as_number(value: torch.Tensor | float | None) -> float | None:
 class Prober:
     """Measures the plan's metrics at one step; keeps the memory of stateful metrics."""
 
-    def __init__(self, names: list[str], model: Network, data: Dataset, loss: Loss, options: Any):
+    def __init__(self, names: list[str], model: Model, data: Dataset, loss: Loss, options: Any):
         self.names = list(names)
         self.functions = [METRICS[name] for name in self.names]
         self.model, self.data, self.loss, self.options = model, data, loss, options
         self.memory: dict[str, Any] = {}
-
-    @property
-    def needs_gradients(self) -> bool:
-        return "grad_ratio" in self.names
 
     def __call__(self, step: int) -> dict[str, Any]:
         with torch.no_grad():

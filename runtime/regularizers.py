@@ -19,7 +19,7 @@ import torch
 from clockspec.core.errors import SpecError
 from clockspec.core.registry import Registry
 from clockspec.runtime.linalg import auto_q, schatten_energy
-from clockspec.runtime.models import Network
+from clockspec.runtime.models import Model, require
 
 REGULARIZERS = Registry("runtime regularizer")
 SCHATTEN_EPS = 1e-12
@@ -31,7 +31,7 @@ class Regularizer:
     decay: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # decoupled
 
 
-def build_regularizers(regularizers, model: Network) -> list[Regularizer]:
+def build_regularizers(regularizers, model: Model) -> list[Regularizer]:
     """The regularizers that are on (set in the spec), in the IR's field order."""
     out = []
     for kind in type(regularizers).model_fields:
@@ -42,7 +42,7 @@ def build_regularizers(regularizers, model: Network) -> list[Regularizer]:
 
 
 @REGULARIZERS.register("weight_decay")
-def weight_decay(cfg, model: Network) -> Regularizer:
+def weight_decay(cfg, model: Model) -> Regularizer:
     layers = model.layer_weights()
     strengths = cfg.per_layer if cfg.per_layer is not None else [cfg.strength] * len(layers)
     if len(strengths) != len(layers):
@@ -55,8 +55,7 @@ def weight_decay(cfg, model: Network) -> Regularizer:
 
 
 @REGULARIZERS.register("schatten")
-def schatten(cfg, model: Network) -> Regularizer:
-    if model.end_to_end() is None:
-        raise SpecError("regularizer schatten needs a deep_linear model (an end-to-end map)")
-    q = auto_q(cfg.q, len(model.weights))
+def schatten(cfg, model: Model) -> Regularizer:
+    factors = require(model.linear_factors(), "an end-to-end linear map (a deep_linear model)", "regularizer schatten")
+    q = auto_q(cfg.q, len(factors))
     return Regularizer(penalty=lambda: cfg.strength * schatten_energy(model.end_to_end(), q, SCHATTEN_EPS))

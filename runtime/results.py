@@ -4,17 +4,19 @@ Torch-free, like `runner`, so that reusing or re-evaluating a finished run never
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import clockspec
 from clockspec.clocks import ClockResult
 from clockspec.compiler.node_id import NodeId
+from clockspec.compiler.plan import compile as compile_plan
 from clockspec.ir.clocks import SettleClock
+from clockspec.report.run_figure import plot_curves
+from clockspec.store.rundir import CLOCKS, CURVES, RunDir
+from clockspec.syntax.printing import dumps
 
-FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 PROBE_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}
 
 
@@ -34,7 +36,7 @@ def for_device(plan: Any, device: str | None) -> Any:
     hash, so a run on another device gets its own directory instead of reusing this one."""
     if device is None or device == plan.spec.device:
         return plan
-    return clockspec.compile(plan.spec.model_copy(update={"device": device}))
+    return compile_plan(plan.spec.model_copy(update={"device": device}))
 
 
 def final_clocks(spec: Any, results: Mapping[str, ClockResult], status: str) -> dict[str, ClockResult]:
@@ -72,10 +74,12 @@ def clocks_doc(plan: Any, clocks: Mapping[str, ClockResult], status: str, step: 
     return doc
 
 
-def spec_text(spec: Any) -> str:
-    dumps = getattr(clockspec, "dumps", None)
-    if dumps is not None:
-        return dumps(spec, "yaml")
-    import yaml
+def write_clocks(plan: Any, rd: RunDir, rows: Sequence[Mapping[str, Any]], clocks: Mapping[str, ClockResult],
+                 status: str, step: int) -> None:
+    """A run's clocks as they end: `clocks.json` and the figure drawn from its rows."""
+    rd.write_json(CLOCKS, clocks_doc(plan, clocks, status, step))
+    rd.write(CURVES, plot_curves(rows, plan.spec, clocks, status))
 
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+
+def spec_text(spec: Any) -> str:
+    return dumps(spec, "yaml")

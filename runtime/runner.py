@@ -19,18 +19,11 @@ from typing import Any
 
 from clockspec.clocks import ClockResult, evaluate_clocks
 from clockspec.core.errors import RunError
-from clockspec.report.run_figure import plot_curves
-from clockspec.runtime.results import (
-    FINISHED,
-    RunResult,
-    clock_hashes,
-    clocks_doc,
-    final_clocks,
-    for_device,
-    spec_text,
-)
+from clockspec.core.fileio import read_json
+from clockspec.core.run_names import run_dir_name
+from clockspec.runtime.results import RunResult, clock_hashes, final_clocks, for_device, spec_text, write_clocks
 from clockspec.store.lock import claim
-from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, FULL, PLAN, SPEC, STATUS, RunDir
+from clockspec.store.rundir import CHECKPOINT, CLOCKS, FINISHED, FULL, PLAN, SPEC, STATUS, RunDir
 
 DEFAULT_OUT = "runs"
 CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
@@ -51,14 +44,14 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
     """
     plan = for_device(plan, device)
     spec = plan.spec
-    rd = RunDir(Path(out if out is not None else DEFAULT_OUT) / f"{spec.name}-{plan.train_hash[:12]}")
+    rd = RunDir(Path(out if out is not None else DEFAULT_OUT) / run_dir_name(spec.name, plan.train_hash))
     with claim(rd.path, wait, on_wait=lambda who: print(f"waiting for {who}", file=sys.stderr)):
         try:
             rd.sweep()  # the directory itself is made by the first write: refused input leaves none
-            previous = rd.read_json(STATUS) if not force else None
+            previous = read_json(rd / STATUS) if not force else None
             resume_from = None
             if previous and previous.get("train_hash") == plan.train_hash:
-                if previous.get("status") in FINISHED and rd.read_json(CLOCKS) is not None:
+                if previous.get("status") in FINISHED and read_json(rd / CLOCKS) is not None:
                     rd.remove(CHECKPOINT)  # left by a process killed between its last two writes
                     return _reuse(plan, rd, previous)
                 if (rd / CHECKPOINT).exists():
@@ -90,7 +83,7 @@ def failed_io(rd: RunDir, exc: OSError) -> RunError:
     full = exc.errno in FULL
     what = exc.strerror or type(exc).__name__
     where = str(exc.filename or rd.path)
-    last = rd.read_json(STATUS) or {}
+    last = read_json(rd / STATUS) or {}
     recorded = bool(last) and rd.record_status(
         {**last, "status": "failed", "reason": f"cannot write {where}: {what}"})
     hint = ("free some space, then clockspec run --resume continues from the last checkpoint" if full
@@ -102,7 +95,7 @@ def failed_io(rd: RunDir, exc: OSError) -> RunError:
 
 def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any]) -> RunResult:
     spec = plan.spec
-    recorded = rd.read_json(CLOCKS)
+    recorded = read_json(rd / CLOCKS)
     hashes = clock_hashes(plan)
     status, step = previous["status"], int(previous["step"])
     if recorded.get("clock_hashes") == hashes:
@@ -115,8 +108,7 @@ def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any]) -> RunResult:
     elapsed = time.perf_counter() - began
     rd.write(SPEC, spec_text(spec))
     rd.write_json(PLAN, plan.to_json())
-    rd.write_json(CLOCKS, clocks_doc(plan, clocks, status, step))
-    rd.write(CURVES, plot_curves(rows, spec, clocks, status))
+    write_clocks(plan, rd, rows, clocks, status, step)
     return RunResult(rd.path, status, step, clocks, "reevaluated",
                      f"only clocks changed: re-evaluated {len(clocks)} clocks from {len(rows)} recorded probes "
                      f"in {elapsed * 1e3:.1f} ms, no retraining", elapsed)

@@ -7,7 +7,7 @@ import torch
 import clockspec
 from clockspec.compiler.batching import batch_key, groups
 from clockspec.runtime import run
-from clockspec.runtime.batched import run_batch, stacked_forward
+from clockspec.runtime.batched import run_batch
 from clockspec.runtime.models import build_model
 from clockspec.runtime.tasks import build_task
 
@@ -73,15 +73,15 @@ def assert_same_runs(alone, batched, rel):
     ("{kind: deep_linear, depth: 3, width: 8}", "modular"),
     ("{kind: mlp, hidden: [16, 16]}", "teacher"),
 ])
-def test_stacked_forward_is_each_networks_forward(model, task_kind):
+def test_the_stacked_forward_is_each_networks_forward(model, task_kind):
     task = ("{kind: teacher, inputs: 6, classes: 3, rank: 2, train_size: 20, test_size: 5}"
             if task_kind == "teacher" else MODULAR.format(split=0))
     specs = [clockspec.loads(f"name: n\nseed: {s}\ntask: {task}\nmodel: {model}\n") for s in range(3)]
     data = build_task(specs[0].task).to("cpu", torch.float64)
     nets = [build_model(s.model, data, s.seed, torch.float64) for s in specs]
     params = {name: torch.stack([dict(n.named_parameters())[name] for n in nets]) for name, _ in nets[0].named_parameters()}
-    shared = stacked_forward(nets[0], params, data.x_train)
-    own = stacked_forward(nets[0], params, torch.stack([data.x_train] * 3))
+    shared = nets[0].forward_stacked(params, data.x_train)
+    own = nets[0].forward_stacked(params, torch.stack([data.x_train] * 3))
     for k, net in enumerate(nets):
         expected = net(data.x_train)
         torch.testing.assert_close(shared[k], expected)

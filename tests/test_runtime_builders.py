@@ -1,5 +1,6 @@
 """Runtime builders, one test per kind, each against an independent computation."""
 import itertools
+import typing
 
 import pytest
 import torch
@@ -8,11 +9,16 @@ import torch.nn.functional as F
 import clockspec
 from clockspec.ir.metrics import METRICS as IR_METRICS
 from clockspec.ir.models import MODELS as IR_MODELS
+from clockspec.ir.models import Activation
 from clockspec.ir.optimizers import OPTIMIZERS as IR_OPTIMIZERS
 from clockspec.ir.regularizers import REGULARIZERS as IR_REGULARIZERS
+from clockspec.ir.spec import Train
 from clockspec.ir.tasks import TASKS as IR_TASKS
+from clockspec.runtime.device import DTYPES
 from clockspec.runtime.metrics import METRICS
 from clockspec.runtime.models import MODELS, build_model
+from clockspec.runtime.models.network import ACTIVATIONS
+from clockspec.runtime.models.protocol import conform
 from clockspec.runtime.objective import LOSSES, mse
 from clockspec.runtime.optimizers import OPTIMIZERS, Stepper, lr_factor
 from clockspec.runtime.regularizers import REGULARIZERS, SCHATTEN_EPS, build_regularizers
@@ -34,6 +40,17 @@ def test_every_ir_kind_has_a_runtime_builder():
     assert set(REGULARIZERS) == set(IR_REGULARIZERS.names())
     assert set(OPTIMIZERS) == set(IR_OPTIMIZERS.names())
     assert set(METRICS) == set(IR_METRICS)
+
+
+def test_every_ir_choice_the_runtime_computes_has_its_function():
+    assert set(LOSSES) == set(typing.get_args(Train.model_fields["loss"].annotation))
+    assert set(ACTIVATIONS) == set(typing.get_args(Activation))
+    assert set(DTYPES) == set(typing.get_args(Train.model_fields["dtype"].annotation))
+
+
+def test_a_model_without_a_member_of_the_protocol_is_refused_when_built():
+    with pytest.raises(TypeError, match="'toy' made a Linear without head, forward_with_preacts, layer_weights"):
+        conform(torch.nn.Linear(2, 2), "toy")
 
 
 # ---- tasks --------------------------------------------------------------------------------

@@ -156,3 +156,18 @@ def test_probes_record_only_the_metrics_asked_for_and_never_nan():
         net.head.fill_(float("nan"))
     row = probe(["train_loss", "weight_norm"], s, data, net)(5)
     assert row == {"step": 5, "train_loss": None, "weight_norm": None}
+
+
+@pytest.mark.parametrize("metric, model, needs", [
+    ("fourier_sparsity", "{kind: mlp, hidden: [4]}", "a token embedding table"),
+    ("grad_ratio", "{kind: deep_linear, depth: 2, width: 3}", "a token embedding table"),
+    ("balance", "{kind: mlp, hidden: [4]}", "a factorisation into linear maps"),
+    ("schatten", "{kind: embed_mlp, embed_dim: 4, hidden: [6]}", "a factorisation into linear maps"),
+    ("pattern_flips", "{kind: mlp, hidden: []}", "hidden pre-activations"),
+])
+def test_a_metric_the_model_cannot_answer_is_a_clear_error(metric, model, needs):
+    """The compiler refuses these plans; a model that lacks a capability still says so at the
+    runtime instead of failing with an AttributeError."""
+    s, data, net = setup(model)
+    with pytest.raises(clockspec.SpecError, match=f"metric {metric} needs {needs}, which this model does not have"):
+        probe([metric], s, data, net)(0)

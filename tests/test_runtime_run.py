@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import clockspec
+from clockspec.core.run_names import run_dir_name
 from clockspec.runtime import run
 from clockspec.runtime.metrics import Prober
 
@@ -169,7 +170,7 @@ def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monke
 @pytest.mark.parametrize("damage", [b"", b"not a checkpoint" * 8, b"PK\x03\x04" + b"x" * 64])
 def test_an_unreadable_checkpoint_is_a_clear_error_and_force_starts_over(tmp_path, damage):
     plan = plan_of(MINIBATCH, **{"steps: 120": "steps: 20"})
-    rd = tmp_path / f"tiny-batches-{plan.train_hash[:12]}"
+    rd = tmp_path / run_dir_name("tiny-batches", plan.train_hash)
     rd.mkdir()
     (rd / "status.json").write_text(json.dumps({"status": "interrupted", "step": 10, "train_hash": plan.train_hash}))
     (rd / "checkpoint.pt").write_bytes(damage)

@@ -1,4 +1,5 @@
-"""Writing files so that a reader never sees half of one: a temp file, synced, then os.replace.
+"""Writing files so that a reader never sees half of one: a temp file, synced, then os.replace;
+and reading back the JSON files so written.
 
 Every file clockspec writes goes through here (specs rewritten by fmt, run directories,
 family folders, reports): a process killed at any instant leaves each name with its old
@@ -6,9 +7,11 @@ content or its new, and at worst a `.NAME.*` temporary file that the next run sw
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
@@ -43,3 +46,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The JSON document in `path`, or None when there is none: the file is missing, or holds
+    no whole JSON (a file written by something other than `write_atomic`, cut short)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

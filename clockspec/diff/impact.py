@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import Plan, compile
+from clockspec.core.run_names import run_dir_name
 from clockspec.diff.changes import Change
 from clockspec.ir.spec import Experiment
 
@@ -87,7 +88,8 @@ def plan_impact(a: Experiment, b: Experiment, changes: list[Change]) -> Impact:
 
 def compare_plans(old: Plan, new: Plan, changes: list[Change]) -> Impact:
     impact = Impact(train_hash=(old.train_hash, new.train_hash),
-                    run_dirs=(_run_dir(old), _run_dir(new)))
+                    run_dirs=(run_dir_name(old.spec.name, old.train_hash),
+                              run_dir_name(new.spec.name, new.train_hash)))
     order = list(old.nodes) + [n for n in new.nodes if n not in old.nodes]
     for node_id in order:
         was, now = old.nodes.get(node_id), new.nodes.get(node_id)
@@ -103,10 +105,6 @@ def compare_plans(old: Plan, new: Plan, changes: list[Change]) -> Impact:
     if not impact.nodes:
         impact.no_effect = [c.dotted for c in changes if c.path[:1] != ("clockspec",)]
     return impact
-
-
-def _run_dir(plan: Plan) -> str:
-    return f"{plan.spec.name}-{plan.train_hash[:12]}"
 
 
 def _sort(impact: Impact, change: NodeChange, old: Plan, new: Plan) -> None:

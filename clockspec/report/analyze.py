@@ -21,7 +21,6 @@ Choices, so that the report can state them:
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from clockspec.clocks import ClockResult, evaluate_clocks
+from clockspec.core.fileio import read_json
 from clockspec.ir.clocks import FirstClock, SettleClock
 from clockspec.ir.metrics import METRICS
 from clockspec.report import verdicts as V
@@ -123,8 +123,8 @@ def analyze_run(run_dir: str | Path, rows: Rows | None = None, status: Mapping[s
         from clockspec.syntax.loading import load
 
         spec = load(run_dir / "spec.lock.yaml")
-    recorded_clocks = (_read_json(run_dir / "clocks.json") or {}) if clocks is None else clocks
-    recorded_status = (_read_json(run_dir / "status.json") or {}) if status is None else status
+    recorded_clocks = (read_json(run_dir / "clocks.json") or {}) if clocks is None else clocks
+    recorded_status = (read_json(run_dir / "status.json") or {}) if status is None else status
     status_text = recorded_status.get("status") or recorded_clocks.get("status") or "unknown"
     results = None
     if spec is None and recorded_clocks.get("clocks"):
@@ -184,13 +184,6 @@ def analyze(rows: Rows, spec: Any = None, clocks: Mapping[str, ClockResult] | No
                       fit_curve, fit_sc, fit_all, simp_curve, simp_sc, simp_all, tail_start, tails, rates, ratios, early)
     out.verdicts = _verdicts(out)
     return out
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 def _margin_regime(rows: Rows) -> tuple[int, str]:

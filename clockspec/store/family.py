@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from clockspec.compiler.plan import Plan
-from clockspec.core.fileio import write_atomic
+from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.run_names import run_dir_name
 from clockspec.families.expand import Expansion, Member
+from clockspec.store.rundir import CLOCKS, FINISHED, STATUS
 
 LOCK = "family.lock.json"
 ATTEMPTS = "attempts.json"
-FINISHED = ("complete", "diverged")
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,7 @@ class Entry:
 
     @property
     def run_dir(self) -> str:
-        # The runtime's run-directory name (clockspec.runtime.runner.run), here without torch.
-        return f"{self.name}-{self.train_hash[:12]}"
+        return run_dir_name(self.name, self.train_hash)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "assignment": self.assignment,
@@ -50,13 +50,6 @@ def entry(member: Member, plan: Plan) -> Entry:
 
 def write_json(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 def write_lock(folder: Path, exp: Expansion, entries: list[Entry], source: str) -> None:
@@ -105,11 +98,11 @@ def state(folder: Path, e: Entry, plan: Plan) -> str:
     """`done` (finished, clocks current), `clocks` (finished, clocks to re-evaluate),
     `unfinished` (interrupted: resume it) or `new`."""
     run_dir = folder / e.run_dir
-    status = read_json(run_dir / "status.json") or {}
+    status = read_json(run_dir / STATUS) or {}
     if status.get("train_hash") != e.train_hash:
         return "new"
     if status.get("status") in FINISHED:
-        clocks = read_json(run_dir / "clocks.json") or {}
+        clocks = read_json(run_dir / CLOCKS) or {}
         want = {name: plan.hash(f"clock:{name}") for name in plan.spec.clocks}
         return "done" if clocks.get("clock_hashes") == want else "clocks"
     return "unfinished"

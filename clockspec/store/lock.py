@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from clockspec.core.errors import RunError
+from clockspec.core.fileio import read_json
+from clockspec.store.rundir import STATUS
 
 BUSY = 75  # sysexits' EX_TEMPFAIL: try again later
 
@@ -77,11 +79,11 @@ def describe(holder: dict, run_dir: Path) -> str:
     text = f"pid {holder['pid']} on host {holder.get('host', '?')}"
     if isinstance(holder.get("since"), (int, float)):
         text += " since " + time.strftime("%H:%M:%S UTC", time.gmtime(holder["since"]))
+    status = read_json(run_dir / STATUS)
     try:
-        status = json.loads((run_dir / "status.json").read_text())
         text += f", at step {int(status['step']):,} of {int(status['steps']):,}"
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    except (ValueError, KeyError, TypeError):
+        pass  # no status yet, or one without a step count
     if holder.get("command"):
         text += f" ({holder['command']})"
     return text

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from clockspec.core.fileio import write_atomic
 
+FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
     "spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
@@ -77,12 +78,6 @@ class RunDir:
             return True
         except OSError:
             return False
-
-    def read_json(self, name: str) -> Any:
-        try:
-            return json.loads((self / name).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
 
     def read_rows(self, before: int | None = None) -> list[dict[str, Any]]:
         """The recorded probe rows (with step < `before` if given), skipping a torn last line."""

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from clockspec.commands.main import main
+from clockspec.core.fileio import read_json
 from clockspec.store.rundir import STATUS, RunDir
 from tests.reliability.kit import assert_same_result, clockspec, run_dir
 
@@ -112,7 +113,7 @@ def test_status_is_recorded_even_when_no_new_file_fits(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr("clockspec.store.rundir.write_atomic", disk_full)
-    doc = {**rd.read_json(STATUS), "status": "failed", "reason": "cannot write metrics.jsonl: No space left"}
+    doc = {**read_json(rd / STATUS), "status": "failed", "reason": "cannot write metrics.jsonl: No space left"}
     assert rd.record_status(doc)
     assert json.loads((rd / STATUS).read_text()) == doc  # rewritten in place, padded, still JSON
     assert not rd.record_status({**doc, "reason": "x" * 10_000})  # more than its blocks hold: says so

@@ -1,4 +1,4 @@
-"""Model builders: the IR's model kinds -> one `Network` module.
+"""`Network`: the linear-layer stack that deep_linear, mlp and embed_mlp all build.
 
 All three kinds are a stack of linear layers with an activation between them; they differ in
 how the input enters. Operand indices of a modular task enter by gathering columns of the
@@ -12,17 +12,11 @@ every device.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from clockspec.core.errors import SpecError
-from clockspec.core.registry import Registry
-from clockspec.runtime.tasks import Dataset
-
-MODELS = Registry("runtime model")
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
@@ -33,7 +27,7 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 class Network(nn.Module):
-    """Linear layers W_1..W_L (each `out x in`) with an activation between them.
+    """Linear layers W_1..W_L (each `out x in`) with an activation between them; a `Model`.
 
     `embedding` (p x d), when present, maps each operand to a vector; the two vectors are
     concatenated or summed. Without it, operand indices select columns of W_1 (the one-hot
@@ -72,12 +66,19 @@ class Network(nn.Module):
         first = [self.embedding] if self.embedding is not None else []
         return first + list(self.weights)
 
-    def end_to_end(self) -> torch.Tensor | None:
-        """W_L ... W_1 when the network is one linear map (no activation, bias or embedding)."""
+    def linear_factors(self) -> list[torch.Tensor] | None:
+        """W_1..W_L when the network is their product (no activation, bias or embedding)."""
         if self.activation_name != "linear" or self.biases is not None or self.embedding is not None:
             return None
-        out = self.weights[0]
-        for w in self.weights[1:]:
+        return list(self.weights)
+
+    def end_to_end(self) -> torch.Tensor | None:
+        """W_L ... W_1 when the network is one linear map."""
+        factors = self.linear_factors()
+        if factors is None:
+            return None
+        out = factors[0]
+        for w in factors[1:]:
             out = w @ out
         return out
 
@@ -108,30 +109,49 @@ class Network(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_with_preacts(x)[0]
 
+    def forward_stacked(self, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """`forward` over parameters stacked on a leading member axis: the same layers,
+        written as batched matmuls and gathers (vmap over `functional_call` costs several
+        times more per step at these sizes). `x` is shared (n, ...) or per member (K, n, ...);
+        the result is (K, n, classes). tests/test_family_batched.py holds it equal to
+        `forward`, member by member."""
+        weights = [params[f"weights.{i}"] for i in range(len(self.weights))]
+        biases = [params[f"biases.{i}"] for i in range(len(self.weights))] if self.biases is not None else None
+        per_member = x.dim() == 3
+        h, first = self._stacked_first(params, weights, biases, x, per_member)
+        if first == len(weights):
+            return h
+        last = len(weights) - 1
+        for i in range(first, len(weights)):
+            wt = weights[i].transpose(1, 2)
+            if biases is None:
+                z = h @ wt
+            elif h.dim() == 3:
+                z = torch.baddbmm(biases[i].unsqueeze(1), h, wt)  # the bias add fused into the matmul
+            else:
+                z = h @ wt + biases[i].unsqueeze(1)
+            if i == last:
+                return z
+            h = self.activation(z)
+        raise AssertionError("a network has at least one layer")
 
-def build_model(model, data: Dataset, seed: int, dtype: torch.dtype) -> Network:
-    generator = torch.Generator().manual_seed(seed)
-    return MODELS[model.kind](model, data, generator, dtype)
-
-
-@MODELS.register("deep_linear")
-def deep_linear(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
-    dims = [data.n_inputs] + [model.width] * (model.depth - 1) + [data.n_classes]
-    return Network(dims, "linear", False, model.init_scale, generator, dtype, n_tokens=data.n_tokens)
-
-
-@MODELS.register("mlp")
-def mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
-    dims = [data.n_inputs, *model.hidden, data.n_classes]
-    return Network(dims, model.activation, model.bias, model.init_scale, generator, dtype,
-                   n_tokens=data.n_tokens)
-
-
-@MODELS.register("embed_mlp")
-def embed_mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
-    if not data.tokens:
-        raise SpecError("model embed_mlp needs a task with token inputs (modular)")
-    width = 2 * model.embed_dim if model.combine == "concat" else model.embed_dim
-    dims = [width, *model.hidden, data.n_classes]
-    return Network(dims, model.activation, model.bias, model.init_scale, generator, dtype,
-                   n_tokens=data.n_tokens, embed_dim=model.embed_dim, combine=model.combine)
+    def _stacked_first(self, params: Mapping[str, torch.Tensor], weights: list[torch.Tensor],
+                       biases: list[torch.Tensor] | None, x: torch.Tensor,
+                       per_member: bool) -> tuple[torch.Tensor, int]:
+        """How the stacked input enters: its first hidden values and the layers they have passed."""
+        k = weights[0].shape[0]
+        if self.embedding is not None:  # one table of K x p rows: member k's token t is row k p + t
+            table = params["embedding"]
+            offsets = (torch.arange(k, device=x.device) * table.shape[1]).view(k, 1, 1)
+            rows_of = (x + offsets if per_member else x.unsqueeze(0) + offsets)
+            # index_select: its backward (index_add) is about twice as fast on CPU as embedding's
+            e = torch.index_select(table.flatten(0, 1), 0, rows_of.flatten()).view(*rows_of.shape, -1)
+            return (e.flatten(2) if self.combine == "concat" else e.sum(2)), 0
+        if x.is_floating_point():
+            return x, 0
+        # operand indices select columns of W_1 (the one-hot input)
+        rows = torch.arange(k, device=x.device).view(k, 1, 1) if per_member else slice(None)
+        h = weights[0].transpose(1, 2)[rows, x + self.offsets].sum(2)
+        if biases is not None:
+            h = h + biases[0].unsqueeze(1)
+        return (h if len(weights) == 1 else self.activation(h)), 1

@@ -1,0 +1,155 @@
+"""One member's run directory while it trains: the per-member path of the one training core.
+
+Alone or in a batch, a member's run goes the same way, through `MemberRun`: its spec, plan
+and a `running` status are written (`open`); its recorded rows are replayed into its clock
+tracker (`begin`, on a resume); each probe row is appended to `metrics.jsonl` and fed to the
+tracker, which says when the stop clocks fired (`record`); a checkpoint is taken at the
+interval asked, when the member has one to take (`stepped`); and when it ends, complete,
+diverged or interrupted, its clocks, figure and final status are written and its
+`RunResult` made (`end`). A crash or a hard interrupt is recorded in its status
+(`abandon`). Only how the step is computed differs between a run alone and a batch (see
+`loop.train_members`). Torch-free: the checkpoint's bytes come from the caller.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from clockspec.clocks import ClockTracker
+from clockspec.core.fileio import read_json
+from clockspec.core.version import __version__
+from clockspec.runtime.progress import Progress
+from clockspec.runtime.results import RunResult, final_clocks, spec_text, write_clocks
+from clockspec.store.rundir import CHECKPOINT, FINISHED, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+
+Snapshot = Callable[[int], bytes]  # the checkpoint of the training state at a step
+
+
+def run_info(plan: Any, device: Any, threads: int, torch_version: str, batch: int | None = None) -> dict[str, Any]:
+    """What `status.json` says about where and how the run trained, besides its progress."""
+    info = {"train_hash": plan.train_hash, "steps": plan.spec.train.steps, "device": str(device),
+            "dtype": plan.spec.train.dtype, "threads": threads, "torch": torch_version,
+            "clockspec": __version__, "python": platform.python_version()}
+    return {**info, "batch_size": batch} if batch else info
+
+
+class MemberRun:
+    """A member's run directory from its first write to its `RunResult` (`result`).
+
+    `info`: what its status says of where it trains (`run_info`). `began`: when the run
+    began (perf_counter), for its wall time. `batch`: how many members train together (None:
+    alone).
+    """
+
+    def __init__(self, plan: Any, rd: RunDir, info: dict[str, Any], began: float, batch: int | None = None):
+        self.plan, self.spec, self.rd, self.info, self.began, self.batch = plan, plan.spec, rd, info, began, batch
+        self.snapshot: Snapshot | None = None
+        self.checkpoint_every = float("inf")
+        self.tracker = ClockTracker(self.spec.clocks, self.spec.stop)
+        self.probe_steps = set(plan.probe_steps())
+        self.start, self.wall_before, self.resumed = 0, 0.0, False
+        self.result: RunResult | None = None
+        self.bar: Progress | None = None
+        self.sink: Any = None
+        self.saved_at = self.looped = self.cpu = 0.0  # last checkpoint (monotonic); loop start (wall, CPU)
+
+    def open(self, resumes: Mapping[str, Any] | None = None) -> None:
+        """Write the spec, the plan and a `running` status. A fresh run clears the directory
+        first; a resumed one (`resumes`: the status of the run it continues) starts at its
+        step, and adds its wall time."""
+        self.resumed = resumes is not None
+        if resumes is not None:
+            self.start, self.wall_before = int(resumes.get("step", 0)), resumes.get("wall_s", 0.0)
+        else:
+            self.rd.clear()
+        self.rd.write(SPEC, spec_text(self.spec))
+        self.rd.write_json(PLAN, self.plan.to_json())
+        self.rd.write_json(STATUS, self._running())
+
+    def begin(self, start: int, rows: Iterable[dict[str, Any]] = (), progress: bool = False,
+              snapshot: Snapshot | None = None, checkpoint_every: float = float("inf")) -> None:
+        """Training starts at `start`, after the rows recorded before it (a resume's).
+        `snapshot`: the training state to checkpoint every `checkpoint_every` seconds and
+        when interrupted (None: a batch, which keeps no checkpoint)."""
+        self.snapshot, self.checkpoint_every = snapshot, checkpoint_every
+        rows = list(rows)
+        self.rd.reset_rows(rows)
+        for row in rows:
+            self.tracker.update(row)
+        self.start = start
+        if self.resumed:  # now at the checkpoint's step
+            self.rd.write_json(STATUS, self._running())
+        self.bar = Progress(progress, self.spec.name, self.spec.train.steps, start)
+        self.sink = self.rd.append_rows()
+        self.saved_at = time.monotonic()
+        self.looped, self.cpu = time.perf_counter(), time.process_time()
+
+    def _running(self) -> dict[str, Any]:
+        return {"status": "running", "step": self.start, "reason": "", **self.info}
+
+    def record(self, row: dict[str, Any]) -> bool:
+        """Append a probe row and track the clocks; True once the stop clocks fired."""
+        try:
+            self.sink.write(row_line(row))
+            self.sink.flush()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.rd / METRICS)) from exc
+        fired = self.tracker.update(row)
+        self.bar.probe(row, [(name, self.spec.clocks[name], self.tracker.fired_step(name)) for name in fired])
+        return self.tracker.should_stop
+
+    def stepped(self, step: int) -> None:
+        """`step` updates are done: now and then, show it and take a checkpoint."""
+        if not step & 31:
+            self.bar.tick(step)
+            if self.snapshot is not None and time.monotonic() - self.saved_at > self.checkpoint_every:
+                self.checkpoint(step)
+                self.saved_at = time.monotonic()
+
+    def checkpoint(self, step: int) -> None:
+        os.fsync(self.sink.fileno())  # the rows before `step` are on disk before the checkpoint is
+        self.rd.write(CHECKPOINT, self.snapshot(step))
+        self.rd.write_json(STATUS, {**(read_json(self.rd / STATUS) or {}), "step": step})  # how far, for whoever asks
+
+    def end(self, status: str, step: int, reason: str) -> None:
+        """The member stopped at `step`: checkpoint an interrupted one, write its outputs."""
+        if status == "interrupted":
+            if self.snapshot is not None:
+                self.checkpoint(step)
+            else:
+                reason += " (a batched run keeps no checkpoint)"
+        self.close()
+        looped, cpu = time.perf_counter() - self.looped, time.process_time() - self.cpu
+        wall = time.perf_counter() - self.began + self.wall_before  # the resumed process's time too
+        clocks = final_clocks(self.spec, self.tracker.results(), status)
+        write_clocks(self.plan, self.rd, self.tracker.rows, clocks, status, step)
+        if self.batch:  # a batch is timed as a whole: its members share one loop
+            timing = {"wall_s": round(wall, 3), "steps_per_s": round(step / max(wall, 1e-9), 2)}
+            note = f"trained steps 0..{step} in a batch of {self.batch} members ({wall:.1f} s)"
+        else:
+            rate = (step - self.start) / max(looped, 1e-9)
+            timing = {"wall_s": round(wall, 3), "steps_per_s": round(rate, 2), "loop_cpu_s": round(cpu, 3)}
+            note = (f"{'resumed' if self.resumed else 'trained'} steps {self.start}..{step} in {looped:.1f} s "
+                    f"({rate:.0f} steps/s; {time.perf_counter() - self.began:.1f} s in all)")
+        self.rd.write_json(STATUS, {"status": status, "step": step, "reason": reason, **timing, **self.info})
+        if status in FINISHED:
+            self.rd.remove(CHECKPOINT)
+        self.result = RunResult(self.rd.path, status, step, clocks, "resumed" if self.resumed else "trained",
+                                f"{note}: {reason}", time.perf_counter() - self.began)
+
+    def abandon(self, exc: BaseException) -> None:
+        """Training stopped by `exc` (a hard interrupt, a crash): say so in the status; the
+        last checkpoint stays for a resume."""
+        if self.result is None:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            last = read_json(self.rd / STATUS) or {}
+            self.rd.record_status({**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"[:500]})
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.sink is not None:
+            self.sink.close()

@@ -1,0 +1,20 @@
+"""embed_mlp: an embedding table (p x embed_dim) for both operands, concatenated or summed,
+then the MLP (the paper's ReLU model)."""
+from __future__ import annotations
+
+import torch
+
+from clockspec.core.errors import SpecError
+from clockspec.runtime.models.network import Network
+from clockspec.runtime.models.registry import MODELS
+from clockspec.runtime.tasks import Dataset
+
+
+@MODELS.register("embed_mlp")
+def embed_mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
+    if not data.tokens:
+        raise SpecError("model embed_mlp needs a task with token inputs (modular)")
+    width = 2 * model.embed_dim if model.combine == "concat" else model.embed_dim
+    dims = [width, *model.hidden, data.n_classes]
+    return Network(dims, model.activation, model.bias, model.init_scale, generator, dtype,
+                   n_tokens=data.n_tokens, embed_dim=model.embed_dim, combine=model.combine)
