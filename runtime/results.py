@@ -13,11 +13,10 @@ from clockspec.clocks import ClockResult
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import compile as compile_plan
 from clockspec.ir.clocks import SettleClock
+from clockspec.ir.metrics import METRICS
 from clockspec.report.run_figure import plot_curves
 from clockspec.store.rundir import CLOCKS, CURVES, RunDir
 from clockspec.syntax.printing import dumps
-
-PROBE_OPTIONS = {"pattern_flips": "flip_band", "fourier_sparsity": "fourier_top_k", "schatten": "schatten_q"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,9 @@ def clocks_doc(plan: Any, clocks: Mapping[str, ClockResult], status: str, step: 
         "train_hash": plan.train_hash,
         "clock_hashes": clock_hashes(plan),
     }
-    options = {opt: getattr(spec.probes, opt) for m, opt in PROBE_OPTIONS.items() if m in plan.metrics}
+    # Each recorded metric's probe option as written in the spec, in option-name order.
+    wanted = sorted({METRICS[m].option for m in plan.metrics if METRICS[m].option})
+    options = {opt: getattr(spec.probes, opt) for opt in wanted}
     if options:
         doc["probe_options"] = options  # e.g. the flip band pattern_flips used
     return doc

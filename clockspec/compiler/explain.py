@@ -5,6 +5,7 @@ means for the end-to-end map, what each clock measures and when it can fire, wha
 from __future__ import annotations
 
 from clockspec.compiler.plan import Plan
+from clockspec.core.run_names import run_dir_name
 from clockspec.ir.base import format_number
 from clockspec.ir.metrics import METRICS
 
@@ -28,7 +29,7 @@ def explain(plan: Plan) -> str:
                 "metric's last value."]
     out += ["", _stop(plan), "", "## Cost", "", *_cost(plan), ""]
     out += ["## Identity", "",
-            f"Train hash `{plan.train_hash[:12]}`: the run directory is `runs/{spec.name}-{plan.train_hash[:12]}/`. "
+            f"Train hash `{plan.train_hash[:12]}`: the run directory is `runs/{run_dir_name(spec.name, plan.train_hash)}/`. "
             "Editing a clock that the stop rule does not wait for, the description or the tags keeps this "
             "hash: the clocks are re-evaluated from the recorded metrics without retraining.", ""]
     for diag in plan.diagnostics:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clockspec.core.fileio import read_json
 from clockspec.store import family as store
 
 
@@ -52,7 +53,7 @@ def is_run_dir(path: Path) -> bool:
 
 def read_family_folder(path: str | Path) -> FamilyFolder:
     path = Path(path)
-    lock = store.read_json(path / store.LOCK) if path.is_dir() else None
+    lock = read_json(path / store.LOCK) if path.is_dir() else None
     if lock is None:
         dirs = sorted(d for d in path.iterdir() if d.is_dir() and is_run_dir(d)) if path.is_dir() else []
         return FamilyFolder(path, None, [_member(d.name, d.name, {}, d, {}, None) for d in dirs])
@@ -62,6 +63,6 @@ def read_family_folder(path: str | Path) -> FamilyFolder:
 
 def _member(name: str, label: str, assignment: dict[str, Any], run_dir: Path, spec: dict[str, Any],
             train_hash: str | None) -> FolderMember:
-    status = store.read_json(run_dir / "status.json") or {}
-    clocks = store.read_json(run_dir / "clocks.json") or {}
+    status = read_json(run_dir / "status.json") or {}
+    clocks = read_json(run_dir / "clocks.json") or {}
     return FolderMember(name, label, assignment, run_dir, spec, train_hash, status, clocks, is_run_dir(run_dir))

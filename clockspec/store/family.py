@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import Plan
 from clockspec.core.fileio import read_json, write_atomic
 from clockspec.core.run_names import run_dir_name
@@ -103,7 +104,7 @@ def state(folder: Path, e: Entry, plan: Plan) -> str:
         return "new"
     if status.get("status") in FINISHED:
         clocks = read_json(run_dir / CLOCKS) or {}
-        want = {name: plan.hash(f"clock:{name}") for name in plan.spec.clocks}
+        want = {name: plan.hash(NodeId.clock(name)) for name in plan.spec.clocks}
         return "done" if clocks.get("clock_hashes") == want else "clocks"
     return "unfinished"
 

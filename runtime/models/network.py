@@ -113,7 +113,7 @@ class Network(nn.Module):
         """`forward` over parameters stacked on a leading member axis: the same layers,
         written as batched matmuls and gathers (vmap over `functional_call` costs several
         times more per step at these sizes). `x` is shared (n, ...) or per member (K, n, ...);
-        the result is (K, n, classes). tests/test_family_batched.py holds it equal to
+        the result is (K, n, classes). tests/runtime/test_family_batched.py holds it equal to
         `forward`, member by member."""
         weights = [params[f"weights.{i}"] for i in range(len(self.weights))]
         biases = [params[f"biases.{i}"] for i in range(len(self.weights))] if self.biases is not None else None

@@ -228,7 +228,7 @@ def test_a_missing_device_is_a_spec_error(tmp_path):
 def test_the_quickstart_groks_with_its_clocks_in_order(tmp_path):
     from pathlib import Path
 
-    spec = clockspec.load(Path(__file__).resolve().parent.parent / "specs" / "quickstart.yaml")
+    spec = clockspec.load(Path(__file__).resolve().parents[2] / "specs" / "quickstart.yaml")
     result = run(spec.compile(), out=tmp_path, progress=False)
     c = result.clocks
     assert result.status == "complete" and result.step < spec.train.steps  # the stop clocks fired
