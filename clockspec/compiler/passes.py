@@ -100,6 +100,12 @@ def clock_graph(ctx: Context) -> Iterable[Finding]:
     afters = {name: clock.after for name, clock in ctx.spec.clocks.items()}
     for path, message, hint in clock_references(afters, ctx.spec.stop.after):
         yield Finding(path, message, hint)
+    for i, name in enumerate(ctx.spec.stop.after):
+        clock = ctx.spec.clocks.get(name)
+        if clock is not None and not clock.online:
+            yield Finding(("stop", "after", i), f"stop.after waits on '{name}', a {clock.kind} clock, which only the "
+                          "end of the run decides: the run could never stop on it",
+                          "stop on a clock that fires online (first, enter, settle)")
 
 
 def regularizers_fit_model(ctx: Context) -> Iterable[Finding]:
