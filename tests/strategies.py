@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from clockspec.ir.clocks import FirstClock, SettleClock
+from clockspec.ir.clocks import CLOCKS, SettleClock, TransitionClock
 from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.models import MODELS
 from clockspec.ir.optimizers import OPTIMIZERS
@@ -106,19 +106,31 @@ regularizers = st.fixed_dictionaries(
 
 @st.composite
 def clocks(draw) -> dict[str, Any]:
-    """Clocks whose `after` names an earlier clock, so references resolve and never loop."""
+    """Clocks of every kind whose `after` names an earlier clock, so references resolve and never loop."""
     out: dict[str, Any] = {}
     for name in draw(st.lists(clock_names, max_size=4, unique=True)):
         after = draw(st.none() | st.sampled_from(list(out))) if out else None
-        common = {"metric": draw(st.sampled_from(METRIC_NAMES)), "for_steps": draw(st.integers(0, 10_000)),
-                  "after": after}
-        if draw(st.booleans()):
-            out[name] = FirstClock(kind="first", op=draw(st.sampled_from(["<=", "<", ">=", ">"])),
-                                   value=draw(finite), **common)
-        else:
-            out[name] = SettleClock(kind="settle", within=draw(st.floats(min_value=0, exclude_min=True, allow_infinity=False)),
-                                    relative=draw(st.booleans()), **common)
+        out[name] = draw(clock(after))
     return out
+
+
+ops = st.sampled_from(["<=", "<", ">=", ">"])
+
+
+@st.composite
+def clock(draw, after: str | None) -> Any:
+    """One clock of a kind drawn from all of them."""
+    common = {"metric": draw(st.sampled_from(METRIC_NAMES)), "after": after}
+    steps = {"for_steps": draw(st.integers(0, 10_000))}
+    kind = draw(st.sampled_from(sorted(CLOCKS.kinds)))
+    if kind == "settle":
+        return SettleClock(kind="settle", within=draw(st.floats(min_value=0, exclude_min=True, allow_infinity=False)),
+                           relative=draw(st.booleans()), **common, **steps)
+    if kind == "transition":
+        return TransitionClock(kind="transition", min_r2=draw(st.floats(min_value=0, max_value=1, exclude_min=True)),
+                               **common)
+    extra = {"times": draw(st.integers(1, 1000))} if kind == "enter" else {}
+    return CLOCKS[kind](kind=kind, op=draw(ops), value=draw(finite), **common, **steps, **extra)
 
 
 @st.composite

@@ -100,6 +100,12 @@ def clock_graph(ctx: Context) -> Iterable[Finding]:
     afters = {name: clock.after for name, clock in ctx.spec.clocks.items()}
     for path, message, hint in clock_references(afters, ctx.spec.stop.after):
         yield Finding(path, message, hint)
+    for i, name in enumerate(ctx.spec.stop.after):
+        clock = ctx.spec.clocks.get(name)
+        if clock is not None and not clock.online:
+            yield Finding(("stop", "after", i), f"stop.after waits on '{name}', a {clock.kind} clock, which only the "
+                          "end of the run decides: the run could never stop on it",
+                          "stop on a clock that fires online (first, enter, settle)")
 
 
 def regularizers_fit_model(ctx: Context) -> Iterable[Finding]:
@@ -200,10 +206,24 @@ def measurement_caveats(ctx: Context) -> Iterable[Finding]:
                           severity="warning")
         if (isinstance(clock, FirstClock) and clock.metric == "train_loss" and clock.op in ("<=", "<")
                 and _decays(spec)):
-            yield Finding(("clocks", name), f"clock '{name}': with weight decay the training loss has a floor above "
-                          f"zero, so 'train_loss {clock.op} {clock.value:g}' may never hold",
-                          "'settle train_loss within ...' measures fitting relative to the floor",
-                          severity="warning")
+            yield from _floor_caveat(spec, name, clock)
+
+
+def _floor_caveat(spec: Experiment, name: str, clock: FirstClock) -> Iterable[Finding]:
+    """With weight decay the training loss has a floor above zero, whose height depends on the
+    data's margins and the norm the weights reach: nothing the spec tells. A threshold below
+    it leaves the clock censored, which a report shows as such; the warning is given only where
+    that would also cost something: a stop that waits on the clock, or clocks that run after it."""
+    waiting = [c for c, other in spec.clocks.items() if other.after == name]
+    consequences = ([f"the run would never stop early (stop.after waits on '{name}')"] if name in spec.stop.after
+                    else []) + ([f"{', '.join(repr(c) for c in waiting)} would never start (after '{name}')"]
+                                if waiting else [])
+    if consequences:
+        yield Finding(("clocks", name), f"clock '{name}': with weight decay the training loss has a floor above zero "
+                      f"that the spec cannot tell; were it above {clock.value:g}, '{name}' would never fire and "
+                      + " and ".join(consequences),
+                      "'settle train_loss within ...' measures fitting relative to the floor",
+                      severity="warning")
 
 
 PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (

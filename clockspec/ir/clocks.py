@@ -3,8 +3,10 @@
 A clock is written as a small expression (grammar/clock.lark), the same text in YAML and
 `.clk`, parsed here into structured IR and printed back one canonical way. Never eval'd.
 Each clock kind gives its canonical text (`text`), its plain-language meaning (`describe`),
-the value a figure marks on the metric's axis (`threshold`, None where there is none) and
-whether it is judged against the run's final value (`needs_final_value`).
+the value a figure marks on the metric's axis (`threshold`, None where there is none),
+whether it is judged against the run's final value (`needs_final_value`) and whether it can
+fire while the run goes on (`online`: False for a clock only the whole stream decides, which
+a stop can therefore not wait on).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from clockspec.core.errors import SourceError, did_you_mean
 from clockspec.ir.base import KindRegistry, Strict, format_number
 from clockspec.ir.metrics import METRICS
 
-CLOCKS = KindRegistry("clock", required=("text", "describe", "threshold", "needs_final_value"))
+CLOCKS = KindRegistry("clock", required=("text", "describe", "threshold", "needs_final_value", "online"))
 ClockName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
 Op = Literal["<=", "<", ">=", ">"]
 OP_WORDS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above"}
@@ -39,6 +41,7 @@ class FirstClock(Strict):
     after: Optional[ClockName] = None
 
     needs_final_value: ClassVar[bool] = False
+    online: ClassVar[bool] = True
 
     def text(self) -> str:
         out = f"first {self.metric} {self.op} {format_number(self.value)}"
@@ -71,6 +74,7 @@ class SettleClock(Strict):
     after: Optional[ClockName] = None
 
     needs_final_value: ClassVar[bool] = True
+    online: ClassVar[bool] = True  # provisionally, for stopping; the final answer is judged at the end
     threshold: ClassVar[None] = None
 
     def text(self) -> str:
@@ -85,6 +89,106 @@ class SettleClock(Strict):
                 + (f" for at least {self.for_steps} steps" if self.for_steps else "")
                 + "; judged against the final value at the end of the run (online, for stopping, it fires "
                 "provisionally once a trailing window is flat)")
+
+
+def _suffix(for_steps: int, after: str | None) -> str:
+    return (f" for {for_steps} steps" if for_steps else "") + (f" after {after}" if after else "")
+
+
+@CLOCKS.register
+class LastClock(Strict):
+    """The start of the final stretch in which `metric op value` holds to the end of the run.
+
+    A condition that is met, lost (un-grokking) and met again fires at its last onset, which
+    only the end of the run can tell: it never fires online. Censored unless the condition
+    holds at the last probe, over a stretch spanning at least `for_steps` steps.
+    """
+
+    kind: Literal["last"]
+    metric: str
+    op: Op
+    value: float
+    for_steps: int = Field(0, ge=0)
+    after: Optional[ClockName] = None
+
+    needs_final_value: ClassVar[bool] = True
+    online: ClassVar[bool] = False
+
+    def text(self) -> str:
+        return f"last {self.metric} {self.op} {format_number(self.value)}" + _suffix(self.for_steps, self.after)
+
+    def describe(self) -> str:
+        return (f"the start of the final stretch in which `{self.metric}` is {OP_WORDS[self.op]} "
+                f"{format_number(self.value)} up to the end of the run"
+                + (f" (at least {self.for_steps} steps long)" if self.for_steps else "")
+                + "; known only at the end of the run")
+
+    @property
+    def threshold(self) -> float:
+        return self.value
+
+
+@CLOCKS.register
+class EnterClock(Strict):
+    """The step at which `metric op value` is entered for the `times`-th time.
+
+    Entering is holding at a probe after not holding at the one before (or holding at the
+    first probe considered); with `for_steps`, an entry counts once it has held that long
+    (noise that dips in and out is no entry). It fires online; its result also counts the
+    entries over the whole run (`entries`): above one, the condition was lost and regained.
+    """
+
+    kind: Literal["enter"]
+    metric: str
+    op: Op
+    value: float
+    times: int = Field(1, ge=1, le=1_000_000)
+    for_steps: int = Field(0, ge=0)
+    after: Optional[ClockName] = None
+
+    needs_final_value: ClassVar[bool] = False
+    online: ClassVar[bool] = True
+
+    def text(self) -> str:
+        out = f"enter {self.metric} {self.op} {format_number(self.value)}"
+        return out + (f" times {self.times}" if self.times != 1 else "") + _suffix(self.for_steps, self.after)
+
+    def describe(self) -> str:
+        nth = {1: "first", 2: "second", 3: "third"}.get(self.times, f"{self.times}th")
+        return (f"the step at which `{self.metric}` becomes {OP_WORDS[self.op]} {format_number(self.value)} for the "
+                f"{nth} time" + (f" (each time holding for {self.for_steps} steps)" if self.for_steps else "")
+                + "; the result counts the entries over the whole run")
+
+    @property
+    def threshold(self) -> float:
+        return self.value
+
+
+@CLOCKS.register
+class TransitionClock(Strict):
+    """A sigmoid `lo + (hi - lo) / (1 + exp(-k (t - t*)))` fitted to the metric over the run
+    (after `after`'s step): the clock's step is the first probe at or past the midpoint t*, and
+    its result gives t* and the sharpness k (per step). The fit needs the whole stream: it never
+    fires online. Censored when the midpoint lies outside the recorded steps or the sigmoid
+    explains less than `min_r2` of the metric's variance (no transition to speak of)."""
+
+    kind: Literal["transition"]
+    metric: str
+    min_r2: float = Field(0.9, gt=0.0, le=1.0)
+    after: Optional[ClockName] = None
+
+    for_steps: ClassVar[int] = 0  # no streak: the fit weighs every probe
+    needs_final_value: ClassVar[bool] = True
+    online: ClassVar[bool] = False
+    threshold: ClassVar[None] = None
+
+    def text(self) -> str:
+        out = f"transition {self.metric}"
+        return out + (f" r2 {format_number(self.min_r2)}" if self.min_r2 != 0.9 else "") + _suffix(0, self.after)
+
+    def describe(self) -> str:
+        return (f"the midpoint of a sigmoid fitted to `{self.metric}` (with its sharpness), where the fit explains at "
+                f"least {format_number(self.min_r2)} of the variance; known only at the end of the run")
 
 
 def format_tolerance(value: float, relative: bool) -> str:
@@ -127,12 +231,32 @@ class _ToIR(Transformer):
     def after_clause(self, items):
         return ("after", str(items[0]))
 
+    def times_clause(self, items):
+        return ("times", int(items[0]))
+
+    def r2_clause(self, items):
+        return ("min_r2", _finite(items[0]))
+
     def unit(self, items):
         return ("unit", str(items[0]))
 
     def first(self, items):
+        return self._compare("first", items)
+
+    def last(self, items):
+        return self._compare("last", items)
+
+    def enter(self, items):
+        return self._compare("enter", items)
+
+    def transition(self, items):
+        metric, *rest = items
+        return {"kind": "transition", "metric": _metric(metric), **dict(rest)}
+
+    @staticmethod
+    def _compare(kind, items):
         metric, op, value, *rest = items
-        return {"kind": "first", "metric": _metric(metric), "op": str(op), "value": _finite(value), **dict(rest)}
+        return {"kind": kind, "metric": _metric(metric), "op": str(op), "value": _finite(value), **dict(rest)}
 
     def settle(self, items):
         metric, within, *rest = items
@@ -142,7 +266,9 @@ class _ToIR(Transformer):
         return {"kind": "settle", "metric": _metric(metric), "within": value, "relative": unit is not None, **opts}
 
 
-FORMS = "forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [for N steps] [after CLOCK]'"
+FORMS = ("forms: 'first METRIC <= X [for N steps] [after CLOCK]', 'settle METRIC within X[%] [for N steps] [after CLOCK]', "
+         "'last METRIC <= X [for N steps] [after CLOCK]', 'enter METRIC <= X [times K] [for N steps] [after CLOCK]', "
+         "'transition METRIC [r2 X] [after CLOCK]'")
 
 
 def parse_clock(text: str) -> dict[str, Any]:

@@ -144,7 +144,7 @@ def analyze(rows: Rows, spec: Any = None, clocks: Mapping[str, ClockResult] | No
         clocks = evaluate_clocks(spec_clocks, rows, spec.stop)
     clocks = dict(clocks or {})
     texts = {k: c.text() for k, c in spec_clocks.items()}
-    thresholds = {k: _threshold(c, rows) for k, c in spec_clocks.items()}
+    thresholds = {k: t for k, c in spec_clocks.items() if (t := _threshold(c, rows)) is not None}
     roles = _roles(spec_clocks, clocks)
     last = int(rows[-1]["step"])
 
@@ -203,10 +203,13 @@ def _add_default(clocks: dict, texts: dict, thresholds: dict, roles: dict, role:
     texts[name], thresholds[name], roles[role] = clock.text(), _threshold(clock, rows), name
 
 
-def _threshold(clock: Any, rows: Rows) -> tuple[str, float]:
-    """A spec clock's threshold on its metric's own scale (a relative settle tolerance made absolute)."""
+def _threshold(clock: Any, rows: Rows) -> tuple[str, float] | None:
+    """A spec clock's threshold on its metric's own scale (a relative settle tolerance made
+    absolute); None for the kinds no clock curve is made of (last, enter, transition)."""
     if isinstance(clock, FirstClock):
         return "first", clock.value
+    if not isinstance(clock, SettleClock):
+        return None
     values = series(rows, clock.metric)[1]
     scale = abs(values[-1]) if clock.relative and len(values) else 1.0
     return "settle", clock.within * scale

@@ -1,7 +1,10 @@
 """A family folder's clock analysis: each member's own report, then one table and one
-overlay of all (the folder as `family_folder` reads it)."""
+overlay of all, and (for a folder `clockspec run FAMILY` made) the clock times across arms as
+survival data (`survival`): `report.md`, `report.json`, `arms.csv` and a `survival_<clock>.png`
+per clock (the folder as `family_folder` reads it)."""
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,8 @@ from clockspec.core.markdown_escape import text as escape
 from clockspec.report.analyze import RunAnalysis
 from clockspec.report.family_folder import FamilyFolder
 from clockspec.report.run_report import write_run_report
+from clockspec.report.survival import MISSING, Survival
+from clockspec.store import family as store
 
 
 def write_family_report(folder: FamilyFolder, plots: bool = True) -> list[tuple[str, RunAnalysis]]:
@@ -25,8 +30,43 @@ def write_family_report(folder: FamilyFolder, plots: bool = True) -> list[tuple[
 
         plot_family_curves([(label, a) for label, _, _, a in done], folder.path / "clock_curves.png")
         images.append("clock_curves.png")
-    write_atomic(folder.path / "report.md", family_markdown(folder.path.name, done, images))
+    text = family_markdown(folder.path.name, done, images)
+    survival = _survival(folder, plots)
+    if isinstance(survival, Survival):
+        from clockspec.report.survival_plot import figure_name
+        from clockspec.report.survival_table import survival_markdown
+
+        text += "\n" + "\n".join(survival_markdown(survival, [figure_name(c) for c in survival.clocks] if plots else []))
+    elif survival:
+        text += f"\n{survival}\n"
+    store.write_json(folder.path / "report.json", {
+        "family": folder.path.name, "members": [{"label": label, "run_dir": d.name, "status": a.status}
+                                                for label, _, d, a in done],
+        "survival": survival.to_json() if isinstance(survival, Survival) else None})
+    write_atomic(folder.path / "report.md", text)
     return [(label, a) for label, _, _, a in done]
+
+
+def _survival(folder: FamilyFolder, plots: bool) -> Survival | str | None:
+    """The survival statistics of a folder `clockspec run FAMILY` made, with arms.csv and the
+    figures written; the line saying how to get them when lifelines is missing; None without a lock."""
+    from clockspec.report import survival
+
+    if folder.lock is None:
+        return None
+    if not survival.available():
+        print(MISSING, file=sys.stderr)
+        return MISSING
+    from clockspec.report.family_table import tabulate
+    from clockspec.report.survival_plot import figure_name, plot_survival
+    from clockspec.report.survival_table import write_arms_csv
+
+    result = survival.estimate(tabulate(folder))
+    write_arms_csv(result, folder.path)
+    if plots:
+        for clock in result.clocks:
+            write_atomic(folder.path / figure_name(clock), plot_survival(result, clock, folder.lock["family"]))
+    return result
 
 
 def family_markdown(name: str, done: list[tuple[str, dict[str, Any], Path, RunAnalysis]], images: list[str]) -> str:

@@ -1,4 +1,9 @@
-"""clocks.png: each clock against each varied axis, seeds aggregated (see family_table).
+"""clocks.png: each clock against each varied axis, seeds aggregated (see family_table), and
+first, where the spec has both, the fitting and the generalisation clock on one axis: the
+separation between them is what a grokking study is about.
+
+The median line joins only medians that are values: a censored median (a lower bound,
+hollow triangle) stands apart, as does a part switched off. Every series its own colour.
 
 Drawn in the house style (`figures`: no pyplot, no global state). A numeric axis
 spanning a decade or more is drawn on a log scale; a part switched off (null) sits left of
@@ -7,13 +12,14 @@ scale when they span a factor of 5 or more.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from clockspec.report import figures
 from clockspec.report.family_table import SEED_PATHS, FamilyReport, Point, axes_to_plot, is_number, series
 from clockspec.syntax import naming
 
-COLORS = figures.SERIES[:8]  # the series of one panel cycle through these
+FIT_NAMES, GEN_NAMES = ("fit",), ("generalize", "generalise", "grok", "generalization")
 CELL_W, CELL_H = 3.9, 2.7  # inches
 
 
@@ -41,24 +47,27 @@ def _x_layout(values: list[Any]) -> tuple[dict[Any, float], list[float], list[st
 
 
 def plot_clocks(report: FamilyReport) -> bytes:
-    """The grid of panels as PNG bytes: one row per clock, one column per varied axis."""
+    """The grid of panels as PNG bytes: one row per clock (after the fit-and-generalise row,
+    where there is one), one column per varied axis."""
     axes_paths = axes_to_plot(report)
-    clocks = report.clock_names
-    ncols, nrows = len(axes_paths), len(clocks)
+    pair = separation_pair(report.clock_names)
+    rows: list[tuple[str, ...]] = ([pair] if pair else []) + [(c,) for c in report.clock_names]
+    ncols, nrows = len(axes_paths), len(rows)
     width = max(6.0, CELL_W * ncols + 0.9)
     height = CELL_H * nrows + (1.5 if width >= 8 else 1.9)
     fig = figures.new_figure(width, height, dpi=100)
     grid = fig.subplots(nrows, ncols, squeeze=False)
     for col, axis in enumerate(axes_paths):
-        for row, clock in enumerate(clocks):
+        for row, clocks in enumerate(rows):
             ax = grid[row][col]
-            _panel(ax, series(report, axis, clock))
+            _panel(ax, [series(report, axis, c) for c in clocks])
             if row == 0:
                 ax.set_title(f"{report.keys[axis]}  ({axis})", fontsize=9, loc="left")
             if row == nrows - 1:
                 ax.set_xlabel(report.keys[axis], fontsize=9)
             if col == 0:
-                ax.set_ylabel(f"{clock}: step", fontsize=9)
+                ax.set_ylabel(f"{clocks[0]} (solid), {clocks[1]} (dashed): step" if len(clocks) == 2
+                              else f"{clocks[0]}: step", fontsize=9)
     ncol = 3 if width >= 8 else 1
     _legend(fig, _seed_count(report), ncol)
     fig.suptitle(f"family {report.family}: clocks against what varies", fontsize=11, x=0.02, ha="left",
@@ -68,11 +77,19 @@ def plot_clocks(report: FamilyReport) -> bytes:
     return figures.png_bytes(fig)
 
 
-def _panel(ax: Any, lines: dict[tuple, list[Point]]) -> None:
-    """One clock against one axis: a line per setting of the other axes, or a note."""
+def separation_pair(clocks: list[str]) -> tuple[str, str] | None:
+    """The fitting and the generalisation clock, by name, when the spec has both."""
+    fit = next((c for c in clocks if c.lower() in FIT_NAMES), None)
+    gen = next((c for c in clocks if c.lower() in GEN_NAMES), None)
+    return (fit, gen) if fit and gen else None
+
+
+def _panel(ax: Any, clocks: list[dict[tuple, list[Point]]]) -> None:
+    """One or two clocks against one axis: a line per setting of the other axes (the second
+    clock dashed), or a note."""
     from matplotlib.ticker import FixedLocator, NullLocator
 
-    values = [p.x for pts in lines.values() for p in pts]
+    values = [p.x for lines in clocks for pts in lines.values() for p in pts]
     if not values:
         ax.text(0.5, 0.5, "no finished members", ha="center", va="center", transform=ax.transAxes,
                 fontsize=9, color=figures.FAINT)
@@ -80,14 +97,17 @@ def _panel(ax: Any, lines: dict[tuple, list[Point]]) -> None:
         ax.set_yticks([])
         return
     pos, ticks, labels, log_x = _x_layout(values)
-    for i, (_key, pts) in enumerate(sorted(lines.items(), key=lambda kv: str(kv[0]))):
-        _draw(ax, pts, pos, COLORS[i % len(COLORS)])
+    keys = sorted({key for lines in clocks for key in lines}, key=str)
+    colour = dict(zip(keys, figures.colours(len(keys))))
+    for i, (ls, lines) in enumerate(zip(("-", "--"), clocks)):
+        for key, pts in lines.items():  # one setting: the two clocks in the house's train/test colours
+            _draw(ax, pts, pos, figures.SERIES[i] if len(keys) == 1 else colour[key], ls)
     if log_x:
         ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels(labels, fontsize=8, rotation=30 if max(len(t) for t in labels) > 6 else 0)
-    _step_axis(ax, [v for pts in lines.values() for p in pts for v in (p.low, p.high) if v > 0])
+    _step_axis(ax, [v for lines in clocks for pts in lines.values() for p in pts for v in (p.low, p.high) if v > 0])
     figures.grid(ax)
     ax.tick_params(labelsize=8)
     _pad(ax, ticks, log_x)
@@ -120,18 +140,20 @@ def _legend(fig: Any, n_seeds: int, ncol: int) -> None:
     fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
 
 
-def _draw(ax: Any, pts: list[Point], pos: dict[Any, float], color: str) -> None:
+def _draw(ax: Any, pts: list[Point], pos: dict[Any, float], color: str, ls: str = "-") -> None:
     pts = sorted(pts, key=lambda p: pos[p.x])
     xs = [pos[p.x] for p in pts]
-    joined = [(x, p.median) for x, p in zip(xs, pts) if p.x is not None]  # `off` stands apart
-    ax.plot([x for x, _ in joined], [y for _, y in joined], color=color, lw=1.2, alpha=0.8, zorder=2)
+    # Only medians that are values are joined: a censored one (a lower bound) breaks the line,
+    # and `off` stands apart.
+    ys = [math.nan if p.censored or p.x is None else p.median for p in pts]
+    ax.plot(xs, ys, color=color, lw=1.2, ls=ls, alpha=0.8, zorder=2)
     for x, p in zip(xs, pts):
         if p.high > p.low:
             ax.vlines(x, p.low, p.high, color=color, lw=2.5, alpha=0.35, zorder=1)
         if p.censored:
             ax.plot([x], [p.median], marker="^", ms=8, mfc="white", mec=color, mew=1.6, ls="", zorder=3)
         else:
-            ax.plot([x], [p.median], marker="o", ms=5, color=color, ls="", zorder=3)
+            ax.plot([x], [p.median], marker="o" if ls == "-" else "s", ms=5, color=color, ls="", zorder=3)
         if p.n_censored and not p.censored:
             ax.annotate(f"{p.n_censored}/{p.n} censored", (x, p.median), xytext=(5, 0), textcoords="offset points",
                         ha="left", va="center", fontsize=7, color=color)

@@ -37,3 +37,16 @@ def png_bytes(fig: Any, dpi: float | None = None) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", **({"dpi": dpi} if dpi is not None else {}))
     return buf.getvalue()
+
+
+def colours(n: int) -> list[str]:
+    """`n` colours no two alike: the house series up to ten, else matplotlib's tab20 then
+    evenly spaced hues (a cycle of ten would give an eleventh line the first one's colour)."""
+    if n <= len(SERIES):
+        return list(SERIES[:n])
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["tab20"] if n <= 20 else colormaps["hsv"]
+    count = 20 if n <= 20 else n + 1  # hsv wraps: leave out the end that repeats the start
+    return [to_hex(cmap(i / (count - 1) if n <= 20 else i / count)) for i in range(n)]

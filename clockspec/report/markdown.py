@@ -10,6 +10,16 @@ def _num(x: float | None, digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}g}"
 
 
+def _extra(extra) -> str:
+    """What an `enter` or `transition` clock adds to its step: the count, or the fitted sigmoid."""
+    if "entries" in extra:
+        return f" (entered {extra['entries']}x)"
+    if "midpoint" in extra:
+        return (f" (sigmoid midpoint {extra['midpoint']:,.0f}, sharpness {extra['sharpness']:.3g}/step, "
+                f"R² {extra['r2']:.3f})")
+    return ""
+
+
 def run_markdown(a: RunAnalysis, images: list[str]) -> str:
     out = [f"# Clock report: {a.name}", "",
            f"Run status `{a.status}`, last probe at step {a.last_step}.", ""]
@@ -23,7 +33,8 @@ def run_markdown(a: RunAnalysis, images: list[str]) -> str:
         for name, res in a.clocks.items():
             step = str(res.step) if res.reached else f"not reached by {a.last_step} (censored)"
             rel = "-" if per_fit is None else (f"{res.step / per_fit:.3g}" if res.reached else f">{a.last_step / per_fit:.3g}")
-            out.append(f"| {name} | `{a.clock_texts.get(name, '')}` | {step} | {_num(res.value, 4)} | {rel} |")
+            out.append(f"| {name} | `{a.clock_texts.get(name, '')}` | {step}{_extra(res.extra)} | {_num(res.value, 4)} "
+                       f"| {rel} |")
     else:
         out.append("No clocks (no spec and no clocks.json).")
     names = {"separation": "tau_simp / tau_fit", "grokking_delay": "tau_gen / tau_fit", "freeze_vs_fit": "tau_freeze / tau_fit"}

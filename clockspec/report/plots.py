@@ -8,7 +8,7 @@ import numpy as np
 from clockspec.core.fileio import write_atomic
 from clockspec.report.analyze import RunAnalysis
 from clockspec.report.curves import ClockCurve
-from clockspec.report.figures import TAB10, new_figure, png_bytes
+from clockspec.report.figures import FAINT, TAB10, colours, new_figure, png_bytes
 from clockspec.report.fits import ScalingFit, TailFit
 from clockspec.report.rows import Rows, series
 
@@ -99,12 +99,13 @@ def _tail(ax, a: RunAnalysis, rows: Rows) -> None:
 
 
 def plot_family_curves(members: list[tuple[str, RunAnalysis]], path: str | Path) -> Path:
-    """Every member's two clock curves overlaid (censored points as hollow triangles)."""
-    fig = new_figure(12, 4.6)
+    """Every member's two clock curves overlaid (censored points as hollow triangles), a colour
+    each however many there are, the legend beside the panels rather than over the data."""
+    fig = new_figure(13.5, 4.8)
     axes = fig.subplots(1, 2)
-    for i, (label, a) in enumerate(members):
-        color = TAB10[i % 10]
-        for ax, curve in zip(axes, (a.fit_curve, a.simplify_curve)):
+    drawn = [False, False]
+    for (label, a), color in zip(members, colours(len(members))):
+        for i, (ax, curve) in enumerate(zip(axes, (a.fit_curve, a.simplify_curve))):
             if curve is None:
                 continue
             pts = [p for p in curve.points if p.reached and p.step > 0]
@@ -112,15 +113,39 @@ def plot_family_curves(members: list[tuple[str, RunAnalysis]], path: str | Path)
             if curve.censored:
                 ax.plot([p.threshold for p in curve.censored], [curve.last_step] * len(curve.censored), "^",
                         mfc="none", color=color)
-    for ax, title in zip(axes, ("fitting clock tau(eps)", "simplification clock tau(delta)")):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.invert_xaxis()
+            drawn[i] = drawn[i] or bool(pts or curve.censored)
+    for ax, title, done in zip(axes, ("fitting clock tau(eps)", "simplification clock tau(delta)"), drawn):
         ax.set_title(title, fontsize=9)
+        if not done:
+            ax.text(0.5, 0.5, "no curve in any member", ha="center", va="center", transform=ax.transAxes,
+                    fontsize=9, color=FAINT)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        _log_axes(ax)
+        ax.invert_xaxis()
         ax.set_xlabel("threshold (harder to the right)")
         ax.set_ylabel("step")
-        ax.legend(fontsize=6)
-    return _save(fig, path)
+    handles, labels = next((ax.get_legend_handles_labels() for ax, done in zip(axes, drawn) if done), ([], []))
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.79, 0.5), fontsize=7, frameon=False,
+               ncol=1 if len(labels) <= 20 else 2)
+    fig.subplots_adjust(left=0.06, right=0.78, wspace=0.25, bottom=0.12, top=0.92)
+    write_atomic(path, png_bytes(fig, dpi=90))
+    return Path(path)
+
+
+def _log_axes(ax) -> None:
+    """Both axes logarithmic with labels at 1-2-5 of each decade (two labels a panel say nothing)."""
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullLocator
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+        axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(np.inf, np.inf)))
+        axis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))  # steps as numbers, not powers
+    ax.tick_params(labelsize=7)
 
 
 def _save(fig, path) -> Path:

@@ -1,6 +1,8 @@
 """curves.png: the metrics over steps with every clock as a labelled vertical line.
 
-Drawn in the house style of `figures` (matplotlib's object API on Agg, no pyplot).
+Drawn in the house style of `figures` (matplotlib's object API on Agg, no pyplot). Two
+panels a row; an odd last panel spans the row (no empty slot). Each panel's y axis says what
+is measured and in which unit; an accuracy panel marks chance (1 / the task's classes).
 """
 from __future__ import annotations
 
@@ -15,6 +17,12 @@ PAIRS = (("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_ac
 TRAIN, TEST = figures.SERIES[:2]
 PANEL_H, TITLE_H = 2.9, 0.85  # inches
 CLOCK_COLORS = figures.SERIES[2:]
+# What a panel's y axis measures, in which unit (a loss: by the spec's `train.loss`).
+LOSS_UNITS = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error"}
+Y_LABELS = {"accuracy": "fraction correct", "train_acc": "fraction correct", "test_acc": "fraction correct",
+            "margin": "logit margin", "weight_norm": "L2 norm of all weights", "effective_rank": "rank (entropy)",
+            "schatten": "Σ σᵢ^q (end-to-end)", "balance": "‖WᵀW − WWᵀ‖ between layers",
+            "fourier_sparsity": "energy share", "pattern_flips": "fraction of ReLU bits", "grad_ratio": "head / embedding"}
 
 
 def _finite(rows: list[Mapping[str, Any]], metric: str, log_x: bool) -> tuple[list[int], list[float]]:
@@ -38,6 +46,11 @@ def _summary(spec: Any) -> str:
 
 def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, Any], status: str) -> bytes:
     """The figure as PNG bytes."""
+    return figures.png_bytes(curves_figure(rows, spec, clocks, status))
+
+
+def curves_figure(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, Any], status: str) -> Any:
+    """The figure itself (a test measures its layout)."""
     panels = _panels(rows)
     last = max((r["step"] for r in rows), default=0)
     log_x = last >= 100
@@ -46,25 +59,34 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
     legend_rows = math.ceil(len(clocks) / 2)
     width, height = 6.4 * ncols, PANEL_H * nrows + TITLE_H + 0.8 + 0.25 * legend_rows
     fig = figures.new_figure(width, height, dpi=110)
-    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).flatten()
+    axes = _grid(fig, len(panels), nrows, ncols)
     colors = {name: CLOCK_COLORS[i % len(CLOCK_COLORS)] for i, name in enumerate(clocks)}
     for ax, (title, metrics) in zip(axes, panels):
         for metric in metrics:
             _draw_metric(ax, rows, metric, len(metrics) > 1, log_x)
         _dress_panel(ax, title, metrics, spec)
         _clock_lines(ax, metrics, spec, clocks, colors, log_x)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
-    _step_axis(axes, len(panels), ncols, log_x)
+    _step_axis(axes, nrows, ncols, last, log_x)
     _clock_labels(axes[0], clocks, colors, last, log_x)
     handles = _legend(fig, spec, clocks, colors)
     state = "" if status == "complete" else f"  [{status}]"
     fig.suptitle(f"{spec.name}{state}\n{_summary(spec)}", fontsize=12, x=0.02, y=1 - 0.12 / height, ha="left", va="top")
     # Fixed margins in inches (tight_layout costs seconds on log axes).
     legend_h = 0.25 * math.ceil(len(handles) / 2) + 0.2 if handles else 0.2
-    fig.subplots_adjust(left=0.75 / width, right=1 - 0.25 / width, top=1 - TITLE_H / height,
-                        bottom=(legend_h + 0.55) / height, hspace=0.36, wspace=0.2)
-    return figures.png_bytes(fig)
+    fig.subplots_adjust(left=0.95 / width, right=1 - 0.25 / width, top=1 - TITLE_H / height,
+                        bottom=(legend_h + 0.55) / height, hspace=0.36, wspace=0.25)
+    return fig
+
+
+def _grid(fig: Any, n: int, nrows: int, ncols: int) -> list[Any]:
+    """One axes per panel sharing the step axis; an odd last panel takes its whole row."""
+    spec = fig.add_gridspec(nrows, ncols)
+    axes: list[Any] = []
+    for i in range(n):
+        row, col = divmod(i, ncols)
+        cell = spec[row, :] if i == n - 1 and n % ncols else spec[row, col]
+        axes.append(fig.add_subplot(cell, sharex=axes[0] if axes else None))
+    return axes
 
 
 def _panels(rows: list[Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -82,7 +104,7 @@ def _panels(rows: list[Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
 
 def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: bool, log_x: bool) -> None:
     """One metric's line; a log-scale metric on a log axis, its exact zeros as ticks on the floor."""
-    from matplotlib.ticker import NullLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
     xs, ys = _finite(rows, metric, log_x)
     color = TEST if metric.startswith("test") else TRAIN
@@ -95,6 +117,10 @@ def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: 
         return
     ax.set_yscale("log")
     ax.yaxis.set_minor_locator(NullLocator())
+    if max(positive) < 100 * min(positive):  # under two decades: label 1-2-5 (or every digit), not 10^k
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)) if max(positive) >= 10 * min(positive)
+                                   else MaxNLocator(nbins=5))  # within a decade: evenly spaced values
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.3g}"))
     ax.plot(xs, [y if y > 0 else math.nan for y in ys], color=color, lw=1.8, label=label)
     zeros = [x for x, y in zip(xs, ys) if y == 0]
     if zeros:
@@ -107,11 +133,15 @@ def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: 
 
 def _dress_panel(ax: Any, title: str, metrics: list[str], spec: Any) -> None:
     ax.set_title(_panel_title(title, spec), fontsize=11, loc="left")
+    ax.set_ylabel(LOSS_UNITS.get(spec.train.loss, spec.train.loss) if title == "loss" else Y_LABELS.get(title, title),
+                  fontsize=9)
     figures.grid(ax)
-    if len(metrics) > 1:
-        ax.legend(loc="best", fontsize=9, frameon=False)
     if title == "accuracy":
         ax.set_ylim(-0.03, 1.03)
+        classes = spec.task.sizes()["output_dim"]
+        ax.axhline(1 / classes, color=figures.FAINT, ls="-.", lw=1.0, label=f"chance (1/{classes})")
+    if len(metrics) > 1:
+        ax.legend(loc="best", fontsize=9, frameon=False)
 
 
 def _clock_lines(ax: Any, metrics: list[str], spec: Any, clocks: Mapping[str, Any], colors: dict[str, str],
@@ -125,18 +155,31 @@ def _clock_lines(ax: Any, metrics: list[str], spec: Any, clocks: Mapping[str, An
             ax.axhline(clock.threshold, color=colors[name], ls=":", lw=1.0, alpha=0.8)
 
 
-def _step_axis(axes: Any, n_panels: int, ncols: int, log_x: bool) -> None:
-    """Step labels under the bottom panels; a log step axis once the run is long enough."""
+def _step_axis(axes: list[Any], nrows: int, ncols: int, last: int, log_x: bool) -> None:
+    """Step labels under each column's bottom panel only; on a log axis, as many ticks a decade
+    as fit (1-2-5 over three decades or fewer, 1-3 up to six, else 1) in short form (`20k`)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    for ax in axes[max(0, n_panels - ncols):n_panels]:
-        ax.set_xlabel("step (log scale)" if log_x else "step")
-        ax.tick_params(labelbottom=True)
+    bottom = {i for i, ax in enumerate(axes) if ax.get_subplotspec().rowspan.stop == nrows}
+    for i, ax in enumerate(axes):
+        ax.tick_params(labelbottom=i in bottom)
+        if i in bottom:
+            ax.set_xlabel("step (log scale)" if log_x else "step")
     if log_x:
+        decades = math.log10(max(last, 10))
+        subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0, 3.0) if decades <= 6 else (1.0,)
         axes[0].set_xscale("log")
-        axes[0].xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        axes[0].xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
+        axes[0].xaxis.set_major_locator(LogLocator(base=10, subs=subs))
         axes[0].xaxis.set_minor_locator(NullLocator())  # minor ticks cost seconds over many panels
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda x, _: short_step(x)))
+
+
+def short_step(x: float) -> str:
+    """A step as a tick says it: `500`, `2k`, `20k`, `1.5M`."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.3g}"
 
 
 def _clock_labels(top: Any, clocks: Mapping[str, Any], colors: dict[str, str], last: int, log_x: bool) -> None:
@@ -147,9 +190,11 @@ def _clock_labels(top: Any, clocks: Mapping[str, Any], colors: dict[str, str], l
             pos = math.log10(result.step) if log_x else result.step / max(last, 1)
             near = sum(1 for p in placed if abs(p - pos) < (0.12 if log_x else 0.04))
             placed.append(pos)
+            # Beside the line, not on it: offset to its right on a white ground.
             top.annotate(name, xy=(result.step, 1.0 - 0.3 * near), xycoords=("data", "axes fraction"),
-                         xytext=(2, -2), textcoords="offset points", rotation=90, va="top", ha="left",
-                         fontsize=9, color=colors[name], fontweight="bold")
+                         xytext=(4, -3), textcoords="offset points", rotation=90, va="top", ha="left",
+                         fontsize=9, color=colors[name], fontweight="bold",
+                         bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
 
 
 def _legend(fig: Any, spec: Any, clocks: Mapping[str, Any], colors: dict[str, str]) -> list[Any]:

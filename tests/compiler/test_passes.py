@@ -148,11 +148,23 @@ def test_memory_limit_from_the_environment(monkeypatch):
 
 def test_measurement_caveats_are_warnings():
     text = BASE + ("regularizers:\n  weight_decay: {strength: 1.0}\n"
-                   "clocks:\n  fit: first train_loss <= 1e-4\n  freeze: first pattern_flips <= 0.001\n")
+                   "clocks:\n  fit: first train_loss <= 1e-4\n  freeze: first pattern_flips <= 0.001\n"
+                   "stop: {after: [fit]}\n")
     got = warnings(text)
     assert [(line, col) for line, col, _ in got] == [(9, 8), (10, 11)]
     assert "floor above zero" in got[0][2] and "flip_band = 0" in got[1][2]
     assert warnings(text.replace("probes: {every: 10}", "probes: {every: 10, flip_band: 1.0e-5}"))[1:] == []
+
+
+def test_the_loss_floor_is_named_only_where_a_censored_fit_clock_would_cost_something():
+    # The floor's height is not in the spec: a censored clock alone is a result the report shows,
+    # so the warning needs a stop that waits on the clock or clocks that run after it.
+    text = BASE + "regularizers:\n  weight_decay: {strength: 1.0}\nclocks:\n  fit: first train_loss <= 1e-2\n"
+    assert warnings(text) == []
+    (stop,) = warnings(text + "stop: {after: [fit]}\n")
+    assert "were it above 0.01, 'fit' would never fire and the run would never stop early" in stop[2]
+    (after,) = warnings(text + "  gen: first test_acc >= 0.99 after fit\n")
+    assert "'gen' would never start (after 'fit')" in after[2]
 
 
 def test_many_problems_in_one_report():

@@ -1,0 +1,79 @@
+"""The figures' layout, measured on the figure objects: what a reader would otherwise find
+wrong by looking (colliding labels, an empty slot, repeated colours, a censored value joined)."""
+import math
+
+import numpy as np
+
+import clockspec
+from clockspec.clocks import evaluate_clocks
+from clockspec.report import figures
+from clockspec.report.family_plot import _draw, separation_pair
+from clockspec.report.family_table import Point
+from clockspec.report.run_figure import curves_figure, short_step
+from shipped import SPECS_DIR
+
+
+def test_colours_never_repeat_however_many_lines():
+    for n in (3, 10, 12, 20, 37):
+        assert len(set(figures.colours(n))) == n
+    assert figures.colours(2) == list(figures.SERIES[:2])  # the house colours first
+
+
+def test_a_censored_median_breaks_the_median_line():
+    fig = figures.new_figure(4, 3)
+    ax = fig.subplots()
+    pts = [Point(0.3, 4000, 3900, 6000, False, 3, 1), Point(1.0, 6000, 6000, 6000, True, 3, 3),
+           Point(3.0, 900, 850, 1000, False, 3, 0)]
+    _draw(ax, pts, {0.3: 0.3, 1.0: 1.0, 3.0: 3.0}, "#000")
+    line = ax.lines[0].get_ydata()
+    assert line[0] == 4000 and math.isnan(line[1]) and line[2] == 900
+
+
+def test_the_separation_panel_pairs_the_fitting_and_the_generalisation_clock():
+    assert separation_pair(["fit", "memorize", "generalize", "simplify"]) == ("fit", "generalize")
+    assert separation_pair(["fit", "simplify"]) is None
+
+
+def _rows(spec):
+    plan = clockspec.compile(spec)
+    steps = sorted({0} | {int(s) for s in np.geomspace(1, spec.train.steps, 200)})
+    return [{"step": t, **{m: 0.5 + 0.4 * math.exp(-t / 500) for m in plan.metrics}} for t in steps]
+
+
+def _overlaps(labels):
+    boxes = sorted((b.x0, b.x1) for b in (t.get_window_extent() for t in labels if t.get_visible() and t.get_text()))
+    return [(a, b) for a, b in zip(boxes, boxes[1:]) if b[0] < a[1]]
+
+
+def _figure(name):
+    spec = clockspec.load(SPECS_DIR / name)
+    rows = _rows(spec)
+    fig = curves_figure(rows, spec, evaluate_clocks(spec.clocks, rows), "complete")
+    fig.canvas.draw()
+    return spec, fig, [ax for ax in fig.axes if ax.get_visible()]
+
+
+def test_run_figure_step_labels_do_not_collide_in_a_half_width_panel():
+    _, _, axes = _figure("quickstart.yaml")  # ten panels: the bottom two are half the width
+    bottom = [ax for ax in axes if any(t.get_text() for t in ax.xaxis.get_ticklabels())]
+    assert len(bottom) == 2
+    for ax in bottom:
+        assert _overlaps(ax.xaxis.get_ticklabels()) == []
+
+
+def test_run_figure_has_no_empty_slot_and_gives_units_and_chance():
+    spec, fig, axes = _figure("deep_linear.yaml")
+    assert len(axes) == len(fig.axes) == 7  # an odd last panel spans its row: no hidden slot
+    assert axes[-1].get_subplotspec().colspan == range(0, 2)
+    for ax in axes:
+        assert ax.get_ylabel()
+        assert _overlaps(ax.xaxis.get_ticklabels()) == []
+    assert len([t for t in axes[-1].xaxis.get_ticklabels() if t.get_text()]) >= 5  # the steps are labelled
+    accuracy = next(ax for ax in axes if ax.get_title(loc="left") == "accuracy")
+    chance = [ln for ln in accuracy.lines if ln.get_label().startswith("chance")]
+    assert chance and chance[0].get_ydata()[0] == 1 / spec.task.sizes()["output_dim"]
+    assert axes[0].get_ylabel() == "cross-entropy (nats)"
+
+
+def test_steps_on_ticks_are_short():
+    assert [short_step(x) for x in (3, 500, 1000, 20000, 1.5e6)] == ["3", "500", "1k", "20k", "1.5M"]
