@@ -35,9 +35,12 @@ class Progress:
         self.bar.set_postfix_str(" ".join(parts), refresh=False)
         for name, clock, step in fired:
             value = row.get(clock.metric)
-            what = "settling" if clock.kind == "settle" else "fired"
-            self.bar.write(f"  clock {name} {what} at step {step}: {clock.text()}"
-                           + (f"  ({clock.metric} = {value:.4g} at step {row['step']})" if value is not None else ""))
+            what = "settling (provisional: judged against the final value at the end)" if clock.needs_final_value \
+                else "fired"
+            line = f"  clock {name} {what} at step {step}: {clock.text()}"
+            if value is not None:
+                line += f"  ({clock.metric} = {value:.4g} at step {row['step']})"
+            self.bar.write(line, file=sys.stderr)  # beside the bar, not on stdout (tqdm's default)
 
     def close(self) -> None:
         self.bar.close()

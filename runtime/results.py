@@ -12,7 +12,6 @@ from typing import Any
 from clockspec.clocks import ClockResult
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import compile as compile_plan
-from clockspec.ir.clocks import SettleClock
 from clockspec.ir.metrics import METRICS
 from clockspec.report.run_figure import plot_curves
 from clockspec.store.rundir import CLOCKS, CURVES, RunDir
@@ -39,14 +38,15 @@ def for_device(plan: Any, device: str | None) -> Any:
 
 
 def final_clocks(spec: Any, results: Mapping[str, ClockResult], status: str) -> dict[str, ClockResult]:
-    """A run that did not complete has no final values: its settle clocks, and the clocks
-    that run after them, are censored; `first` clocks that fired before the end keep their step."""
+    """A run that did not complete has no final values: its clocks judged against the final
+    value (settle, last, transition: `needs_final_value`), and the clocks that run after them,
+    are censored; clocks that fired online before the end keep their step."""
     if status == "complete":
         return dict(results)
 
     def needs_final(name: str, seen: tuple[str, ...] = ()) -> bool:
         clock = spec.clocks[name]
-        if isinstance(clock, SettleClock):
+        if clock.needs_final_value:
             return True
         return clock.after is not None and clock.after not in seen and needs_final(clock.after, seen + (name,))
 
