@@ -66,6 +66,22 @@ class RunError(Exception):
         return text + (f"\n  hint: {self.diagnostic.hint}" if self.diagnostic.hint else "")
 
 
+EXCERPT = 24  # characters of foreign or huge text a message may echo
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """`text` quoted for a message, cut in the middle past `limit` characters, anything
+    unprintable escaped: a message never echoes a whole huge literal or forges a line."""
+    if len(text) > limit:
+        text = text[: limit * 2 // 3] + "\u2026" + text[-(limit // 3):]
+    return "'" + printable(text) + "'"
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character (a newline, a terminal escape) as its escape."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A near name for a typo, or None."""
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)

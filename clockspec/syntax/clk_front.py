@@ -18,6 +18,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from clockspec.core.errors import Diagnostic, SpecError, did_you_mean
+from clockspec.syntax.literals import clk_number_problem
 from clockspec.syntax.source import (
     END_OF_FILE,
     MAX_KEY,
@@ -78,15 +79,17 @@ _SCAN = re.compile(
     r"|\bclock[ \t]+[A-Za-z_][A-Za-z0-9_-]*[ \t]*=[^\n#]*"
     r"|(?P<comment>#[^\n]*)"
     r"|(?P<open>[\[{(])|(?P<close>[\]})])"
-    r"|[^\s\[\]{}()\"#,=]+|[,=]"
+    r"|(?P<word>[A-Za-z0-9_.+-]+)|[^\s\[\]{}()\"#,=A-Za-z0-9_.+-]+|[,=]"
 )
 
 
 def _prescan(text: str, file: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
     """(comments as (offset, end, text), still-open brackets as (line, col)); refuses files
-    nested too deep or with too many tokens."""
+    nested too deep or with too many tokens, and words that start as a number but are none
+    (`0x1F`, `1_000`, 5,000 digits), at the word."""
     comments: list[tuple[int, int, str]] = []
     stack: list[int] = []
+    bad_numbers: list[Diagnostic] = []
     for count, m in enumerate(_SCAN.finditer(text)):
         if count > MAX_TOKENS:
             line, col = _line_col(text, m.start())
@@ -100,6 +103,10 @@ def _prescan(text: str, file: str) -> tuple[list[tuple[int, int, str]], list[tup
                 raise SpecError([Diagnostic(f"nesting is too deep (a spec nests at most {MAX_DEPTH} levels)", file, line, col)])
         elif m.group("close") is not None and stack:
             stack.pop()
+        elif m.group("word") is not None and (problem := clk_number_problem(m.group("word"))):
+            bad_numbers.append(Diagnostic(problem[0], file, *_line_col(text, m.start()), problem[1]))
+    if bad_numbers:  # before the parser, which would blame the token after `0` in `0x1F`
+        raise SpecError(bad_numbers)
     return comments, [_line_col(text, off) for off in stack]
 
 

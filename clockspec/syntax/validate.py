@@ -12,7 +12,7 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
+from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean, excerpt
 from clockspec.core.numbers import format_float
 from clockspec.ir.base import Strict
 from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
@@ -20,6 +20,7 @@ from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
 from clockspec.syntax.checks import check_semantics, clock_references
+from clockspec.syntax.literals import is_core_number, separator_hint
 from clockspec.syntax.provenance import remember_source
 from clockspec.syntax.source import PathT, RawDoc, dotted
 
@@ -449,8 +450,10 @@ _REWORDS = {
 
 def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:
     """How to write the usual shape where a common slip gave another."""
-    if kind in ("int_type", "float_type") and isinstance(got, str) and _reads_as_number(got):
-        return f"remove the quotes: {got!r} is text, {got.strip()} is a number"
+    if kind in ("int_type", "float_type") and isinstance(got, str):
+        if is_core_number(got.strip()):  # it would be a number unquoted, so it was quoted
+            return f"remove the quotes: {excerpt(got)} is text, {excerpt(got.strip())[1:-1]} is a number"
+        return separator_hint(got.strip())
     if kind == "finite_number":
         return "infinity and NaN are not values a spec can mean; write a finite number"
     if kind in ("model_type", "model_attributes_type", "dict_type") and path:
@@ -464,14 +467,6 @@ def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:
     if kind in ("list_type", "tuple_type") and not isinstance(got, (dict, list)):
         return f"write [{_show(got)}] for a list of one"
     return None
-
-
-def _reads_as_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 # ---- the types a field holds ------------------------------------------------------------

@@ -8,42 +8,17 @@ parsers drop, are recorded by the scanner and attached to the entries they annot
 from __future__ import annotations
 
 import bisect
-import re
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.syntax.literals import is_core_number, resolve_plain, too_many_digits
 from clockspec.syntax.source import END_OF_FILE, MAX_KEY, START_OF_FILE, TRAILING, PathT, RawDoc, decode_spec
 
 MAX_BYTES = 128 * 1024  # specs are a few KB; PyYAML reads ~250 KB/s, so this bounds any file to well under 1 s
 MAX_DEPTH = 64
-
-_INT = re.compile(r"^[-+]?[0-9]+$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(nan|NaN|NAN)$")
-
-
-def resolve_plain(text: str) -> Any:
-    """YAML 1.2 core schema for plain (unquoted) scalars."""
-    if text in ("", "~", "null", "Null", "NULL"):
-        return None
-    if text in ("true", "True", "TRUE"):
-        return True
-    if text in ("false", "False", "FALSE"):
-        return False
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text):
-        return float(text)
-    if _INF.match(text):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if _NAN.match(text):
-        return float("nan")
-    return text
-
 
 class _Loader(yaml.SafeLoader):
     """Composes nodes only; refuses anchors (so aliases and merge bombs never expand).
@@ -247,6 +222,9 @@ def _build(node: Node, path: PathT, doc: RawDoc, errors: list[Diagnostic]) -> An
         if node.end_mark.line != node.start_mark.line:
             doc.multiline.add(path)
         if node.style is None:
+            too_long = too_many_digits(node.value) if is_core_number(node.value) else None
+            if too_long:  # before int(), which refuses over 4,300 digits with a traceback
+                raise SpecError([_diag(doc.file, node.start_mark, too_long)])
             return resolve_plain(node.value)
         return node.value
     if isinstance(node, SequenceNode):
