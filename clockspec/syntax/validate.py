@@ -19,7 +19,7 @@ from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
 from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
-from clockspec.syntax.checks import check_semantics, clock_references
+from clockspec.syntax.checks import check_semantics, clock_references, too_many_clocks
 from clockspec.syntax.literals import is_core_number, separator_hint
 from clockspec.syntax.provenance import remember_source
 from clockspec.syntax.source import PathT, RawDoc, dotted
@@ -35,6 +35,8 @@ def validate(doc: RawDoc) -> Experiment | Family:
             f"a spec must be a mapping with 'name:' (an experiment) or 'family:' (a family); got {_what(data)}",
             doc.file, line, col)])
     cls = Family if "family" in data else Experiment
+    if too_many := too_many_clocks(data):
+        raise SpecError(diags + [_at(doc, path, msg, hint, key=True) for path, msg, hint in too_many])
     try:
         spec = cls.model_validate(data)
     except ValidationError as exc:
