@@ -30,6 +30,8 @@ from clockspec.syntax.source import RawDoc
 
 # A base is an experiment file; any other file (a key, a password file) is not read at all.
 BASE_SUFFIXES = (".yaml", ".yml", ".clk")
+TREE_RULE = ("a base, every link followed, lies in the family's folder, or in the folder that its "
+             "leading '../' climb to")
 # One varied value: (dotted path, value, where the value is written in the family).
 Setting = tuple[str, Any, tuple]
 
@@ -190,7 +192,8 @@ def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) 
         raise SpecError([Diagnostic(f"base '{family.base}' is not a spec file; a base ends in "
                                     f"{', '.join(BASE_SUFFIXES)}", *where)])
     target = Path(base_dir) / family.base
-    if not target.is_file():
+    _inside_its_tree(family.base, Path(base_dir), target, where)
+    if not target.exists():
         raise SpecError([Diagnostic(f"base '{family.base}' not found (looked for {target})", file,
                                     *pos(("base",)), "a base path is relative to the family file")])
     from clockspec.syntax.loading import load
@@ -200,6 +203,22 @@ def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) 
         raise SpecError([Diagnostic(f"base '{family.base}' is a family; a base must be an experiment",
                                     file, *pos(("base",)))])
     return spec
+
+
+def _inside_its_tree(written: str, base_dir: Path, target: Path, where: tuple) -> None:
+    """A base, every link followed, must be a spec file inside the folder its written path
+    names: the family's folder, or the folder its leading `../`s climb to (`../common/b.yaml`
+    may use anything under `..`). A link (git stores them) cannot reach past that, so a pull
+    request cannot make CI read `/etc/shadow` through `base: x.yaml`."""
+    climbs = Path(os.path.normpath(written)).parts
+    root = (base_dir.joinpath(*[p for p in climbs if p == ".."])).resolve()
+    real = target.resolve()
+    if not real.is_relative_to(root):
+        raise SpecError([Diagnostic(f"base '{written}' is a link to a file outside the folder tree a base may "
+                                    "come from", *where, TREE_RULE)])
+    if real.suffix.lower() not in BASE_SUFFIXES:
+        raise SpecError([Diagnostic(f"base '{written}' is a link to a file that is not a spec; a base, "
+                                    f"links followed, ends in {', '.join(BASE_SUFFIXES)}", *where)])
 
 
 def _plain(spec: Experiment) -> dict:

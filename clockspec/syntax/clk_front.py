@@ -17,7 +17,7 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from clockspec.core.errors import Diagnostic, SpecError, did_you_mean
+from clockspec.core.errors import Diagnostic, SpecError, did_you_mean, excerpt
 from clockspec.syntax.literals import clk_number_problem
 from clockspec.syntax.source import (
     END_OF_FILE,
@@ -340,7 +340,7 @@ class _Builder:
             return False
         if key in out:
             first = self.doc.key_positions.get(where, (0, 0))[0]
-            self.error(key_tok, f"duplicate {what} '{key}' (first at line {first})")
+            self.error(key_tok, f"duplicate {what} {excerpt(key)} (first at line {first})")
             return False
         out[key] = value
         self.doc.key_positions[where] = _pos(key_tok, quoted=True)

@@ -342,7 +342,7 @@ def _unknown_key(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[Ba
     model = model_at(root, doc.data, parent)
     known = [k for k in (model.model_fields if model else []) if k != "kind"]
     what = "at the top level" if not parent else f"in {dotted(parent)}"
-    return _at(doc, parent + (key,), f"unknown key '{key}' {what}",
+    return _at(doc, parent + (key,), f"unknown key {excerpt(str(key))} {what}",
                did_you_mean(key, known) or (f"known keys: {', '.join(known)}" if known else None),
                key=True)
 

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.errors import Diagnostic, SpecError, excerpt
 from clockspec.syntax.literals import is_core_number, resolve_plain, too_many_digits
 from clockspec.syntax.source import END_OF_FILE, MAX_KEY, START_OF_FILE, TRAILING, PathT, RawDoc, decode_spec
 
@@ -244,7 +244,7 @@ def _build(node: Node, path: PathT, doc: RawDoc, errors: list[Diagnostic]) -> An
             continue
         if key in out:
             first = doc.key_positions.get(path + (key,), (0, 0))
-            errors.append(_diag(doc.file, key_node.start_mark, f"duplicate key '{key}' (first at line {first[0]})"))
+            errors.append(_diag(doc.file, key_node.start_mark, f"duplicate key {excerpt(key)} (first at line {first[0]})"))
             continue
         doc.key_positions[path + (key,)] = _content_pos(key_node)
         out[key] = _build(value_node, path + (key,), doc, errors)
