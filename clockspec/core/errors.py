@@ -20,9 +20,11 @@ class Diagnostic:
     severity: str = "error"
 
     def format(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        """One line (and a hint line): a file name or message holding a newline or a terminal
+        escape is printed escaped, so no input can forge a line of the output."""
+        text = f"{printable(self.file)}:{self.line}:{self.col}: {self.severity}: {printable(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint)}"
         return text
 
 
@@ -62,8 +64,8 @@ class RunError(Exception):
 
     def format(self) -> str:
         """`where: error: message`: no line or column, the place is a directory or a file."""
-        text = f"{self.diagnostic.file}: error: {self.diagnostic.message}"
-        return text + (f"\n  hint: {self.diagnostic.hint}" if self.diagnostic.hint else "")
+        text = f"{printable(self.diagnostic.file)}: error: {printable(self.diagnostic.message)}"
+        return text + (f"\n  hint: {printable(self.diagnostic.hint)}" if self.diagnostic.hint else "")
 
 
 EXCERPT = 24  # characters of foreign or huge text a message may echo
