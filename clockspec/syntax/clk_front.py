@@ -67,7 +67,10 @@ def _parser() -> Lark:
 # ---- reading the bytes -------------------------------------------------------------------
 
 def _decode(text: str | bytes, file: str) -> str:
+    """The text, with `\r\n` and a lone `\r` as `\n`: lines are counted as editors count them
+    (lark counts only `\n`), and columns do not change."""
     text = decode_spec(text, file, MAX_BYTES)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text[1:] if text.startswith("\ufeff") else text
 
 
