@@ -69,7 +69,7 @@ def _parser() -> Lark:
 def _decode(text: str | bytes, file: str) -> str:
     """The text, with `\r\n` and a lone `\r` as `\n`: lines are counted as editors count them
     (lark counts only `\n`), and columns do not change."""
-    text = decode_spec(text, file, MAX_BYTES)
+    text = decode_spec(text, file, MAX_BYTES, ".clk")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text[1:] if text.startswith("\ufeff") else text
 

@@ -41,7 +41,7 @@ def parse(text: str | bytes, file: str = "<string>", syntax: str | None = None) 
     raise SpecError(f"unknown syntax '{syntax}'; expected one of {', '.join(SYNTAXES)}")
 
 
-MAX_READ = 1_000_000  # the front ends' limit on a spec's size; a bigger file is not read whole
+MAX_READ = 1_000_000  # the larger front-end limit (.clk's; YAML's is 128 KiB): no file is read past it
 
 
 def read_file(path: str | os.PathLike) -> bytes:

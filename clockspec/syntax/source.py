@@ -95,18 +95,20 @@ def split_lines(text: str) -> list[str]:
     return _BREAK.split(text)
 
 
-def decode_spec(text: str | bytes, file: str, max_bytes: int) -> str:
+def decode_spec(text: str | bytes, file: str, max_bytes: int, syntax: str) -> str:
     """Bytes or text -> text, refusing oversized input and invalid UTF-8 with a position."""
     from clockspec.core.errors import Diagnostic, SpecError
 
     if isinstance(text, bytes):
         if len(text) > max_bytes:
-            raise SpecError([Diagnostic(f"file is {len(text)} bytes; a spec may be at most {max_bytes}", file)])
+            raise SpecError([Diagnostic(f"file is {len(text):,} bytes; a {syntax} spec may be at most {max_bytes:,}",
+                                        file)])
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             before = text[: exc.start].decode("utf-8")  # columns count characters, as every column does
             raise SpecError([Diagnostic("file is not valid UTF-8", file, *Lines(before).line_col(len(before)))]) from None
     if len(text) > max_bytes:
-        raise SpecError([Diagnostic(f"file is {len(text)} characters; a spec may be at most {max_bytes}", file)])
+        raise SpecError([Diagnostic(f"file is {len(text):,} characters; a {syntax} spec may be at most "
+                                    f"{max_bytes:,}", file)])
     return text

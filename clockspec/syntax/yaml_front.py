@@ -125,7 +125,7 @@ def _where(mark: Any, lines: Lines) -> tuple[int, int]:
 
 
 def parse_yaml(text: str | bytes, file: str = "<string>") -> RawDoc:
-    text = decode_spec(text, file, MAX_BYTES)
+    text = decode_spec(text, file, MAX_BYTES, "YAML")
     doc = RawDoc(None, file=file, syntax="yaml")
     lines = Lines(text)
     try:
