@@ -87,7 +87,9 @@ def make_family(rng: random.Random) -> str:
     n = rng.choice([1, 3, 50, 400] if big else [1, 3, 50])
     values = [str(round(0.001 * (i + 1), 3)) for i in range(n)]
     if bad:
-        values[rng.randrange(n)] = rng.choice(["7.5", "-1", '"0.5"', "null", "1_0", *LITERALS[:3]])
+        values[rng.randrange(n)] = rng.choice(["7.5", "-1", '"0.5"', "1_0", *LITERALS[:3]])
+    elif rng.random() < 0.3:
+        values[rng.randrange(n)] = "null"  # valid: it removes the field, so the default holds
     axes = {"task.train_fraction": values, "seed": [str(i) for i in range(rng.choice([1, 2, 250 if big else 5]))]}
     if overlap:
         axes["task"] = ["{kind: modular, modulus: 7}"]
