@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_hostile() -> dict:
-    spec = importlib.util.spec_from_file_location("hostile", ROOT / "tests" / "test_hostile_inputs.py")
+    spec = importlib.util.spec_from_file_location("hostile", ROOT / "tests" / "hardening" / "test_hostile_inputs.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.HOSTILE

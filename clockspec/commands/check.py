@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from clockspec.core.errors import SpecError
+from clockspec.core.errors import SpecError, printable
 
 
 def register(sub) -> None:
@@ -31,7 +31,7 @@ def run(args) -> int:
             continue
         if not args.quiet:
             what = "family" if hasattr(spec, "family") else "experiment"
-            print(f"{path}: ok ({what} {getattr(spec, 'family', None) or spec.name})")
+            print(f"{printable(path)}: ok ({what} {getattr(spec, 'family', None) or spec.name})")
     return 2 if failed else 0
 
 

@@ -14,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from clockspec.core.errors import RunError, SpecError
+from clockspec.core.errors import RunError, SpecError, printable
 
 COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "ablate",
             "diff", "report")
@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # reading or writing a file the command was pointed at
         if args.debug:
             raise
-        print(f"{exc.filename or 'clockspec'}: error: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{printable(str(exc.filename or 'clockspec'))}: error: {printable(str(exc.strerror or exc))}",
+              file=sys.stderr)
         return 3
 
 

@@ -20,9 +20,11 @@ class Diagnostic:
     severity: str = "error"
 
     def format(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        """One line (and a hint line): a file name or message holding a newline or a terminal
+        escape is printed escaped, so no input can forge a line of the output."""
+        text = f"{printable(self.file)}:{self.line}:{self.col}: {self.severity}: {printable(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint)}"
         return text
 
 
@@ -62,8 +64,24 @@ class RunError(Exception):
 
     def format(self) -> str:
         """`where: error: message`: no line or column, the place is a directory or a file."""
-        text = f"{self.diagnostic.file}: error: {self.diagnostic.message}"
-        return text + (f"\n  hint: {self.diagnostic.hint}" if self.diagnostic.hint else "")
+        text = f"{printable(self.diagnostic.file)}: error: {printable(self.diagnostic.message)}"
+        return text + (f"\n  hint: {printable(self.diagnostic.hint)}" if self.diagnostic.hint else "")
+
+
+EXCERPT = 24  # characters of foreign or huge text a message may echo
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """`text` quoted for a message, cut in the middle past `limit` characters, anything
+    unprintable escaped: a message never echoes a whole huge literal or forges a line."""
+    if len(text) > limit:
+        text = text[: limit * 2 // 3] + "\u2026" + text[-(limit // 3):]
+    return "'" + printable(text) + "'"
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character (a newline, a terminal escape) as its escape."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Union
 
-from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.errors import Diagnostic, SpecError, excerpt, printable
 from clockspec.ir.spec import Experiment, Family
 
 
@@ -29,8 +29,11 @@ def split_revision(arg: str) -> tuple[str, str] | None:
 def git_show(rev: str, path: str, label: str | None = None) -> bytes:
     """The bytes of `path` at `rev`; SpecError with git's own words when it is not there."""
     label = label or f"{rev}:{path}"
+    if rev.startswith("-"):  # `--output=/x:a.yaml` would make git write a file
+        raise SpecError([Diagnostic(f"revision {excerpt(rev)} starts with '-'; a revision is never an option "
+                                    "to git", printable(label))])
     try:
-        done = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, check=False)
+        done = subprocess.run(["git", "show", "--end-of-options", f"{rev}:{path}"], capture_output=True, check=False)
     except FileNotFoundError:
         raise SpecError([Diagnostic("git is not installed; cannot read a revision", label)]) from None
     if done.returncode != 0:
@@ -38,7 +41,7 @@ def git_show(rev: str, path: str, label: str | None = None) -> bytes:
         message = reason[0] if reason else f"git show failed with status {done.returncode}"
         if message.startswith("fatal: "):
             message = message[len("fatal: "):]
-        raise SpecError([Diagnostic(f"git: {message}", label)])
+        raise SpecError([Diagnostic(f"git: {printable(message)}", printable(label))])
     return done.stdout
 
 

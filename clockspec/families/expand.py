@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import random as _random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +24,14 @@ from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.ir import paths
 from clockspec.ir.spec import Experiment, Family
 from clockspec.syntax import naming
-from clockspec.syntax.family_rules import Rules, combinator_axes, compile_rules
+from clockspec.syntax.family_rules import Rules, combinator_axes, compile_rules, member_count
 from clockspec.syntax.provenance import remember_source, source_of
 from clockspec.syntax.source import RawDoc
 
 # A base is an experiment file; any other file (a key, a password file) is not read at all.
 BASE_SUFFIXES = (".yaml", ".yml", ".clk")
+TREE_RULE = ("a base, every link followed, lies in the family's folder, or in the folder that its "
+             "leading '../' climb to")
 # One varied value: (dotted path, value, where the value is written in the family).
 Setting = tuple[str, Any, tuple]
 
@@ -81,6 +84,9 @@ def expand_family(family: Union[Family, str, os.PathLike],
     assert rules is not None
     base = _resolve_base(family, doc, file, pos, base_dir)
     base_data = _plain(base)
+    bad = [] if rules.exclude else _bad_values(family, rules, base_data, doc, file)
+    if bad:  # a value no member can take: refused once, not once per member that has it
+        raise SpecError(bad)
     found_members = _Members(rules, doc, file)
     for settings in _points(family, rules):
         found_members.add(*_apply(base_data, settings))
@@ -186,7 +192,8 @@ def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) 
         raise SpecError([Diagnostic(f"base '{family.base}' is not a spec file; a base ends in "
                                     f"{', '.join(BASE_SUFFIXES)}", *where)])
     target = Path(base_dir) / family.base
-    if not target.is_file():
+    _inside_its_tree(family.base, Path(base_dir), target, where)
+    if not target.exists():
         raise SpecError([Diagnostic(f"base '{family.base}' not found (looked for {target})", file,
                                     *pos(("base",)), "a base path is relative to the family file")])
     from clockspec.syntax.loading import load
@@ -196,6 +203,22 @@ def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) 
         raise SpecError([Diagnostic(f"base '{family.base}' is a family; a base must be an experiment",
                                     file, *pos(("base",)))])
     return spec
+
+
+def _inside_its_tree(written: str, base_dir: Path, target: Path, where: tuple) -> None:
+    """A base, every link followed, must be a spec file inside the folder its written path
+    names: the family's folder, or the folder its leading `../`s climb to (`../common/b.yaml`
+    may use anything under `..`). A link (git stores them) cannot reach past that, so a pull
+    request cannot make CI read `/etc/shadow` through `base: x.yaml`."""
+    climbs = Path(os.path.normpath(written)).parts
+    root = (base_dir.joinpath(*[p for p in climbs if p == ".."])).resolve()
+    real = target.resolve()
+    if not real.is_relative_to(root):
+        raise SpecError([Diagnostic(f"base '{written}' is a link to a file outside the folder tree a base may "
+                                    "come from", *where, TREE_RULE)])
+    if real.suffix.lower() not in BASE_SUFFIXES:
+        raise SpecError([Diagnostic(f"base '{written}' is a link to a file that is not a spec; a base, "
+                                    f"links followed, ends in {', '.join(BASE_SUFFIXES)}", *where)])
 
 
 def _plain(spec: Experiment) -> dict:
@@ -222,6 +245,69 @@ def _points(family: Family, rules: Rules) -> Iterator[list[Setting]]:
             factors.append(_draws(family))
     for combo in itertools.product(*factors):
         yield [s for settings in combo for s in settings]
+
+
+# pydantic's own checks of one field's value: no other field (so no other axis) can change them.
+_FIELD_ONLY = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_type", "float_type",
+               "string_type", "bool_type", "int_from_float", "literal_error", "finite_number", "too_long",
+               "too_short", "string_too_long", "string_too_short", "string_pattern_mismatch", "multiple_of"}
+
+
+def _bad_values(family: Family, rules: Rules, base: dict, doc: RawDoc | None, file: str) -> list[Diagnostic]:
+    """Each distinct axis value validated once on the base, alone: one that breaks its own
+    field's bounds breaks every member that has it. Without this a grid of 100,000 members
+    with one bad value validates (and keeps) every member before it can say so. Only values
+    whose path no other axis reaches into or above are judged here; the rest, with every
+    cross-field check, are judged per member."""
+    varied = [p for _, axes in combinator_axes(family) for p in axes]
+    total = member_count(family)
+    out: list[Diagnostic] = []
+    for comb, axes in combinator_axes(family):
+        if comb == "random":
+            continue
+        share = sum(len(v) for v in axes.values()) + 1 if comb == "one_at_a_time" else None
+        for path, values in axes.items():
+            if any(o != path and (o.startswith(path + ".") or path.startswith(o + ".")) for o in varied):
+                continue
+            first: dict[str, int] = {}  # each distinct value -> where it is first written
+            times: Counter = Counter()
+            for i, value in enumerate(values):
+                first.setdefault(repr(value), i)
+                times[repr(value)] += 1
+            for key, i in first.items():
+                members = times[key] * total // (share or len(values))
+                out += _bad_alone(base, (path, values[i], ("vary", comb, path, i)), rules, members, doc, file)
+    return out
+
+
+def _bad_alone(base: dict, setting: Setting, rules: Rules, members: int, doc: RawDoc | None,
+               file: str) -> list[Diagnostic]:
+    data, applied = _apply(base, [setting])
+    if not applied:
+        return []
+    data["name"] = "member"
+    try:
+        Experiment.model_validate(data)
+        return []
+    except ValidationError as exc:
+        parts = tuple(setting[0].split("."))
+        if not all(e["type"] in _FIELD_ONLY and _at_or_under(e["loc"], parts) for e in exc.errors()):
+            return []
+    label = f"{rules.keys[setting[0]]}={naming.readable(setting[1])}"
+    who = f"member {label}" if members == 1 else f"{members:,} members with {label}"
+    return [Diagnostic(f"{who}: {d.message}", d.file, d.line, d.col, d.hint)
+            for d in _member_errors(_member_doc(data, applied, doc, file))]
+
+
+def _at_or_under(loc: tuple, parts: tuple) -> bool:
+    """Whether pydantic's `loc` (with union tags between the keys) lies at or under `parts`."""
+    want = list(parts)
+    for part in loc:
+        if want and part == want[0]:
+            want.pop(0)
+        elif want and not isinstance(part, str):
+            return False
+    return not want
 
 
 def _draws(family: Family) -> list[list[Setting]]:

@@ -18,7 +18,7 @@ from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
 from clockspec.ir.regularizers import Regularizers
-from clockspec.ir.tasks import TASKS, TaskSpec
+from clockspec.ir.tasks import MAX_SEED, TASKS, TaskSpec
 
 SCHEMA_VERSION = 1
 # Names become directory names: keep them to a safe alphabet (no '/', no '..').
@@ -205,7 +205,7 @@ class RandomDraws(Strict):
 
     n: int = Field(ge=1, le=100_000)
     """Number of members to draw."""
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the draws."""
     params: dict[Path, Distribution] = Field(min_length=1)
     """Dotted path -> the distribution to draw it from."""

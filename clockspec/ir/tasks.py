@@ -16,6 +16,10 @@ from pydantic import Field, model_validator
 
 from clockspec.ir.base import Axis, KindRegistry, Strict, field_error
 
+# torch.Generator().manual_seed and numpy's SeedSequence both take any integer in
+# [0, 2**64 - 1] (torch refuses 2**64, numpy any negative): `check` refuses what `run` cannot use.
+MAX_SEED = 2**64 - 1
+
 TASKS = KindRegistry("task", required=(
     "sizes", "split_fields", "batchable", "per_member_fields", "token_inputs", "dense_inputs", "example_bytes",
     "describe", "summary", "ablation_axes"))
@@ -63,7 +67,7 @@ class ModularTask(Strict):
     """p: operands and labels live in Z_p."""
     train_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     """Share of all pairs used for training; the rest is the test set."""
-    split_seed: int = Field(0, ge=0)
+    split_seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the train/test split."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed")
@@ -124,7 +128,7 @@ class TeacherTask(Strict):
     """Training examples."""
     test_size: int = Field(1024, ge=1, le=10_000_000)
     """Test examples."""
-    data_seed: int = Field(0, ge=0)
+    data_seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the inputs and the teacher."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size")

@@ -21,38 +21,92 @@ def check_semantics(spec: Experiment | Family) -> list[Problem]:
     return clock_references({name: clock.after for name, clock in spec.clocks.items()}, spec.stop.after)
 
 
+# A spec measures a handful of clocks (the shipped ones 2 to 6); every clock is judged on
+# every probe row at run time. 1,000 is far past any honest spec and keeps every check of
+# the clocks (each parsed by its grammar) well under a second.
+MAX_CLOCKS = 1_000
+# did-you-mean compares a name with every clock: past this many unknown names the hint lists
+# the clocks instead, so a spec of thousands of unknown names stays linear.
+MAX_SUGGESTIONS = 20
+
+
+def too_many_clocks(data: Mapping[str, Any]) -> list[Problem]:
+    """More clocks (or `stop.after` names) than MAX_CLOCKS, checked on the raw data before
+    any clock is parsed, so a spec of 100,000 clocks costs a count, not 100,000 parses."""
+    out: list[Problem] = []
+    for prefix, spec in (((), data), (("base",), data.get("base"))):
+        if not isinstance(spec, Mapping):
+            continue
+        stop = spec.get("stop")
+        for path, items in ((("clocks",), spec.get("clocks")),
+                            (("stop", "after"), stop.get("after") if isinstance(stop, Mapping) else None)):
+            if isinstance(items, (Mapping, list)) and len(items) > MAX_CLOCKS:
+                out.append((prefix + path, f"{'.'.join(path)}: {len(items):,} clocks; a spec may have at most "
+                            f"{MAX_CLOCKS:,}", None))
+    return out
+
+
 def clock_references(afters: Mapping[str, Any], stop_after: Sequence[Any]) -> list[Problem]:
     """`after` and `stop.after` must name clocks, and `after` chains must not loop.
 
     Takes clock name -> the clock it runs after (or None), so that it can check a spec
     whose other fields failed validation too (see `validate`): every error in one pass.
+    Linear in the number of clocks (each is walked once).
     """
     names = list(afters)
+    suggest = _Suggestions(names)
     out: list[Problem] = []
     for name, after in afters.items():
         if after is not None and after not in afters:
-            out.append((("clocks", name), f"clock '{name}' runs after unknown clock '{after}'",
-                        did_you_mean(after, names) or _known(names)))
+            out.append((("clocks", name), f"clock '{name}' runs after unknown clock '{after}'", suggest(after)))
     for i, name in enumerate(stop_after):
         if name not in afters:
-            out.append((("stop", "after", i), f"stop.after names unknown clock '{name}'",
-                        did_you_mean(name, names) or _known(names)))
-    in_a_cycle: set[str] = set()
-    for name in names:
-        chain = [name]
-        cur = afters[name]
-        while cur in afters and cur not in chain:
-            chain.append(cur)
+            out.append((("stop", "after", i), f"stop.after names unknown clock '{name}'", suggest(name)))
+    return out + [_cycle_problem(cycle) for cycle in after_cycles(afters)]
+
+
+def after_cycles(afters: Mapping[str, Any]) -> list[list[str]]:
+    """Each `after` cycle once, starting at its clock written first; every clock is walked once."""
+    order = {name: i for i, name in enumerate(afters)}
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+    for name in afters:
+        walk: dict[str, int] = {}  # clock -> its place on this walk
+        cur = name
+        while cur in afters and cur not in done and cur not in walk:
+            walk[cur] = len(walk)
             cur = afters[cur]
-        if cur == name and name not in in_a_cycle:
-            in_a_cycle.update(chain)
-            if len(chain) == 1:
-                out.append((("clocks", name), f"clock '{name}' runs after itself", None))
-            else:
-                out.append((("clocks", name), "clocks form an 'after' cycle: " + " -> ".join(chain + [name]),
-                            "a clock can only start once the clock it runs after has fired"))
-    return out
+        if cur in walk:
+            cycle = list(walk)[walk[cur]:]
+            first = min(range(len(cycle)), key=lambda i: order[cycle[i]])
+            cycles.append(cycle[first:] + cycle[:first])
+        done.update(walk)
+    return sorted(cycles, key=lambda cycle: order[cycle[0]])
+
+
+def _cycle_problem(cycle: list[str]) -> Problem:
+    if len(cycle) == 1:
+        return ("clocks", cycle[0]), f"clock '{cycle[0]}' runs after itself", None
+    return (("clocks", cycle[0]), "clocks form an 'after' cycle: " + " -> ".join(cycle + [cycle[0]]),
+            "a clock can only start once the clock it runs after has fired")
+
+
+class _Suggestions:
+    """did-you-mean for unknown clock names, at most MAX_SUGGESTIONS times a spec."""
+
+    def __init__(self, names: list[str]):
+        self.names, self.left = names, MAX_SUGGESTIONS
+
+    def __call__(self, word: str) -> str | None:
+        close = None
+        if self.left > 0:
+            self.left -= 1
+            close = did_you_mean(word, self.names)
+        return close or _known(self.names)
 
 
 def _known(names: list[str]) -> str:
-    return f"clocks: {', '.join(names)}" if names else "no clocks are defined"
+    if not names:
+        return "no clocks are defined"
+    shown = ", ".join(names[:MAX_SUGGESTIONS])
+    return f"clocks: {shown}" + (f" and {len(names) - MAX_SUGGESTIONS} more" if len(names) > MAX_SUGGESTIONS else "")

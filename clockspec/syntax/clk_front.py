@@ -17,7 +17,8 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from clockspec.core.errors import Diagnostic, SpecError, did_you_mean
+from clockspec.core.errors import Diagnostic, SpecError, did_you_mean, excerpt
+from clockspec.syntax.literals import clk_number_problem
 from clockspec.syntax.source import (
     END_OF_FILE,
     MAX_KEY,
@@ -66,7 +67,10 @@ def _parser() -> Lark:
 # ---- reading the bytes -------------------------------------------------------------------
 
 def _decode(text: str | bytes, file: str) -> str:
-    text = decode_spec(text, file, MAX_BYTES)
+    """The text, with `\r\n` and a lone `\r` as `\n`: lines are counted as editors count them
+    (lark counts only `\n`), and columns do not change."""
+    text = decode_spec(text, file, MAX_BYTES, ".clk")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -78,15 +82,17 @@ _SCAN = re.compile(
     r"|\bclock[ \t]+[A-Za-z_][A-Za-z0-9_-]*[ \t]*=[^\n#]*"
     r"|(?P<comment>#[^\n]*)"
     r"|(?P<open>[\[{(])|(?P<close>[\]})])"
-    r"|[^\s\[\]{}()\"#,=]+|[,=]"
+    r"|(?P<word>[A-Za-z0-9_.+-]+)|[^\s\[\]{}()\"#,=A-Za-z0-9_.+-]+|[,=]"
 )
 
 
 def _prescan(text: str, file: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
     """(comments as (offset, end, text), still-open brackets as (line, col)); refuses files
-    nested too deep or with too many tokens."""
+    nested too deep or with too many tokens, and words that start as a number but are none
+    (`0x1F`, `1_000`, 5,000 digits), at the word."""
     comments: list[tuple[int, int, str]] = []
     stack: list[int] = []
+    bad_numbers: list[Diagnostic] = []
     for count, m in enumerate(_SCAN.finditer(text)):
         if count > MAX_TOKENS:
             line, col = _line_col(text, m.start())
@@ -100,6 +106,10 @@ def _prescan(text: str, file: str) -> tuple[list[tuple[int, int, str]], list[tup
                 raise SpecError([Diagnostic(f"nesting is too deep (a spec nests at most {MAX_DEPTH} levels)", file, line, col)])
         elif m.group("close") is not None and stack:
             stack.pop()
+        elif m.group("word") is not None and (problem := clk_number_problem(m.group("word"))):
+            bad_numbers.append(Diagnostic(problem[0], file, *_line_col(text, m.start()), problem[1]))
+    if bad_numbers:  # before the parser, which would blame the token after `0` in `0x1F`
+        raise SpecError(bad_numbers)
     return comments, [_line_col(text, off) for off in stack]
 
 
@@ -333,7 +343,7 @@ class _Builder:
             return False
         if key in out:
             first = self.doc.key_positions.get(where, (0, 0))[0]
-            self.error(key_tok, f"duplicate {what} '{key}' (first at line {first})")
+            self.error(key_tok, f"duplicate {what} {excerpt(key)} (first at line {first})")
             return False
         out[key] = value
         self.doc.key_positions[where] = _pos(key_tok, quoted=True)

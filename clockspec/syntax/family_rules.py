@@ -48,7 +48,7 @@ def compile_rules(family: Family) -> tuple[Rules | None, list[Problem]]:
     for comb, axes in combinator_axes(family):
         problems += _axes_problems(comb, axes, sources)
     varied = list(sources)
-    count = _member_count(family)
+    count = member_count(family)
     if count > MAX_MEMBERS:
         problems.append((("vary",), f"the family has {count} members; at most {MAX_MEMBERS} are allowed",
                          "split it into smaller families", 0))
@@ -94,7 +94,7 @@ def _axes_problems(comb: str, axes: dict[str, Any], sources: dict[str, tuple]) -
     return problems
 
 
-def _member_count(family: Family) -> int:
+def member_count(family: Family) -> int:
     """How many combinations the combinators make, before exclusions and merging."""
     count = 1
     for comb, axes in combinator_axes(family):

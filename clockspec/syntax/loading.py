@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Union
 
@@ -40,22 +41,38 @@ def parse(text: str | bytes, file: str = "<string>", syntax: str | None = None) 
     raise SpecError(f"unknown syntax '{syntax}'; expected one of {', '.join(SYNTAXES)}")
 
 
-MAX_READ = 1_000_000  # the front ends' limit on a spec's size; a bigger file is not read whole
+MAX_READ = 1_000_000  # the larger front-end limit (.clk's; YAML's is 128 KiB): no file is read past it
 
 
 def read_file(path: str | os.PathLike) -> bytes:
+    """A spec file's bytes. Only a regular file is read: it is opened without blocking (a FIFO
+    would wait for a writer forever) and checked before a byte is read, and no more than the
+    size limit + 1 bytes are read."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_READ + 1)
-        if len(data) > MAX_READ:
-            raise SpecError([Diagnostic(f"file is larger than {MAX_READ:,} bytes, the most a spec may be", str(path))])
-        return data
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise SpecError([Diagnostic("no such file", str(path))]) from None
-    except IsADirectoryError:
-        raise SpecError([Diagnostic("is a directory, not a spec file", str(path))]) from None
     except OSError as exc:
         raise SpecError([Diagnostic(f"cannot read: {exc.strerror}", str(path))]) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise SpecError([Diagnostic(f"is {_kind_of(mode)}, not a regular file; a spec is read only from a "
+                                    "regular file", str(path))])
+    with os.fdopen(fd, "rb") as f:
+        try:
+            data = f.read(MAX_READ + 1)
+        except OSError as exc:
+            raise SpecError([Diagnostic(f"cannot read: {exc.strerror}", str(path))]) from None
+    if len(data) > MAX_READ:
+        raise SpecError([Diagnostic(f"file is larger than {MAX_READ:,} bytes, the most a spec may be", str(path))])
+    return data
+
+
+def _kind_of(mode: int) -> str:
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"),
+             (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")]
+    return next((what for test, what in kinds if test(mode)), "a special file")
 
 
 def load_doc(source: Union[str, os.PathLike], syntax: str | None = None) -> RawDoc:

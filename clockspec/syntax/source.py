@@ -6,6 +6,8 @@ each mapping key, so every diagnostic can point at the exact place.
 """
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,20 +75,40 @@ class RawDoc:
         return self.positions.get((), (1, 1))
 
 
-def decode_spec(text: str | bytes, file: str, max_bytes: int) -> str:
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class Lines:
+    """Offsets into a text -> (line, col) as editors count them: a line ends at `\n`, `\r\n`
+    or `\r`, and at nothing else (not at U+2028, U+2029 or U+0085, which PyYAML counts)."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in _BREAK.finditer(text)]
+
+    def line_col(self, offset: int) -> Pos:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line + 1, offset - self.starts[line] + 1
+
+
+def split_lines(text: str) -> list[str]:
+    """The text's lines as editors see them (`str.splitlines` also splits at U+2028 and more)."""
+    return _BREAK.split(text)
+
+
+def decode_spec(text: str | bytes, file: str, max_bytes: int, syntax: str) -> str:
     """Bytes or text -> text, refusing oversized input and invalid UTF-8 with a position."""
     from clockspec.core.errors import Diagnostic, SpecError
 
     if isinstance(text, bytes):
         if len(text) > max_bytes:
-            raise SpecError([Diagnostic(f"file is {len(text)} bytes; a spec may be at most {max_bytes}", file)])
+            raise SpecError([Diagnostic(f"file is {len(text):,} bytes; a {syntax} spec may be at most {max_bytes:,}",
+                                        file)])
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            line_start = text.rfind(b"\n", 0, exc.start) + 1
-            col = len(text[line_start:exc.start].decode("utf-8")) + 1  # characters, as every column is
-            raise SpecError([Diagnostic("file is not valid UTF-8", file, line, col)]) from None
+            before = text[: exc.start].decode("utf-8")  # columns count characters, as every column does
+            raise SpecError([Diagnostic("file is not valid UTF-8", file, *Lines(before).line_col(len(before)))]) from None
     if len(text) > max_bytes:
-        raise SpecError([Diagnostic(f"file is {len(text)} characters; a spec may be at most {max_bytes}", file)])
+        raise SpecError([Diagnostic(f"file is {len(text):,} characters; a {syntax} spec may be at most "
+                                    f"{max_bytes:,}", file)])
     return text

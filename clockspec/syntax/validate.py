@@ -12,14 +12,15 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
+from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean, excerpt
 from clockspec.core.numbers import format_float
 from clockspec.ir.base import Strict
 from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
 from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
-from clockspec.syntax.checks import check_semantics, clock_references
+from clockspec.syntax.checks import check_semantics, clock_references, too_many_clocks
+from clockspec.syntax.literals import is_core_number, separator_hint
 from clockspec.syntax.provenance import remember_source
 from clockspec.syntax.source import PathT, RawDoc, dotted
 
@@ -34,6 +35,8 @@ def validate(doc: RawDoc) -> Experiment | Family:
             f"a spec must be a mapping with 'name:' (an experiment) or 'family:' (a family); got {_what(data)}",
             doc.file, line, col)])
     cls = Family if "family" in data else Experiment
+    if too_many := too_many_clocks(data):
+        raise SpecError(diags + [_at(doc, path, msg, hint, key=True) for path, msg, hint in too_many])
     try:
         spec = cls.model_validate(data)
     except ValidationError as exc:
@@ -339,7 +342,7 @@ def _unknown_key(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[Ba
     model = model_at(root, doc.data, parent)
     known = [k for k in (model.model_fields if model else []) if k != "kind"]
     what = "at the top level" if not parent else f"in {dotted(parent)}"
-    return _at(doc, parent + (key,), f"unknown key '{key}' {what}",
+    return _at(doc, parent + (key,), f"unknown key {excerpt(str(key))} {what}",
                did_you_mean(key, known) or (f"known keys: {', '.join(known)}" if known else None),
                key=True)
 
@@ -449,8 +452,10 @@ _REWORDS = {
 
 def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:
     """How to write the usual shape where a common slip gave another."""
-    if kind in ("int_type", "float_type") and isinstance(got, str) and _reads_as_number(got):
-        return f"remove the quotes: {got!r} is text, {got.strip()} is a number"
+    if kind in ("int_type", "float_type") and isinstance(got, str):
+        if is_core_number(got.strip()):  # it would be a number unquoted, so it was quoted
+            return f"remove the quotes: {excerpt(got)} is text, {excerpt(got.strip())[1:-1]} is a number"
+        return separator_hint(got.strip())
     if kind == "finite_number":
         return "infinity and NaN are not values a spec can mean; write a finite number"
     if kind in ("model_type", "model_attributes_type", "dict_type") and path:
@@ -464,14 +469,6 @@ def _shape_hint(path: PathT, got: Any, kind: str) -> str | None:
     if kind in ("list_type", "tuple_type") and not isinstance(got, (dict, list)):
         return f"write [{_show(got)}] for a list of one"
     return None
-
-
-def _reads_as_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 # ---- the types a field holds ------------------------------------------------------------

@@ -8,42 +8,27 @@ parsers drop, are recorded by the scanner and attached to the entries they annot
 from __future__ import annotations
 
 import bisect
-import re
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from clockspec.core.errors import Diagnostic, SpecError
-from clockspec.syntax.source import END_OF_FILE, MAX_KEY, START_OF_FILE, TRAILING, PathT, RawDoc, decode_spec
+from clockspec.core.errors import Diagnostic, SpecError, excerpt
+from clockspec.syntax.literals import is_core_number, resolve_plain, too_many_digits
+from clockspec.syntax.source import (
+    END_OF_FILE,
+    MAX_KEY,
+    START_OF_FILE,
+    TRAILING,
+    Lines,
+    PathT,
+    RawDoc,
+    decode_spec,
+    split_lines,
+)
 
 MAX_BYTES = 128 * 1024  # specs are a few KB; PyYAML reads ~250 KB/s, so this bounds any file to well under 1 s
 MAX_DEPTH = 64
-
-_INT = re.compile(r"^[-+]?[0-9]+$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(nan|NaN|NAN)$")
-
-
-def resolve_plain(text: str) -> Any:
-    """YAML 1.2 core schema for plain (unquoted) scalars."""
-    if text in ("", "~", "null", "Null", "NULL"):
-        return None
-    if text in ("true", "True", "TRUE"):
-        return True
-    if text in ("false", "False", "FALSE"):
-        return False
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text):
-        return float(text)
-    if _INF.match(text):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if _NAN.match(text):
-        return float("nan")
-    return text
-
 
 class _Loader(yaml.SafeLoader):
     """Composes nodes only; refuses anchors (so aliases and merge bombs never expand).
@@ -53,8 +38,9 @@ class _Loader(yaml.SafeLoader):
 
     depth = 0
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, lines: Lines):
         super().__init__(text)
+        self.lines = lines
         self.comments: list[tuple[int, int, str]] = []
 
     def scan_to_next_token(self) -> None:  # type: ignore[override]
@@ -92,10 +78,10 @@ class _Loader(yaml.SafeLoader):
         return super().add_indent(column)
 
     def _record_comment(self) -> None:
-        line, col, start = self.line, self.column, self.pointer
+        start = self.pointer
         while self.peek() not in _LINE_ENDS:
             self.forward()
-        self.comments.append((line + 1, col + 1, self.buffer[start + 1:self.pointer]))
+        self.comments.append((*self.lines.line_col(start), self.buffer[start + 1:self.pointer]))
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
@@ -128,30 +114,37 @@ class _Refused(Exception):
         self.message, self.mark = message, mark
 
 
-def _diag(file: str, mark: Any, message: str, hint: str | None = None) -> Diagnostic:
-    return Diagnostic(message, file, mark.line + 1, mark.column + 1, hint)
+def _diag(file: str, mark: Any, message: str, lines: Lines, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(message, file, *_where(mark, lines), hint)
+
+
+def _where(mark: Any, lines: Lines) -> tuple[int, int]:
+    """A PyYAML mark as editors count lines: PyYAML also breaks lines at U+2028, U+2029 and
+    U+0085, so its line numbers run ahead after one; its character offset does not."""
+    return lines.line_col(mark.index)
 
 
 def parse_yaml(text: str | bytes, file: str = "<string>") -> RawDoc:
-    text = decode_spec(text, file, MAX_BYTES)
+    text = decode_spec(text, file, MAX_BYTES, "YAML")
     doc = RawDoc(None, file=file, syntax="yaml")
+    lines = Lines(text)
     try:
-        loader = _Loader(text)
+        loader = _Loader(text, lines)
         try:
             root = loader.get_single_node()
         finally:
             loader.dispose()
     except _Refused as exc:
-        raise SpecError([_diag(file, exc.mark, exc.message)]) from None
+        raise SpecError([_diag(file, exc.mark, exc.message, lines)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise SpecError([_syntax_diag(file, exc)]) from None
+        raise SpecError([_syntax_diag(file, exc, lines)]) from None
     except yaml.reader.ReaderError as exc:
-        raise SpecError([_reader_diag(file, text, exc)]) from None
+        raise SpecError([_reader_diag(file, text, exc, lines)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(f"YAML syntax: {exc}", file)]) from None
     if root is None:
         raise SpecError([Diagnostic("the file is empty; expected a spec mapping", file)])
-    doc.data = _build(root, (), doc, doc.problems)
+    doc.data = _Builder(doc, lines).build(root, ())
     doc.comments = attach_comments(loader.comments, doc, text)
     return doc
 
@@ -169,7 +162,7 @@ _SYNTAX_ADVICE = [
 ]
 
 
-def _syntax_diag(file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+def _syntax_diag(file: str, exc: yaml.MarkedYAMLError, lines: Lines) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "unreadable YAML"
     message, hint = f"YAML syntax: {problem}", None
@@ -179,17 +172,15 @@ def _syntax_diag(file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
             break
     context, where = exc.context, exc.context_mark
     if context and exc.problem and message.startswith("YAML syntax"):
-        if where is not None and mark is not None and where.line != mark.line:
-            context += f" that starts at line {where.line + 1}, column {where.column + 1}"
+        if where is not None and mark is not None and _where(where, lines)[0] != _where(mark, lines)[0]:
+            context += " that starts at line {}, column {}".format(*_where(where, lines))
         message += f" ({context})"
-    return _diag(file, mark, message, hint)
+    return _diag(file, mark, message, lines, hint)
 
 
-def _reader_diag(file: str, text: str, exc: yaml.reader.ReaderError) -> Diagnostic:
+def _reader_diag(file: str, text: str, exc: yaml.reader.ReaderError, lines: Lines) -> Diagnostic:
     """PyYAML reports an unprintable character by offset; turn it into line:col."""
-    pos = max(0, min(exc.position, len(text)))
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    line, col = lines.line_col(max(0, min(exc.position, len(text))))
     char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
     what = "a NUL byte" if char == 0 else f"the control character U+{char:04X}"
     return Diagnostic(f"{what} cannot appear in a spec", file, line, col,
@@ -212,7 +203,7 @@ def attach_comments(found: list[tuple[int, int, str]], doc: RawDoc, text: str) -
     first_on_line: dict[int, PathT] = {}
     for line, _col, _depth, path in entries:
         first_on_line.setdefault(line, path)
-    lines = text.splitlines()
+    lines = split_lines(text)
     header_end = 0  # comments above this line belong to the top of the file
     if entries:
         first = entries[0][0]
@@ -233,41 +224,54 @@ def attach_comments(found: list[tuple[int, int, str]], doc: RawDoc, text: str) -
     return out
 
 
-def _content_pos(node: Node) -> tuple[int, int]:
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    if isinstance(node, ScalarNode) and node.style in ("'", '"'):
-        col += 1
-    return line, col
+class _Builder:
+    """Plain data from nodes, recording each node's position as editors count lines; errors
+    it can step over go to the document's problems."""
 
+    def __init__(self, doc: RawDoc, lines: Lines):
+        self.doc, self.lines = doc, lines
 
-def _build(node: Node, path: PathT, doc: RawDoc, errors: list[Diagnostic]) -> Any:
-    """Plain data from a node, recording positions; errors it can step over go to `errors`."""
-    doc.positions[path] = _content_pos(node)
-    if isinstance(node, ScalarNode):
-        if node.end_mark.line != node.start_mark.line:
-            doc.multiline.add(path)
-        if node.style is None:
-            return resolve_plain(node.value)
+    def pos(self, node: Node) -> tuple[int, int]:
+        line, col = self.lines.line_col(node.start_mark.index)
+        if isinstance(node, ScalarNode) and node.style in ("'", '"'):
+            col += 1
+        return line, col
+
+    def problem(self, node: Node, message: str) -> None:
+        self.doc.problems.append(Diagnostic(message, self.doc.file, *self.pos(node)))
+
+    def build(self, node: Node, path: PathT) -> Any:
+        doc = self.doc
+        doc.positions[path] = self.pos(node)
+        if isinstance(node, ScalarNode):
+            if node.end_mark.line != node.start_mark.line:
+                doc.multiline.add(path)
+            if node.style is None:
+                too_long = too_many_digits(node.value) if is_core_number(node.value) else None
+                if too_long:  # before int(), which refuses over 4,300 digits with a traceback
+                    raise SpecError([Diagnostic(too_long, doc.file, *self.pos(node))])
+                return resolve_plain(node.value)
+            return node.value
+        if isinstance(node, SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, MappingNode)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.key(key_node, path, out)
+            if key is not None:
+                doc.key_positions[path + (key,)] = self.pos(key_node)
+                out[key] = self.build(value_node, path + (key,))
+        return out
+
+    def key(self, node: Node, path: PathT, out: dict) -> str | None:
+        """The key a node names, or None (and a problem) where it cannot be one."""
+        if not isinstance(node, ScalarNode):
+            return self.problem(node, "a mapping key must be a plain name")
+        if node.value == "<<" and node.style is None:
+            return self.problem(node, "YAML merge keys (<<) are not allowed in a spec; write the keys out")
+        if len(node.value) > MAX_KEY:
+            return self.problem(node, f"a key may be at most {MAX_KEY} characters; this one has {len(node.value)}")
+        if node.value in out:
+            first = self.doc.key_positions.get(path + (node.value,), (0, 0))
+            return self.problem(node, f"duplicate key {excerpt(node.value)} (first at line {first[0]})")
         return node.value
-    if isinstance(node, SequenceNode):
-        return [_build(item, path + (i,), doc, errors) for i, item in enumerate(node.value)]
-    assert isinstance(node, MappingNode)
-    out: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, ScalarNode):
-            errors.append(_diag(doc.file, key_node.start_mark, "a mapping key must be a plain name"))
-            continue
-        if key_node.value == "<<" and key_node.style is None:
-            errors.append(_diag(doc.file, key_node.start_mark, "YAML merge keys (<<) are not allowed in a spec; write the keys out"))
-            continue
-        key = key_node.value
-        if len(key) > MAX_KEY:
-            errors.append(_diag(doc.file, key_node.start_mark, f"a key may be at most {MAX_KEY} characters; this one has {len(key)}"))
-            continue
-        if key in out:
-            first = doc.key_positions.get(path + (key,), (0, 0))
-            errors.append(_diag(doc.file, key_node.start_mark, f"duplicate key '{key}' (first at line {first[0]})"))
-            continue
-        doc.key_positions[path + (key,)] = _content_pos(key_node)
-        out[key] = _build(value_node, path + (key,), doc, errors)
-    return out

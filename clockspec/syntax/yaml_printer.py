@@ -18,8 +18,8 @@ from yaml.nodes import ScalarNode
 
 from clockspec.core.numbers import format_float
 from clockspec.syntax.canonical import canonical_data
+from clockspec.syntax.literals import resolve_plain
 from clockspec.syntax.source import END_OF_FILE, START_OF_FILE, TRAILING, PathT
-from clockspec.syntax.yaml_front import resolve_plain
 
 INDENT = 2
 MAX_FLOW_WIDTH = 88  # a flow list that would make its line longer goes block style

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from . import checks, generate, mutators, seeds
+from . import checks, generate, hostile, mutators, seeds
 
 ROOT = seeds.ROOT
 REGRESSIONS = ROOT / "tests/corpus/fuzz"
@@ -46,7 +46,8 @@ def _spec_texts(syntax: str) -> tuple[str, ...]:
 
 
 def _spec_maker(syntax: str) -> Callable[[random.Random], Input]:
-    structure = [mutators.line_op, mutators.group_op] + ([mutators.yaml_tree_op] if syntax == "yaml" else [])
+    structure = [mutators.line_op, mutators.group_op, hostile.hostile_op] + (
+        [mutators.yaml_tree_op] if syntax == "yaml" else [])
 
     def make(rng: random.Random) -> Input:
         pool = _spec_texts(syntax)
@@ -86,6 +87,8 @@ FRONT_ENDS = {
     "predicate": FrontEnd("predicate", ".pred", seeds.predicate_seeds,
                           _expression_maker(seeds.predicate_seeds, generate.predicate, PREDICATE_WORDS),
                           checks.check_predicate),
+    "expand": FrontEnd("expand", ".family", hostile.family_seeds, hostile.make_family, hostile.check_family),
+    "revision": FrontEnd("revision", ".rev", hostile.revision_seeds, hostile.make_revision, hostile.check_revision),
 }
 
 

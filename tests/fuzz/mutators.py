@@ -173,7 +173,7 @@ def yaml_tree_op(text: str, rng: random.Random) -> str:
     """Load the YAML, change one node of the tree (type, key, subtree), dump it again."""
     try:
         data = yaml.safe_load(text) if len(text) < 20_000 else None
-    except (yaml.YAMLError, RecursionError):  # PyYAML recurses once per nesting level
+    except (yaml.YAMLError, RecursionError, ValueError):  # PyYAML recurses once per nesting level; int() refuses 4,300+ digits
         data = None
     if not isinstance(data, (dict, list)):
         return group_op(text, rng)
