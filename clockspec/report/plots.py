@@ -135,13 +135,16 @@ def plot_family_curves(members: list[tuple[str, RunAnalysis]], path: str | Path)
 
 
 def _log_axes(ax) -> None:
-    """Both axes logarithmic with labels at 1-2-5 of each decade (two labels a panel say nothing)."""
+    """Both axes logarithmic, labelled at 1-2-5 of each decade over a short span (two labels
+    a panel say nothing) and at whole decades over a long one (1-2-5 labels would collide)."""
     from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullLocator
 
     ax.set_xscale("log")
     ax.set_yscale("log")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        decades = abs(np.log10(limits[1] / limits[0])) if min(limits) > 0 else 0.0
+        subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
+        axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=12 if decades <= 3 else 8))
         axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(np.inf, np.inf)))
         axis.set_minor_locator(NullLocator())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))  # steps as numbers, not powers
