@@ -20,7 +20,7 @@ CLOCK_COLORS = figures.SERIES[2:]
 # What a panel's y axis measures, in which unit (a loss: by the spec's `train.loss`).
 LOSS_UNITS = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error"}
 Y_LABELS = {"accuracy": "fraction correct", "train_acc": "fraction correct", "test_acc": "fraction correct",
-            "margin": "logit margin", "weight_norm": "L2 norm of all weights", "effective_rank": "rank (entropy)",
+            "margin": "logit margin", "weight_norm": "sum of squared weights", "effective_rank": "rank (entropy)",
             "schatten": "Σ σᵢ^q (end-to-end)", "balance": "‖WᵀW − WWᵀ‖ between layers",
             "fourier_sparsity": "energy share", "pattern_flips": "fraction of ReLU bits", "grad_ratio": "head / embedding"}
 
