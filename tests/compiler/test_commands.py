@@ -98,11 +98,22 @@ def test_memory_limit_option(capsys, spec_file):
     code, _, err = run(capsys, "compile", spec_file, "--memory-limit", "1M")
     assert code == 2 and "exceeds the limit of 1 MiB" in err
     code, _, err = run(capsys, "compile", spec_file, "--memory-limit", "huge")
-    assert code == 2 and "--memory-limit: not a size" in err
+    assert code == 2 and err == "--memory-limit: error: not a size: 'huge' (e.g. 8G, 512M, 1000000)\n"
 
 
 def test_a_family_has_no_single_plan(capsys, tmp_path):
     path = tmp_path / "fam.yaml"
     path.write_text("family: f\nbase: grok.yaml\n")
     code, _, err = run(capsys, "compile", path)
-    assert code == 2 and "a family has no single plan" in err
+    assert code == 2 and err.startswith(f"{path}: error: a family has no single plan: `clockspec compile` takes")
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+def test_explain_and_graph_of_a_family_name_the_file_and_say_what_to_do(capsys, command):
+    from shipped import SPECS_DIR
+
+    family = SPECS_DIR / "wd_family.yaml"
+    code, out, err = run(capsys, command, family)
+    assert code == 2 and out == ""
+    assert err == (f"{family}: error: a family has no single plan: `clockspec {command}` takes an experiment\n"
+                   f"  hint: clockspec expand {family} -o DIR writes its members as specs; {command} one of them\n")
