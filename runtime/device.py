@@ -8,20 +8,21 @@ from contextlib import contextmanager
 
 import torch
 
-from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.errors import SpecError, argument_error
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(?::([0-9]+))?)$")
 
 
 def resolve_device(name: str, origin: str = "device") -> torch.device:
-    """`auto|cpu|cuda[:N]|mps` -> an available torch device; a missing one is a SpecError."""
+    """`auto|cpu|cuda[:N]|mps` -> an available torch device; a missing one is a SpecError that
+    names `origin` (`--device`, or the spec's `device`) without a line and column of its own."""
     def missing(message: str) -> SpecError:
-        return SpecError([Diagnostic(message, origin, hint="use --device cpu, or auto to take the best one present")])
+        return SpecError([argument_error(origin, message, hint="use --device cpu, or auto to take the best one present")])
 
     match = _DEVICE.match(name)
     if not match:
-        raise SpecError([Diagnostic(f"device '{name}' is not one of auto, cpu, mps, cuda, cuda:N", origin)])
+        raise SpecError([argument_error(origin, f"device '{name}' is not one of auto, cpu, mps, cuda, cuda:N")])
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -39,7 +40,7 @@ def resolve_device(name: str, origin: str = "device") -> torch.device:
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     if device.type == "mps" and name == "float64":
-        raise SpecError([Diagnostic("MPS has no float64; use train.dtype float32 or another device", "train.dtype")])
+        raise SpecError([argument_error("train.dtype", "MPS has no float64; use train.dtype float32 or another device")])
     return DTYPES[name]
 
 

@@ -1,5 +1,6 @@
 """`clockspec check PATH...`: validate specs (and run the compiler passes on experiments);
-report every error with its position."""
+report every error with its position. A PATH that is a directory stands for the spec files
+below it."""
 from __future__ import annotations
 
 import sys
@@ -9,16 +10,21 @@ from clockspec.core.errors import SpecError, printable
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="validate specs; print every error as path:line:col")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="spec files, or directories: every *.yaml, *.yml, *.clk below them")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when a file is valid")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from clockspec.commands.paths import spec_paths
     from clockspec.syntax.loading import load
 
-    failed = 0
-    for path in args.paths:
+    paths, errors = spec_paths(args.paths)
+    for diag in errors:
+        print(diag.format(), file=sys.stderr)
+    failed = len(errors)
+    for path in paths:
         try:
             spec = load(path_arg(path))
         except SpecError as exc:

@@ -23,19 +23,21 @@ def compile_path(args):
 
     from clockspec.compiler.passes import parse_bytes
     from clockspec.compiler.plan import compile
-    from clockspec.core.errors import SpecError
+    from clockspec.core.errors import SpecError, argument_error
     from clockspec.ir.spec import Experiment
     from clockspec.syntax.loading import load
 
     spec = load(Path(args.path))
     if not isinstance(spec, Experiment):
-        raise SpecError(f"{args.path}: a family has no single plan; compile its members (clockspec expand)")
+        raise SpecError([argument_error(args.path, f"a family has no single plan: `clockspec {args.command}` takes "
+                                        "an experiment", hint=f"clockspec expand {args.path} -o DIR writes its "
+                                        f"members as specs; {args.command} one of them")])
     limit = None
     if args.memory_limit is not None:
         try:
             limit = parse_bytes(args.memory_limit)
         except ValueError as exc:
-            raise SpecError(f"--memory-limit: {exc}") from None
+            raise SpecError([argument_error("--memory-limit", str(exc))]) from None
     plan = compile(spec, memory_limit=limit)
     for diag in plan.diagnostics:
         print(diag.format(), file=sys.stderr)

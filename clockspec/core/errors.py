@@ -21,11 +21,19 @@ class Diagnostic:
 
     def format(self) -> str:
         """One line (and a hint line): a file name or message holding a newline or a terminal
-        escape is printed escaped, so no input can forge a line of the output."""
-        text = f"{printable(self.file)}:{self.line}:{self.col}: {self.severity}: {printable(self.message)}"
+        escape is printed escaped, so no input can forge a line of the output. A diagnostic
+        about an argument (line 0) names it without a position."""
+        where = f"{self.line}:{self.col}:" if self.line else ""
+        text = f"{printable(self.file)}:{where} {self.severity}: {printable(self.message)}"
         if self.hint:
             text += f"\n  hint: {printable(self.hint)}"
         return text
+
+
+def argument_error(argument: str, message: str, hint: str | None = None) -> Diagnostic:
+    """A problem with a command-line argument (`--device`, a directory) rather than with a
+    place in a file: printed `argument: error: message`, with no invented line and column."""
+    return Diagnostic(message, argument, line=0, col=0, hint=hint)
 
 
 class SpecError(Exception):

@@ -11,6 +11,7 @@ from typing import Any
 
 from clockspec.core.fileio import write_atomic
 from clockspec.core.markdown_escape import text as escape
+from clockspec.families.table import shown
 from clockspec.report.analyze import RunAnalysis
 from clockspec.report.family_folder import FamilyFolder
 from clockspec.report.run_report import write_run_report
@@ -85,7 +86,7 @@ def family_markdown(name: str, done: list[tuple[str, dict[str, Any], Path, RunAn
             "| simp: power vs log R² (alpha) | energy tail | grok delay |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for label, assignment, d, a in done:
-        setting = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in assignment.items()) or "-"
+        setting = ", ".join(f"{k.split('.')[-1]}={shown(v)}" for k, v in assignment.items()) or "-"
         out.append(f"| [{escape(label)}]({d.name}/report.md) | {escape(setting)} | {a.status} | {_clock(a, 'fit')} | "
                    f"{_clock(a, 'simplify')} | {_ratio(a, 'separation')} | {_scaling(a.fit_scaling, 'log')} | "
                    f"{_scaling(a.simplify_scaling, 'power')} | {_tail(a)} | {_ratio(a, 'grokking_delay')} |")

@@ -46,8 +46,8 @@ def test_a_diverged_run_exits_1(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--device", "cuda:7"], "--device:1:1: error: device 'cuda:7'"),
-    (["--device", "tpu"], "device 'tpu' is not one of"),
+    (["--device", "cuda:7"], "--device: error: device 'cuda:7'"),
+    (["--device", "tpu"], "--device: error: device 'tpu' is not one of"),
 ])
 def test_bad_devices_exit_2_without_a_traceback(tmp_path, capsys, args, message):
     if torch.cuda.device_count() > 7:
@@ -56,7 +56,7 @@ def test_bad_devices_exit_2_without_a_traceback(tmp_path, capsys, args, message)
     spec.write_text(SPEC)
     assert main(["run", str(spec), "--out", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert err.startswith(message) and "Traceback" not in err and ":1:1:" not in err
 
 
 def test_a_family_runs_its_members(tmp_path, capsys):

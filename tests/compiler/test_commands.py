@@ -98,11 +98,59 @@ def test_memory_limit_option(capsys, spec_file):
     code, _, err = run(capsys, "compile", spec_file, "--memory-limit", "1M")
     assert code == 2 and "exceeds the limit of 1 MiB" in err
     code, _, err = run(capsys, "compile", spec_file, "--memory-limit", "huge")
-    assert code == 2 and "--memory-limit: not a size" in err
+    assert code == 2 and err == "--memory-limit: error: not a size: 'huge' (e.g. 8G, 512M, 1000000)\n"
 
 
 def test_a_family_has_no_single_plan(capsys, tmp_path):
     path = tmp_path / "fam.yaml"
     path.write_text("family: f\nbase: grok.yaml\n")
     code, _, err = run(capsys, "compile", path)
-    assert code == 2 and "a family has no single plan" in err
+    assert code == 2 and err.startswith(f"{path}: error: a family has no single plan: `clockspec compile` takes")
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+def test_explain_and_graph_of_a_family_name_the_file_and_say_what_to_do(capsys, command):
+    from shipped import SPECS_DIR
+
+    family = SPECS_DIR / "wd_family.yaml"
+    code, out, err = run(capsys, command, family)
+    assert code == 2 and out == ""
+    assert err == (f"{family}: error: a family has no single plan: `clockspec {command}` takes an experiment\n"
+                   f"  hint: clockspec expand {family} -o DIR writes its members as specs; {command} one of them\n")
+
+
+def test_graph_png_needs_no_graphviz(capsys, spec_file, tmp_path, monkeypatch):
+    import matplotlib.image
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-binaries"))  # no `dot` to fall back on
+    out_file = tmp_path / "plan.png"
+    code, out, _ = run(capsys, "graph", spec_file, "--format", "png", "-o", out_file)
+    assert (code, out) == (0, "")
+    data = out_file.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = matplotlib.image.imread(out_file)
+    height, width = pixels.shape[:2]
+    assert width > 600 and height > 400 and pixels.std() > 0.05  # a drawing, not a blank page
+
+
+def test_graph_png_layers_every_node_below_its_inputs(spec_file):
+    from clockspec import load
+    from clockspec.report.plan_figure import PER_ROW, rows
+
+    plan = load(spec_file).compile()
+    row = rows(plan)
+    assert set(row) == set(plan.nodes)
+    assert all(row[src] < row[n.id] for n in plan.nodes.values() for src in n.inputs)
+    assert max(list(row.values()).count(r) for r in set(row.values())) <= PER_ROW
+    assert row["data"] == row["model"] == 0 and row["report"] == max(row.values())
+
+
+def test_graph_png_without_a_file_is_a_usage_error(capsys, spec_file):
+    code, out, err = run(capsys, "graph", spec_file, "--format", "png")
+    assert (code, out, err) == (2, "", "--format png: error: a PNG is written to a file: add -o FILE\n")
+
+
+def test_graph_text_to_a_file_is_what_stdout_gets(capsys, spec_file, tmp_path):
+    _, out, _ = run(capsys, "graph", spec_file, "--format", "mermaid")
+    code, printed, _ = run(capsys, "graph", spec_file, "--format", "mermaid", "-o", tmp_path / "plan.mmd")
+    assert (code, printed) == (0, "") and (tmp_path / "plan.mmd").read_text() == out
