@@ -155,18 +155,20 @@ def test_a_real_process_pool(fam, tmp_path):
 
 @pytest.mark.slow
 def test_an_interrupted_family_resumes(fam, tmp_path):
-    path = fam("  grid:\n    seed: [0, 1, 2]\n", steps=1500)
+    path = fam("  grid:\n    seed: [0, 1, 2]\n", steps=3000)
     cmd = [sys.executable, "-m", "clockspec.commands.main", "run", str(path), "--out", str(tmp_path / "runs"),
            "--jobs", "1", "--no-batch"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     folder = tmp_path / "runs" / "fam"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until the first member finished and the second runs
-        states = [json.loads(p.read_text()).get("status") for p in folder.glob("*/status.json")]
-        if states.count("complete") >= 1 and "running" in states:
+    while time.monotonic() < deadline:  # wait until seed-0 finished and seed-1 is early in its run
+        states = {p.parent.name.rsplit("-", 1)[0]: json.loads(p.read_text() or "{}") for p in folder.glob("*/status.json")}
+        second = states.get("seed-1", {})
+        if states.get("seed-0", {}).get("status") == "complete" and second.get("status") == "running" \
+                and second.get("step", 0) < 1000:  # far from its end: the interrupt cannot lose the race
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, as in a terminal
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -176,7 +178,7 @@ def test_an_interrupted_family_resumes(fam, tmp_path):
     assert list(folder.glob("seed-1-*/checkpoint.pt"))
     again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert "seed-1 (seed=1): complete at step 1,500 (resumed)" in again.stderr
+    assert "seed-1 (seed=1): complete at step 3,000 (resumed)" in again.stderr
     done_before = sum(state == "complete" for state in states.values())
     assert f"{done_before} already done" in again.stderr
 
