@@ -13,10 +13,14 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="spec files, or directories: every *.yaml, *.yml, *.clk below them")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when a file is valid")
+    from clockspec.commands.overrides import add_set
+
+    add_set(p, "every spec checked")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from clockspec.commands.overrides import overridden
     from clockspec.commands.paths import spec_paths
     from clockspec.syntax.loading import load
 
@@ -26,7 +30,7 @@ def run(args) -> int:
     failed = len(errors)
     for path in paths:
         try:
-            spec = load(path_arg(path))
+            spec = overridden(load(path_arg(path)), args)
         except SpecError as exc:
             failed += 1
             for diag in exc.diagnostics:

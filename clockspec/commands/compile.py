@@ -3,31 +3,33 @@ from __future__ import annotations
 
 import sys
 
+from clockspec.commands.overrides import add_set
+
 
 def register(sub) -> None:
     p = sub.add_parser("compile", help="compile an experiment into its hashed pipeline plan")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--format", choices=("text", "json"), default="text")
     add_memory_limit(p)
+    add_set(p)
     p.set_defaults(func=run)
 
 
 def add_memory_limit(parser) -> None:
+    """--memory-limit, and --set beside it: every command that compiles takes both."""
     parser.add_argument("--memory-limit", metavar="SIZE", default=None,
                         help="refuse plans whose memory estimate exceeds SIZE (e.g. 8G; env CLOCKSPEC_MEMORY_LIMIT)")
 
 
 def compile_path(args):
     """Load PATH and compile it, printing the passes' warnings to stderr."""
-    from pathlib import Path
-
+    from clockspec.commands.overrides import load_overridden
     from clockspec.compiler.passes import parse_bytes
     from clockspec.compiler.plan import compile
     from clockspec.core.errors import SpecError, argument_error
     from clockspec.ir.spec import Experiment
-    from clockspec.syntax.loading import load
 
-    spec = load(Path(args.path))
+    spec = load_overridden(args.path, args)
     if not isinstance(spec, Experiment):
         raise SpecError([argument_error(args.path, f"a family has no single plan: `clockspec {args.command}` takes "
                                         "an experiment", hint=f"clockspec expand {args.path} -o DIR writes its "

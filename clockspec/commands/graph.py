@@ -7,12 +7,14 @@ TEXT_FORMATS = ("dot", "mermaid", "json")
 
 def register(sub) -> None:
     from clockspec.commands.compile import add_memory_limit
+    from clockspec.commands.overrides import add_set
 
     p = sub.add_parser("graph", help="draw the plan: Graphviz dot, Mermaid (for a pull request), JSON or a PNG")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--format", choices=(*TEXT_FORMATS, "png"), default="dot")
     p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (atomically) instead of stdout; needed for png")
     add_memory_limit(p)
+    add_set(p)
     p.set_defaults(func=run)
 
 

@@ -6,8 +6,6 @@ failed (status.json says `failed`), 75 another process holds the run, 130 interr
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from clockspec.commands.argtypes import positive, seconds
 
 EXIT = {"complete": 0, "diverged": 1, "interrupted": 130}
@@ -28,16 +26,20 @@ def register(sub) -> None:
     p.add_argument("--threads", type=positive, default=1, metavar="N",
                    help="torch CPU threads (default 1: small models run fastest on one pinned thread)")
     from clockspec.commands.family_run import add_arguments
+    from clockspec.commands.overrides import add_grid, add_set
+
+    add_set(p, "the experiment (or a family's base)")
+    add_grid(p)
 
     add_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from clockspec.commands.overrides import load_overridden
     from clockspec.ir.spec import Experiment
-    from clockspec.syntax.loading import load
 
-    spec = load(Path(args.path))
+    spec = load_overridden(args.path, args)
     if not isinstance(spec, Experiment):
         from clockspec.commands.family_run import run as run_family
 

@@ -18,10 +18,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from clockspec.core.errors import SpecError, did_you_mean
-from clockspec.families.expand import _plain
 from clockspec.ir import paths
 from clockspec.ir.spec import Experiment
 from clockspec.syntax import naming
+from clockspec.syntax.overrides import plain
 
 LOG_STEP = 3.0  # learning rates and strengths: one step is x3 (about half a decade)
 INIT_STEP = 2.0
@@ -63,7 +63,7 @@ def _reason(spec: Experiment, path: str, value: Any) -> str | None:
     """Why setting one value on the base makes an invalid experiment, or None."""
     from clockspec.syntax.checks import check_semantics
 
-    data = paths.assign(_plain(spec), tuple(path.split(".")), value)
+    data = paths.assign(plain(spec), tuple(path.split(".")), value)
     try:
         member = Experiment.model_validate(data)
     except ValidationError as exc:

@@ -13,7 +13,7 @@ import itertools
 import os
 import random as _random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -25,6 +25,7 @@ from clockspec.ir import paths
 from clockspec.ir.spec import Experiment, Family
 from clockspec.syntax import naming
 from clockspec.syntax.family_rules import Rules, combinator_axes, compile_rules, member_count
+from clockspec.syntax.overrides import plain
 from clockspec.syntax.provenance import remember_source, source_of
 from clockspec.syntax.source import RawDoc
 
@@ -71,19 +72,13 @@ def expand_family(family: Union[Family, str, os.PathLike],
     """The members of a family and what happened on the way (exclusions, merges); every
     failing member is reported at the family value that produced it, grouped by failure."""
     family = _as_family(family)
-    found = source_of(family)
-    doc: RawDoc | None = found[0] if found else None
-    file = doc.file if doc else f"<family {family.family}>"
-
-    def pos(path: tuple) -> tuple[int, int]:
-        return doc.pos(path) if doc else (1, 1)
-
+    doc, file, pos = _located(family)
     rules, problems = compile_rules(family)
     if problems:
         raise SpecError([Diagnostic(msg, file, *_shift(pos(p), off), hint) for p, msg, hint, off in problems])
     assert rules is not None
     base = _resolve_base(family, doc, file, pos, base_dir)
-    base_data = _plain(base)
+    base_data = plain(base)
     bad = [] if rules.exclude else _bad_values(family, rules, base_data, doc, file)
     if bad:  # a value no member can take: refused once, not once per member that has it
         raise SpecError(bad)
@@ -178,6 +173,23 @@ def _shift(where: tuple[int, int], offset: int) -> tuple[int, int]:
     return where[0], where[1] + offset
 
 
+def _located(family: Family) -> tuple[RawDoc | None, str, Callable[[tuple], tuple[int, int]]]:
+    """The family's source map (None for one built in Python), its file, and a position finder."""
+    found = source_of(family)
+    doc: RawDoc | None = found[0] if found else None
+
+    def pos(path: tuple) -> tuple[int, int]:
+        return doc.pos(path) if doc else (1, 1)
+
+    return doc, doc.file if doc else f"<family {family.family}>", pos
+
+
+def resolve_base(family: Family, base_dir: Union[str, os.PathLike, None] = None) -> Experiment:
+    """The family's base experiment, read from its file if it names one."""
+    doc, file, pos = _located(family)
+    return _resolve_base(family, doc, file, pos, base_dir)
+
+
 def _resolve_base(family: Family, doc: RawDoc | None, file: str, pos, base_dir) -> Experiment:
     if isinstance(family.base, Experiment):
         return family.base
@@ -219,13 +231,6 @@ def _inside_its_tree(written: str, base_dir: Path, target: Path, where: tuple) -
     if real.suffix.lower() not in BASE_SUFFIXES:
         raise SpecError([Diagnostic(f"base '{written}' is a link to a file that is not a spec; a base, "
                                     f"links followed, ends in {', '.join(BASE_SUFFIXES)}", *where)])
-
-
-def _plain(spec: Experiment) -> dict:
-    """The base as plain data, clocks as their fields so that paths can reach inside them."""
-    data = spec.model_dump(mode="json")
-    data["clocks"] = {name: clock.model_dump(mode="json") for name, clock in spec.clocks.items()}
-    return data
 
 
 def _points(family: Family, rules: Rules) -> Iterator[list[Setting]]:
