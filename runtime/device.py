@@ -69,3 +69,19 @@ def numerics(device: torch.device, threads: int) -> Iterator[None]:
         if device.type == "cpu":
             torch.set_flush_denormal(False)
         torch.use_deterministic_algorithms(deterministic_before[0], warn_only=deterministic_before[1])
+
+
+def device_name(device: torch.device) -> str:
+    """What the run's status calls the hardware: the GPU's name, else the CPU's model."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple MPS"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        model = ""
+    import platform
+
+    return model or platform.processor() or platform.machine() or "cpu"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from clockspec.core.fileio import read_json
 from clockspec.core.version import __version__
 from clockspec.runtime.progress import Progress
 from clockspec.runtime.results import RunResult, final_clocks, spec_text, write_clocks
+from clockspec.store.provenance import launch
 from clockspec.store.rundir import CHECKPOINT, FINISHED, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
 
 Snapshot = Callable[[int], bytes]  # the checkpoint of the training state at a step
@@ -30,9 +32,13 @@ Snapshot = Callable[[int], bytes]  # the checkpoint of the training state at a s
 
 def run_info(plan: Any, device: Any, threads: int, torch_version: str, batch: int | None = None) -> dict[str, Any]:
     """What `status.json` says about where and how the run trained, besides its progress."""
+    from clockspec.runtime.device import device_name  # torch is loaded: run_info is called to train
+
     info = {"train_hash": plan.train_hash, "steps": plan.spec.train.steps, "device": str(device),
             "dtype": plan.spec.train.dtype, "threads": threads, "torch": torch_version,
-            "clockspec": __version__, "python": platform.python_version()}
+            "clockspec": __version__, "python": platform.python_version(), "host": socket.gethostname(),
+            "device_name": device_name(device), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **launch()}
     return {**info, "batch_size": batch} if batch else info
 
 

@@ -26,10 +26,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Declare, compile, run and compare training-dynamics experiments.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--version", action="version", version=version_text(),
+                        help="print the versions of clockspec, python and torch, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"clockspec.commands.{name}").register(sub)
     return parser
+
+
+def version_text() -> str:
+    """`clockspec 0.1.0 (python 3.11.9, torch 2.13.0)`: torch's version read from its metadata, not imported."""
+    import platform
+    from importlib import metadata
+
+    from clockspec.core.version import __version__
+
+    try:
+        torch = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch = "not installed"
+    return f"clockspec {__version__} (python {platform.python_version()}, torch {torch})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

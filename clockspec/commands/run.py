@@ -6,6 +6,8 @@ failed (status.json says `failed`), 75 another process holds the run, 130 interr
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from clockspec.commands.argtypes import positive, seconds
 
 EXIT = {"complete": 0, "diverged": 1, "interrupted": 130}
@@ -15,7 +17,8 @@ def register(sub) -> None:
     p = sub.add_parser("run", help="train an experiment or a family and measure its clocks (finished runs are reused)")
     p.add_argument("path", metavar="PATH", help="an experiment or family spec (.yaml or .clk)")
     p.add_argument("--device", metavar="DEVICE", help="auto|cpu|cuda[:N]|mps (default: the spec's device)")
-    p.add_argument("--out", metavar="DIR", default="runs", help="where run directories go (default: runs/)")
+    p.add_argument("--out", metavar="DIR", help="where run directories go (default: $CLOCKSPEC_RUNS, else "
+                   "[tool.clockspec] runs in the nearest pyproject.toml, else runs/)")
     p.add_argument("--force", action="store_true", help="retrain even if a finished run exists")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
     p.add_argument("--wait", action="store_true",
@@ -38,8 +41,12 @@ def register(sub) -> None:
 def run(args) -> int:
     from clockspec.commands.overrides import load_overridden
     from clockspec.ir.spec import Experiment
+    from clockspec.store.location import store_location
+    from clockspec.store.provenance import declare
 
     spec = load_overridden(args.path, args)
+    args.out = str(store_location(args.out, Path(args.path).parent))
+    declare(args.path, [*(args.overrides or []), *(f"grid {g}" for g in args.grids or [])])
     if not isinstance(spec, Experiment):
         from clockspec.commands.family_run import run as run_family
 
