@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from clockspec.core.errors import RunError, SpecError, printable
 
 COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "ablate",
-            "diff", "report")
+            "diff", "report", "runs", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +51,7 @@ def version_text() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = ["clockspec", *(sys.argv[1:] if argv is None else argv)]  # for the runs' provenance
     try:
         return int(args.func(args) or 0)
     except SpecError as exc:

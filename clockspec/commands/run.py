@@ -40,13 +40,18 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from clockspec.commands.overrides import load_overridden
-    from clockspec.ir.spec import Experiment
     from clockspec.store.location import store_location
-    from clockspec.store.provenance import declare
+    from clockspec.store.provenance import declared
 
     spec = load_overridden(args.path, args)
     args.out = str(store_location(args.out, Path(args.path).parent))
-    declare(args.path, [*(args.overrides or []), *(f"grid {g}" for g in args.grids or [])])
+    with declared(args.path, args.argv, [*(args.overrides or []), *(f"grid {g}" for g in args.grids or [])]):
+        return run_spec(spec, args)
+
+
+def run_spec(spec, args) -> int:
+    from clockspec.ir.spec import Experiment
+
     if not isinstance(spec, Experiment):
         from clockspec.commands.family_run import run as run_family
 
@@ -60,8 +65,13 @@ def run(args) -> int:
     if args.quiet:
         print(result.run_dir)
     else:
-        print(summary(plan, result, args.path))
+        print(summary(plan, result, again(args)))
     return EXIT.get(result.status, 1)
+
+
+def again(args) -> str:
+    """The command that continues this run: its path and its overrides."""
+    return " ".join([args.path, *(f"--set {o}" for o in args.overrides or [])])
 
 
 def summary(plan, result, path: str) -> str:

@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +44,18 @@ def describe_launch(spec_path: str | os.PathLike | None, argv: list[str], overri
             "git": git_state(folder)}
 
 
-def declare(spec_path: str | os.PathLike | None, overrides: list[str]) -> None:
-    """Record this command's launch for the runs it (and its workers) start."""
-    os.environ[ENV] = json.dumps(describe_launch(spec_path, ["clockspec", *sys.argv[1:]], overrides))
+@contextmanager
+def declared(spec_path: str | os.PathLike | None, argv: list[str], overrides: list[str]) -> Iterator[None]:
+    """This command's launch, recorded by the runs it (and its workers) start inside the block."""
+    before = os.environ.get(ENV)
+    os.environ[ENV] = json.dumps(describe_launch(spec_path, argv, overrides))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
 
 
 def launch() -> dict[str, Any]:

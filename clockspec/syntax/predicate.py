@@ -60,13 +60,17 @@ def _order(op: str) -> Callable[[Any, Any], bool]:
     return compare
 
 
+PathCheck = Callable[[str], "tuple[str, str | None] | None"]
+
+
 class _Build(Transformer):
-    def __init__(self) -> None:
+    def __init__(self, path_problem: PathCheck) -> None:
         super().__init__()
         self.paths: list[str] = []
+        self.path_problem = path_problem
 
     def _path(self, tok: Token) -> tuple[str, ...]:
-        problem = paths.path_problem(str(tok))
+        problem = self.path_problem(str(tok))
         if problem:
             raise SourceError(problem[0], tok.start_pos or 0, problem[1])
         self.paths.append(str(tok))
@@ -137,8 +141,10 @@ def _depth(tree: Tree) -> int:
     return deepest
 
 
-def parse_predicate(text: str) -> Predicate:
-    """Predicate text -> Predicate; SourceError with a 0-based offset into the text."""
+def parse_predicate(text: str, path_problem: PathCheck = paths.path_problem, kind: str = "exclude condition") -> Predicate:
+    """Predicate text -> Predicate; SourceError with a 0-based offset into the text.
+    `path_problem` says which paths exist (default: the experiment IR's, as a family's
+    `exclude` needs); `kind` names the condition in messages."""
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -146,14 +152,14 @@ def parse_predicate(text: str) -> Predicate:
         at_end = token is not None and token.type == "$END"
         pos = len(text) if at_end else max(exc.pos_in_stream or 0, 0)
         got = text[pos:pos + 12].split(" ")[0]
-        what = f"unexpected '{got}'" if got else "it ends too early"
+        problem = f"unexpected '{got}'" if got else "it ends too early"
         raise SourceError(
-            f"bad exclude condition: {what} (forms: 'PATH == VALUE', 'PATH in [A, B]', "
+            f"bad {kind}: {problem} (forms: 'PATH == VALUE', 'PATH in [A, B]', "
             "joined by and / or / not, with parentheses)", pos) from None
     if _depth(tree) > MAX_DEPTH:  # the tree walk below recurses once per level
-        raise SourceError(f"bad exclude condition: it nests 'not' / 'and' / 'or' more than {MAX_DEPTH} "
+        raise SourceError(f"bad {kind}: it nests 'not' / 'and' / 'or' more than {MAX_DEPTH} "
                              "levels deep", 0)
-    build = _Build()
+    build = _Build(path_problem)
     try:
         test = build.transform(tree)
     except VisitError as exc:

@@ -1,0 +1,59 @@
+"""`clockspec compare RUN RUN ...`: one figure with the runs' curves overlaid, and what differs
+between them: the spec values that are not the same in all, then each clock of each run."""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compare", help="overlay the curves of some runs in one figure and say what differs")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run directories (two or more)")
+    p.add_argument("-o", "--output", metavar="FILE", default="compare.png",
+                   help="where the figure goes (default compare.png)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from clockspec.core.errors import SpecError, argument_error
+    from clockspec.core.fileio import write_atomic
+    from clockspec.report.compare_figure import compare_figure
+    from clockspec.store.index import read_run
+    from clockspec.store.rundir import RunDir
+
+    if len(args.runs) < 2:
+        raise SpecError([argument_error("compare", "give two or more run directories to compare")])
+    records = []
+    for path in args.runs:
+        record = read_run(Path(path))
+        if record is None:
+            raise SpecError([argument_error(path, "not a run directory (it has no readable status.json)")])
+        records.append(record)
+    text, labels = differences(records)
+    figure = compare_figure([(label, RunDir(r.path).read_rows(), {n: r.clock_step(n) for n in r.clocks})
+                             for label, r in zip(labels, records)])
+    write_atomic(args.output, figure)
+    sys.stdout.write(text + f"figure: {args.output}\n")
+    return 0
+
+
+def differences(records) -> tuple[str, list[str]]:
+    """The text compare prints, and each run's legend label (its name and differing values)."""
+    from clockspec.report.runs_table import clock_cell, show
+    from clockspec.store.index import differing
+
+    varied = differing(records)
+    labels = [f"{r.name} ({r.train_hash[:8]})" + "".join(f", {p.split('.')[-1]}={show(r.spec.get(p))}"
+                                                         for p in varied[:3]) for r in records]
+    width = max(len(label) for label in labels)
+    lines = [f"{len(records)} runs; " + (f"{len(varied)} spec values differ:" if varied else "their specs are the same")]
+    for p in varied:
+        lines.append(f"  {p}: " + " | ".join(show(r.spec.get(p)) for r in records))
+    clocks = list(dict.fromkeys(n for r in records for n in r.clocks))
+    if clocks:
+        lines.append("clocks (>N: not reached by step N):")
+        lines.append("  " + " " * width + "  " + "  ".join(f"{c:>10}" for c in clocks))
+        for label, r in zip(labels, records):
+            lines.append(f"  {label:<{width}}  " + "  ".join(f"{clock_cell(r, c) or '-':>10}" for c in clocks))
+    return "\n".join(lines) + "\n", labels

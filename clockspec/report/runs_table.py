@@ -1,0 +1,145 @@
+"""`clockspec runs`: the run index as rows (filtered, sorted, grouped by family) and as a
+table, CSV, JSON or Markdown.
+
+Columns: family, name, status, hash, the spec values that differ among the rows (by short
+key), each clock (its step; `>N` when censored: it had not fired by step N, the last step
+the run reached), steps, wall, date, git commit (`*`: the tree was dirty), tags, snapshots.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
+from clockspec.core.numbers import format_float
+from clockspec.ir import paths
+from clockspec.store.index import RunRecord, differing
+from clockspec.syntax import naming
+from clockspec.syntax.predicate import Predicate, parse_predicate
+
+RUN_FIELDS = ("name", "status", "step", "steps", "hash", "wall", "date", "git", "family", "label", "tags",
+              "snapshots")
+FORMATS = ("table", "csv", "json", "md")
+
+
+def _field_problem(path: str) -> tuple[str, str | None] | None:
+    """Paths a --where or --sort may name: a run fact, `clocks.NAME`, or a spec path."""
+    if path in RUN_FIELDS or (path.startswith("clocks.") and path.count(".") == 1):
+        return None
+    problem = paths.path_problem(path)
+    if problem and "." not in path:
+        return problem[0], f"or a run field: {', '.join(RUN_FIELDS)}, clocks.NAME"
+    return problem
+
+
+def where(text: str) -> Predicate:
+    """A --where condition (the family `exclude` grammar); errors point into the argument."""
+    try:
+        return parse_predicate(text, _field_problem, "--where condition")
+    except SourceError as exc:
+        raise SpecError([Diagnostic(exc.message, "--where", 1, exc.offset + 1, exc.hint)]) from None
+
+
+def select(records: list[RunRecord], condition: str | None = None, sort: str | None = None) -> list[RunRecord]:
+    """The records that meet the condition, families together (in first-seen order), each
+    group sorted by `sort` (`-KEY`: descending; a missing value last)."""
+    if condition:
+        test = where(condition)
+        _known_clocks(test, records)
+        records = [r for r in records if test(r.fields())]
+    if sort:
+        key = sort.lstrip("-")
+        problem = _field_problem(key)
+        if problem:
+            raise SpecError([Diagnostic(problem[0], "--sort", 1, 1 + len(sort) - len(key), problem[1])])
+        parts = tuple(key.split("."))
+        present = [r for r in records if paths.get(r.fields(), parts) is not None]
+        missing = [r for r in records if paths.get(r.fields(), parts) is None]
+        present.sort(key=lambda r: _order(paths.get(r.fields(), parts)), reverse=sort.startswith("-"))
+        records = present + missing
+    groups: dict[str, list[RunRecord]] = {}
+    for r in records:
+        groups.setdefault(r.family, []).append(r)
+    return [r for group in groups.values() for r in group]
+
+
+def _known_clocks(test: Predicate, records: list[RunRecord]) -> None:
+    """A condition on a clock none of the runs has is a typo, not an empty answer."""
+    known = {name for r in records for name in r.clocks}
+    for path in test.paths:
+        parts = path.split(".")
+        if parts[0] == "clocks" and len(parts) == 2 and parts[1] not in known and records:
+            col = test.text.find(path) + 1
+            raise SpecError([Diagnostic(f"no run has a clock '{parts[1]}'", "--where", 1, col,
+                                        did_you_mean(parts[1], known) or f"clocks: {', '.join(sorted(known))}")])
+
+
+def _order(value: Any) -> tuple:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return (1, json.dumps(value, sort_keys=True))
+    return (0, value)
+
+
+def rows(records: list[RunRecord]) -> tuple[list[str], list[dict[str, Any]]]:
+    """(column names, one dict per run) with the values as they print."""
+    varied = differing(records)
+    keys = naming.short_keys(varied)
+    clocks = list(dict.fromkeys(name for r in records for name in r.clocks))
+    columns = ["family", "name", "status", "hash", *keys.values(), *clocks,
+               "steps", "wall", "date", "git", "tags", "snapshots"]
+    out = []
+    for r in records:
+        row: dict[str, Any] = {"family": r.family, "name": r.name, "status": r.status, "hash": r.train_hash[:12]}
+        row.update({keys[p]: show(r.spec.get(p)) for p in varied})
+        row.update({c: clock_cell(r, c) for c in clocks})
+        row.update(steps=f"{r.step:,}" + (f"/{r.steps:,}" if r.steps and r.steps != r.step else ""),
+                   wall="" if r.wall_s is None else f"{r.wall_s:.1f}s", date=r.date[:16].replace("T", " "),
+                   git=r.git, tags=",".join(r.tags), snapshots=",".join(map(str, r.snapshots)))
+        out.append(row)
+    if not any(r.family for r in records):
+        columns.remove("family")
+    return columns, out
+
+
+def clock_cell(r: RunRecord, name: str) -> str:
+    """A clock's step, `>N` when censored at the run's last step N, blank when the run has no such clock."""
+    if name not in r.clocks:
+        return ""
+    step = r.clock_step(name)
+    return f"{step:,}" if step is not None else f">{r.step:,}"
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "off"
+    if isinstance(value, float):
+        return format_float(value)
+    return naming.readable(value)
+
+
+def render(records: list[RunRecord], fmt: str = "table") -> str:
+    columns, table = rows(records)
+    if fmt == "json":
+        return json.dumps([_json_row(r) for r in records], indent=1) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(table)
+        return buf.getvalue()
+    from tabulate import tabulate
+
+    style = "github" if fmt == "md" else "simple"
+    return tabulate([[row[c] for c in columns] for row in table], headers=columns, tablefmt=style,
+                    disable_numparse=True) + "\n"
+
+
+def _json_row(r: RunRecord) -> dict[str, Any]:
+    """Every fact of a run, unformatted, for tools (and the Python API's DataFrame)."""
+    return {"path": str(r.path), "family": r.family, "label": r.label, "name": r.name, "status": r.status,
+            "step": r.step, "steps": r.steps, "hash": r.train_hash[:12], "wall_s": r.wall_s, "date": r.date,
+            "git": r.git, "tags": r.tags, "snapshots": r.snapshots,
+            "clocks": {n: r.clock_step(n) for n in r.clocks},
+            "censored": {n: r.clock_step(n) is None for n in r.clocks}, "spec": r.spec}

@@ -1,0 +1,159 @@
+"""The run index: every run directory under some folders, read back as one record each.
+
+A run directory is a folder holding `status.json`; a family folder holds `family.lock.json`
+and its members' run directories, which are grouped under it. Nothing is trained or
+imported from torch: the records come from `status.json`, `clocks.json`, `spec.lock.yaml`
+and the `snapshots/` folder alone, so `clockspec runs` reads a thousand runs in seconds.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clockspec.core.errors import SpecError
+from clockspec.core.fileio import read_json
+from clockspec.store.family import LOCK
+from clockspec.store.rundir import CLOCKS, SPEC, STATUS
+from clockspec.store.snapshots import list_snapshots
+
+HIDDEN_PATHS = ("name", "description", "tags", "clockspec")  # said by other columns, or by nobody
+
+
+@dataclass
+class RunRecord:
+    """One run directory as the index shows it."""
+
+    path: Path
+    name: str
+    status: str
+    step: int
+    steps: int | None
+    train_hash: str
+    wall_s: float | None
+    date: str
+    git: str  # short commit, `*` when the tree was dirty; "" outside git
+    tags: list[str]
+    clocks: dict[str, dict[str, Any]]  # name -> clocks.json's record
+    spec: dict[str, Any]  # the locked spec as flat dotted paths
+    family: str = ""
+    label: str = ""
+    snapshots: list[int] = field(default_factory=list)
+
+    def clock_step(self, name: str) -> int | None:
+        record = self.clocks.get(name) or {}
+        return record.get("step") if record.get("reached") else None
+
+    def fields(self) -> dict[str, Any]:
+        """What a --where condition and --sort see: the spec's paths, run facts, clock steps."""
+        out: dict[str, Any] = {}
+        for path, value in self.spec.items():
+            _put(out, path.split("."), value)
+        out.update(name=self.name, status=self.status, step=self.step, steps=self.steps, hash=self.train_hash[:12],
+                   wall=self.wall_s, date=self.date, git=self.git, family=self.family, label=self.label,
+                   tags=self.tags, snapshots=self.snapshots)
+        out["clocks"] = {name: self.clock_step(name) for name in self.clocks}
+        return out
+
+
+def _put(tree: dict, parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        tree = tree.setdefault(part, {})
+        if not isinstance(tree, dict):
+            return
+    tree[parts[-1]] = value
+
+
+def find_runs(folders: list[str | os.PathLike]) -> list[RunRecord]:
+    """Every run under `folders` (each a store, a family folder or one run directory), a
+    family's members together in the order of its lock, the rest by path."""
+    out: list[RunRecord] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        root = Path(folder)
+        if not root.is_dir():
+            raise SpecError(f"{folder}: no such folder (a run store, a family folder or a run directory)")
+        for run_dir, family, label in _walk(root):
+            if run_dir.resolve() not in seen:
+                seen.add(run_dir.resolve())
+                record = read_run(run_dir, family, label)
+                if record is not None:
+                    out.append(record)
+    return out
+
+
+def _walk(root: Path):
+    """(run directory, family name, member label) under `root`."""
+    if (root / STATUS).is_file():
+        yield root, "", ""
+        return
+    if (root / LOCK).is_file():
+        lock = read_json(root / LOCK) or {}
+        for member in lock.get("members", []):
+            run_dir = root / str(member.get("run_dir", ""))
+            if (run_dir / STATUS).is_file():
+                yield run_dir, str(lock.get("family", root.name)), str(member.get("label", ""))
+        return
+    for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        yield from _walk(child)
+
+
+def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | None:
+    """The record of one run directory; None when its status is unreadable (a half-made folder)."""
+    status = read_json(run_dir / STATUS)
+    if not isinstance(status, dict) or "status" not in status:
+        return None
+    clocks = (read_json(run_dir / CLOCKS) or {}).get("clocks", {})
+    spec = _locked_spec(run_dir)
+    git = status.get("git") or {}
+    commit = (git.get("commit") or "")[:10] + ("*" if git.get("dirty") else "")
+    return RunRecord(
+        path=run_dir, name=str(spec.get("name", run_dir.name)), status=str(status["status"]),
+        step=int(status.get("step", 0) or 0), steps=status.get("steps"), train_hash=str(status.get("train_hash", "")),
+        wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(run_dir / STATUS)), git=commit,
+        tags=list(spec.get("tags") or []), clocks=clocks if isinstance(clocks, dict) else {},
+        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(run_dir)])
+
+
+def _locked_spec(run_dir: Path) -> dict[str, Any]:
+    """The spec that ran, as plain data (clocks as their text); {} when it cannot be read."""
+    from clockspec.syntax.loading import load
+
+    try:
+        spec = load(run_dir / SPEC)
+    except SpecError:
+        return {}
+    data = spec.model_dump(mode="json")
+    data["clocks"] = {name: clock.text() for name, clock in spec.clocks.items()}
+    return data
+
+
+def _mtime(path: Path) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime))
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings -> {dotted path: leaf}; lists are leaves (a hidden width is one value)."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def differing(records: list[RunRecord]) -> list[str]:
+    """The spec paths whose values are not the same in every record, in first-seen order."""
+    paths: dict[str, None] = {}
+    for r in records:
+        paths.update(dict.fromkeys(r.spec))
+    first = records[0].spec if records else {}
+    return [p for p in paths if p.split(".")[0] not in HIDDEN_PATHS
+            and any(r.spec.get(p) != first.get(p) for r in records)]

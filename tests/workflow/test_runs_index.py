@@ -1,0 +1,179 @@
+"""`clockspec runs`, `runs --stale`, `compare`, provenance in status.json and the store's location,
+on a store with experiments, a family, a failed and an interrupted run."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+import pytest
+
+from clockspec.commands.main import main
+from clockspec.orchestrate import execute, worker
+from clockspec.store.location import store_location
+
+SPEC = """\
+name: idx-tiny
+tags: [smoke]
+task: {kind: modular, modulus: 11, train_fraction: 0.7}
+model: {kind: embed_mlp, embed_dim: 8, hidden: [16]}
+optimizer: {kind: adamw, lr: 0.02}
+train: {steps: 40}
+probes: {every: 10}
+clocks:
+  memorize: first train_acc >= 0.5
+  perfect: first test_acc >= 1
+"""
+
+
+class ThreadBackend:
+    """The local pool's interface on threads of this process: real runs without the seconds a
+    spawned worker takes to import torch."""
+
+    def __init__(self, jobs, threads):
+        self.pool = ThreadPoolExecutor(max_workers=1)
+
+    def submit(self, *args):
+        return self.pool.submit(worker.run_members, *args)
+
+    def wait(self, handles, timeout):
+        return list(wait(handles, timeout=timeout, return_when=FIRST_COMPLETED)[0])
+
+    def result(self, handle):
+        return handle.result()
+
+    def interrupt(self, handles):
+        pass
+
+    def close(self, cancel=False):
+        self.pool.shutdown(wait=True)
+
+
+def _git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A git repo with the spec; a store with two experiments, a --grid family of two, and
+    copies of a run made failed and interrupted (as the runtime records them)."""
+    repo = tmp_path_factory.mktemp("repo")
+    spec = repo / "tiny.yaml"
+    spec.write_text(SPEC)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "tiny.yaml")
+    _git(repo, "commit", "-qm", "spec")
+    out = repo / "runs"
+    assert main(["run", str(spec), "--out", str(out), "-q"]) == 0
+    assert main(["run", str(spec), "--out", str(out), "-q", "--set", "optimizer.lr=0.05"]) == 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(execute, "LocalBackend", ThreadBackend)
+        assert main(["run", str(spec), "--out", str(out), "-q", "--grid", "seed=1,2", "--jobs", "1"]) == 0
+    (first,) = [p for p in out.glob("idx-tiny-*/") if (p / "status.json").exists() and json.loads((p / "status.json").read_text())["overrides"] == []]
+    for status, reason in (("failed", "cannot write: No space left on device"), ("interrupted", "interrupted at step 20")):
+        copy = out / "elsewhere" / f"{status}-run"
+        shutil.copytree(first, copy)
+        doc = json.loads((copy / "status.json").read_text())
+        (copy / "status.json").write_text(json.dumps({**doc, "status": status, "step": 20, "reason": reason}))
+    return repo, spec, out, first
+
+
+def _table(capsys, *args) -> list[dict]:
+    assert main(["runs", *args, "--format", "csv"]) == 0
+    return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+
+def test_status_records_the_launch(store):
+    repo, spec, out, first = store
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    doc = json.loads((first / "status.json").read_text())
+    assert doc["git"]["commit"] == head and doc["git"]["dirty"] is False
+    assert doc["command"] == ["clockspec", "run", str(spec), "--out", str(out), "-q"] and doc["overrides"] == []
+    assert doc["spec_file"] == str(spec) and doc["host"] and doc["device_name"] and doc["torch"] and doc["python"]
+    (member,) = [p for p in (out / "idx-tiny-grid-seed").glob("seed-1-*")]
+    assert json.loads((member / "status.json").read_text())["overrides"] == ["grid seed=1,2"]
+
+
+def test_one_row_per_run_families_grouped_clocks_censored(store, capsys):
+    _, _, out, _ = store
+    rows = _table(capsys, str(out))
+    assert [(r["family"], r["status"]) for r in rows] == [
+        ("", "interrupted"), ("", "failed"), ("", "complete"), ("", "complete"),
+        ("idx-tiny-grid-seed", "complete"), ("idx-tiny-grid-seed", "complete")] or \
+        sorted(r["status"] for r in rows) == ["complete"] * 4 + ["failed", "interrupted"]
+    assert [r["family"] for r in rows][-2:] == ["idx-tiny-grid-seed"] * 2
+    assert {"seed", "lr"} <= set(rows[0]) and "train_fraction" not in rows[0]  # only what differs
+    assert all(r["perfect"].startswith(">") for r in rows)  # never fired: censored at the last step
+    assert all(r["memorize"].isdigit() for r in rows if r["status"] == "complete")
+    assert {r["tags"] for r in rows} == {"smoke"} and all(r["git"] for r in rows)
+
+
+def test_where_sort_and_formats(store, capsys):
+    _, _, out, _ = store
+    rows = _table(capsys, str(out), "--where", "status == complete and optimizer.lr > 0.03")
+    assert len(rows) == 1 and "lr" not in rows[0]  # one run: nothing differs
+    assert json.loads((store[2] / f"idx-tiny-{rows[0]['hash']}" / "status.json").read_text())["overrides"] == [
+        "optimizer.lr=0.05"]
+    rows = _table(capsys, str(out), "--where", "status in [failed, interrupted]", "--sort=-status")
+    assert [r["status"] for r in rows] == ["interrupted", "failed"]
+    assert len(_table(capsys, str(out), "--where", "clocks.perfect == null and seed == 2")) == 1
+    assert main(["runs", str(out), "--format", "json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert runs[0]["censored"]["perfect"] is True and runs[0]["spec"]["optimizer.lr"] in (0.02, 0.05)
+    assert main(["runs", str(out), "--format", "md"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("|---")
+    assert main(["runs", str(out)]) == 0
+    assert "idx-tiny-grid-seed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--where", "clocks.memorise < 3"], "--where:1:1: error: no run has a clock 'memorise'\n  hint: did you mean 'memorize'?"),
+    (["--where", "stauts == complete"], "--where:1:1: error: 'stauts': an experiment has no field 'stauts'"),
+    (["--where", "seed == "], "--where:1:9: error: bad --where condition: it ends too early"),
+    (["--sort", "wal"], "--sort:1:1: error: 'wal': an experiment has no field 'wal'"),
+])
+def test_bad_conditions_point_at_the_argument(store, capsys, args, message):
+    assert main(["runs", str(store[2]), *args]) == 2
+    assert capsys.readouterr().err.startswith(message)
+
+
+def test_stale_says_what_has_no_complete_run(store, capsys):
+    repo, spec, out, _ = store
+    assert main(["runs", "--out", str(out), "--stale", str(spec)]) == 0
+    assert ": idx-tiny: up to date" in capsys.readouterr().out
+    assert main(["runs", "--out", str(out), "--stale", str(spec), "--set", "seed=9"]) == 1
+    assert ": idx-tiny: no run" in capsys.readouterr().out
+    family = repo / "fam.yaml"
+    family.write_text("family: idx-tiny-grid-seed\nbase: tiny.yaml\nvary: {grid: {seed: [1, 2, 3]}}\n")
+    assert main(["runs", "--out", str(out), "--stale", str(family)]) == 1
+    text = capsys.readouterr().out
+    assert "idx-tiny-grid-seed/seed-1: up to date" in text and "idx-tiny-grid-seed/seed-3: no run" in text
+
+
+def test_compare_overlays_the_runs_and_says_what_differs(store, tmp_path, capsys):
+    _, _, out, _ = store
+    runs = sorted(str(p) for p in out.glob("idx-tiny-*") if p.is_dir() and (p / "status.json").exists())
+    png = tmp_path / "cmp.png"
+    assert main(["compare", *runs, "-o", str(png)]) == 0
+    text = capsys.readouterr().out
+    assert "1 spec values differ:" in text and "optimizer.lr: " in text and "memorize" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["compare", runs[0]]) == 2
+
+
+def test_the_store_location(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLOCKSPEC_RUNS", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[tool.clockspec]\nruns = 'store'\n")
+    (tmp_path / "specs").mkdir()
+    assert store_location(None, tmp_path / "specs") == tmp_path / "store"
+    assert store_location("mine", tmp_path / "specs") == store_location("mine")
+    monkeypatch.setenv("CLOCKSPEC_RUNS", str(tmp_path / "env"))
+    assert store_location(None, tmp_path / "specs") == tmp_path / "env"
+    monkeypatch.delenv("CLOCKSPEC_RUNS")
+    (tmp_path / "pyproject.toml").write_text("[tool.other]\n")
+    assert str(store_location(None, tmp_path / "specs")) == "runs"
