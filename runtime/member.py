@@ -26,6 +26,7 @@ from clockspec.runtime.progress import Progress
 from clockspec.runtime.results import RunResult, final_clocks, spec_text, write_clocks
 from clockspec.store.provenance import launch
 from clockspec.store.rundir import CHECKPOINT, FINISHED, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from clockspec.store.snapshots import clear_snapshots, save_snapshot
 
 Snapshot = Callable[[int], bytes]  # the checkpoint of the training state at a step
 
@@ -53,6 +54,8 @@ class MemberRun:
     def __init__(self, plan: Any, rd: RunDir, info: dict[str, Any], began: float, batch: int | None = None):
         self.plan, self.spec, self.rd, self.info, self.began, self.batch = plan, plan.spec, rd, info, began, batch
         self.snapshot: Snapshot | None = None
+        self.weights: Callable[[], bytes] | None = None  # the model's bytes, for `snapshots:`
+        self.snap_due = 0  # the step from which the next scheduled snapshot is due
         self.checkpoint_every = float("inf")
         self.tracker = ClockTracker(self.spec.clocks, self.spec.stop)
         self.probe_steps = set(plan.probe_steps())
@@ -71,16 +74,21 @@ class MemberRun:
             self.start, self.wall_before = int(resumes.get("step", 0)), resumes.get("wall_s", 0.0)
         else:
             self.rd.clear()
+            clear_snapshots(self.rd.path)
         self.rd.write(SPEC, spec_text(self.spec))
         self.rd.write_json(PLAN, self.plan.to_json())
         self.rd.write_json(STATUS, self._running())
 
     def begin(self, start: int, rows: Iterable[dict[str, Any]] = (), progress: bool = False,
-              snapshot: Snapshot | None = None, checkpoint_every: float = float("inf")) -> None:
+              snapshot: Snapshot | None = None, checkpoint_every: float = float("inf"),
+              weights: Callable[[], bytes] | None = None) -> None:
         """Training starts at `start`, after the rows recorded before it (a resume's).
         `snapshot`: the training state to checkpoint every `checkpoint_every` seconds and
-        when interrupted (None: a batch, which keeps no checkpoint)."""
-        self.snapshot, self.checkpoint_every = snapshot, checkpoint_every
+        when interrupted (None: a batch, which keeps no checkpoint). `weights`: the model
+        alone, for the spec's `snapshots` (None: a batch, which never has them)."""
+        self.snapshot, self.checkpoint_every, self.weights = snapshot, checkpoint_every, weights
+        every = self.spec.snapshots.every if self.spec.snapshots else 0
+        self.snap_due = (start // every + (1 if start else 0)) * every if every else 0
         rows = list(rows)
         self.rd.reset_rows(rows)
         for row in rows:
@@ -104,8 +112,22 @@ class MemberRun:
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, str(self.rd / METRICS)) from exc
         fired = self.tracker.update(row)
+        self.keep_snapshot(int(row["step"]), fired)
         self.bar.probe(row, [(name, self.spec.clocks[name], self.tracker.fired_step(name)) for name in fired])
         return self.tracker.should_stop
+
+    def keep_snapshot(self, step: int, fired: list[str]) -> None:
+        """Save the model at this probe if a clock of `snapshots.at` fired here or one is due."""
+        wanted = self.spec.snapshots
+        if wanted is None or self.weights is None:
+            return
+        reasons = [name for name in fired if name in wanted.at]
+        if wanted.every and step >= self.snap_due:
+            reasons.append("every")
+            self.snap_due = (step // wanted.every + 1) * wanted.every
+        if reasons:
+            steps = {n: self.tracker.fired_step(n) for n in reasons if n != "every"}
+            save_snapshot(self.rd.path, step, reasons, steps, self.weights(), wanted.keep, int(wanted.max_mb * 2**20))
 
     def stepped(self, step: int) -> None:
         """`step` updates are done: now and then, show it and take a checkpoint."""

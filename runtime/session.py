@@ -20,6 +20,7 @@ from clockspec.runtime.loop import Solo, train_members
 from clockspec.runtime.member import MemberRun, run_info
 from clockspec.runtime.progress import wanted
 from clockspec.runtime.results import RunResult
+from clockspec.runtime.snapshots import model_bytes
 from clockspec.store.rundir import STATUS, RunDir
 
 
@@ -37,7 +38,8 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
             if resume_from is not None:
                 start = _resume(solo, resume_from, where, rd)
                 rows = rd.read_rows(before=start)
-            member.begin(start, rows, wanted(progress), solo.snapshot, checkpoint_every)
+            member.begin(start, rows, wanted(progress), solo.snapshot, checkpoint_every,
+                         weights=lambda: model_bytes(solo.model))
             train_members(solo, [member], start, spec.train.steps)
     except (MemoryError, torch.OutOfMemoryError) as exc:
         last = read_json(rd / STATUS) or {}

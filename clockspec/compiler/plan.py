@@ -53,6 +53,7 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "clocks": ("clock", "train"),
     "stop.after": ("train",),
     "stop.patience": ("train",),
+    "snapshots": ("train",),
 }
 
 
@@ -197,6 +198,8 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
         "metrics": sorted(metrics),
         "metric_options": options,
         "stop": _stop(spec),
+        # only when asked, so that every spec without snapshots keeps its hash
+        **({"snapshots": spec.snapshots.model_dump(mode="json")} if spec.snapshots is not None else {}),
     }, tuple(map(NodeId.of, ("split", "init", "objective", "optimizer"))))
     for m in metrics:
         add("probe", {"metric": m, **options.get(m, {})}, (NodeId.of("train"),), name=m)

@@ -72,6 +72,20 @@ class Stop(Strict):
     """... and this many more steps have run."""
 
 
+class Snapshots(Strict):
+    """Copies of the model kept while training: at the probe where each named clock fires,
+    and on a schedule, within a disk budget (docs/runtime.md, Snapshots)."""
+
+    at: list[ClockName] = Field(default_factory=list, max_length=100)
+    """Clocks at whose firing probe the model is saved (online clocks only)."""
+    every: int = Field(0, ge=0)
+    """Also save at the first probe at or after every multiple of this many steps (0: never)."""
+    keep: int = Field(10, ge=1, le=10_000)
+    """At most this many snapshots; past it the oldest scheduled ones go first, clock ones last."""
+    max_mb: float = Field(1000.0, gt=0, le=1e7)
+    """Disk budget of all snapshots of the run, in MiB, kept the same way."""
+
+
 def _default_optimizer() -> Any:
     from clockspec.ir.optimizers import AdamW
 
@@ -109,6 +123,8 @@ class Experiment(Strict):
     """Named clock expressions (see Clock expressions)."""
     stop: Stop = Field(default_factory=Stop)
     """When to stop early."""
+    snapshots: Optional[Snapshots] = None
+    """Model snapshots to keep while training (absent: only the checkpoint of an unfinished run)."""
 
     @field_validator("device")
     @classmethod

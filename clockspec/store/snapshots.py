@@ -22,6 +22,7 @@ class Snapshot:
     file: str
     bytes: int
     reasons: list[str] = field(default_factory=list)  # clock names, or "every"
+    clock_steps: dict[str, int] = field(default_factory=dict)  # each clock's step as known online then
 
     def path(self, run_dir: Path) -> Path:
         return Path(run_dir) / FOLDER / self.file
@@ -31,12 +32,13 @@ def list_snapshots(run_dir: str | Path) -> list[Snapshot]:
     data = read_json(Path(run_dir) / FOLDER / INDEX)
     if not isinstance(data, list):
         return []
-    return [Snapshot(int(d["step"]), str(d["file"]), int(d.get("bytes", 0)), list(d.get("reasons", [])))
+    return [Snapshot(int(d["step"]), str(d["file"]), int(d.get("bytes", 0)), list(d.get("reasons", [])),
+                     dict(d.get("clock_steps", {})))
             for d in data if isinstance(d, dict) and isinstance(d.get("step"), int) and "file" in d]
 
 
-def save_snapshot(run_dir: Path, step: int, reasons: list[str], data: bytes, keep: int,
-                  budget_bytes: int | None) -> list[Snapshot]:
+def save_snapshot(run_dir: Path, step: int, reasons: list[str], clock_steps: dict[str, int], data: bytes,
+                  keep: int, budget_bytes: int | None) -> list[Snapshot]:
     """File the model at `step` (its reasons merged into an existing snapshot of that step), then
     keep the budget: at most `keep` snapshots and `budget_bytes` in all, dropping the oldest
     scheduled ones first and clock snapshots last. The snapshots kept."""
@@ -47,7 +49,7 @@ def save_snapshot(run_dir: Path, step: int, reasons: list[str], data: bytes, kee
     name = f"step-{step:08d}.pt"
     write_atomic(folder / name, data)
     merged = list(dict.fromkeys((old.reasons if old else []) + reasons))
-    found[step] = Snapshot(step, name, len(data), merged)
+    found[step] = Snapshot(step, name, len(data), merged, {**(old.clock_steps if old else {}), **clock_steps})
     kept = _within_budget(sorted(found.values(), key=lambda s: s.step), keep, budget_bytes)
     _write_index(folder, kept)
     for gone in set(found) - {s.step for s in kept}:

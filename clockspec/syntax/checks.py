@@ -18,7 +18,23 @@ def check_semantics(spec: Experiment | Family) -> list[Problem]:
         if isinstance(spec.base, Experiment):
             problems += [(("base",) + path, msg, hint) for path, msg, hint in check_semantics(spec.base)]
         return problems
-    return clock_references({name: clock.after for name, clock in spec.clocks.items()}, spec.stop.after)
+    return (clock_references({name: clock.after for name, clock in spec.clocks.items()}, spec.stop.after)
+            + snapshot_references(spec))
+
+
+def snapshot_references(spec: Experiment) -> list[Problem]:
+    """`snapshots.at` names clocks that fire while the run goes on (a snapshot is taken then)."""
+    if spec.snapshots is None:
+        return []
+    suggest = _Suggestions(list(spec.clocks))
+    out: list[Problem] = []
+    for i, name in enumerate(spec.snapshots.at):
+        if name not in spec.clocks:
+            out.append((("snapshots", "at", i), f"snapshots.at names unknown clock '{name}'", suggest(name)))
+        elif not spec.clocks[name].online:
+            out.append((("snapshots", "at", i), f"clock '{name}' is decided only from the whole run, after it "
+                        "ends; a snapshot is taken while training", "snapshot a first, enter or settle clock"))
+    return out
 
 
 # A spec measures a handful of clocks (the shipped ones 2 to 6); every clock is judged on
