@@ -4,6 +4,7 @@ The compiler side never imports torch; `clockspec.runtime` is the only torch cod
 """
 from __future__ import annotations
 
+from clockspec.api import Result, run, runs
 from clockspec.compiler.plan import Plan, PlanNode, compile
 from clockspec.core.errors import Diagnostic, RunError, SpecError
 from clockspec.core.version import __version__
@@ -15,5 +16,6 @@ from clockspec.report.family_summary import family_report
 from clockspec.syntax.loading import load, loads
 from clockspec.syntax.printing import dumps
 
-__all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "RunError", "SpecDiff", "SpecError",
-           "apply", "compile", "diff", "dumps", "expand", "family_report", "load", "loads", "__version__"]
+__all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "Result", "RunError", "SpecDiff",
+           "SpecError", "apply", "compile", "diff", "dumps", "expand", "family_report", "load", "loads", "run", "runs",
+           "__version__"]

@@ -7,7 +7,7 @@ from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.families.expand import resolve_base
 from clockspec.ir.spec import Experiment, Family
 from clockspec.syntax import naming
-from clockspec.syntax.overrides import GRID, Override, apply_overrides, plain
+from clockspec.syntax.overrides import Override, apply_overrides, plain
 from clockspec.syntax.provenance import remember_source, source_of
 from clockspec.syntax.source import RawDoc
 from clockspec.syntax.validate import validate
@@ -30,11 +30,11 @@ def grid_family(spec: Experiment | Family, grids: list[Override]) -> Family:
     reported at its argument when the family expands)."""
     if isinstance(spec, Family):
         raise SpecError([Diagnostic(f"--grid makes a family of an experiment; '{spec.family}' is a family already",
-                                    GRID, grids[0].index, 1, "add the axis to the family's vary.grid")])
+                                    grids[0].option, grids[0].index, 1, "add the axis to the family's vary.grid")])
     keys = naming.short_keys([g.path for g in grids])
     name = naming.fit(f"{spec.name}-grid-" + "-".join(naming.safe(None, k) for k in keys.values()))
     data = {"clockspec": 1, "family": name, "base": plain(spec), "vary": {"grid": {g.path: g.value for g in grids}}}
-    doc = RawDoc(data, file=GRID)
+    doc = RawDoc(data, file=grids[0].option)
     doc.positions[()] = (grids[0].index, 1)
     for g in grids:
         doc.positions[("vary", "grid", g.path)] = doc.key_positions[("vary", "grid", g.path)] = g.key_position(0)

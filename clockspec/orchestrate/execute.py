@@ -17,7 +17,8 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -69,6 +70,24 @@ def threads_per_job(jobs: int, plans: list[Plan] = ()) -> int:
     return max(1, default_jobs() // max(1, jobs)) if big else 1
 
 
+@contextmanager
+def _main_left_out() -> Iterator[None]:
+    """A spawned worker first runs the parent's `__main__` file again; a script read from stdin
+    (`python -`) has none on disk, and every worker died looking for `<stdin>`. The workers
+    need nothing from `__main__` (their job is `worker.run_members`), so while they start, a
+    `__main__` that is no file on disk is not offered to them."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or os.path.isfile(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 class LocalBackend:
     """A process pool (spawned workers: torch is never forked)."""
 
@@ -88,7 +107,8 @@ class LocalBackend:
     def submit(self, *args: Any) -> Any:
         from clockspec.orchestrate import worker
 
-        return self.pool.submit(worker.run_members, *args)
+        with _main_left_out():  # a worker is spawned by the submit that needs it
+            return self.pool.submit(worker.run_members, *args)
 
     def wait(self, handles: list[Any], timeout: float) -> list[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait

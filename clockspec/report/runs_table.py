@@ -122,7 +122,7 @@ def show(value: Any) -> str:
 def render(records: list[RunRecord], fmt: str = "table") -> str:
     columns, table = rows(records)
     if fmt == "json":
-        return json.dumps([_json_row(r) for r in records], indent=1) + "\n"
+        return json.dumps([json_row(r) for r in records], indent=1) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
@@ -136,7 +136,7 @@ def render(records: list[RunRecord], fmt: str = "table") -> str:
                     disable_numparse=True) + "\n"
 
 
-def _json_row(r: RunRecord) -> dict[str, Any]:
+def json_row(r: RunRecord) -> dict[str, Any]:
     """Every fact of a run, unformatted, for tools (and the Python API's DataFrame)."""
     return {"path": str(r.path), "family": r.family, "label": r.label, "name": r.name, "status": r.status,
             "step": r.step, "steps": r.steps, "hash": r.train_hash[:12], "wall_s": r.wall_s, "date": r.date,

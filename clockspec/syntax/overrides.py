@@ -58,10 +58,7 @@ def parse_override(text: str, index: int = 1, option: str = SET) -> Override:
     if not value_text.strip():
         raise _error(option, index, len(path) + 2, f"'{path}' has no value",
                      "write PATH=null to remove a part or return a field to its default")
-    problem = None if path == "name" else paths.path_problem(path)
-    if problem:
-        at = _bad_part(path)
-        raise _error(option, index, 1 + len(".".join(path.split(".")[:at])) + (1 if at else 0), *problem)
+    check_path(path, option, index)
     shown = f"[{value_text}]" if option == GRID else value_text
     shift = len(path) + 1 - (1 if option == GRID else 0)
     try:
@@ -74,6 +71,22 @@ def parse_override(text: str, index: int = 1, option: str = SET) -> Override:
     if option == GRID and not isinstance(doc.data, list):
         raise _error(option, index, len(path) + 2, f"'{path}' needs a list of values, V1,V2,...")
     return Override(option, index, text, path, doc.data, positions)
+
+
+def check_path(path: str, option: str = SET, index: int = 1) -> None:
+    """SpecError at the first part of `path` that names nothing in the IR."""
+    problem = None if path == "name" else paths.path_problem(path)
+    if problem:
+        at = _bad_part(path)
+        raise _error(option, index, 1 + len(".".join(path.split(".")[:at])) + (1 if at else 0), *problem)
+
+
+def from_python(option: str, path: str, value: Any) -> Override:
+    """An override given in Python (`clockspec.run(set={path: value})`): errors name
+    `set[path]` without a position."""
+    where = f"{option}[{path}]"
+    check_path(path, where, 0)
+    return Override(where, 0, f"{path}={value!r}", path, value, {})
 
 
 def _bad_part(path: str) -> int:
