@@ -48,6 +48,9 @@ def run(spec, args) -> int:
     if report.table:
         print()
         print(report.table)
+    from clockspec.commands.log_export import log_runs
+
+    log_runs(args, [], folder)
     if outcome.interrupted:
         print(f"interrupted; resume with: clockspec run {args.path}", file=sys.stderr)
         return 130

@@ -29,10 +29,12 @@ def register(sub) -> None:
     p.add_argument("--threads", type=positive, default=1, metavar="N",
                    help="torch CPU threads (default 1: small models run fastest on one pinned thread)")
     from clockspec.commands.family_run import add_arguments
+    from clockspec.commands.log_export import add_log
     from clockspec.commands.overrides import add_grid, add_set
 
     add_set(p, "the experiment (or a family's base)")
     add_grid(p)
+    add_log(p)
 
     add_arguments(p)
     p.set_defaults(func=run)
@@ -40,9 +42,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from clockspec.commands.overrides import load_overridden
+    from clockspec.report.tracking import require
     from clockspec.store.location import store_location
     from clockspec.store.provenance import declared
 
+    require(args.log)  # before anything trains
     spec = load_overridden(args.path, args)
     args.out = str(store_location(args.out, Path(args.path).parent))
     with declared(args.path, args.argv, [*(args.overrides or []), *(f"grid {g}" for g in args.grids or [])]):
@@ -66,6 +70,9 @@ def run_spec(spec, args) -> int:
         print(result.run_dir)
     else:
         print(summary(plan, result, again(args)))
+    from clockspec.commands.log_export import log_runs
+
+    log_runs(args, [result.run_dir])
     return EXIT.get(result.status, 1)
 
 

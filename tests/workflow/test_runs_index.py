@@ -7,12 +7,10 @@ import io
 import json
 import shutil
 import subprocess
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
 
 from clockspec.commands.main import main
-from clockspec.orchestrate import execute, worker
 from clockspec.store.location import store_location
 
 SPEC = """\
@@ -29,29 +27,6 @@ clocks:
 """
 
 
-class ThreadBackend:
-    """The local pool's interface on threads of this process: real runs without the seconds a
-    spawned worker takes to import torch."""
-
-    def __init__(self, jobs, threads):
-        self.pool = ThreadPoolExecutor(max_workers=1)
-
-    def submit(self, *args):
-        return self.pool.submit(worker.run_members, *args)
-
-    def wait(self, handles, timeout):
-        return list(wait(handles, timeout=timeout, return_when=FIRST_COMPLETED)[0])
-
-    def result(self, handle):
-        return handle.result()
-
-    def interrupt(self, handles):
-        pass
-
-    def close(self, cancel=False):
-        self.pool.shutdown(wait=True)
-
-
 def _git(repo, *args):
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
                    env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
@@ -59,7 +34,7 @@ def _git(repo, *args):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, threaded):
     """A git repo with the spec; a store with two experiments, a --grid family of two, and
     copies of a run made failed and interrupted (as the runtime records them)."""
     repo = tmp_path_factory.mktemp("repo")
@@ -71,8 +46,7 @@ def store(tmp_path_factory):
     out = repo / "runs"
     assert main(["run", str(spec), "--out", str(out), "-q"]) == 0
     assert main(["run", str(spec), "--out", str(out), "-q", "--set", "optimizer.lr=0.05"]) == 0
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(execute, "LocalBackend", ThreadBackend)
+    with threaded():
         assert main(["run", str(spec), "--out", str(out), "-q", "--grid", "seed=1,2", "--jobs", "1"]) == 0
     (first,) = [p for p in out.glob("idx-tiny-*/") if (p / "status.json").exists() and json.loads((p / "status.json").read_text())["overrides"] == []]
     for status, reason in (("failed", "cannot write: No space left on device"), ("interrupted", "interrupted at step 20")):
