@@ -41,15 +41,15 @@ def run(args) -> int:
 def differences(records) -> tuple[str, list[str]]:
     """The text compare prints, and each run's legend label (its name and differing values)."""
     from clockspec.report.runs_table import clock_cell, show
-    from clockspec.store.index import differing
+    from clockspec.store.index import differing, value_at
 
     varied = differing(records)
-    labels = [f"{r.name} ({r.train_hash[:8]})" + "".join(f", {p.split('.')[-1]}={show(r.spec.get(p))}"
+    labels = [f"{r.name} ({r.train_hash[:8]})" + "".join(f", {p.split('.')[-1]}={show(value_at(r, p))}"
                                                          for p in varied[:3]) for r in records]
     width = max(len(label) for label in labels)
     lines = [f"{len(records)} runs; " + (f"{len(varied)} spec values differ:" if varied else "their specs are the same")]
     for p in varied:
-        lines.append(f"  {p}: " + " | ".join(show(r.spec.get(p)) for r in records))
+        lines.append(f"  {p}: " + " | ".join(show(value_at(r, p)) for r in records))
     clocks = list(dict.fromkeys(n for r in records for n in r.clocks))
     if clocks:
         lines.append("clocks (>N: not reached by step N):")

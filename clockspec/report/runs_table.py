@@ -15,7 +15,7 @@ from typing import Any
 from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
 from clockspec.core.numbers import format_float
 from clockspec.ir import paths
-from clockspec.store.index import RunRecord, differing
+from clockspec.store.index import RunRecord, differing, value_at
 from clockspec.syntax import naming
 from clockspec.syntax.predicate import Predicate, parse_predicate
 
@@ -85,14 +85,16 @@ def _order(value: Any) -> tuple:
 def rows(records: list[RunRecord]) -> tuple[list[str], list[dict[str, Any]]]:
     """(column names, one dict per run) with the values as they print."""
     varied = differing(records)
-    keys = naming.short_keys(varied)
     clocks = list(dict.fromkeys(name for r in records for name in r.clocks))
-    columns = ["family", "name", "status", "hash", *keys.values(), *clocks,
-               "steps", "wall", "date", "git", "tags", "snapshots"]
+    fixed = ["family", "name", "status", "hash", "steps", "wall", "date", "git", "tags", "snapshots"]
+    taken = {*fixed, *clocks}
+    keys = {p: k if k not in taken else p if p not in taken else f"spec.{p}"
+            for p, k in naming.short_keys(varied).items()}
+    columns = [*fixed[:4], *keys.values(), *clocks, *fixed[4:]]
     out = []
     for r in records:
         row: dict[str, Any] = {"family": r.family, "name": r.name, "status": r.status, "hash": r.train_hash[:12]}
-        row.update({keys[p]: show(r.spec.get(p)) for p in varied})
+        row.update({keys[p]: show(value_at(r, p)) for p in varied})
         row.update({c: clock_cell(r, c) for c in clocks})
         row.update(steps=f"{r.step:,}" + (f"/{r.steps:,}" if r.steps and r.steps != r.step else ""),
                    wall="" if r.wall_s is None else f"{r.wall_s:.1f}s", date=r.date[:16].replace("T", " "),

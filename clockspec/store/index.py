@@ -150,10 +150,26 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def differing(records: list[RunRecord]) -> list[str]:
-    """The spec paths whose values are not the same in every record, in first-seen order."""
+    """The spec paths whose values are not the same in every record, in first-seen order; a
+    part that some records lack altogether (`snapshots`, a regularizer) is one path, shown
+    on or off (`value_at`), not one per field inside it."""
     paths: dict[str, None] = {}
     for r in records:
         paths.update(dict.fromkeys(r.spec))
+    absent = {p for r in records for p, v in r.spec.items() if v is None}
     first = records[0].spec if records else {}
-    return [p for p in paths if p.split(".")[0] not in HIDDEN_PATHS
-            and any(r.spec.get(p) != first.get(p) for r in records)]
+    out: dict[str, None] = {}
+    for p in paths:
+        if p.split(".")[0] in HIDDEN_PATHS or all(r.spec.get(p) == first.get(p) for r in records):
+            continue
+        parts = p.split(".")
+        part = next((".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in absent), p)
+        out[part] = None
+    return list(out)
+
+
+def value_at(record: RunRecord, path: str) -> Any:
+    """The record's value at a flat path, or `on` for a part it has (with fields below it)."""
+    if path in record.spec:
+        return record.spec[path]
+    return "on" if any(k.startswith(path + ".") for k in record.spec) else None

@@ -151,3 +151,25 @@ def test_the_store_location(tmp_path, monkeypatch):
     monkeypatch.delenv("CLOCKSPEC_RUNS")
     (tmp_path / "pyproject.toml").write_text("[tool.other]\n")
     assert str(store_location(None, tmp_path / "specs")) == "runs"
+
+
+def _record(name, spec, clocks=None, step=100):
+    from pathlib import Path
+
+    from clockspec.store.index import RunRecord
+
+    return RunRecord(Path(name), name, "complete", step, step, "ab" * 32, 1.0, "2026-01-01T00:00:00Z", "", [],
+                     clocks or {}, spec)
+
+
+def test_a_part_some_runs_lack_is_one_on_off_column_and_names_never_clash():
+    from clockspec.report.runs_table import rows
+
+    a = _record("a", {"seed": 0, "snapshots": None, "train.steps": 100},
+                {"fit": {"step": 40, "reached": True}})
+    b = _record("b", {"seed": 1, "snapshots.at": ["fit"], "snapshots.keep": 10, "train.steps": 200},
+                {"fit": {"step": None, "reached": False}}, step=200)
+    columns, table = rows([a, b])
+    assert columns[:6] == ["name", "status", "hash", "seed", "train.steps", "spec.snapshots"]
+    assert [(r["spec.snapshots"], r["train.steps"], r["fit"]) for r in table] == [("off", "100", "40"),
+                                                                                  ("on", "200", ">200")]
