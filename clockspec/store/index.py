@@ -15,6 +15,7 @@ from typing import Any
 from clockspec.core.errors import SpecError
 from clockspec.core.fileio import read_json
 from clockspec.store.family import LOCK
+from clockspec.store.lock import held
 from clockspec.store.rundir import CLOCKS, SPEC, STATUS
 from clockspec.store.snapshots import list_snapshots
 
@@ -106,10 +107,13 @@ def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | No
         return None
     clocks = (read_json(run_dir / CLOCKS) or {}).get("clocks", {})
     spec = _locked_spec(run_dir)
+    state = str(status["status"])
+    if state == "running" and not held(run_dir):
+        state = "died"  # its process ended without recording why (killed); `run --resume` continues it
     git = status.get("git") or {}
     commit = (git.get("commit") or "")[:10] + ("*" if git.get("dirty") else "")
     return RunRecord(
-        path=run_dir, name=str(spec.get("name", run_dir.name)), status=str(status["status"]),
+        path=run_dir, name=str(spec.get("name", run_dir.name)), status=state,
         step=int(status.get("step", 0) or 0), steps=status.get("steps"), train_hash=str(status.get("train_hash", "")),
         wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(run_dir / STATUS)), git=commit,
         tags=list(spec.get("tags") or []), clocks=clocks if isinstance(clocks, dict) else {},

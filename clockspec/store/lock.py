@@ -57,6 +57,22 @@ def claim(run_dir: Path, wait: bool = False, on_wait: Callable[[str], None] | No
         os.close(fd)  # releases the lock; the file stays (removing it would race a waiter)
 
 
+def held(run_dir: Path) -> bool:
+    """Whether some process holds `run_dir` now (a `running` status nobody holds is a run
+    whose process died)."""
+    try:
+        fd = os.open(lock_path(run_dir), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the probe's shared lock, if it got one
+
+
 def _record(fd: int) -> None:
     me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
           "command": " ".join(["clockspec", *sys.argv[1:]]) if sys.argv and sys.argv[0] else "python"}
