@@ -181,3 +181,12 @@ def test_a_running_status_is_running_only_while_a_process_holds_the_run(store):
     assert read_run(copy).status == "died"
     with claim(copy):
         assert read_run(copy).status == "running"
+
+
+def test_a_run_without_its_plan_is_read_from_its_locked_spec(store, tmp_path):
+    from clockspec.store.index import read_run
+
+    copy = tmp_path / "copy"
+    shutil.copytree(store[3], copy)
+    (copy / "plan.json").unlink()
+    assert read_run(copy).spec == read_run(store[3]).spec and read_run(copy).spec["optimizer.lr"] == 0.02
