@@ -28,6 +28,7 @@ clocks:
 @pytest.fixture
 def spec(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)  # a SQLite store keeps its artifacts in ./mlruns
     path = tmp_path / "tiny.yaml"
     path.write_text(SPEC)
     return path
