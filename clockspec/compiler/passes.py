@@ -253,8 +253,9 @@ def run_passes(spec: Experiment, memory_limit: int | None = None,
 
 
 def weight_layers(shapes: list) -> list[str]:
-    """The layers a per-layer weight decay lists strengths for, in order."""
-    return [name.rsplit(".", 1)[0] for name, _ in shapes if name.endswith(".weight")]
+    """The layers a per-layer weight decay lists strengths for, in order: the matrices
+    (a LayerNorm's gain is a `.weight` too, but a vector)."""
+    return [name.rsplit(".", 1)[0] for name, shape in shapes if name.endswith(".weight") and len(shape) == 2]
 
 
 def _decays(spec: Experiment) -> bool:
