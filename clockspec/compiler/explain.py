@@ -56,7 +56,8 @@ def _training(plan: Plan) -> str:
 
 def _objective(plan: Plan) -> list[str]:
     spec, d = plan.spec, plan.derived
-    loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error against one-hot targets"}[spec.train.loss]
+    loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error against one-hot targets (torch's MSELoss: mean over examples and classes)",
+            "mse_half_sum": "(1/2) squared error against one-hot targets, summed over classes, mean over examples"}[spec.train.loss]
     out = [f"Loss: {loss}."]
     regs = [reg for _, reg in spec.regularizers if reg is not None]
     out += [reg.describe(d) for reg in regs]
