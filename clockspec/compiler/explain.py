@@ -42,7 +42,9 @@ def _task(plan: Plan) -> str:
 
 
 def _model(plan: Plan) -> str:
-    return f"Model: {plan.spec.model.describe(plan.spec.task, plan.derived)}"
+    parametrization = getattr(plan.spec.model, "parametrization", None)
+    extra = f" {parametrization.describe()}" if parametrization is not None else ""
+    return f"Model: {plan.spec.model.describe(plan.spec.task, plan.derived)}{extra}"
 
 
 def _training(plan: Plan) -> str:

@@ -82,6 +82,15 @@ def model_fits_task(ctx: Context) -> Iterable[Finding]:
         yield Finding(("model", "kind"), *misfit)
 
 
+def parametrization_fits_model(ctx: Context) -> Iterable[Finding]:
+    """Each `parametrization.layers` key names layers of this model (and a bias only where one can be)."""
+    misfits = getattr(ctx.spec.model, "layer_misfits", None)
+    if misfits is None or "shapes" in ctx.broken:
+        return
+    for key, message in misfits(ctx.sizes):
+        yield Finding(("model", "parametrization", "layers", key), message)
+
+
 def metrics_producible(ctx: Context) -> Iterable[Finding]:
     spec = ctx.spec
     for i, name in enumerate(spec.probes.metrics):
@@ -228,6 +237,7 @@ def _floor_caveat(spec: Experiment, name: str, clock: FirstClock) -> Iterable[Fi
 
 PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     model_fits_task,
+    parametrization_fits_model,
     metrics_producible,
     clock_graph,
     regularizers_fit_model,

@@ -14,12 +14,13 @@ as a class variable, so that the capable kinds can be named from their classes.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from clockspec.ir.base import Axis, KindRegistry, Strict, format_number
+from clockspec.ir.base import Axis, KindRegistry, format_number
+from clockspec.ir.parametrization import Parametrized
 
 MODELS = KindRegistry("model", fields=("init_scale",), required=(
     "param_shapes", "lookup_tables", "hashed_sizes", "per_member_fields", "batchable", "embeds_tokens", "linear_depth",
@@ -33,7 +34,7 @@ Shapes = list[tuple[str, list[int]]]
 
 
 @MODELS.register
-class DeepLinear(Strict):
+class DeepLinear(Parametrized):
     """W_L ... W_1 with no nonlinearity: the end-to-end map is one matrix."""
 
     kind: Literal["deep_linear"]
@@ -47,9 +48,11 @@ class DeepLinear(Strict):
     lookup_tables: ClassVar[tuple[str, ...]] = ()
     hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
     per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
-    batchable: ClassVar[bool] = True
     embeds_tokens: ClassVar[bool] = False
     relu_units: ClassVar[bool] = False
+
+    def bias_layers(self, sizes: Mapping[str, int]) -> list[str]:
+        return []  # a product of matrices: a bias would end the end-to-end map
 
     @property
     def linear_depth(self) -> int:
@@ -78,11 +81,10 @@ class DeepLinear(Strict):
                 Axis("width", [w for w in (self.width // 2, self.width * 2) if w >= 1], "halved and doubled")]
 
 
-class _HiddenLayers(Strict):
+class _HiddenLayers(Parametrized):
     """MLP and EmbedMLP: hidden layers with an activation (`hidden`, `activation`), then a head."""
 
     per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
-    batchable: ClassVar[bool] = True
     linear_depth: ClassVar[None] = None
 
     @property
@@ -112,7 +114,7 @@ class MLP(_HiddenLayers):
     embeds_tokens: ClassVar[bool] = False
 
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
-        return _dense_layers(sizes["input_dim"], self.hidden, sizes["output_dim"], self.bias)
+        return _dense_layers(sizes["input_dim"], self.hidden, sizes["output_dim"], self.has_bias)
 
     def task_misfit(self, task: Any) -> tuple[str, str] | None:
         return None
@@ -152,7 +154,7 @@ class EmbedMLP(_HiddenLayers):
         """`embed.weight` (p x d, shared by both operands), then hidden layers and head as an MLP's."""
         first = 2 * self.embed_dim if self.combine == "concat" else self.embed_dim
         embed = ("embed.weight", [sizes["vocab"], self.embed_dim])
-        return [embed] + _dense_layers(first, self.hidden, sizes["output_dim"], self.bias)
+        return [embed] + _dense_layers(first, self.hidden, sizes["output_dim"], self.has_bias)
 
     def task_misfit(self, task: Any) -> tuple[str, str] | None:
         if task.token_inputs:
@@ -172,7 +174,7 @@ class EmbedMLP(_HiddenLayers):
 
 
 @MODELS.register
-class Transformer(Strict):
+class Transformer(Parametrized):
     """A decoder-only transformer reading a binary operation as a token sequence (`a b =`),
     read out at the last position (Nanda et al. 2023; Power et al. 2022 with `a op b =`)."""
 
@@ -230,10 +232,14 @@ class Transformer(Strict):
             shapes.append((f"{block}.attn.out.weight", [d, qkv]))
             if self.d_mlp:
                 shapes += self._norm(f"{block}.ln2")
-                shapes += _dense_layers(d, [self.d_mlp], d, self.bias, names=(f"{block}.mlp.fc_in", f"{block}.mlp.fc_out"))
+                shapes += _dense_layers(d, [self.d_mlp], d, self.has_bias, names=(f"{block}.mlp.fc_in", f"{block}.mlp.fc_out"))
         if self.layer_norm == "pre":
             shapes += self._norm("ln_final")
         return shapes + ([] if self.tied else [("unembed.weight", [sizes["output_dim"], d])])
+
+    def bias_layers(self, sizes: Mapping[str, int]) -> list[str]:
+        """The MLPs' layers (attention and unembedding have no biases, as Nanda's model)."""
+        return [layer for layer in super().bias_layers(sizes) if ".mlp." in layer]
 
     def _norm(self, name: str) -> Shapes:
         return [(f"{name}.weight", [self.d_model]), (f"{name}.bias", [self.d_model])] if self.layer_norm != "none" else []
@@ -263,15 +269,16 @@ class Transformer(Strict):
                 Axis("layer_norm", [n for n in ("none", "pre") if n != self.layer_norm], "switched")]
 
 
-def _dense_layers(first: int, hidden: list[int], out: int, bias: bool, names: tuple[str, ...] = ()) -> Shapes:
-    """`hidden.{i}.weight/.bias`, then `head.weight/.bias` (biases when `bias`), weights (out, in);
-    `names`, when given, names the layers instead."""
+def _dense_layers(first: int, hidden: list[int], out: int, bias: Callable[[str], bool],
+                  names: tuple[str, ...] = ()) -> Shapes:
+    """`hidden.{i}.weight/.bias`, then `head.weight/.bias` (a bias where `bias(layer)`), weights
+    (out, in); `names`, when given, names the layers instead."""
     dims = [first] + list(hidden) + [out]
     shapes: Shapes = []
     for i in range(len(dims) - 1):
         name = names[i] if names else "head" if i == len(dims) - 2 else f"hidden.{i}"
         shapes.append((f"{name}.weight", [dims[i + 1], dims[i]]))
-        if bias:
+        if bias(name):
             shapes.append((f"{name}.bias", [dims[i + 1]]))
     return shapes
 

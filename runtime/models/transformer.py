@@ -25,6 +25,8 @@ import torch
 from torch import nn
 
 from clockspec.core.errors import SpecError
+from clockspec.ir.models import Transformer as TransformerSpec
+from clockspec.ir.parametrization import param_roles
 from clockspec.runtime.models.network import ACTIVATIONS
 from clockspec.runtime.models.registry import MODELS
 from clockspec.runtime.tasks import Dataset
@@ -62,7 +64,7 @@ class Attention(nn.Module):
 class Block(nn.Module):
     """Attention, then the MLP (when d_mlp > 0), each added to the residual stream."""
 
-    def __init__(self, cfg, dtype: torch.dtype):
+    def __init__(self, cfg, index: int, dtype: torch.dtype):
         super().__init__()
         d, self.norm = cfg.d_model, cfg.layer_norm
         self.activation = ACTIVATIONS[cfg.activation]
@@ -74,8 +76,9 @@ class Block(nn.Module):
             if self.norm != "none":
                 self.ln2 = nn.LayerNorm(d, dtype=dtype)
             self.mlp = nn.Module()
-            self.mlp.fc_in = nn.Linear(d, cfg.d_mlp, bias=cfg.bias, dtype=dtype)
-            self.mlp.fc_out = nn.Linear(cfg.d_mlp, d, bias=cfg.bias, dtype=dtype)
+            biased = [cfg.has_bias(f"blocks.{index}.mlp.{name}") for name in ("fc_in", "fc_out")]
+            self.mlp.fc_in = nn.Linear(d, cfg.d_mlp, bias=biased[0], dtype=dtype)
+            self.mlp.fc_out = nn.Linear(cfg.d_mlp, d, bias=biased[1], dtype=dtype)
 
     def forward(self, resid: torch.Tensor, last_only: bool) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
         """The residual stream after the block (at the last position only when `last_only`),
@@ -105,7 +108,7 @@ class Transformer(nn.Module):
         self.n_classes, self.norm, self.tied = n_classes, cfg.layer_norm, cfg.tied
         self.embed = nn.Embedding(n_values + len(extra), cfg.d_model, dtype=dtype)
         self.pos_embed = nn.Embedding(len(layout), cfg.d_model, dtype=dtype)
-        self.blocks = nn.ModuleList(Block(cfg, dtype) for _ in range(cfg.layers))
+        self.blocks = nn.ModuleList(Block(cfg, i, dtype) for i in range(cfg.layers))
         if self.norm == "pre":
             self.ln_final = nn.LayerNorm(cfg.d_model, dtype=dtype)
         self.unembed = None if cfg.tied else nn.Linear(cfg.d_model, n_classes, bias=False, dtype=dtype)
@@ -168,6 +171,12 @@ class Transformer(nn.Module):
     def attention_patterns(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Each block's attention from the readout position: (n, heads, sequence length)."""
         return [pattern[:, :, -1] for pattern in self.run(x)[2]]
+
+    def spec_parameters(self) -> list[tuple[str, str, nn.Parameter]]:
+        """(IR name, role, parameter): the module's names are the IR's."""
+        named = list(self.named_parameters())
+        roles = param_roles([(n, list(p.shape)) for n, p in named], TransformerSpec.lookup_tables)
+        return [(n, roles[n], p) for n, p in named]
 
     def layer_weights(self) -> list[torch.Tensor]:
         """The matrices in `named_parameters` order (embeddings included; biases and LayerNorm not)."""
