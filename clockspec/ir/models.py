@@ -210,6 +210,7 @@ class Transformer(Parametrized):
     batchable: ClassVar[bool] = False  # no stacked forward: each member trains alone
     embeds_tokens: ClassVar[bool] = True
     linear_depth: ClassVar[None] = None
+    attends: ClassVar[bool] = True  # attention_entropy can be measured
 
     @property
     def relu_units(self) -> bool:

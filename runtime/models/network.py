@@ -45,6 +45,7 @@ class Network(nn.Module):
         self.activation_name = activation
         self.activation = ACTIVATIONS[activation]
         self.combine = combine
+        self.n_tokens = n_tokens
         self.embedding = None
         if embed_dim is not None:
             table = torch.empty(n_tokens, embed_dim, dtype=dtype).normal_(generator=generator)
@@ -68,6 +69,16 @@ class Network(nn.Module):
     def bias(self, i: int) -> nn.Parameter | None:
         slot = self.bias_slot[i]
         return None if slot is None else self.biases[slot]
+
+    def token_table(self) -> torch.Tensor | None:
+        """(p, d): each operand value's vector. The embedding; else, for one-hot token inputs,
+        the first layer's columns of operand a beside those of operand b (p x 2 width)."""
+        if self.embedding is not None:
+            return self.embedding
+        if self.n_tokens is None:
+            return None
+        p, w = self.n_tokens, self.weights[0]
+        return torch.cat([w[:, :p].t(), w[:, p:2 * p].t()], 1)
 
     def spec_parameters(self) -> list[tuple[str, str, nn.Parameter]]:
         """(IR name, role, parameter) in the IR's param_shapes order."""

@@ -41,6 +41,10 @@ class Model(Protocol):
         `param_shapes`, with its role (weights, biases, embeddings, norms): what the
         parametrization and weight decay's `applies_to` address."""
 
+    def token_table(self) -> torch.Tensor | None:
+        """(tokens x d): each input token's vector (an embedding's rows, or a one-hot first
+        layer's columns), for Fourier measures; None without token inputs."""
+
     def layer_weights(self) -> list[torch.Tensor]:
         """The weight matrices, input to output, embedding tables included and biases not:
         what weight decay and `weight_norm` act on."""

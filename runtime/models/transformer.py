@@ -129,6 +129,10 @@ class Transformer(nn.Module):
     def embedding(self) -> nn.Parameter:
         return self.embed.weight
 
+    def token_table(self) -> torch.Tensor:
+        """W_E's rows of the p operand values (not `=` or `op`)."""
+        return self.embed.weight[: self.n_classes]
+
     @property
     def head(self) -> nn.Parameter | None:
         return None if self.unembed is None else self.unembed.weight
