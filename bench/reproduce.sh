@@ -18,7 +18,7 @@ for spec in dln-teacher modadd-relu; do
   log_time "$spec" "$start"
   clockspec report "$dir" -q
 done
-for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds; do
+for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds nanda-cpu-wd; do
   start=$(date +%s)
   clockspec run "$SPECS/$family.yaml" --out "$OUT" --jobs 1 -q
   log_time "$family" "$start"
