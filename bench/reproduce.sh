@@ -29,4 +29,5 @@ if [ -n "${FIGURES:-}" ]; then
   for spec in dln-teacher modadd-relu; do cp "$OUT/$spec"-*/clock_curves.png "$FIGURES/$spec-clock_curves.png"; done
   cp "$OUT"/modadd-relu-*/curves.png "$FIGURES/modadd-relu-curves.png"
   for family in dln-depth-wd modadd-wd; do cp "$OUT/$family/clock_curves.png" "$FIGURES/$family-clock_curves.png"; done
+  cp "$OUT/nanda-cpu-wd/clocks.png" "$FIGURES/nanda-cpu-wd-clocks.png"
 fi

@@ -46,7 +46,7 @@ def redraw(p: torch.Tensor, law: Init, role: str, weight_shape: Any, generator: 
         p.zero_()
         return
     if law.law == "uniform":
-        fan_in = weight_shape[1] if role == "biases" else nn.init._calculate_fan_in_and_fan_out(p)[0]
+        fan_in = (weight_shape if role == "biases" else p.shape)[1]  # a matrix's fan_in, as torch counts it
         nn.init.uniform_(p, -1 / fan_in**0.5, 1 / fan_in**0.5, generator=generator)
     elif law.law == "normal":
         nn.init.normal_(p, 0.0, law.std, generator=generator)
