@@ -49,7 +49,7 @@ def test_every_ir_choice_the_runtime_computes_has_its_function():
 
 
 def test_a_model_without_a_member_of_the_protocol_is_refused_when_built():
-    with pytest.raises(TypeError, match="'toy' made a Linear without head, forward_with_preacts, spec_parameters, layer_weights"):
+    with pytest.raises(TypeError, match="'toy' made a Linear without head, forward_with_preacts, spec_parameters, token_table, layer_weights"):
         conform(torch.nn.Linear(2, 2), "toy")
 
 
