@@ -238,6 +238,15 @@ class Transformer(Parametrized):
             shapes += self._norm("ln_final")
         return shapes + ([] if self.tied else [("unembed.weight", [sizes["output_dim"], d])])
 
+    def example_macs(self, sizes: Mapping[str, int]) -> int:
+        """Multiply-adds per example (for the cost estimate): every block at every position but
+        the last block, whose queries, output, MLP and the unembedding run at the readout only."""
+        d, qkv, n = self.d_model, self.heads * self.d_head, len(self.sequence.split())
+        mlp = 2 * d * self.d_mlp
+        full_block = n * (4 * d * qkv + mlp) + 2 * n * n * qkv  # projections, MLP, scores and mixing
+        last_block = 2 * n * d * qkv + 2 * d * qkv + mlp + 2 * n * qkv
+        return (self.layers - 1) * full_block + last_block + d * sizes["output_dim"]
+
     def bias_layers(self, sizes: Mapping[str, int]) -> list[str]:
         """The MLPs' layers (attention and unembedding have no biases, as Nanda's model)."""
         return [layer for layer in super().bias_layers(sizes) if ".mlp." in layer]

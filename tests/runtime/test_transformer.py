@@ -143,3 +143,17 @@ stop: {after: [memorise]}
     result = run(spec.compile(), out=tmp_path, progress=False)
     assert result.status == "complete"
     assert result.clocks["memorise"].reached, result.clocks
+
+
+@pytest.mark.parametrize("variant", [{}, {"d_mlp": 0, "sequence": "a op b =", "layers": 1}])
+def test_the_cost_estimate_counts_the_forward_torch_runs(variant):
+    """The plan's FLOPs per probe are torch's count of the readout-only forward (its matmuls)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    spec = spec_of(**variant)
+    data = build_task(spec.task)
+    net = build_model(spec.model, data, 0, torch.float32)
+    x = torch.cat([data.x_train, data.x_test])
+    with FlopCounterMode(display=False) as counter:
+        net(x)
+    assert spec.compile().derived["flops_per_probe"] == counter.get_total_flops()
