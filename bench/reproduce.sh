@@ -18,7 +18,7 @@ for spec in dln-teacher modadd-relu; do
   log_time "$spec" "$start"
   clockspec report "$dir" -q
 done
-for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds; do
+for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds nanda-cpu-wd; do
   start=$(date +%s)
   clockspec run "$SPECS/$family.yaml" --out "$OUT" --jobs 1 -q
   log_time "$family" "$start"
@@ -29,4 +29,5 @@ if [ -n "${FIGURES:-}" ]; then
   for spec in dln-teacher modadd-relu; do cp "$OUT/$spec"-*/clock_curves.png "$FIGURES/$spec-clock_curves.png"; done
   cp "$OUT"/modadd-relu-*/curves.png "$FIGURES/modadd-relu-curves.png"
   for family in dln-depth-wd modadd-wd; do cp "$OUT/$family/clock_curves.png" "$FIGURES/$family-clock_curves.png"; done
+  cp "$OUT/nanda-cpu-wd/clocks.png" "$FIGURES/nanda-cpu-wd-clocks.png"
 fi

@@ -28,6 +28,7 @@ from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import build_model
 from clockspec.runtime.objective import LOSSES, Objective
 from clockspec.runtime.optimizers import Stepper
+from clockspec.runtime.parametrization import param_groups
 from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.tasks import build_task
 
@@ -139,7 +140,7 @@ class Solo:
         regularizers = build_regularizers(spec.regularizers, self.model)
         loss = LOSSES[spec.train.loss]
         self.objective_of = Objective(loss, [r.penalty for r in regularizers if r.penalty is not None])
-        self.stepper = Stepper(spec.optimizer, list(self.model.parameters()),
+        self.stepper = Stepper(spec.optimizer, param_groups(spec.model, self.model, spec.optimizer.lr),
                                [pair for r in regularizers for pair in r.decay], spec.train.steps)
         self.prober = Prober(metrics, self.model, self.data, loss, spec.probes)
         self.batches = Batches(len(self.data.y_train), spec.train.batch, spec.seed, device)

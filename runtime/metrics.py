@@ -11,6 +11,7 @@ lacks (an embedding, a linear factorisation) stops the run with an error that na
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -127,10 +128,78 @@ def effective_rank(ctx: ProbeContext):
 
 @METRICS.register("fourier_sparsity")
 def fourier_sparsity(ctx: ProbeContext):
-    table = require(ctx.model.embedding, "a token embedding table", "metric fourier_sparsity")
+    table = require(ctx.model.token_table(), "a token table (token inputs)", "metric fourier_sparsity")
     energy = fourier_energy(table.double())
     top = energy.topk(min(ctx.options.fourier_top_k, len(energy))).values.sum()
     return top / energy.sum()
+
+
+def key_frequencies(table: torch.Tensor, k: int) -> list[int]:
+    """The k frequencies (1..p/2, the mean left out) with the most of the token table's energy."""
+    energy = fourier_energy(table.double())[1:]
+    return (energy.topk(min(k, len(energy))).indices + 1).tolist()
+
+
+def sum_frequency_mask(p: int, frequencies: list[int], device: torch.device) -> torch.Tensor:
+    """(p, p) True at the 2-D DFT coefficients of cos(w(a + b)) and sin(w(a + b)), w = 2 pi k / p:
+    (k, k) and (p - k, p - k) for each k."""
+    mask = torch.zeros(p, p, dtype=torch.bool, device=device)
+    for k in frequencies:
+        mask[k, k] = mask[(p - k) % p, (p - k) % p] = True
+    return mask
+
+
+def fourier_ablated_logits(ctx: ProbeContext, keep: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The logits over the whole (a, b) grid, (p, p, classes), with only the key frequencies'
+    cos/sin(w(a + b)) components and the constant kept (`keep`), or with those components
+    removed; and the grid's labels (a + b) mod p."""
+    p = ctx.data.n_tokens
+    table = require(ctx.model.token_table(), "a token table (token inputs)", "Nanda's progress measures")
+    x = torch.cat([ctx.data.x_train, ctx.data.x_test])
+    grid = torch.empty(p * p, ctx.train_logits.shape[1], dtype=torch.float64, device=x.device)
+    grid[x[:, 0] * p + x[:, 1]] = torch.cat([ctx.train_logits, ctx.test_logits]).double()
+    mask = sum_frequency_mask(p, key_frequencies(table, ctx.options.fourier_top_k), x.device)
+    spectrum = torch.fft.fft2(grid.view(p, p, -1), dim=(0, 1))
+    if keep:
+        mask[0, 0] = True
+    else:
+        mask = ~mask
+    logits = torch.fft.ifft2(spectrum * mask[:, :, None], dim=(0, 1)).real
+    a, b = torch.meshgrid(torch.arange(p, device=x.device), torch.arange(p, device=x.device), indexing="ij")
+    return logits, (a + b) % p
+
+
+@METRICS.register("restricted_loss")
+def restricted_loss(ctx: ProbeContext):
+    """Cross-entropy over every pair of the logits restricted to the key frequencies."""
+    logits, labels = fourier_ablated_logits(ctx, keep=True)
+    return torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten())
+
+
+@METRICS.register("excluded_loss")
+def excluded_loss(ctx: ProbeContext):
+    """Cross-entropy over the training pairs of the logits with the key frequencies removed."""
+    logits, labels = fourier_ablated_logits(ctx, keep=False)
+    a, b = ctx.data.x_train.unbind(1)
+    return torch.nn.functional.cross_entropy(logits[a, b], labels[a, b])
+
+
+@METRICS.register("attention_entropy")
+def attention_entropy(ctx: ProbeContext):
+    patterns = require(getattr(ctx.model, "attention_patterns", None), "attention", "metric attention_entropy")
+    per_head = {}
+    for block, pattern in enumerate(patterns(ctx.data.x_train)):
+        p = pattern.double()
+        entropy = -(p * torch.log(p.clamp_min(1e-300))).sum(-1).mean(0)  # (heads,)
+        per_head.update({f"{block}.{h}": e for h, e in enumerate(entropy)})
+    return Parts(torch.stack(list(per_head.values())).mean(), per_head)
+
+
+@METRICS.register("layer_norms")
+def layer_norms(ctx: ProbeContext):
+    norms = {name.rsplit(".", 1)[0]: torch.linalg.matrix_norm(p.double())
+             for name, role, p in ctx.model.spec_parameters() if role in ("weights", "embeddings")}
+    return Parts(max(norms.values()), norms)
 
 
 @METRICS.register("pattern_flips")
@@ -157,6 +226,15 @@ def grad_ratio(ctx: ProbeContext):
     return torch.linalg.vector_norm(head.double()) / torch.linalg.vector_norm(embedding.double())
 
 
+@dataclass(frozen=True)
+class Parts:
+    """A metric's value and its named parts, recorded beside it as `<metric>.<part>`
+    (attention_entropy per head, layer_norms per layer)."""
+
+    value: torch.Tensor
+    parts: dict[str, torch.Tensor]
+
+
 def as_number(value: torch.Tensor | float | None) -> float | None:
     """A JSON-able float; non-finite values become None (JSON has no NaN)."""
     if value is None:
@@ -179,5 +257,9 @@ class Prober:
             ctx = ProbeContext(self.model, self.data, self.loss, self.options, self.memory)
             row: dict[str, Any] = {"step": step}
             for name, fn in zip(self.names, self.functions):
-                row[name] = as_number(fn(ctx))
+                value = fn(ctx)
+                if isinstance(value, Parts):
+                    row.update({f"{name}.{part}": as_number(v) for part, v in value.parts.items()})
+                    value = value.value
+                row[name] = as_number(value)
         return row

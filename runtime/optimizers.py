@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 
@@ -51,16 +52,21 @@ def lr_factor(cfg, steps: int) -> Callable[[int], float] | None:
 
 
 class Stepper:
-    """One update: set the scheduled rate, shrink decayed weights, step the optimizer."""
+    """One update: set the scheduled rate, shrink decayed weights, step the optimizer.
 
-    def __init__(self, cfg, params: list[torch.nn.Parameter], decay: list[tuple[torch.nn.Parameter, float]], steps: int):
+    `params` are parameters, or torch parameter groups whose `lr_scale` multiplies the
+    rate of their parameters (the parametrization's per-layer lr); a decayed parameter
+    shrinks at its own group's rate, as torch's AdamW decays it."""
+
+    def __init__(self, cfg, params: list[Any], decay: list[tuple[torch.nn.Parameter, float]], steps: int):
         self.optimizer = OPTIMIZERS[cfg.kind](cfg, params)
         self.base_lr = cfg.lr
         self.factor = lr_factor(cfg, steps)
-        by_strength: dict[float, list[torch.nn.Parameter]] = defaultdict(list)
+        scale_of = {id(p): g.get("lr_scale", 1.0) for g in self.optimizer.param_groups for p in g["params"]}
+        by_rate: dict[float, list[torch.nn.Parameter]] = defaultdict(list)
         for p, strength in decay:
-            by_strength[strength].append(p)
-        self.decay = list(by_strength.items())
+            by_rate[strength * scale_of[id(p)]].append(p)
+        self.decay = list(by_rate.items())
 
     def lr(self, t: int) -> float:
         return self.base_lr * self.factor(t) if self.factor else self.base_lr
@@ -69,7 +75,7 @@ class Stepper:
         lr = self.lr(t)
         if self.factor:
             for group in self.optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group.get("lr_scale", 1.0)
         if self.decay:
             with torch.no_grad():
                 for strength, params in self.decay:

@@ -1,7 +1,8 @@
 """Regularizer builders: the IR's regularizer kinds -> loss terms and decoupled decay.
 
-Weight decay acts on the layer weight matrices (the embedding table included, biases not),
-as DOMAIN.md's sum_i ||W_i||_F^2. Two forms:
+Weight decay acts on the parameters whose role is in `applies_to`: by default the layer
+weight matrices (the embedding table included, biases not), as DOMAIN.md's sum_i ||W_i||_F^2.
+Two forms:
 - decoupled (default): before each optimizer step, W <- W * (1 - lr_t * strength), the rule of
   AdamW (Loshchilov and Hutter); for plain SGD this is the gradient step of
   (strength / 2) * ||W||_F^2. It works the same with every optimizer, so `adamw` plus
@@ -43,12 +44,16 @@ def build_regularizers(regularizers, model: Model) -> list[Regularizer]:
 
 @REGULARIZERS.register("weight_decay")
 def weight_decay(cfg, model: Model) -> Regularizer:
-    layers = model.layer_weights()
-    strengths = cfg.per_layer if cfg.per_layer is not None else [cfg.strength] * len(layers)
-    if len(strengths) != len(layers):
-        raise SpecError(f"regularizers.weight_decay.per_layer has {len(strengths)} strengths, "
+    """The parameters whose role is in `applies_to`, each at its strength: `per_layer`'s for
+    the layer matrices (weights and embeddings, in layout order) when given, else `strength`."""
+    params = model.spec_parameters()
+    layers = [p for _, role, p in params if role in ("weights", "embeddings")]
+    if cfg.per_layer is not None and len(cfg.per_layer) != len(layers):
+        raise SpecError(f"regularizers.weight_decay.per_layer has {len(cfg.per_layer)} strengths, "
                         f"but the model has {len(layers)} layer matrices")
-    pairs = [(w, float(s)) for w, s in zip(layers, strengths) if s > 0]
+    per_layer = dict(zip(map(id, layers), cfg.per_layer or []))
+    chosen = [(p, float(per_layer.get(id(p), cfg.strength))) for _, role, p in params if role in cfg.targets]
+    pairs = [(p, s) for p, s in chosen if s > 0]
     if cfg.decoupled:
         return Regularizer(decay=pairs)
     return Regularizer(penalty=lambda: sum(s * w.square().sum() for w, s in pairs))

@@ -15,6 +15,8 @@ NAMES = (
     "paper/dln-depth-wd.yaml", "paper/dln-teacher.yaml", "paper/modadd-init-scale.yaml",
     "paper/modadd-relu.yaml", "paper/modadd-seeds.yaml", "paper/modadd-train-fraction.yaml",
     "paper/modadd-wd.yaml",
+    "paper/nanda-cpu.yaml", "paper/nanda-cpu-wd.yaml", "paper/nanda-2023.yaml", "paper/nanda-2023-wd.yaml",
+    "paper/power-2022.yaml", "paper/kumar-alpha.yaml", "paper/lyu-init.yaml",
 )
 
 ALL = tuple(SPECS_DIR / name for name in NAMES)

@@ -44,6 +44,15 @@ def _bounds(metadata: list[Any]) -> dict[str, Any]:
     return out
 
 
+def _pattern(metadata: list[Any]) -> str | None:
+    """The regular expression a string field must match, if any."""
+    for item in metadata:
+        found = _pattern(item.metadata) if isinstance(item, FieldInfo) else getattr(item, "pattern", None)
+        if isinstance(found, str):
+            return found
+    return None
+
+
 def for_type(tp: Any, metadata: list[Any] = ()) -> st.SearchStrategy:
     """A strategy for values of one IR annotation under its constraints."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -66,6 +75,9 @@ def for_type(tp: Any, metadata: list[Any] = ()) -> st.SearchStrategy:
         return st.floats(
             min_value=b.get("ge", b.get("gt")), max_value=b.get("le", b.get("lt")),
             exclude_min="gt" in b, exclude_max="lt" in b, allow_nan=False, allow_infinity=False)
+    if tp is str and _pattern(list(metadata)):
+        limit = b.get("max_length", 30)
+        return st.from_regex(_pattern(list(metadata)), fullmatch=True).filter(lambda v: len(v) <= min(limit, 30))
     if tp is str:
         return st.text(st.characters(exclude_categories=("Cs",)), max_size=min(b.get("max_length", 30), 30))
     if origin is list:
@@ -73,6 +85,8 @@ def for_type(tp: Any, metadata: list[Any] = ()) -> st.SearchStrategy:
         unique = typing.get_origin(item) is Literal  # e.g. probe metrics: each once
         return st.lists(for_type(item), min_size=b.get("min_length", 0),
                         max_size=min(b.get("max_length", 4), 4), unique=unique)
+    if origin is dict:
+        return st.dictionaries(for_type(args[0]), for_type(args[1]), max_size=min(b.get("max_length", 3), 3))
     if origin is tuple:
         return st.tuples(*[for_type(a) for a in args])
     if isinstance(tp, type) and issubclass(tp, BaseModel):

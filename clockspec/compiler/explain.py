@@ -42,7 +42,9 @@ def _task(plan: Plan) -> str:
 
 
 def _model(plan: Plan) -> str:
-    return f"Model: {plan.spec.model.describe(plan.spec.task, plan.derived)}"
+    parametrization = getattr(plan.spec.model, "parametrization", None)
+    extra = f" {parametrization.describe()}" if parametrization is not None else ""
+    return f"Model: {plan.spec.model.describe(plan.spec.task, plan.derived)}{extra}"
 
 
 def _training(plan: Plan) -> str:
@@ -56,7 +58,8 @@ def _training(plan: Plan) -> str:
 
 def _objective(plan: Plan) -> list[str]:
     spec, d = plan.spec, plan.derived
-    loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error against one-hot targets"}[spec.train.loss]
+    loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error against one-hot targets (torch's MSELoss: mean over examples and classes)",
+            "mse_half_sum": "(1/2) squared error against one-hot targets, summed over classes, mean over examples"}[spec.train.loss]
     out = [f"Loss: {loss}."]
     regs = [reg for _, reg in spec.regularizers if reg is not None]
     out += [reg.describe(d) for reg in regs]

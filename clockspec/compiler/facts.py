@@ -35,7 +35,9 @@ def cost(spec: Experiment, sizes: dict[str, int], shapes: list, n_probes: int) -
     """FLOPs (a forward pass is 2 FLOPs per multiply-add, a step ~3 forward passes) and peak bytes."""
     n_params = sum(numel(s) for _, s in shapes)
     dense = _dense(spec, shapes)
-    macs = sum(s[0] * s[1] for s in dense)  # multiply-adds per example
+    # multiply-adds per example: the kind's own count where one weight serves several positions
+    example_macs = getattr(spec.model, "example_macs", None)
+    macs = example_macs(sizes) if example_macs else sum(s[0] * s[1] for s in dense)
     batch = batch_size(spec, sizes["n_train"])
     n_eval = sizes["n_train"] + sizes["n_test"]
     width = DTYPE_BYTES[spec.train.dtype]

@@ -20,7 +20,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "split": 1,
     "model": 1,
     "init": 1,
-    "objective": 1,
+    "objective": 2,  # 2: `mse` is torch's mean over all entries (was 1/2 sum over classes, now mse_half_sum)
     "optimizer": 1,
     "train": 1,
     "probe": 1,

@@ -82,6 +82,15 @@ def model_fits_task(ctx: Context) -> Iterable[Finding]:
         yield Finding(("model", "kind"), *misfit)
 
 
+def parametrization_fits_model(ctx: Context) -> Iterable[Finding]:
+    """Each `parametrization.layers` key names layers of this model (and a bias only where one can be)."""
+    misfits = getattr(ctx.spec.model, "layer_misfits", None)
+    if misfits is None or "shapes" in ctx.broken:
+        return
+    for key, message in misfits(ctx.sizes):
+        yield Finding(("model", "parametrization", "layers", key), message)
+
+
 def metrics_producible(ctx: Context) -> Iterable[Finding]:
     spec = ctx.spec
     for i, name in enumerate(spec.probes.metrics):
@@ -228,6 +237,7 @@ def _floor_caveat(spec: Experiment, name: str, clock: FirstClock) -> Iterable[Fi
 
 PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     model_fits_task,
+    parametrization_fits_model,
     metrics_producible,
     clock_graph,
     regularizers_fit_model,
@@ -253,8 +263,9 @@ def run_passes(spec: Experiment, memory_limit: int | None = None,
 
 
 def weight_layers(shapes: list) -> list[str]:
-    """The layers a per-layer weight decay lists strengths for, in order."""
-    return [name.rsplit(".", 1)[0] for name, _ in shapes if name.endswith(".weight")]
+    """The layers a per-layer weight decay lists strengths for, in order: the matrices
+    (a LayerNorm's gain is a `.weight` too, but a vector)."""
+    return [name.rsplit(".", 1)[0] for name, shape in shapes if name.endswith(".weight") and len(shape) == 2]
 
 
 def _decays(spec: Experiment) -> bool:

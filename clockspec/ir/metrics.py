@@ -69,11 +69,24 @@ def _relu(spec: Any) -> str | None:
     return None
 
 
-def _token_embedding(spec: Any) -> str | None:
+def _token_inputs(spec: Any) -> str | None:
+    """Any model on a token task has a token table: its embedding, or its first layer's
+    one-hot columns (Gromov's and Doshi's measure on an MLP)."""
     if not spec.task.token_inputs:
         return f"needs a {_kinds(TASKS, lambda cls: cls.token_inputs)} task, not {spec.task.kind}"
-    if not spec.model.embeds_tokens:
-        return f"needs an embedding model ({_kinds(MODELS, lambda cls: cls.embeds_tokens)}), not {spec.model.kind}"
+    return None
+
+
+def _modular_addition(spec: Any) -> str | None:
+    """Nanda's progress measures are defined for (a + b) mod p: the logits' cos/sin(w(a + b))."""
+    if not spec.task.token_inputs or getattr(spec.task, "op", None) != "add":
+        return f"needs modular addition (op add), not {spec.task.summary()}"
+    return None
+
+
+def _attention(spec: Any) -> str | None:
+    if not getattr(spec.model, "attends", False):
+        return f"needs a model with attention ({_kinds(MODELS, lambda cls: getattr(cls, 'attends', False))}), not {spec.model.kind}"
     return None
 
 
@@ -113,11 +126,42 @@ for _m in [
     ),
     Metric(
         "fourier_sparsity",
-        "share of the embedding's energy in its top-k DFT frequencies along the token axis",
-        requires=_token_embedding,
+        "share of the token table's energy (the embedding, or a one-hot first layer's columns) in its "
+        "top-k DFT frequencies along the token axis",
+        requires=_token_inputs,
         structural=True,
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
+    ),
+    Metric(
+        "restricted_loss",
+        "Nanda's restricted loss: cross-entropy on all pairs of the logits keeping only cos/sin(w(a+b)) "
+        "of the token table's top-k frequencies (and the constant)",
+        requires=_modular_addition,
+        log_scale=True,
+        option="fourier_top_k",
+        option_words=lambda k: f"top {k} frequencies",
+    ),
+    Metric(
+        "excluded_loss",
+        "Nanda's excluded loss: cross-entropy on the training pairs of the logits with cos/sin(w(a+b)) "
+        "of the token table's top-k frequencies removed",
+        requires=_modular_addition,
+        log_scale=True,
+        option="fourier_top_k",
+        option_words=lambda k: f"top {k} frequencies",
+    ),
+    Metric(
+        "attention_entropy",
+        "mean over heads of the entropy (nats) of the readout position's attention, averaged over the "
+        "training set; each head's as attention_entropy.<block>.<head>",
+        requires=_attention,
+        structural=True,
+    ),
+    Metric(
+        "layer_norms",
+        "largest Frobenius norm of a layer matrix; each layer's as layer_norms.<layer>",
+        structural=True,
     ),
     Metric(
         "pattern_flips",

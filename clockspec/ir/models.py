@@ -14,12 +14,13 @@ as a class variable, so that the capable kinds can be named from their classes.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from clockspec.ir.base import Axis, KindRegistry, Strict, format_number
+from clockspec.ir.base import Axis, KindRegistry, format_number
+from clockspec.ir.parametrization import Parametrized
 
 MODELS = KindRegistry("model", fields=("init_scale",), required=(
     "param_shapes", "lookup_tables", "hashed_sizes", "per_member_fields", "batchable", "embeds_tokens", "linear_depth",
@@ -33,7 +34,7 @@ Shapes = list[tuple[str, list[int]]]
 
 
 @MODELS.register
-class DeepLinear(Strict):
+class DeepLinear(Parametrized):
     """W_L ... W_1 with no nonlinearity: the end-to-end map is one matrix."""
 
     kind: Literal["deep_linear"]
@@ -47,9 +48,11 @@ class DeepLinear(Strict):
     lookup_tables: ClassVar[tuple[str, ...]] = ()
     hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
     per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
-    batchable: ClassVar[bool] = True
     embeds_tokens: ClassVar[bool] = False
     relu_units: ClassVar[bool] = False
+
+    def bias_layers(self, sizes: Mapping[str, int]) -> list[str]:
+        return []  # a product of matrices: a bias would end the end-to-end map
 
     @property
     def linear_depth(self) -> int:
@@ -78,11 +81,10 @@ class DeepLinear(Strict):
                 Axis("width", [w for w in (self.width // 2, self.width * 2) if w >= 1], "halved and doubled")]
 
 
-class _HiddenLayers(Strict):
+class _HiddenLayers(Parametrized):
     """MLP and EmbedMLP: hidden layers with an activation (`hidden`, `activation`), then a head."""
 
     per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
-    batchable: ClassVar[bool] = True
     linear_depth: ClassVar[None] = None
 
     @property
@@ -112,7 +114,7 @@ class MLP(_HiddenLayers):
     embeds_tokens: ClassVar[bool] = False
 
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
-        return _dense_layers(sizes["input_dim"], self.hidden, sizes["output_dim"], self.bias)
+        return _dense_layers(sizes["input_dim"], self.hidden, sizes["output_dim"], self.has_bias)
 
     def task_misfit(self, task: Any) -> tuple[str, str] | None:
         return None
@@ -152,7 +154,7 @@ class EmbedMLP(_HiddenLayers):
         """`embed.weight` (p x d, shared by both operands), then hidden layers and head as an MLP's."""
         first = 2 * self.embed_dim if self.combine == "concat" else self.embed_dim
         embed = ("embed.weight", [sizes["vocab"], self.embed_dim])
-        return [embed] + _dense_layers(first, self.hidden, sizes["output_dim"], self.bias)
+        return [embed] + _dense_layers(first, self.hidden, sizes["output_dim"], self.has_bias)
 
     def task_misfit(self, task: Any) -> tuple[str, str] | None:
         if task.token_inputs:
@@ -171,14 +173,122 @@ class EmbedMLP(_HiddenLayers):
                 Axis("embed_dim", [max(1, self.embed_dim // 2), self.embed_dim * 2], "halved and doubled")]
 
 
-def _dense_layers(first: int, hidden: list[int], out: int, bias: bool) -> Shapes:
-    """`hidden.{i}.weight/.bias`, then `head.weight/.bias` (biases when `bias`), weights (out, in)."""
+@MODELS.register
+class Transformer(Parametrized):
+    """A decoder-only transformer reading a binary operation as a token sequence (`a b =`),
+    read out at the last position (Nanda et al. 2023; Power et al. 2022 with `a op b =`)."""
+
+    kind: Literal["transformer"]
+    layers: int = Field(1, ge=1, le=64)
+    """Number of blocks (attention, then the MLP when `d_mlp` > 0)."""
+    d_model: int = Field(128, ge=1, le=65536)
+    """Width of the residual stream."""
+    heads: int = Field(4, ge=1, le=1024)
+    """Attention heads per block."""
+    d_head: int = Field(32, ge=1, le=65536)
+    """Width of each head's queries, keys and values."""
+    d_mlp: int = Field(512, ge=0, le=262144)
+    """Hidden width of each block's MLP; 0 is an attention-only transformer."""
+    activation: Activation = "relu"
+    """Nonlinearity of the MLPs."""
+    layer_norm: Literal["none", "pre", "post"] = "none"
+    """LayerNorm before each sublayer (and before the unembedding), after each residual add, or none."""
+    attention: Literal["causal", "full"] = "causal"
+    """`causal`: a position attends to itself and those before it; `full`: to every position."""
+    tied: bool = False
+    """Unembed with the embedding table's answer rows (W_U = W_E[:p]) instead of a head of its own."""
+    sequence: Literal["a b =", "a op b ="] = "a b ="
+    """How an example is written as tokens: Nanda's `a b =` or Power's `a op b =`; read out at `=`."""
+    init_scale: float = Field(1.0, gt=0.0)
+    """Multiplies the initial weights (N(0, 1/d_model); the head N(0, 1/p), as Nanda's code)."""
+    bias: bool = True
+    """Whether the MLPs have biases (attention and unembedding never do, as Nanda's model)."""
+
+    lookup_tables: ClassVar[tuple[str, ...]] = ("embed.weight", "pos_embed.weight")
+    hashed_sizes: ClassVar[tuple[str, ...]] = ("vocab", "output_dim")
+    per_member_fields: ClassVar[tuple[str, ...]] = ()
+    batchable: ClassVar[bool] = False  # no stacked forward: each member trains alone
+    embeds_tokens: ClassVar[bool] = True
+    linear_depth: ClassVar[None] = None
+    attends: ClassVar[bool] = True  # attention_entropy can be measured
+
+    @property
+    def relu_units(self) -> bool:
+        return self.d_mlp > 0 and self.activation in RELU_FAMILY
+
+    @property
+    def extra_tokens(self) -> list[str]:
+        """The tokens after the p operand values: `=`, then `op` for Power's sequence."""
+        return ["="] if self.sequence == "a b =" else ["=", "op"]
+
+    def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
+        """Torch's layout of the module runtime/models/transformer.py builds (weights (out, in))."""
+        d, qkv = self.d_model, self.heads * self.d_head
+        vocab, n_ctx = sizes["vocab"] + len(self.extra_tokens), len(self.sequence.split())
+        shapes: Shapes = [("embed.weight", [vocab, d]), ("pos_embed.weight", [n_ctx, d])]
+        for i in range(self.layers):
+            block = f"blocks.{i}"
+            shapes += self._norm(f"{block}.ln1")
+            shapes += [(f"{block}.attn.{m}.weight", [qkv, d]) for m in ("query", "key", "value")]
+            shapes.append((f"{block}.attn.out.weight", [d, qkv]))
+            if self.d_mlp:
+                shapes += self._norm(f"{block}.ln2")
+                shapes += _dense_layers(d, [self.d_mlp], d, self.has_bias, names=(f"{block}.mlp.fc_in", f"{block}.mlp.fc_out"))
+        if self.layer_norm == "pre":
+            shapes += self._norm("ln_final")
+        return shapes + ([] if self.tied else [("unembed.weight", [sizes["output_dim"], d])])
+
+    def example_macs(self, sizes: Mapping[str, int]) -> int:
+        """Multiply-adds per example (for the cost estimate): every block at every position but
+        the last block, whose queries, output, MLP and the unembedding run at the readout only."""
+        d, qkv, n = self.d_model, self.heads * self.d_head, len(self.sequence.split())
+        mlp = 2 * d * self.d_mlp
+        full_block = n * (4 * d * qkv + mlp) + 2 * n * n * qkv  # projections, MLP, scores and mixing
+        last_block = 2 * n * d * qkv + 2 * d * qkv + mlp + 2 * n * qkv
+        return (self.layers - 1) * full_block + last_block + d * sizes["output_dim"]
+
+    def bias_layers(self, sizes: Mapping[str, int]) -> list[str]:
+        """The MLPs' layers (attention and unembedding have no biases, as Nanda's model)."""
+        return [layer for layer in super().bias_layers(sizes) if ".mlp." in layer]
+
+    def _norm(self, name: str) -> Shapes:
+        return [(f"{name}.weight", [self.d_model]), (f"{name}.bias", [self.d_model])] if self.layer_norm != "none" else []
+
+    def task_misfit(self, task: Any) -> tuple[str, str] | None:
+        if task.token_inputs:
+            return None
+        return (f"a transformer reads token sequences, but a {task.kind} task has real-valued inputs",
+                "use model mlp or deep_linear for this task")
+
+    def describe(self, task: Any, sizes: Mapping[str, int]) -> str:
+        mlp = f"an MLP {self.d_model} -> {self.d_mlp} ({self.activation}) -> {self.d_model}" if self.d_mlp else "no MLP"
+        norm = {"none": "no LayerNorm", "pre": "pre-LayerNorm", "post": "post-LayerNorm"}[self.layer_norm]
+        head = "the embedding's answer rows (tied)" if self.tied else "a head of its own"
+        return (f"a {self.layers}-layer decoder transformer over the sequence `{self.sequence}` "
+                f"({sizes['vocab'] + len(self.extra_tokens)} tokens, learned positions): d_model {self.d_model}, "
+                f"{self.heads} heads of {self.d_head} ({self.attention} attention), {mlp} per block, {norm}; "
+                f"read out at the last position through {head} to {sizes['output_dim']} classes. "
+                f"Init scale {format_number(self.init_scale)}.")
+
+    def summary(self) -> str:
+        return f"transformer {self.layers}L d{self.d_model} {self.heads}x{self.d_head} mlp {self.d_mlp}"
+
+    def ablation_axes(self) -> list[Axis]:
+        return [Axis("layers", [n for n in (self.layers - 1, self.layers + 1) if n >= 1], "one block fewer and more"),
+                Axis("d_mlp", [0] if self.d_mlp else [4 * self.d_model], "attention-only or with an MLP"),
+                Axis("layer_norm", [n for n in ("none", "pre") if n != self.layer_norm], "switched")]
+
+
+def _dense_layers(first: int, hidden: list[int], out: int, bias: Callable[[str], bool],
+                  names: tuple[str, ...] = ()) -> Shapes:
+    """`hidden.{i}.weight/.bias`, then `head.weight/.bias` (a bias where `bias(layer)`), weights
+    (out, in); `names`, when given, names the layers instead."""
     dims = [first] + list(hidden) + [out]
     shapes: Shapes = []
     for i in range(len(dims) - 1):
-        name = "head" if i == len(dims) - 2 else f"hidden.{i}"
+        name = names[i] if names else "head" if i == len(dims) - 2 else f"hidden.{i}"
         shapes.append((f"{name}.weight", [dims[i + 1], dims[i]]))
-        if bias:
+        if bias(name):
             shapes.append((f"{name}.bias", [dims[i + 1]]))
     return shapes
 

@@ -16,7 +16,11 @@ from pydantic import Field, create_model
 
 from clockspec.ir.base import KindRegistry, Strict, format_number
 from clockspec.ir.metrics import METRICS, schatten_exponent
+from clockspec.ir.parametrization import Role
 
+# The layer matrices W_i of DOMAIN.md's sum_i ||W_i||_F^2, whose induced penalty the theory
+# derives; biases and LayerNorm parameters are not factors of the end-to-end map.
+DEFAULT_DECAY: tuple[Role, ...] = ("weights", "embeddings")
 REGULARIZERS = KindRegistry("regularizer", fields=("strength",), required=(
     "misfits", "resolved", "batchable", "per_member_fields", "describe"))
 Misfit = tuple[tuple[str, ...], str]  # (the field at fault, below the regularizer's own path; the message)
@@ -33,6 +37,8 @@ class WeightDecay(Strict):
     """One strength per layer, instead of `strength` for all."""
     decoupled: bool = True
     """AdamW-style shrinking of the weights (true) or a term added to the loss (false)."""
+    applies_to: Optional[list[Role]] = Field(None, min_length=1)
+    """Which parameters decay: weights, biases, embeddings, norms (absent: weights and embeddings, the layer matrices of sum_i ||W_i||_F^2; torch's AdamW decays all four)."""
 
     per_member_fields: ClassVar[tuple[str, ...]] = ("strength",)
 
@@ -54,7 +60,13 @@ class WeightDecay(Strict):
         how = ("decoupled (AdamW-style shrink of each weight, lr * lambda per step)" if self.decoupled
                else "added to the loss as a penalty")
         strengths = f"per layer {self.per_layer}" if self.per_layer else f"lambda = {format_number(self.strength)}"
-        return f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}."
+        targets = ", ".join(self.targets)
+        return f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}; it applies to the {targets}."
+
+    @property
+    def targets(self) -> list[str]:
+        """The parameter roles that decay."""
+        return list(self.applies_to) if self.applies_to is not None else list(DEFAULT_DECAY)
 
 
 @REGULARIZERS.register

@@ -32,8 +32,8 @@ class Train(Strict):
     """Optimizer steps to run."""
     batch: Union[Literal["full"], Annotated[int, Field(ge=1)]] = "full"
     """`full` (the whole training set every step) or a minibatch size."""
-    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
-    """The training loss."""
+    loss: Literal["cross_entropy", "mse", "mse_half_sum"] = "cross_entropy"
+    """The training loss: `mse` is torch's MSELoss (mean over examples and classes); `mse_half_sum` is (1/2) sum over classes, mean over examples."""
     dtype: Literal["float32", "float64"] = "float32"
     """Floating-point precision of parameters and data."""
 

@@ -18,7 +18,8 @@ TRAIN, TEST = figures.SERIES[:2]
 PANEL_H, TITLE_H = 2.9, 0.85  # inches
 CLOCK_COLORS = figures.SERIES[2:]
 # What a panel's y axis measures, in which unit (a loss: by the spec's `train.loss`).
-LOSS_UNITS = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error"}
+LOSS_UNITS = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error",
+              "mse_half_sum": "(1/2) squared error summed over classes"}
 Y_LABELS = {"accuracy": "fraction correct", "train_acc": "fraction correct", "test_acc": "fraction correct",
             "margin": "logit margin", "weight_norm": "sum of squared weights", "effective_rank": "rank (entropy)",
             "schatten": "Σ σᵢ^q (end-to-end)", "balance": "‖WᵀW − WWᵀ‖ between layers",

@@ -77,7 +77,8 @@ class _Printer:
                 start = self.open(depth, f"{' '.join(INLINE_BASE)} {inner.pop('name')}", where, where + ("name",))
                 self.body(inner, where, depth + 1, "experiment")
                 self.close(start)
-            elif level == "paths" or not isinstance(value, dict):
+            elif level == "paths" or not isinstance(value, dict) or _key(key) != key:
+                # a block's label must be a name: a map under a quoted key is an inline value
                 self.emit(depth, f"{_key(key)} = {_value(value)}", where)
             elif key == "params" and path[-2:] == ("vary", "random"):
                 start = self.open(depth, key, where)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from clockspec.core.errors import SpecError
-from clockspec.runtime.models.network import Network
+from clockspec.runtime.models.network import Network, layer_names
 from clockspec.runtime.models.registry import MODELS
 from clockspec.runtime.tasks import Dataset
 
@@ -16,5 +16,6 @@ def embed_mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dty
         raise SpecError("model embed_mlp needs a task with token inputs (modular)")
     width = 2 * model.embed_dim if model.combine == "concat" else model.embed_dim
     dims = [width, *model.hidden, data.n_classes]
-    return Network(dims, model.activation, model.bias, model.init_scale, generator, dtype,
+    biased = [model.has_bias(name) for name in layer_names(len(dims) - 1)]
+    return Network(dims, model.activation, biased, model.init_scale, generator, dtype,
                    n_tokens=data.n_tokens, embed_dim=model.embed_dim, combine=model.combine)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from clockspec.runtime.models.network import Network
+from clockspec.runtime.models.network import Network, layer_names
 from clockspec.runtime.models.registry import MODELS
 from clockspec.runtime.tasks import Dataset
 
@@ -12,5 +12,5 @@ from clockspec.runtime.tasks import Dataset
 @MODELS.register("mlp")
 def mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
     dims = [data.n_inputs, *model.hidden, data.n_classes]
-    return Network(dims, model.activation, model.bias, model.init_scale, generator, dtype,
-                   n_tokens=data.n_tokens)
+    biased = [model.has_bias(name) for name in layer_names(len(dims) - 1)]
+    return Network(dims, model.activation, biased, model.init_scale, generator, dtype, n_tokens=data.n_tokens)

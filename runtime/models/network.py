@@ -34,13 +34,18 @@ class Network(nn.Module):
     input of width 2p); float inputs are multiplied as usual.
     """
 
-    def __init__(self, dims: list[int], activation: str, bias: bool, init_scale: float,
+    def __init__(self, dims: list[int], activation: str, bias: bool | list[bool], init_scale: float,
                  generator: torch.Generator, dtype: torch.dtype, n_tokens: int | None = None,
-                 embed_dim: int | None = None, combine: str = "concat"):
+                 embed_dim: int | None = None, combine: str = "concat", names: list[str] | None = None):
         super().__init__()
+        n_layers = len(dims) - 1
+        self.names = names or layer_names(n_layers)  # the IR's layer names (param_shapes)
+        has_bias = bias if isinstance(bias, list) else [bias] * n_layers
+        self.bias_slot = [sum(has_bias[:i]) if on else None for i, on in enumerate(has_bias)]
         self.activation_name = activation
         self.activation = ACTIVATIONS[activation]
         self.combine = combine
+        self.n_tokens = n_tokens
         self.embedding = None
         if embed_dim is not None:
             table = torch.empty(n_tokens, embed_dim, dtype=dtype).normal_(generator=generator)
@@ -48,18 +53,41 @@ class Network(nn.Module):
         elif n_tokens is not None:  # operand b's one-hot block starts at column p
             self.register_buffer("offsets", torch.tensor([0, n_tokens]), persistent=False)
         self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList() if bias else None
-        for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+        self.biases = nn.ParameterList() if any(has_bias) else None
+        for fan_in, fan_out, on in zip(dims[:-1], dims[1:], has_bias):
             bound = init_scale / fan_in**0.5
             w = torch.empty(fan_out, fan_in, dtype=dtype).uniform_(-bound, bound, generator=generator)
             self.weights.append(nn.Parameter(w))
-            if bias:
+            if on:
                 b = torch.empty(fan_out, dtype=dtype).uniform_(-bound, bound, generator=generator)
                 self.biases.append(nn.Parameter(b))
 
     @property
     def head(self) -> nn.Parameter:
         return self.weights[-1]
+
+    def bias(self, i: int) -> nn.Parameter | None:
+        slot = self.bias_slot[i]
+        return None if slot is None else self.biases[slot]
+
+    def token_table(self) -> torch.Tensor | None:
+        """(p, d): each operand value's vector. The embedding; else, for one-hot token inputs,
+        the first layer's columns of operand a beside those of operand b (p x 2 width)."""
+        if self.embedding is not None:
+            return self.embedding
+        if self.n_tokens is None:
+            return None
+        p, w = self.n_tokens, self.weights[0]
+        return torch.cat([w[:, :p].t(), w[:, p:2 * p].t()], 1)
+
+    def spec_parameters(self) -> list[tuple[str, str, nn.Parameter]]:
+        """(IR name, role, parameter) in the IR's param_shapes order."""
+        out = [("embed.weight", "embeddings", self.embedding)] if self.embedding is not None else []
+        for i, (name, w) in enumerate(zip(self.names, self.weights)):
+            out.append((f"{name}.weight", "weights", w))
+            if self.bias(i) is not None:
+                out.append((f"{name}.bias", "biases", self.bias(i)))
+        return out
 
     def layer_weights(self) -> list[torch.Tensor]:
         """The weight matrices in input-to-output order (the embedding table first)."""
@@ -94,7 +122,7 @@ class Network(nn.Module):
         preacts = []
         last = len(self.weights) - 1
         for i, w in enumerate(self.weights):
-            b = self.biases[i] if self.biases is not None else None
+            b = self.bias(i)
             if i == 0 and self.embedding is None and not h.is_floating_point():
                 z = F.embedding(h + self.offsets, w.t()).sum(1)
                 z = z + b if b is not None else z
@@ -116,7 +144,7 @@ class Network(nn.Module):
         the result is (K, n, classes). tests/runtime/test_family_batched.py holds it equal to
         `forward`, member by member."""
         weights = [params[f"weights.{i}"] for i in range(len(self.weights))]
-        biases = [params[f"biases.{i}"] for i in range(len(self.weights))] if self.biases is not None else None
+        biases = [params[f"biases.{s}"] for s in self.bias_slot] if self.biases is not None else None
         per_member = x.dim() == 3
         h, first = self._stacked_first(params, weights, biases, x, per_member)
         if first == len(weights):
@@ -155,3 +183,8 @@ class Network(nn.Module):
         if biases is not None:
             h = h + biases[0].unsqueeze(1)
         return (h if len(weights) == 1 else self.activation(h)), 1
+
+
+def layer_names(n_layers: int) -> list[str]:
+    """`hidden.0` ... then `head`: the IR's names of an MLP's layers."""
+    return [f"hidden.{i}" for i in range(n_layers - 1)] + ["head"]

@@ -36,6 +36,15 @@ class Model(Protocol):
     def forward_with_preacts(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The logits and the pre-activations of every hidden nonlinearity (none in a linear model)."""
 
+    def spec_parameters(self) -> list[tuple[str, str, nn.Parameter]]:
+        """(name, role, parameter) for every parameter, named and ordered as the IR's
+        `param_shapes`, with its role (weights, biases, embeddings, norms): what the
+        parametrization and weight decay's `applies_to` address."""
+
+    def token_table(self) -> torch.Tensor | None:
+        """(tokens x d): each input token's vector (an embedding's rows, or a one-hot first
+        layer's columns), for Fourier measures; None without token inputs."""
+
     def layer_weights(self) -> list[torch.Tensor]:
         """The weight matrices, input to output, embedding tables included and biases not:
         what weight decay and `weight_norm` act on."""

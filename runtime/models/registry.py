@@ -11,11 +11,14 @@ import torch
 
 from clockspec.core.registry import Registry
 from clockspec.runtime.models.protocol import Model, conform
+from clockspec.runtime.parametrization import parametrize
 from clockspec.runtime.tasks import Dataset
 
 MODELS = Registry("runtime model")
 
 
 def build_model(model: Any, data: Dataset, seed: int, dtype: torch.dtype) -> Model:
+    """The kind's module, initialised from `seed`, with its parametrization applied."""
     generator = torch.Generator().manual_seed(seed)
-    return conform(MODELS[model.kind](model, data, generator, dtype), model.kind)
+    net = conform(MODELS[model.kind](model, data, generator, dtype), model.kind)
+    return parametrize(model, net, generator)

@@ -157,7 +157,7 @@ def test_a_model_without_the_fields_the_compiler_reads_is_refused():
 
 def test_the_capable_kinds_are_named_from_the_registry():
     assert MODELS.names_where(lambda cls: cls.linear_depth is not None) == ["deep_linear"]
-    assert MODELS.names_where(lambda cls: cls.embeds_tokens) == ["embed_mlp"]
+    assert MODELS.names_where(lambda cls: cls.embeds_tokens) == ["embed_mlp", "transformer"]
     assert TASKS.names_where(lambda cls: cls.token_inputs) == ["modular"]
 
 
@@ -198,7 +198,7 @@ def test_a_scratch_task_compiles_explains_and_ablates(scratch_kinds):
 def test_a_scratch_model_is_refused_what_its_capabilities_cannot_give(scratch_kinds):
     for metric, reason in [("schatten", "needs a deep_linear model (an end-to-end map), not affine"),
                            ("pattern_flips", "needs a ReLU model, not affine"),
-                           ("grad_ratio", "needs an embed_mlp model (embedding + head), not affine")]:
+                           ("grad_ratio", "needs an embed_mlp or transformer model (embedding + head), not affine")]:
         spec = Experiment.model_validate({**_spec(), "probes": {"metrics": [metric]}})
         with pytest.raises(SpecError, match=re.escape(f"metric '{metric}' cannot be measured here: {reason}")):
             clockspec.compile(spec)

@@ -49,7 +49,7 @@ def test_every_ir_choice_the_runtime_computes_has_its_function():
 
 
 def test_a_model_without_a_member_of_the_protocol_is_refused_when_built():
-    with pytest.raises(TypeError, match="'toy' made a Linear without head, forward_with_preacts, layer_weights"):
+    with pytest.raises(TypeError, match="'toy' made a Linear without head, forward_with_preacts, spec_parameters, token_table, layer_weights"):
         conform(torch.nn.Linear(2, 2), "toy")
 
 
@@ -268,9 +268,11 @@ def test_schedules():
     assert [g(0), g(3), g(50)] == [0.25, 1.0, 1.0]
 
 
-def test_mse_is_half_the_mean_squared_distance_to_the_one_hot_target():
+def test_mse_is_torchs_mean_and_mse_half_sum_the_half_sum_over_classes():
     logits = torch.tensor([[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]])
     labels = torch.tensor([1, 0])
-    expected = 0.5 * ((1 + 1 + 0) + (1 + 0 + 9)) / 2
-    assert mse(logits, labels).item() == pytest.approx(expected)
+    target = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    assert mse(logits, labels).item() == pytest.approx(torch.nn.MSELoss()(logits, target).item())
+    assert mse(logits, labels).item() == pytest.approx(((1 + 1 + 0) + (1 + 0 + 9)) / 6)
+    assert LOSSES["mse_half_sum"](logits, labels).item() == pytest.approx(0.5 * ((1 + 1 + 0) + (1 + 0 + 9)) / 2)
     assert LOSSES["cross_entropy"] is F.cross_entropy

@@ -159,7 +159,6 @@ def test_probes_record_only_the_metrics_asked_for_and_never_nan():
 
 
 @pytest.mark.parametrize("metric, model, needs", [
-    ("fourier_sparsity", "{kind: mlp, hidden: [4]}", "a token embedding table"),
     ("grad_ratio", "{kind: deep_linear, depth: 2, width: 3}", "a token embedding table"),
     ("balance", "{kind: mlp, hidden: [4]}", "a factorisation into linear maps"),
     ("schatten", "{kind: embed_mlp, embed_dim: 4, hidden: [6]}", "a factorisation into linear maps"),

@@ -186,7 +186,7 @@ name: blows-up
 task: {kind: teacher, inputs: 8, classes: 3, rank: 2, train_size: 64, test_size: 16}
 model: {kind: deep_linear, depth: 4, width: 16, init_scale: 3.0}
 optimizer: {kind: sgd, lr: 50.0}
-train: {steps: 200, loss: mse}
+train: {steps: 200, loss: mse_half_sum}
 probes: {every: 1, metrics: [weight_norm]}
 clocks:
   early: first train_loss >= 0
