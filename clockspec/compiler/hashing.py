@@ -22,7 +22,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "init": 1,
     "objective": 1,
     "optimizer": 1,
-    "train": 1,
+    "train": 2,  # 2: the stacked step, projection gathers, fused optimizers (issue 16)
     "probe": 1,
     "clock": 1,
     "report": 1,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from clockspec.compiler import batching
 from clockspec.compiler import facts as derived
 from clockspec.compiler.hashing import node_hash
 from clockspec.compiler.node_id import NodeId
@@ -157,6 +158,7 @@ def _derived(spec: Experiment, ctx) -> dict[str, Any]:
     out["param_shapes"] = [[name, shape] for name, shape in ctx.shapes]
     out["schatten_q"] = METRICS["schatten"].option_value(spec)
     out["induced_penalty"] = derived.induced_penalty(spec)
+    out["execution"] = batching.execution(spec)
     return out
 
 
@@ -197,6 +199,7 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
         "metrics": sorted(metrics),
         "metric_options": options,
         "stop": _stop(spec),
+        "execution": facts["execution"],
     }, tuple(map(NodeId.of, ("split", "init", "objective", "optimizer"))))
     for m in metrics:
         add("probe", {"metric": m, **options.get(m, {})}, (NodeId.of("train"),), name=m)
