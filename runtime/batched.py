@@ -92,3 +92,31 @@ def _failed_write(dirs: list[RunDir], exc: OSError) -> RunError:
         if rd is not hit[0] and (read_json(rd / STATUS) or {}).get("status") == "running":
             failed_io(rd, exc)
     return failed_io(hit[0], exc)
+
+
+def step_seconds(plan: Any, sizes: Sequence[int], device: str | None = None, threads: int = 1,
+                 budget_s: float = 0.25) -> dict[int, float]:
+    """Seconds per training step of a stack of each size of copies of `plan`, measured over
+    a few steps after two of warm-up, writing nothing: the executor's calibration."""
+    plan = for_device(plan, device)
+    where = resolve_device(device or plan.spec.device, "--device" if device else "device")
+    dtype = resolve_dtype(plan.spec.train.dtype, where)
+    out: dict[int, float] = {}
+    with numerics(where, threads):
+        for size in sizes:
+            stacked = Stacked([plan] * size, where, dtype)
+            for t in range(2):
+                _step(stacked, t)
+            began, t = time.perf_counter(), 2
+            while t < 5 or (time.perf_counter() - began < budget_s and t < 50):
+                _step(stacked, t)
+                t += 1
+            stacked.objective(t).sum().item()  # waits for the device
+            out[size] = (time.perf_counter() - began) / (t - 2)
+    return out
+
+
+def _step(stacked: Stacked, t: int) -> None:
+    stacked.objective(t)
+    stacked.backward()
+    stacked.update(t)

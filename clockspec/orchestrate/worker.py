@@ -38,3 +38,13 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
     return [{"name": p.spec.name, "status": r.status, "step": r.step, "action": r.action, "note": r.note,
              "elapsed_s": r.elapsed_s, "clocks": {n: c.to_json() for n, c in r.clocks.items()}}
             for p, r in zip(plans, results)]
+
+
+def calibrate(spec: str, sizes: list[int], threads: int, device: str | None = None) -> dict[int, float]:
+    """Seconds per training step of a stack of each size of copies of one member (see
+    `clockspec.orchestrate.cost`)."""
+    from clockspec.compiler.plan import compile as compile_plan
+    from clockspec.ir.spec import Experiment
+    from clockspec.runtime.batched import step_seconds
+
+    return step_seconds(compile_plan(Experiment.model_validate_json(spec)), sizes, device, threads)
