@@ -28,6 +28,7 @@ from clockspec.core.errors import Diagnostic, RunError, SpecError
 from clockspec.core.fileio import read_json
 from clockspec.core.run_names import run_dir_name
 from clockspec.runtime.device import numerics, resolve_device, resolve_dtype
+from clockspec.runtime.drawing import FigurePool
 from clockspec.runtime.loop import train_members
 from clockspec.runtime.member import MemberRun, run_info
 from clockspec.runtime.results import RunResult, for_device
@@ -48,8 +49,10 @@ def batchable(plans: Sequence[Any]) -> str | None:
 
 
 def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str | None = None,
-              threads: int = 1) -> list[RunResult]:
-    """Train the members' plans together; one RunResult per plan, in order."""
+              threads: int = 1, figure_workers: int = 0) -> list[RunResult]:
+    """Train the members' plans together; one RunResult per plan, in order.
+    figure_workers: processes that draw the members' figures while the stack trains on
+    (`drawing.FigurePool`; 0: each is drawn as its member ends)."""
     plans = [for_device(p, device) for p in plans]
     reason = batchable(plans)
     if reason:
@@ -66,21 +69,26 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
             for rd in dirs:
                 rd.sweep()
             with numerics(where, threads):
-                return _train(plans, dirs, where, dtype, threads)
+                return _train(plans, dirs, where, dtype, threads, figure_workers)
         except OSError as exc:
             raise _failed_write(dirs, exc) from exc
 
 
 def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype: torch.dtype,
-           threads: int) -> list[RunResult]:
+           threads: int, figure_workers: int) -> list[RunResult]:
     began = time.perf_counter()
     stacked = Stacked(plans, where, dtype)
+    figures = FigurePool(figure_workers) if figure_workers > 0 else None
     members = [MemberRun(plan, rd, run_info(plan, where, threads, torch.__version__, len(plans)), began,
-                         batch=len(plans)) for plan, rd in zip(plans, dirs)]
+                         batch=len(plans), figures=figures) for plan, rd in zip(plans, dirs)]
     for m in members:
         m.open()
         m.begin(0)
-    train_members(stacked, members, 0, plans[0].spec.train.steps)
+    try:
+        train_members(stacked, members, 0, plans[0].spec.train.steps)
+    finally:
+        if figures is not None:
+            figures.close()
     return [m.result for m in members]
 
 

@@ -331,6 +331,11 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
     return queue
 
 
+def _spare_cores(busy: int) -> int:
+    """Cores beyond the `busy` ones the slots train on: a stack's figures are drawn there."""
+    return max(0, default_jobs() - busy)
+
+
 def _stack_size(backend: Any, group: list[Plan], slots: int, threads: int, device: str | None, board: Board) -> int:
     """The stack size for members that may share one (`cost.stack_size`), from a calibration
     in a worker; a backend that cannot calibrate gets the largest useful stacks."""
@@ -394,7 +399,7 @@ class _Dispatch:
                 job.tries += 1
                 threads, device, force, checkpoint_every = self.worker_args
                 args = ([members[i].spec.model_dump_json() for i in job.members], str(self.folder), threads, device,
-                        job.batched, force, checkpoint_every)
+                        job.batched, force, checkpoint_every, _spare_cores(self.jobs * threads) // self.jobs)
                 running[backend.submit(*args)] = job
                 board.counts["running"] += len(job.members)
                 board.refresh()

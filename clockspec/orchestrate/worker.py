@@ -19,8 +19,10 @@ def init(threads: int) -> None:
 
 
 def run_members(specs: list[str], out: str, threads: int, device: str | None = None,
-                batched: bool = False, force: bool = False, checkpoint_every: float = 60.0) -> list[dict[str, Any]]:
-    """Train (or reuse, re-evaluate, resume) each member; batched ones together."""
+                batched: bool = False, force: bool = False, checkpoint_every: float = 60.0,
+                figure_workers: int = 0) -> list[dict[str, Any]]:
+    """Train (or reuse, re-evaluate, resume) each member; batched ones together, their
+    figures drawn by `figure_workers` processes of their own (0: in line)."""
     from clockspec.compiler.plan import compile as compile_plan
     from clockspec.ir.spec import Experiment
 
@@ -28,7 +30,7 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
     if batched and len(plans) > 1:
         from clockspec.runtime.batched import run_batch
 
-        results = run_batch(plans, out=out, device=device, threads=threads)
+        results = run_batch(plans, out=out, device=device, threads=threads, figure_workers=figure_workers)
     else:
         from clockspec.runtime import run
 

@@ -126,3 +126,15 @@ def test_members_group_by_what_they_share():
     assert batch_key(specs[4]) is None  # a penalty term holds the network's own parameters
     assert groups(specs) == [[0], [1, 2], [3], [4]]
     assert groups(specs[1:3] * 3, size=4) == [[0, 1, 2, 3], [4, 5]]
+
+
+@pytest.mark.slow
+def test_figures_drawn_off_the_training_path_are_the_figures_drawn_in_line(tmp_path):
+    members = plans(steps=30, stop="stop: {after: [fit]}\n")
+    inline = run_batch(members, out=tmp_path / "inline")
+    pooled = run_batch(members, out=tmp_path / "pooled", figure_workers=2)
+    for a, b in zip(inline, pooled):
+        for name in ("metrics.jsonl", "clocks.json", "curves.png"):
+            assert (a.run_dir / name).read_bytes() == (b.run_dir / name).read_bytes(), name
+        status = json.loads((b.run_dir / "status.json").read_text())
+        assert status["status"] == b.status == a.status and status["step"] == a.step
