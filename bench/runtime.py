@@ -161,7 +161,7 @@ def main() -> None:
             rates["off"].append(clockspec_rate(off, out, args.threads, args.device)[0])
             rate, run_dir = clockspec_rate(on, out, args.threads, args.device)
             rates["on"].append(rate)
-        reuse = clock_reuse(on, run_dir, out, args.threads)
+        reuse = clock_reuse(on, run_dir, out, args.threads, args.device)
     unit = "wall s" if args.device.startswith("cuda") else "CPU s"
     print(f"quickstart model on {args.device}, {args.steps} steps x {args.rounds} rounds, torch {torch.__version__}, "
           f"{args.threads} thread(s), probes every {spec.probes.every} with {len(on.metrics)} metrics; "
@@ -176,7 +176,7 @@ def main() -> None:
         print(line)
 
 
-def clock_reuse(on, run_dir: Path, out: Path, threads: int) -> list[str]:
+def clock_reuse(on, run_dir: Path, out: Path, threads: int, device: str) -> list[str]:
     """Re-evaluating changed clocks from metrics.jsonl against training: two lines to print."""
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     train_s = json.loads((run_dir / "status.json").read_text())["loop_cpu_s"]
@@ -187,7 +187,7 @@ def clock_reuse(on, run_dir: Path, out: Path, threads: int) -> list[str]:
     changed["clocks"]["half_fit"] = "first train_acc >= 0.5"  # a new clock: same training
     replan = clockspec.compile(clockspec.Experiment.model_validate(changed))
     began = time.perf_counter()
-    result = run(replan, out=out, progress=False, threads=threads)
+    result = run(replan, out=out, progress=False, threads=threads, device=device)
     reuse_s = time.perf_counter() - began
     return [f"clock re-evaluation over {len(rows)} probe rows: {evaluate_s * 1e3:.2f} ms "
             f"vs training {train_s:.1f} s ({train_s / evaluate_s:,.0f}x faster)",
