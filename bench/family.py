@@ -3,7 +3,12 @@
 1. batched vs sequential: an 8-seed family of a small modular model (p=23) and of the
    quickstart model, trained one member after another with `clockspec.runtime.run` and then
    as one batch with `clockspec.runtime.batched.run_batch` (same plans, same run-directory
-   outputs, figures included). Goals: >= 4x for the small model, >= 1x for the quickstart.
+   outputs, figures included; the batch draws its figures on the spare cores, as the
+   executor's jobs do, `drawing.FigurePool`). Goals: >= 4x for the small model, >= 1.5x for the quickstart.
+   Then the executor's cost model (clockspec/orchestrate/cost.py) is given its calibration
+   for one slot, and the time of the strategy it picks (plus the calibration's) is printed
+   over the better of the two (goal <= 1.05). Every member's metrics.jsonl is checked to be
+   the same bytes in both modes.
 2. expansion: a 1,000-member family expanded (and every member validated and checked by
    the compiler passes); goal: under 1 s.
 
@@ -63,22 +68,42 @@ def quickstart_plans(seeds: int, steps: int) -> list:
 def batched_vs_sequential(label: str, plans: list, device: str) -> float:
     from clockspec.runtime import run
     from clockspec.runtime.batched import run_batch
+    from clockspec.runtime.drawing import spare_cores
 
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
-        for plan in plans:
-            run(plan, out=Path(tmp) / "alone", device=device, progress=False, threads=1)
-        alone = time.perf_counter() - began
+        alone = [run(plan, out=Path(tmp) / "alone", device=device, progress=False, threads=1) for plan in plans]
+        alone_s = time.perf_counter() - began
         began = time.perf_counter()
-        results = run_batch(plans, out=Path(tmp) / "batched", device=device, threads=1)
-        batched = time.perf_counter() - began
+        results = run_batch(plans, out=Path(tmp) / "batched", device=device, threads=1,
+                            figure_workers=spare_cores(1))
+        batched_s = time.perf_counter() - began
         figures = len(plans) * figure_time(plans[0], results[0])
+        same = all((a.run_dir / "metrics.jsonl").read_bytes() == (b.run_dir / "metrics.jsonl").read_bytes()
+                   for a, b in zip(alone, results))
     steps = plans[0].spec.train.steps
-    print(f"{label}: {len(plans)} members x {steps} steps: sequential {alone:.1f} s, batched {batched:.1f} s, "
-          f"speedup {alone / batched:.2f}x")
+    print(f"{label}: {len(plans)} members x {steps} steps: sequential {alone_s:.1f} s, batched {batched_s:.1f} s, "
+          f"speedup {alone_s / batched_s:.2f}x; metrics.jsonl the same bytes in both: {same}")
     print(f"  of which each mode draws {len(plans)} curves.png, about {figures:.1f} s: without them, "
-          f"{(alone - figures) / max(batched - figures, 1e-9):.2f}x")
-    return alone / batched
+          f"{(alone_s - figures) / max(batched_s - figures, 1e-9):.2f}x")
+    cost_model_pick(plans, device, alone_s, batched_s)
+    return alone_s / batched_s
+
+
+def cost_model_pick(plans: list, device: str, alone_s: float, batched_s: float) -> None:
+    """What the executor's cost model picks for these members on one slot, and its time
+    (the measured time of that strategy plus the calibration's) over the better strategy."""
+    from clockspec.orchestrate import cost
+    from clockspec.runtime.batched import step_seconds
+
+    began = time.perf_counter()
+    times = step_seconds(plans[0], [1, len(plans)], device)
+    calibration_s = time.perf_counter() - began
+    size = cost.stack_size(len(plans), 1, times)
+    picked = (batched_s if size > 1 else alone_s) + calibration_s
+    print(f"  cost model (1 slot): {times[1] * 1e3:.2f} ms per step alone, {times[len(plans)] * 1e3:.2f} ms for "
+          f"{len(plans)} stacked -> {'stacked' if size > 1 else 'one by one'} (calibration {calibration_s:.1f} s); "
+          f"its time / the better strategy's: {picked / min(alone_s, batched_s):.3f} (goal <= 1.05)")
 
 
 def figure_time(plan, result, repeats: int = 3) -> float:

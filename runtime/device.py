@@ -68,7 +68,8 @@ def numerics(device: torch.device, threads: int) -> Iterator[None]:
         torch.set_num_threads(threads_before)
         if device.type == "cpu":
             torch.set_flush_denormal(False)
-        torch.use_deterministic_algorithms(deterministic_before[0], warn_only=deterministic_before[1])
+        if device.type == "cuda":  # (setting it, even to what it was, imports torch's compiler: seconds)
+            torch.use_deterministic_algorithms(deterministic_before[0], warn_only=deterministic_before[1])
 
 
 def device_name(device: torch.device) -> str:

@@ -4,17 +4,18 @@ Step t means "after t optimizer updates". At each step the loop computes the obj
 its gradient at the current parameters; a probe at t measures those same parameters (and,
 for grad_ratio, that gradient) before the update is applied. So step 0 is the
 initialisation and the last probe is the final model. A non-finite objective ends the run
-as diverged at that step.
+as diverged at that step: the objectives stay on the device and are read every
+CHECK_EVERY steps and at every probe (`Watch`), never one host sync per step, and a
+divergence is still reported at its exact step.
 
 `train_members` is that loop for one member or for many: what happens to each member (its
 rows, clocks, checkpoints and outputs) is its `MemberRun`; how a step is computed is the
-`Steps` it is given, `Solo` for a model alone or `batched.Stacked` for members stacked on a
-leading axis.
+`Steps` it is given: `stacked.Stacked` for one member or many stacked on a leading axis,
+`Solo` for a model as a torch module (`clockspec.compiler.batching.execution` says which).
 """
 from __future__ import annotations
 
 import io
-import math
 import signal
 import sys
 import threading
@@ -32,21 +33,27 @@ from clockspec.runtime.parametrization import param_groups
 from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.tasks import build_task
 
+CHECK_EVERY = 32  # steps between reads of the objectives when no probe reads them sooner
+
 
 class Steps(Protocol):
     """How the training step of K members (one alone) is computed."""
 
-    def objective(self, t: int) -> list[float]:
-        """Compute the objective at step t's parameters; each member's value."""
+    def objective(self, t: int) -> torch.Tensor:
+        """Compute the objective at step t's parameters: (K,) on the device, one value per
+        member still in the step, in the order of the loop's `alive`."""
 
-    def backward(self, alive: list[int]) -> None:
-        """The gradient of the objective of the members still training."""
+    def backward(self) -> None:
+        """The gradient of the objective of every member in the step."""
 
     def probe(self, k: int, t: int) -> dict[str, Any]:
         """Member k's probe row at step t."""
 
     def update(self, t: int) -> None:
         """Apply step t's update."""
+
+    def retire(self, members: list[int]) -> None:
+        """These members ended: leave them out from the next step on."""
 
 
 def train_members(steps: Steps, members: list[MemberRun], start: int, last: int) -> None:
@@ -69,20 +76,18 @@ def train_members(steps: Steps, members: list[MemberRun], start: int, last: int)
 
 
 def _loop(steps: Steps, members: list[MemberRun], t: int, last: int, guard: InterruptGuard) -> None:
-    alive = list(range(len(members)))
+    alive = list(range(len(members)))  # the members still training, in the order of the step's rows
+    checked = set().union(*(m.probe_steps for m in members))
+    watch = Watch()
     while True:
-        values = steps.objective(t)
-        if not all(map(math.isfinite, values)):  # (members that ended still have values)
-            for k in [k for k in alive if not math.isfinite(values[k])]:
-                members[k].end("diverged", t, f"the training objective is {values[k]} at step {t}")
-                alive.remove(k)
-            if not alive:
-                return
-        steps.backward(alive)
-        for k in list(alive):
-            if t in members[k].probe_steps and members[k].record(steps.probe(k, t)):
-                members[k].end("complete", t, "the stop clocks fired")
-                alive.remove(k)
+        watch.see(t, steps.objective(t))
+        if (t in checked or t % CHECK_EVERY == CHECK_EVERY - 1 or t >= last) and not _diverged(steps, members, alive, watch):
+            return
+        steps.backward()
+        stopped = [k for k in alive if t in members[k].probe_steps and members[k].record(steps.probe(k, t))]
+        for k in stopped:
+            members[k].end("complete", t, "the stop clocks fired")
+        _retire(steps, alive, stopped)
         if t >= last or not alive:
             for k in alive:
                 members[k].end("complete", t, "all steps done")
@@ -92,9 +97,55 @@ def _loop(steps: Steps, members: list[MemberRun], t: int, last: int, guard: Inte
         for k in alive:
             members[k].stepped(t)
         if guard.requested:
-            for k in alive:
-                members[k].end("interrupted", t, f"interrupted at step {t}")
+            if _diverged(steps, members, alive, watch):
+                for k in alive:
+                    members[k].end("interrupted", t, f"interrupted at step {t}")
             return
+
+
+def _diverged(steps: Steps, members: list[MemberRun], alive: list[int], watch: Watch) -> bool:
+    """End the members whose objective was not finite since the last check, each at the first
+    step it was not; whether any member is still training."""
+    ended = []
+    for row, (step, value) in watch.first_nonfinite().items():
+        k = alive[row]
+        members[k].end("diverged", step, f"the training objective is {value} at step {step}")
+        ended.append(k)
+    _retire(steps, alive, ended)
+    return bool(alive)
+
+
+def _retire(steps: Steps, alive: list[int], ended: list[int]) -> None:
+    if ended:
+        steps.retire(ended)
+        alive[:] = [k for k in alive if k not in ended]
+
+
+class Watch:
+    """The objectives since the last check, kept as the device tensors they are: nothing is
+    copied to the host per step (a host sync would stall the device every step); a check
+    reads them all at once and finds each member's first non-finite step."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.values: list[torch.Tensor] = []
+
+    def see(self, t: int, values: torch.Tensor) -> None:
+        self.steps.append(t)
+        self.values.append(values)
+
+    def first_nonfinite(self) -> dict[int, tuple[int, float]]:
+        """{row: (step, value)} of the rows (members, in the step's order) that were not
+        finite, at the first such step; then forget what was seen."""
+        if not self.values:
+            return {}
+        seen, steps = torch.stack(self.values), self.steps
+        self.steps, self.values = [], []
+        bad = ~torch.isfinite(seen)
+        if not bool(bad.any()):
+            return {}
+        first = bad.to(torch.int8).argmax(0).tolist()
+        return {row: (steps[i], seen[i, row].item()) for row, i in enumerate(first) if bad[i, row]}
 
 
 class Batches:
@@ -130,8 +181,10 @@ class Batches:
 
 
 class Solo:
-    """The step of one model alone: its objective on the (mini)batch, torch's backward and
-    the optimizer's update; and its training state, for a checkpoint."""
+    """The step of one model as a torch module: its objective on the (mini)batch, torch's
+    backward and the optimizer's update; and its training state, for a checkpoint. The step
+    of the specs that `stacked.Stacked` does not take (`batching.execution`: a penalty term
+    on the network's own parameters, a model without a stacked forward)."""
 
     def __init__(self, spec: Any, metrics: list[str], device: torch.device, dtype: torch.dtype):
         data = build_task(spec.task)
@@ -147,17 +200,20 @@ class Solo:
         self.full, self.x, self.y = self.batches.full, self.data.x_train, self.data.y_train
         self.loss: torch.Tensor | None = None
 
-    def objective(self, t: int) -> list[float]:
+    def objective(self, t: int) -> torch.Tensor:
         if self.full:
             self.loss = self.objective_of(self.model(self.x), self.y)
         else:
             idx = self.batches(t)
             self.loss = self.objective_of(self.model(self.x[idx]), self.y[idx])
-        return [self.loss.item()]
+        return self.loss.detach().reshape(1)
 
-    def backward(self, alive: list[int]) -> None:
+    def backward(self) -> None:
         self.stepper.optimizer.zero_grad(set_to_none=True)
         self.loss.backward()
+
+    def retire(self, members: list[int]) -> None:
+        """Nothing to leave out: a model alone ends its run."""
 
     def probe(self, k: int, t: int) -> dict[str, Any]:
         return self.prober(t)

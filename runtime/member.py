@@ -23,9 +23,9 @@ from clockspec.clocks import ClockTracker
 from clockspec.core.fileio import read_json
 from clockspec.core.version import __version__
 from clockspec.runtime.progress import Progress
-from clockspec.runtime.results import RunResult, final_clocks, spec_text, write_clocks
+from clockspec.runtime.results import RunResult, clocks_doc, final_clocks, spec_text, write_clocks
 from clockspec.store.provenance import launch
-from clockspec.store.rundir import CHECKPOINT, FINISHED, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, FINISHED, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
 from clockspec.store.snapshots import clear_snapshots, save_snapshot
 
 Snapshot = Callable[[int], bytes]  # the checkpoint of the training state at a step
@@ -48,11 +48,13 @@ class MemberRun:
 
     `info`: what its status says of where it trains (`run_info`). `began`: when the run
     began (perf_counter), for its wall time. `batch`: how many members train together (None:
-    alone).
+    alone). `figures`: where its figure is drawn (None: here, at once).
     """
 
-    def __init__(self, plan: Any, rd: RunDir, info: dict[str, Any], began: float, batch: int | None = None):
+    def __init__(self, plan: Any, rd: RunDir, info: dict[str, Any], began: float, batch: int | None = None,
+                 figures: Any = None):
         self.plan, self.spec, self.rd, self.info, self.began, self.batch = plan, plan.spec, rd, info, began, batch
+        self.figures = figures  # a drawing.FigurePool that draws curves.png off the training path, or None
         self.snapshot: Snapshot | None = None
         self.weights: Callable[[], bytes] | None = None  # the model's bytes, for `snapshots:`
         self.snap_due = 0  # the step from which the next scheduled snapshot is due
@@ -153,7 +155,6 @@ class MemberRun:
         looped, cpu = time.perf_counter() - self.looped, time.process_time() - self.cpu
         wall = time.perf_counter() - self.began + self.wall_before  # the resumed process's time too
         clocks = final_clocks(self.spec, self.tracker.results(), status)
-        write_clocks(self.plan, self.rd, self.tracker.rows, clocks, status, step)
         if self.batch:  # a batch is timed as a whole: its members share one loop
             timing = {"wall_s": round(wall, 3), "steps_per_s": round(step / max(wall, 1e-9), 2)}
             note = f"trained steps 0..{step} in a batch of {self.batch} members ({wall:.1f} s)"
@@ -162,11 +163,21 @@ class MemberRun:
             timing = {"wall_s": round(wall, 3), "steps_per_s": round(rate, 2), "loop_cpu_s": round(cpu, 3)}
             note = (f"{'resumed' if self.resumed else 'trained'} steps {self.start}..{step} in {looped:.1f} s "
                     f"({rate:.0f} steps/s; {time.perf_counter() - self.began:.1f} s in all)")
-        self.rd.write_json(STATUS, {"status": status, "step": step, "reason": reason, **timing, **self.info})
-        if status in FINISHED:
-            self.rd.remove(CHECKPOINT)
+        final = {"status": status, "step": step, "reason": reason, **timing, **self.info}
         self.result = RunResult(self.rd.path, status, step, clocks, "resumed" if self.resumed else "trained",
                                 f"{note}: {reason}", time.perf_counter() - self.began)
+        if self.figures is None:
+            write_clocks(self.plan, self.rd, self.tracker.rows, clocks, status, step)
+            self._finish(final)
+        else:  # drawn off the training path; the final status once the figure is written
+            self.rd.write_json(CLOCKS, clocks_doc(self.plan, clocks, status, step))
+            self.figures.draw(self.tracker.rows, self.spec, clocks, status,
+                              lambda png: (self.rd.write(CURVES, png), self._finish(final)))
+
+    def _finish(self, final: dict[str, Any]) -> None:
+        self.rd.write_json(STATUS, final)
+        if final["status"] in FINISHED:
+            self.rd.remove(CHECKPOINT)
 
     def abandon(self, exc: BaseException) -> None:
         """Training stopped by `exc` (a hard interrupt, a crash): say so in the status; the

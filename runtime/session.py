@@ -1,8 +1,9 @@
 """One training session of a model alone: build it, resume it, train it, write its outputs.
 
 The torch half of `run` (see `runner`), imported only when there is something to train.
-The training itself is the one core (`loop.train_members`) with a `Solo` step and the
-member's `MemberRun`.
+The training itself is the one core (`loop.train_members`) with the member's `MemberRun`
+and the step its plan's execution names: `stacked.Stacked` (a stack of one, the step of a
+batch too) or `loop.Solo` (the torch module).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from clockspec.runtime.member import MemberRun, run_info
 from clockspec.runtime.progress import wanted
 from clockspec.runtime.results import RunResult
 from clockspec.runtime.snapshots import model_bytes
+from clockspec.runtime.stacked import Stacked
 from clockspec.store.rundir import STATUS, RunDir
 
 
@@ -33,7 +35,7 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
     start = member.start
     try:
         with numerics(where, threads):
-            solo = Solo(spec, list(plan.metrics), where, dtype)
+            solo = step_of(plan, where, dtype)
             rows: list[dict[str, Any]] = []
             if resume_from is not None:
                 start = _resume(solo, resume_from, where, rd)
@@ -49,7 +51,14 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
     return member.result
 
 
-def _resume(solo: Solo, path: Path, where: torch.device, rd: RunDir) -> int:
+def step_of(plan: Any, where: torch.device, dtype: torch.dtype) -> Stacked | Solo:
+    """The step the plan's execution names (`clockspec.compiler.batching.execution`)."""
+    if plan.derived["execution"]["step"] == "stacked":
+        return Stacked([plan], where, dtype)
+    return Solo(plan.spec, list(plan.metrics), where, dtype)
+
+
+def _resume(solo: Stacked | Solo, path: Path, where: torch.device, rd: RunDir) -> int:
     """Load the checkpoint into `solo`; the step it was taken at."""
     try:
         return solo.load_state_dict(torch.load(path, map_location=where, weights_only=True))

@@ -36,6 +36,26 @@ def batch_key(spec: Experiment) -> str | None:
     return json.dumps(data, sort_keys=True)
 
 
+def execution(spec: Experiment) -> dict[str, Any]:
+    """The numerical program that trains `spec`, as the runtime will compute it: part of the
+    train hash (a change of program is a new hash, never a reused run), said by `explain`.
+
+    step: `stacked` (runtime/stacked.py: a run alone is a stack of one, so a member of a
+    batch follows the same trajectory bit for bit) or `module` (the torch module, for specs
+    that never batch). first_layer: how token inputs enter (`projection_gather`: the
+    embeddings' per-token projections, gathered; `column_gather`: one-hot columns of W_1).
+    optimizer: torch's `fused` kernel. compiled: whether the step is torch.compile'd."""
+    stacked = batch_key(spec) is not None
+    if not spec.task.token_inputs:
+        first = "dense"
+    elif spec.model.embeds_tokens:
+        first = "projection_gather" if stacked else "embedding_then_linear"
+    else:
+        first = "column_gather"
+    return {"step": "stacked" if stacked else "module", "first_layer": first, "optimizer": "fused",
+            "compiled": False}
+
+
 def groups(specs: Iterable[Experiment], size: int | None = None) -> list[list[int]]:
     """Indices of specs grouped by batch key, in first-seen order; singletons stay alone.
 

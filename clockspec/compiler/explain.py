@@ -18,7 +18,8 @@ def explain(plan: Plan) -> str:
     out = [f"# {spec.name}", ""]
     if spec.description:
         out += [spec.description.strip(), ""]
-    out += ["## What is trained on what", "", _task(plan), "", _model(plan), "", _training(plan), ""]
+    out += ["## What is trained on what", "", _task(plan), "", _model(plan), "", _training(plan), "",
+            _execution(plan), ""]
     out += ["## The objective", "", *_objective(plan), ""]
     out += ["## What is measured", "", _probes(plan), ""]
     out += [f"- `{m}`: {METRICS[m].meaning}" for m in plan.metrics]
@@ -54,6 +55,24 @@ def _training(plan: Plan) -> str:
     batch = "full batch" if spec.train.batch == "full" else f"minibatches of {spec.train.batch} (order drawn from the seed)"
     return (f"Training: {opt.describe()}, {schedule} schedule; {batch}; "
             f"up to {spec.train.steps:,} steps in {spec.train.dtype} on device `{spec.device}`, seed {spec.seed}.")
+
+
+FIRST_LAYER = {
+    "projection_gather": "token inputs enter as a per-token projection gather ((E W1a^T)[a] + (E W1b^T)[b], the "
+                         "same function as the embeddings concatenated through W1, at a fraction of the cost)",
+    "column_gather": "token inputs enter by gathering W1's one-hot columns",
+    "embedding_then_linear": "token inputs enter as embeddings, then the first linear layer",
+    "dense": "dense inputs enter the first linear layer",
+}
+
+
+def _execution(plan: Plan) -> str:
+    """How the runtime computes the step: part of the train hash, so a change is a new run."""
+    ex = plan.derived["execution"]
+    step = ("stacked (a run alone is a stack of one, so this member gives the same metrics alone or in a "
+            "family batch, bit for bit)" if ex["step"] == "stacked" else "the torch module (never batched)")
+    return (f"Execution (part of the train hash): step {step}; {FIRST_LAYER[ex['first_layer']]}; torch's "
+            f"{ex['optimizer']} optimizer kernel; {'torch.compile' if ex['compiled'] else 'not compiled'}.")
 
 
 def _objective(plan: Plan) -> list[str]:

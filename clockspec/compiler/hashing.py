@@ -22,7 +22,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "init": 1,
     "objective": 2,  # 2: `mse` is torch's mean over all entries (was 1/2 sum over classes, now mse_half_sum)
     "optimizer": 1,
-    "train": 1,
+    "train": 2,  # 2: the stacked step, projection gathers, fused optimizers (issue 16)
     "probe": 1,
     "clock": 1,
     "report": 1,

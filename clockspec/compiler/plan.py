@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from clockspec.compiler import batching
 from clockspec.compiler import facts as derived
 from clockspec.compiler.hashing import node_hash
 from clockspec.compiler.node_id import NodeId
@@ -158,6 +159,7 @@ def _derived(spec: Experiment, ctx) -> dict[str, Any]:
     out["param_shapes"] = [[name, shape] for name, shape in ctx.shapes]
     out["schatten_q"] = METRICS["schatten"].option_value(spec)
     out["induced_penalty"] = derived.induced_penalty(spec)
+    out["execution"] = batching.execution(spec)
     return out
 
 
@@ -198,6 +200,7 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
         "metrics": sorted(metrics),
         "metric_options": options,
         "stop": _stop(spec),
+        "execution": facts["execution"],
         # only when asked, so that every spec without snapshots keeps its hash
         **({"snapshots": spec.snapshots.model_dump(mode="json")} if spec.snapshots is not None else {}),
     }, tuple(map(NodeId.of, ("split", "init", "objective", "optimizer"))))

@@ -12,7 +12,6 @@ running the family again resumes.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import sys
 import time
@@ -29,6 +28,7 @@ from clockspec.compiler.plan import compile as compile_plan
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.core.fileio import read_json
 from clockspec.families.expand import Expansion
+from clockspec.orchestrate import cost
 from clockspec.store import family as store
 from clockspec.store.lock import claim
 
@@ -110,6 +110,11 @@ class LocalBackend:
         with _main_left_out():  # a worker is spawned by the submit that needs it
             return self.pool.submit(worker.run_members, *args)
 
+    def calibrate(self, *args: Any) -> dict[int, float]:
+        from clockspec.orchestrate import worker
+
+        return self.pool.submit(worker.calibrate, *args).result()
+
     def wait(self, handles: list[Any], timeout: float) -> list[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -154,9 +159,13 @@ class RayBackend:
             ray.init(address=address, num_cpus=None if address else jobs * threads,
                      include_dashboard=False, log_to_driver=False)
         self.task = ray.remote(num_cpus=threads, max_retries=0)(worker.run_members)
+        self.calibration = ray.remote(num_cpus=threads, max_retries=0)(worker.calibrate)
 
     def submit(self, *args: Any) -> Any:
         return self.task.remote(*args)
+
+    def calibrate(self, *args: Any) -> dict[int, float]:
+        return self.ray.get(self.calibration.remote(*args))
 
     def wait(self, handles: list[Any], timeout: float) -> list[Any]:
         done, _ = self.ray.wait(handles, num_returns=1, timeout=timeout)
@@ -287,23 +296,33 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
         attempts.clear()
     outcome = Outcome()
     board = Board(len(entries), jobs, stream, quiet)
-    queue = _queue(exp, folder, plans, entries, force, batch, jobs, attempts, outcome, board)
+    make = backend_factory or (lambda: LocalBackend(jobs, threads) if executor == "local"
+                               else RayBackend(jobs, threads, address))
+    backend: list[Any] = []  # made on first use: by a calibration, or by the first job
+
+    def stack_size(group: list[Plan], slots: int) -> int:
+        backend[:] = backend or [make()]
+        return _stack_size(backend[0], group, slots, threads, device, board)
+
+    queue = _queue(exp, folder, plans, entries, force, batch, jobs, attempts, outcome, board, stack_size)
     if queue:
-        make = backend_factory or (lambda: LocalBackend(jobs, threads) if executor == "local"
-                                   else RayBackend(jobs, threads, address))
         dispatch = _Dispatch(exp, folder, queue, jobs, (threads, device, force, checkpoint_every),
                              attempts, outcome, board)
-        dispatch.run(make())
+        dispatch.run(backend[0] if backend else make())
     else:
+        if backend:
+            backend[0].close()
         board.close()
     outcome.wall_s = time.monotonic() - began
     return outcome
 
 
 def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.Entry], force: bool, batch: bool,
-           jobs: int, attempts: store.Attempts, outcome: Outcome, board: Board) -> deque[Job]:
+           jobs: int, attempts: store.Attempts, outcome: Outcome, board: Board,
+           stack_size: Callable[[list[Plan], int], int]) -> deque[Job]:
     """The jobs to run: finished members skipped, those failed MAX_ATTEMPTS times not
-    retried, members to re-evaluate or resume alone, new ones in batches."""
+    retried, members to re-evaluate or resume alone, new ones in stacks of the size the
+    cost model chose for their group (`stack_size`, given the group's share of the slots)."""
     queue: deque[Job] = deque()
     fresh: list[int] = []
     for i, (e, plan) in enumerate(zip(entries, plans)):
@@ -320,16 +339,40 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
             fresh.append(i)
         else:  # clocks to re-evaluate, or a run to resume: one by one
             queue.append(Job([i]))
-    specs = [m.spec for m in exp.members]
-    # Batches no larger than an even share of the slots, so that no worker idles while one
-    # trains a big batch (and no larger than 64 members).
-    size = min(64, max(1, math.ceil(len(fresh) / jobs)))
-    for group in (batching.groups([specs[i] for i in fresh], size=size) if batch else [[j] for j in range(len(fresh))]):
-        queue.append(Job([fresh[j] for j in group], batched=len(group) > 1))
+    specs = [exp.members[i].spec for i in fresh]
+    for group in (batching.groups(specs) if batch else [[j] for j in range(len(fresh))]):
+        share = max(1, round(jobs * len(group) / len(fresh)))  # the slots this group can expect
+        size = stack_size([plans[fresh[j]] for j in group], share) if len(group) > 1 else 1
+        for j in range(0, len(group), size):
+            queue.append(Job([fresh[k] for k in group[j:j + size]], batched=size > 1))
     if outcome.status:
         board.event(f"{len(entries)} members: {board.counts['skipped']} already done, "
                     f"{sum(len(j.members) for j in queue)} to run in {len(queue)} jobs")
     return queue
+
+
+def _spare_cores(busy: int) -> int:
+    """Cores beyond the `busy` ones the slots train on: a stack's figures are drawn there."""
+    return max(0, default_jobs() - busy)
+
+
+def _stack_size(backend: Any, group: list[Plan], slots: int, threads: int, device: str | None, board: Board) -> int:
+    """The stack size for members that may share one (`cost.stack_size`), from a calibration
+    in a worker; a backend that cannot calibrate gets the largest useful stacks."""
+    largest = cost.largest_useful(len(group), slots)
+    calibrate = getattr(backend, "calibrate", None)
+    if largest == 1 or calibrate is None:
+        return largest
+    try:
+        times = calibrate(group[0].spec.model_dump_json(), [1, largest], threads, device)
+    except Exception as exc:  # the members' own jobs will say what fails; alone, each says it for itself
+        board.event(f"! calibrating a stack of {largest} failed ({type(exc).__name__}: {exc}); one by one")
+        return 1
+    size = cost.stack_size(len(group), slots, times)
+    board.event(f"{len(group)} members can share a stack: {times[1] * 1e3:.2f} ms per step alone, "
+                f"{times[largest] * 1e3:.2f} ms for {largest} stacked; "
+                + (f"stacks of {size}" if size > 1 else "one by one"))
+    return size
 
 
 @dataclass
@@ -376,7 +419,7 @@ class _Dispatch:
                 job.tries += 1
                 threads, device, force, checkpoint_every = self.worker_args
                 args = ([members[i].spec.model_dump_json() for i in job.members], str(self.folder), threads, device,
-                        job.batched, force, checkpoint_every)
+                        job.batched, force, checkpoint_every, _spare_cores(self.jobs * threads) // self.jobs)
                 running[backend.submit(*args)] = job
                 board.counts["running"] += len(job.members)
                 board.refresh()

@@ -19,8 +19,10 @@ def init(threads: int) -> None:
 
 
 def run_members(specs: list[str], out: str, threads: int, device: str | None = None,
-                batched: bool = False, force: bool = False, checkpoint_every: float = 60.0) -> list[dict[str, Any]]:
-    """Train (or reuse, re-evaluate, resume) each member; batched ones together."""
+                batched: bool = False, force: bool = False, checkpoint_every: float = 60.0,
+                figure_workers: int = 0) -> list[dict[str, Any]]:
+    """Train (or reuse, re-evaluate, resume) each member; batched ones together, their
+    figures drawn by `figure_workers` processes of their own (0: in line)."""
     from clockspec.compiler.plan import compile as compile_plan
     from clockspec.ir.spec import Experiment
 
@@ -28,7 +30,7 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
     if batched and len(plans) > 1:
         from clockspec.runtime.batched import run_batch
 
-        results = run_batch(plans, out=out, device=device, threads=threads)
+        results = run_batch(plans, out=out, device=device, threads=threads, figure_workers=figure_workers)
     else:
         from clockspec.runtime import run
 
@@ -38,3 +40,13 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
     return [{"name": p.spec.name, "status": r.status, "step": r.step, "action": r.action, "note": r.note,
              "elapsed_s": r.elapsed_s, "clocks": {n: c.to_json() for n, c in r.clocks.items()}}
             for p, r in zip(plans, results)]
+
+
+def calibrate(spec: str, sizes: list[int], threads: int, device: str | None = None) -> dict[int, float]:
+    """Seconds per training step of a stack of each size of copies of one member (see
+    `clockspec.orchestrate.cost`)."""
+    from clockspec.compiler.plan import compile as compile_plan
+    from clockspec.ir.spec import Experiment
+    from clockspec.runtime.batched import step_seconds
+
+    return step_seconds(compile_plan(Experiment.model_validate_json(spec)), sizes, device, threads)

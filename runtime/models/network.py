@@ -50,7 +50,7 @@ class Network(nn.Module):
         if embed_dim is not None:
             table = torch.empty(n_tokens, embed_dim, dtype=dtype).normal_(generator=generator)
             self.embedding = nn.Parameter(table * init_scale)
-        elif n_tokens is not None:  # operand b's one-hot block starts at column p
+        if n_tokens is not None:  # operand b's one-hot block (its rows of a projection table) starts at p
             self.register_buffer("offsets", torch.tensor([0, n_tokens]), persistent=False)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList() if any(has_bias) else None
@@ -166,24 +166,36 @@ class Network(nn.Module):
     def _stacked_first(self, params: Mapping[str, torch.Tensor], weights: list[torch.Tensor],
                        biases: list[torch.Tensor] | None, x: torch.Tensor,
                        per_member: bool) -> tuple[torch.Tensor, int]:
-        """How the stacked input enters: its first hidden values and the layers they have passed."""
-        k = weights[0].shape[0]
-        if self.embedding is not None:  # one table of K x p rows: member k's token t is row k p + t
-            table = params["embedding"]
-            offsets = (torch.arange(k, device=x.device) * table.shape[1]).view(k, 1, 1)
-            rows_of = (x + offsets if per_member else x.unsqueeze(0) + offsets)
-            # index_select: its backward (index_add) is about twice as fast on CPU as embedding's
-            e = torch.index_select(table.flatten(0, 1), 0, rows_of.flatten()).view(*rows_of.shape, -1)
-            return (e.flatten(2) if self.combine == "concat" else e.sum(2)), 0
+        """How the stacked input enters: its first hidden values and the layers they have passed.
+
+        Token inputs pass the first layer as a per-token projection gather: W_1 applied to the
+        concatenated (or summed) embeddings of a and b equals row a of one projection table
+        plus row b of another (`first_tables`), so the first layer costs p x d x h
+        multiply-adds instead of n x 2d x h, and its backward is an index_add."""
         if x.is_floating_point():
             return x, 0
-        # operand indices select columns of W_1 (the one-hot input)
-        rows = torch.arange(k, device=x.device).view(k, 1, 1) if per_member else slice(None)
-        h = weights[0].transpose(1, 2)[rows, x + self.offsets].sum(2)
+        tables = self._first_tables(params, weights[0])  # (K, 2p, h): operand a's rows, then b's
+        k, rows = tables.shape[0], tables.shape[1]
+        index = x + self.offsets
+        base = torch.arange(k, device=x.device).view(k, 1, 1) * rows
+        index = (index if per_member else index.unsqueeze(0)) + base
+        picked = torch.index_select(tables.flatten(0, 1), 0, index.flatten()).view(*index.shape, -1)
+        h = picked[:, :, 0] + picked[:, :, 1]
         if biases is not None:
             h = h + biases[0].unsqueeze(1)
         return (h if len(weights) == 1 else self.activation(h)), 1
 
+    def _first_tables(self, params: Mapping[str, torch.Tensor], w1: torch.Tensor) -> torch.Tensor:
+        """(K, 2p, h): the first layer's output for each token of operand a (rows 0..p-1) and
+        of operand b (rows p..2p-1); one-hot inputs read W_1's columns as they are."""
+        if self.embedding is None:
+            return w1.transpose(1, 2)
+        table = params["embedding"]  # (K, p, d)
+        if self.combine == "concat":
+            d = table.shape[2]
+            return torch.cat([table @ w1[:, :, :d].transpose(1, 2), table @ w1[:, :, d:].transpose(1, 2)], 1)
+        projected = table @ w1.transpose(1, 2)
+        return torch.cat([projected, projected], 1)
 
 def layer_names(n_layers: int) -> list[str]:
     """`hidden.0` ... then `head`: the IR's names of an MLP's layers."""

@@ -87,7 +87,7 @@ def test_alpha_and_a_per_layer_lr_in_one_hand_checked_sgd_step():
     g = 2 * (f - y) / f.numel()  # d mean((f - y)^2) / df
     grad_w2, grad_w1 = 4 * g.T @ (x @ w1.T), 4 * (g @ w2).T @ x
     solo.objective(0)
-    solo.backward([0])
+    solo.backward()
     solo.update(0)
     new_w1, new_w2 = (p.detach() for _, _, p in solo.model.spec_parameters())
     torch.testing.assert_close(new_w1, w1 - 0.1 * grad_w1)
