@@ -157,6 +157,18 @@ def grad_ratio(ctx: ProbeContext):
     return torch.linalg.vector_norm(head.double()) / torch.linalg.vector_norm(embedding.double())
 
 
+@METRICS.register("train_acc_clean")
+def train_acc_clean(ctx: ProbeContext):
+    keep = ~require(ctx.data.noisy, "label noise", "metric train_acc_clean")
+    return accuracy(ctx.train_logits[keep], ctx.data.y_train[keep])
+
+
+@METRICS.register("train_acc_noisy")
+def train_acc_noisy(ctx: ProbeContext):
+    noisy = require(ctx.data.noisy, "label noise", "metric train_acc_noisy")
+    return accuracy(ctx.train_logits[noisy], ctx.data.y_train[noisy])
+
+
 def as_number(value: torch.Tensor | float | None) -> float | None:
     """A JSON-able float; non-finite values become None (JSON has no NaN)."""
     if value is None:

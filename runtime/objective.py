@@ -10,8 +10,9 @@ Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def mse(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """(1/2) mean_i ||f(x_i) - e_{y_i}||^2: the square loss of deep-linear theory."""
-    target = F.one_hot(labels, logits.shape[1]).to(logits.dtype)
+    """(1/2) mean_i ||f(x_i) - e_{y_i}||^2: the square loss of deep-linear theory (a regression
+    task's real targets stand in for the one-hot e_y)."""
+    target = labels.to(logits.dtype) if labels.is_floating_point() else F.one_hot(labels, logits.shape[1]).to(logits.dtype)
     return 0.5 * (logits - target).square().sum(1).mean()
 
 

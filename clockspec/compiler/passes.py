@@ -67,11 +67,18 @@ class Context:
 
 def recorded_metrics(spec: Experiment) -> tuple[str, ...]:
     """Metrics the run records: the base set, those asked for, those the clocks watch."""
-    wanted = set(BASE_METRICS) | set(spec.probes.metrics) | {c.metric for c in spec.clocks.values()}
+    base = {m for m in BASE_METRICS if METRICS[m].requires(spec) is None}  # no accuracy on regression targets
+    wanted = base | set(spec.probes.metrics) | {c.metric for c in spec.clocks.values()}
     return tuple(m for m in METRICS if m in wanted)
 
 
 # ---- the passes ------------------------------------------------------------------------
+
+
+def task_data_readable(ctx: Context) -> Iterable[Finding]:
+    """A task that reads a file can read it: a positioned error at `path` before anything trains."""
+    for problem in ctx.spec.task.data_problems():
+        yield Finding(("task", "path"), problem, "a dataset path is relative to the spec's folder (docs/zoo.md)")
 
 
 def model_fits_task(ctx: Context) -> Iterable[Finding]:
@@ -80,6 +87,13 @@ def model_fits_task(ctx: Context) -> Iterable[Finding]:
     if misfit:
         ctx.broken.add("shapes")
         yield Finding(("model", "kind"), *misfit)
+
+
+def loss_fits_task(ctx: Context) -> Iterable[Finding]:
+    """Real-valued targets have no classes: only the square loss fits them."""
+    if ctx.spec.task.value_targets and ctx.spec.train.loss != "mse":
+        yield Finding(("train", "loss"), f"loss '{ctx.spec.train.loss}' needs class labels, but task "
+                      f"'{ctx.spec.task.kind}' has real-valued targets", "use loss: mse")
 
 
 def metrics_producible(ctx: Context) -> Iterable[Finding]:
@@ -228,6 +242,7 @@ def _floor_caveat(spec: Experiment, name: str, clock: FirstClock) -> Iterable[Fi
 
 PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     model_fits_task,
+    loss_fits_task,
     metrics_producible,
     clock_graph,
     regularizers_fit_model,
@@ -245,7 +260,9 @@ def run_passes(spec: Experiment, memory_limit: int | None = None,
     """All passes over `spec`; diagnostics positioned in its source (if known) or by IR path."""
     limit = memory_limit if memory_limit is not None else memory_limit_from_env()
     ctx = Context(spec, limit, source or source_of(spec))
-    findings = [f for check in PASSES for f in check(ctx)]
+    findings = list(task_data_readable(ctx))  # every other pass needs the data's sizes
+    if not findings:
+        findings = [f for check in PASSES for f in check(ctx)]
     return ctx, [_diagnostic(f, spec, ctx.source) for f in findings]
 
 

@@ -175,8 +175,8 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
 
     task = _dump(spec.task)
     split_keys = spec.task.split_fields  # they choose the train/test split; the rest define the data
-    add("data", {k: v for k, v in task.items() if k not in split_keys})
-    add("split", {k: task[k] for k in split_keys}, (NodeId.of("data"),))
+    add("data", {**{k: v for k, v in task.items() if k not in split_keys}, **spec.task.content()})
+    add("split", {k: task[k] for k in split_keys if k in task}, (NodeId.of("data"),))
     sizes = {k: facts[k] for k in spec.model.hashed_sizes}  # what the architecture is built from
     add("model", {**_dump(spec.model, ("init_scale",)), **sizes})
     add("init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, (NodeId.of("model"),))

@@ -77,6 +77,18 @@ def _token_embedding(spec: Any) -> str | None:
     return None
 
 
+def _classes(spec: Any) -> str | None:
+    if spec.task.value_targets:
+        return f"needs class labels, and task {spec.task.kind} has real-valued targets"
+    return None
+
+
+def _label_noise(spec: Any) -> str | None:
+    if getattr(spec.task, "label_noise", None) is None:  # a field of every classification task
+        return "needs label noise (task.label_noise) to tell the clean training labels from the noisy ones"
+    return None
+
+
 def _embed(spec: Any) -> str | None:
     if not spec.model.embeds_tokens:
         return f"needs an {_kinds(MODELS, lambda cls: cls.embeds_tokens)} model (embedding + head), not {spec.model.kind}"
@@ -86,9 +98,9 @@ def _embed(spec: Any) -> str | None:
 for _m in [
     Metric("train_loss", "training loss (the objective's data term)", log_scale=True),
     Metric("test_loss", "held-out loss", log_scale=True),
-    Metric("train_acc", "training accuracy"),
-    Metric("test_acc", "held-out accuracy"),
-    Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]"),
+    Metric("train_acc", "training accuracy", requires=_classes),
+    Metric("test_acc", "held-out accuracy", requires=_classes),
+    Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]", requires=_classes),
     Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True),
     Metric(
         "schatten",
@@ -134,6 +146,10 @@ for _m in [
         requires=_embed,
         log_scale=True,
     ),
+    Metric("train_acc_clean", "training accuracy on the examples whose labels the label noise left alone",
+           requires=_label_noise),
+    Metric("train_acc_noisy", "training accuracy on the examples with replaced labels (fitting the noise)",
+           requires=_label_noise),
 ]:
     register(_m)
 

@@ -18,7 +18,8 @@ from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
 from clockspec.ir.regularizers import Regularizers
-from clockspec.ir.tasks import MAX_SEED, TASKS, TaskSpec
+from clockspec.ir.task_zoo import TaskSpec
+from clockspec.ir.tasks import MAX_SEED, TASKS
 
 SCHEMA_VERSION = 1
 # Names become directory names: keep them to a safe alphabet (no '/', no '..').
