@@ -44,7 +44,8 @@ class DatasetTask(Classes):
     def __eq__(self, other: object) -> bool:  # where the spec was read from is no part of what it says
         return type(other) is type(self) and self.model_dump() == other.model_dump()  # type: ignore[union-attr]
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
 
     def anchor(self, folder: Path) -> None:
         self._folder = Path(folder)

@@ -116,3 +116,10 @@ def test_a_subset_larger_than_the_training_set_and_a_bad_suffix_are_refused(tmp_
 def test_a_bad_csv_names_the_problem(tmp_path):
     (tmp_path / "d.csv").write_text("1,2,0\n3,x,1\n")
     assert "is not a table of numbers separated by commas" in compile_error(write_spec(tmp_path, "d.csv"))
+
+
+def test_where_a_spec_was_read_is_no_part_of_its_task(tmp_path):
+    np.savez(tmp_path / "data.npz", x=np.zeros((10, 2)), y=np.arange(10) % 2)
+    loaded = clockspec.load(write_spec(tmp_path))
+    again = clockspec.loads(clockspec.dumps(loaded))
+    assert loaded == again and hash(loaded.task) == hash(again.task) and len({loaded.task, again.task}) == 1
