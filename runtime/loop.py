@@ -23,10 +23,11 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from clockspec.runtime.interventions import build_interventions
 from clockspec.runtime.member import MemberRun
 from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import build_model
-from clockspec.runtime.objective import LOSSES, Objective
+from clockspec.runtime.objective import Objective, build_loss
 from clockspec.runtime.optimizers import Stepper
 from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.tasks import build_task
@@ -137,11 +138,12 @@ class Solo:
         self.model = build_model(spec.model, data, spec.seed, dtype).to(device)
         self.data = data.to(device, dtype)
         regularizers = build_regularizers(spec.regularizers, self.model)
-        loss = LOSSES[spec.train.loss]
+        loss = build_loss(spec.train)
         self.objective_of = Objective(loss, [r.penalty for r in regularizers if r.penalty is not None])
         self.stepper = Stepper(spec.optimizer, list(self.model.parameters()),
                                [pair for r in regularizers for pair in r.decay], spec.train.steps)
         self.prober = Prober(metrics, self.model, self.data, loss, spec.probes)
+        self.interventions = build_interventions(spec.interventions, self.model)  # hooks around each update
         self.batches = Batches(len(self.data.y_train), spec.train.batch, spec.seed, device)
         self.full, self.x, self.y = self.batches.full, self.data.x_train, self.data.y_train
         self.loss: torch.Tensor | None = None
@@ -157,12 +159,14 @@ class Solo:
     def backward(self, alive: list[int]) -> None:
         self.stepper.optimizer.zero_grad(set_to_none=True)
         self.loss.backward()
+        self.interventions.after_backward()
 
     def probe(self, k: int, t: int) -> dict[str, Any]:
         return self.prober(t)
 
     def update(self, t: int) -> None:
         self.stepper.step(t)
+        self.interventions.after_update()
 
     def snapshot(self, step: int) -> bytes:
         """The checkpoint at `step`: model, optimizer, the metrics' memory, RNG states."""

@@ -6,6 +6,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from clockspec.runtime.losses import multiclass_hinge, stablemax_cross_entropy
+
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -16,7 +18,21 @@ def mse(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return 0.5 * (logits - target).square().sum(1).mean()
 
 
-LOSSES: dict[str, Loss] = {"cross_entropy": F.cross_entropy, "mse": mse}
+LOSSES: dict[str, Loss] = {"cross_entropy": F.cross_entropy, "mse": mse, "stablemax": stablemax_cross_entropy,
+                           "hinge": multiclass_hinge}
+
+
+def build_loss(train) -> Loss:
+    """The spec's loss, computed in `train.loss_dtype` when it names one (from the logits on)."""
+    loss = LOSSES[train.loss]
+    if not train.loss_dtype:
+        return loss
+    dtype = getattr(torch, train.loss_dtype)
+
+    def in_dtype(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return loss(logits.to(dtype), labels.to(dtype) if labels.is_floating_point() else labels)
+
+    return in_dtype
 
 
 class Objective:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 import torch
 
 from clockspec.core.registry import Registry
+from clockspec.runtime.grokfast import filter_gradients, store
 
 OPTIMIZERS = Registry("runtime optimizer")
 
@@ -61,6 +62,7 @@ class Stepper:
         for p, strength in decay:
             by_strength[strength].append(p)
         self.decay = list(by_strength.items())
+        self.grokfast = cfg.grokfast
 
     def lr(self, t: int) -> float:
         return self.base_lr * self.factor(t) if self.factor else self.base_lr
@@ -75,4 +77,9 @@ class Stepper:
                 for strength, params in self.decay:
                     for p in params:
                         p.mul_(1.0 - lr * strength)
+        if self.grokfast is None:
+            self.optimizer.step()
+            return
+        averages = filter_gradients(self.optimizer, self.grokfast.alpha, self.grokfast.lamb)
         self.optimizer.step()
+        store(self.optimizer, averages)

@@ -38,10 +38,12 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "task": ("data", "split", "model"),
     "model": ("model", "init", "objective", "train", "probe"),
     "regularizers": ("objective",),
+    "interventions": ("optimizer",),
     "optimizer": ("optimizer",),
     "train.steps": ("optimizer", "train"),
     "train.batch": ("train",),
     "train.loss": ("objective",),
+    "train.loss_dtype": ("objective",),
     "train.dtype": ("train",),
     "probes.schedule": ("train",),
     "probes.every": ("train",),
@@ -181,8 +183,11 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
     add("model", {**_dump(spec.model, ("init_scale",)), **sizes})
     add("init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, (NodeId.of("model"),))
     regs = {name: _dump(reg.resolved(spec.model)) for name, reg in spec.regularizers if reg is not None}
-    add("objective", {"loss": spec.train.loss, "regularizers": regs})
+    loss_dtype = {"loss_dtype": spec.train.loss_dtype} if spec.train.loss_dtype else {}
+    add("objective", {"loss": spec.train.loss, "regularizers": regs, **loss_dtype})
     opt = _dump(spec.optimizer)
+    if spec.interventions is not None:  # they change each update, as the optimizer does
+        opt["interventions"] = {name: _dump(kind) for name, kind in spec.interventions if kind is not None}
     if spec.optimizer.schedule == "cosine":
         opt["horizon"] = spec.train.steps  # the schedule decays over the whole run
     add("optimizer", opt)

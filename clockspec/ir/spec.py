@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from clockspec.ir.base import KindRegistry, Strict
 from clockspec.ir.clocks import ClockName, ClockSpec
+from clockspec.ir.interventions import Interventions
 from clockspec.ir.metrics import METRIC_NAMES
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
@@ -33,10 +34,12 @@ class Train(Strict):
     """Optimizer steps to run."""
     batch: Union[Literal["full"], Annotated[int, Field(ge=1)]] = "full"
     """`full` (the whole training set every step) or a minibatch size."""
-    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
-    """The training loss."""
+    loss: Literal["cross_entropy", "mse", "stablemax", "hinge"] = "cross_entropy"
+    """The training loss: `stablemax` is cross-entropy through StableMax (Prieto et al. 2025), `hinge` the multiclass margin hinge."""
     dtype: Literal["float32", "float64"] = "float32"
     """Floating-point precision of parameters and data."""
+    loss_dtype: Optional[Literal["float32", "float64"]] = None
+    """Precision the loss is computed in, from the logits on (absent: the model's `dtype`)."""
 
 
 class Probes(Strict):
@@ -100,6 +103,8 @@ class Experiment(Strict):
     """What to train (a kind, see below)."""
     regularizers: Regularizers = Field(default_factory=Regularizers)  # type: ignore[valid-type]
     """The regularizers that are on, keyed by kind; absent means off."""
+    interventions: Optional[Interventions] = None  # type: ignore[valid-type]
+    """Changes to the training step, keyed by kind (weight_norm, grad_clip); absent means none."""
     optimizer: OptimizerSpec = Field(default_factory=_default_optimizer)
     """How to train (a kind, see below)."""
     train: Train = Field(default_factory=Train)
@@ -110,6 +115,12 @@ class Experiment(Strict):
     """Named clock expressions (see Clock expressions)."""
     stop: Stop = Field(default_factory=Stop)
     """When to stop early."""
+
+    @field_validator("interventions")
+    @classmethod
+    def _none_is_absent(cls, value: Any) -> Any:
+        """`interventions: {}` says what leaving it out says: one IR for both."""
+        return None if value is not None and not any(v is not None for _, v in value) else value
 
     @field_validator("device")
     @classmethod
