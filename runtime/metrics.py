@@ -185,11 +185,14 @@ class Prober:
         self.functions = [METRICS[name] for name in self.names]
         self.model, self.data, self.loss, self.options = model, data, loss, options
         self.memory: dict[str, Any] = {}
+        self.cadence = dict(getattr(options, "cadence", None) or {})  # metric -> steps between its probes
 
     def __call__(self, step: int) -> dict[str, Any]:
+        """The row at `step`: every metric due there (a metric with a cadence only at its multiples)."""
         with torch.no_grad():
             ctx = ProbeContext(self.model, self.data, self.loss, self.options, self.memory)
             row: dict[str, Any] = {"step": step}
             for name, fn in zip(self.names, self.functions):
-                row[name] = as_number(fn(ctx))
+                if step % self.cadence.get(name, 1) == 0:
+                    row[name] = as_number(fn(ctx))
         return row

@@ -75,6 +75,8 @@ def for_type(tp: Any, metadata: list[Any] = ()) -> st.SearchStrategy:
                         max_size=min(b.get("max_length", 4), 4), unique=unique)
     if origin is tuple:
         return st.tuples(*[for_type(a) for a in args])
+    if origin is dict:
+        return st.dictionaries(for_type(args[0]), for_type(args[1]), max_size=3)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return model(tp)
     raise NotImplementedError(f"no strategy for {tp!r}")

@@ -109,6 +109,26 @@ def metrics_producible(ctx: Context) -> Iterable[Finding]:
                           f"measured here: {reason}", offset=_offset_of(clock.metric, ctx, ("clocks", clock_name)))
 
 
+def cadence_fits(ctx: Context) -> Iterable[Finding]:
+    """A cadence names a recorded metric; a clock's `for N steps` finer than its metric's cadence is
+    judged at the metric's probes only, so its window is really a multiple of the cadence."""
+    spec = ctx.spec
+    recorded = recorded_metrics(spec)
+    cadences = spec.probes.cadence or {}
+    for name in cadences:
+        if name not in recorded:
+            yield Finding(("probes", "cadence", name), f"cadence names '{name}', which this run does not record",
+                          f"add '{name}' to probes.metrics, or watch it with a clock")
+    for clock_name, clock in spec.clocks.items():
+        every = cadences.get(clock.metric)
+        if every and 0 < clock.for_steps < every:
+            yield Finding(("clocks", clock_name), f"clock '{clock_name}' holds for {clock.for_steps} steps, but "
+                          f"'{clock.metric}' is measured only every {every} steps: the clock resolves at those "
+                          f"probes, so it needs {every} steps of evidence at least",
+                          f"use 'for {every} steps' or more, or measure '{clock.metric}' more often",
+                          severity="warning", offset=_offset_of("for", ctx, ("clocks", clock_name)))
+
+
 def clock_graph(ctx: Context) -> Iterable[Finding]:
     """`after`/`stop.after` name real clocks and do not loop (the check the loader runs too)."""
     afters = {name: clock.after for name, clock in ctx.spec.clocks.items()}
@@ -244,6 +264,7 @@ PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     model_fits_task,
     loss_fits_task,
     metrics_producible,
+    cadence_fits,
     clock_graph,
     regularizers_fit_model,
     probe_schedule_fires,

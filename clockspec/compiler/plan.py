@@ -49,6 +49,7 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "probes.every": ("train",),
     "probes.points": ("train",),
     "probes.metrics": ("train", "probe"),
+    "probes.cadence": ("train", "probe"),
     "probes.flip_band": ("train", "probe"),
     "probes.fourier_top_k": ("train", "probe"),
     "probes.schatten_q": ("train", "probe"),
@@ -193,6 +194,8 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
     add("optimizer", opt)
     metrics = recorded_metrics(spec)
     options = _metric_options(spec, metrics)
+    cadences = spec.probes.cadence or {}
+    cadence = {"cadence": dict(sorted(cadences.items()))} if cadences else {}
     add("train", {
         "steps": spec.train.steps,
         "batch": spec.train.batch,
@@ -202,9 +205,11 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
         "metrics": sorted(metrics),
         "metric_options": options,
         "stop": _stop(spec),
+        **cadence,
     }, tuple(map(NodeId.of, ("split", "init", "objective", "optimizer"))))
     for m in metrics:
-        add("probe", {"metric": m, **options.get(m, {})}, (NodeId.of("train"),), name=m)
+        every = {"every": cadences[m]} if m in cadences else {}
+        add("probe", {"metric": m, **options.get(m, {}), **every}, (NodeId.of("train"),), name=m)
     for name in _after_first(spec.clocks):
         clock = spec.clocks[name]
         inputs = (NodeId.probe(clock.metric),) + ((NodeId.clock(clock.after),) if clock.after else ())

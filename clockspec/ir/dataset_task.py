@@ -64,6 +64,8 @@ class DatasetTask(Classes):
         return read_data_file(self.file())
 
     def _inside_tree(self) -> None:
+        if "\0" in self.path:
+            raise DataFileError("holds a NUL character, which no file name can")
         if Path(self.path).suffix.lower() not in SUFFIXES:
             raise DataFileError(f"is not a data file; a dataset path ends in {' or '.join(SUFFIXES)}")
         climbs = [p for p in Path(os.path.normpath(self.path)).parts if p == ".."]

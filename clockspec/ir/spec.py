@@ -10,9 +10,9 @@ import random
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from clockspec.ir.base import KindRegistry, Strict
+from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
 from clockspec.ir.interventions import Interventions
 from clockspec.ir.metrics import METRIC_NAMES
@@ -53,12 +53,32 @@ class Probes(Strict):
     """Number of log-spaced probes (schedule `log`)."""
     metrics: list[MetricName] = Field(default_factory=list)
     """Metrics to record besides those the clocks need."""
+    cadence: Optional[dict[MetricName, Annotated[int, Field(ge=1)]]] = None
+    """Metric -> steps between its probes, a multiple of `every`: an expensive metric measured less often (step 0 always)."""
     flip_band: float = Field(0.0, ge=0.0)
     """pattern_flips ignores units whose |pre-activation| is below this band."""
     fourier_top_k: int = Field(4, ge=1)
     """fourier_sparsity: the energy share of the top-k frequencies."""
     schatten_q: Union[float, Literal["auto"]] = "auto"
     """Exponent q of the schatten metric; `auto` is 2/L for a depth-L deep linear net."""
+
+    @field_validator("cadence")
+    @classmethod
+    def _empty_is_absent(cls, value: Any) -> Any:
+        """`cadence: {}` says what leaving it out says: one IR for both."""
+        return value or None
+
+    @model_validator(mode="after")
+    def _cadence_on_the_schedule(self) -> Probes:
+        for name, steps in (self.cadence or {}).items():
+            if self.schedule != "every":
+                raise field_error("cadence", "a metric's own cadence needs schedule: every (a log schedule has no "
+                                  "common step)", "drop probes.cadence, or use schedule: every")
+            if steps % self.every:
+                raise field_error("cadence", f"cadence of '{name}' is {steps} steps, not a multiple of probes.every "
+                                  f"= {self.every}: it would fall between probes",
+                                  f"use {max(1, round(steps / self.every)) * self.every}")
+        return self
 
     @field_validator("metrics")
     @classmethod
