@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from clockspec.core.registry import Registry
+from clockspec.ir.metrics import LLCOptions
 from clockspec.runtime.linalg import auto_q, imbalance, schatten_energy
 from clockspec.runtime.linalg import effective_rank as erank
 from clockspec.runtime.models import Model, require
@@ -167,6 +168,14 @@ def train_acc_clean(ctx: ProbeContext):
 def train_acc_noisy(ctx: ProbeContext):
     noisy = require(ctx.data.noisy, "label noise", "metric train_acc_noisy")
     return accuracy(ctx.train_logits[noisy], ctx.data.y_train[noisy])
+
+
+@METRICS.register("llc")
+def llc(ctx: ProbeContext):
+    from clockspec.runtime.llc import estimate_llc  # devinterp: an optional extra, loaded when measured
+
+    options = (ctx.options.llc or LLCOptions()).model_dump()
+    return estimate_llc(ctx.model, ctx.data.x_train, ctx.data.y_train, ctx.loss, options)
 
 
 def as_number(value: torch.Tensor | float | None) -> float | None:

@@ -53,6 +53,7 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "probes.flip_band": ("train", "probe"),
     "probes.fourier_top_k": ("train", "probe"),
     "probes.schatten_q": ("train", "probe"),
+    "probes.llc": ("train", "probe"),
     "clocks": ("clock", "train"),
     "stop.after": ("train",),
     "stop.patience": ("train",),

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
 from clockspec.ir.interventions import Interventions
-from clockspec.ir.metrics import METRIC_NAMES
+from clockspec.ir.metrics import METRIC_NAMES, LLCOptions
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
 from clockspec.ir.regularizers import Regularizers
@@ -61,6 +61,8 @@ class Probes(Strict):
     """fourier_sparsity: the energy share of the top-k frequencies."""
     schatten_q: Union[float, Literal["auto"]] = "auto"
     """Exponent q of the schatten metric; `auto` is 2/L for a depth-L deep linear net."""
+    llc: Optional[LLCOptions] = None
+    """The llc metric's sampler settings; absent: the defaults below."""
 
     @field_validator("cadence")
     @classmethod
