@@ -15,6 +15,8 @@ NAMES = (
     "paper/dln-depth-wd.yaml", "paper/dln-teacher.yaml", "paper/modadd-init-scale.yaml",
     "paper/modadd-relu.yaml", "paper/modadd-seeds.yaml", "paper/modadd-train-fraction.yaml",
     "paper/modadd-wd.yaml",
+    "zoo/sparse_parity.yaml", "zoo/s5_grokking.yaml", "zoo/omnigrok_large_init.yaml",
+    "zoo/omnigrok_constrained.yaml", "zoo/label_noise.yaml", "zoo/stablemax.yaml",
 )
 
 ALL = tuple(SPECS_DIR / name for name in NAMES)

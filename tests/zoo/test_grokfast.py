@@ -52,3 +52,11 @@ def test_grokfast_is_hashed_with_the_optimizer_and_trains_alone():
     assert on.compile().nodes["optimizer"].data["grokfast"] == {"alpha": 0.9, "lamb": 2.0}
     assert "grokfast" not in off.compile().nodes["optimizer"].data
     assert batch_key(on) is None and batch_key(off) is not None
+
+
+def test_explain_names_the_filter():
+    from clockspec.compiler.explain import explain
+
+    spec = clockspec.loads("name: g\ntask: {kind: modular, modulus: 5}\nmodel: {kind: embed_mlp}\n"
+                           "optimizer: {kind: sgd, grokfast: {alpha: 0.9}}\n")
+    assert "sgd at lr 1e-3; Grokfast EMA filter (alpha 0.9, lambda 2)" in explain(spec.compile())

@@ -9,6 +9,7 @@ import torch
 
 import clockspec
 from clockspec.compiler.batching import batch_key
+from clockspec.runtime import objective
 from clockspec.runtime.losses import multiclass_hinge, stablemax_cross_entropy, stablemax_s
 from clockspec.runtime.objective import build_loss
 
@@ -45,23 +46,18 @@ SPEC = "name: l\ntask: {kind: modular, modulus: 7}\nmodel: {kind: embed_mlp}\ntr
        "probes: {every: 5}\n"
 
 
-def test_the_loss_dtype_is_the_losses_own():
-    spec = clockspec.loads(SPEC % ("stablemax", ", loss_dtype: float64"))
+def test_the_loss_dtype_is_the_losses_own(monkeypatch):
     seen = []
-    loss = build_loss(spec.train)
-    torch_loss = stablemax_cross_entropy
 
     def spy(logits, labels):
         seen.append(logits.dtype)
-        return torch_loss(logits, labels)
+        return stablemax_cross_entropy(logits, labels)
 
-    import clockspec.runtime.objective as objective
-    objective.LOSSES["stablemax"], before = spy, objective.LOSSES["stablemax"]
-    try:
-        build_loss(spec.train)(torch.zeros(2, 3), torch.tensor([0, 1]))
-    finally:
-        objective.LOSSES["stablemax"] = before
-    assert seen == [torch.float64] and loss(torch.zeros(2, 3), torch.tensor([0, 1])).dtype == torch.float64
+    monkeypatch.setitem(objective.LOSSES, "stablemax", spy)
+    loss = build_loss(clockspec.loads(SPEC % ("stablemax", ", loss_dtype: float64")).train)
+    assert loss(torch.zeros(2, 3), torch.tensor([0, 1])).dtype == torch.float64 and seen == [torch.float64]
+    plain = build_loss(clockspec.loads(SPEC % ("stablemax", "")).train)
+    assert plain(torch.zeros(2, 3), torch.tensor([0, 1])).dtype == torch.float32
 
 
 def test_the_loss_dtype_is_in_the_objective_node_and_is_not_batched():
@@ -69,3 +65,11 @@ def test_the_loss_dtype_is_in_the_objective_node_and_is_not_batched():
     assert "loss_dtype" not in plain.compile().nodes["objective"].data
     assert wide.compile().nodes["objective"].data["loss_dtype"] == "float64"
     assert batch_key(plain) is not None and batch_key(wide) is None
+
+
+def test_explain_says_which_loss_in_which_precision():
+    from clockspec.compiler.explain import explain
+
+    text = explain(clockspec.loads(SPEC % ("stablemax", ", loss_dtype: float64")).compile())
+    assert "Loss: cross-entropy through StableMax" in text and "computed in float64 from the logits on" in text
+    assert "Loss: multiclass hinge" in explain(clockspec.loads(SPEC % ("hinge", "")).compile())
