@@ -203,6 +203,8 @@ class ClockTracker:
     def __init__(self, clocks: Mapping[str, Any], stop: Any = None):
         self.clocks = dict(clocks)
         self.rows: list[Mapping[str, Any]] = []
+        # Each clock reads the rows that hold its metric: one with its own cadence resolves at its probes.
+        self._rows_of: dict[str, list[Mapping[str, Any]]] = {c.metric: [] for c in self.clocks.values()}
         self._scans = {n: _SCANNERS[type(c)](c) for n, c in self.clocks.items() if type(c) in _SCANNERS}
         self._settled: dict[str, int] = {}  # provisional online settle steps
         self._known: dict[str, int] = {}  # clock -> probe step at which it became known
@@ -223,6 +225,9 @@ class ClockTracker:
     def update(self, row: Mapping[str, Any]) -> list[str]:
         """Feed one probe row; return the clocks that fired (or provisionally settled) now."""
         self.rows.append(row)
+        for metric, rows in self._rows_of.items():
+            if metric in row:
+                rows.append(row)
         now = int(row["step"])
         fired: list[str] = []
         progress = True
@@ -239,9 +244,12 @@ class ClockTracker:
         return fired
 
     def _fires_now(self, name: str, clock: Any, not_before: int) -> bool:
+        rows = self._rows_of[clock.metric]
         if name in self._scans:
-            return self._scans[name].advance(self.rows, not_before)
-        step = _settled_online(clock, self.rows, not_before)
+            return self._scans[name].advance(rows, not_before)
+        if not rows:
+            return False
+        step = _settled_online(clock, rows, not_before)
         if step is not None:
             self._settled[name] = step
         return step is not None
@@ -296,7 +304,9 @@ _SCANNERS: dict[type, Any] = {FirstClock: _First, EnterClock: _Enter}  # the clo
 
 def judge(clock: Any, rows: list[Mapping[str, Any]], not_before: int) -> ClockResult:
     """One clock over the whole recorded stream from `not_before` (censored when it never
-    fired; an `enter` clock's entries and a transition's fit are given either way)."""
+    fired; an `enter` clock's entries and a transition's fit are given either way). Rows without
+    the clock's metric (not due at that probe: its cadence) are not evidence either way."""
+    rows = [r for r in rows if clock.metric in r]
     extra: dict[str, float] = {}
     if isinstance(clock, TransitionClock):
         fired, extra = transition_step(clock, rows, not_before)

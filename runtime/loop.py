@@ -24,10 +24,11 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from clockspec.runtime.interventions import build_interventions
 from clockspec.runtime.member import MemberRun
 from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import build_model
-from clockspec.runtime.objective import LOSSES, Objective
+from clockspec.runtime.objective import Objective, build_loss
 from clockspec.runtime.optimizers import Stepper
 from clockspec.runtime.parametrization import param_groups
 from clockspec.runtime.regularizers import build_regularizers
@@ -191,11 +192,12 @@ class Solo:
         self.model = build_model(spec.model, data, spec.seed, dtype).to(device)
         self.data = data.to(device, dtype)
         regularizers = build_regularizers(spec.regularizers, self.model)
-        loss = LOSSES[spec.train.loss]
+        loss = build_loss(spec.train)
         self.objective_of = Objective(loss, [r.penalty for r in regularizers if r.penalty is not None])
         self.stepper = Stepper(spec.optimizer, param_groups(spec.model, self.model, spec.optimizer.lr),
                                [pair for r in regularizers for pair in r.decay], spec.train.steps)
         self.prober = Prober(metrics, self.model, self.data, loss, spec.probes)
+        self.interventions = build_interventions(spec.interventions, self.model)  # hooks around each update
         self.batches = Batches(len(self.data.y_train), spec.train.batch, spec.seed, device)
         self.full, self.x, self.y = self.batches.full, self.data.x_train, self.data.y_train
         self.loss: torch.Tensor | None = None
@@ -211,6 +213,7 @@ class Solo:
     def backward(self) -> None:
         self.stepper.optimizer.zero_grad(set_to_none=True)
         self.loss.backward()
+        self.interventions.after_backward()
 
     def retire(self, members: list[int]) -> None:
         """Nothing to leave out: a model alone ends its run."""
@@ -220,6 +223,7 @@ class Solo:
 
     def update(self, t: int) -> None:
         self.stepper.step(t)
+        self.interventions.after_update()
 
     def snapshot(self, step: int) -> bytes:
         """The checkpoint at `step`: model, optimizer, the metrics' memory, RNG states."""

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from clockspec.core.registry import Registry
+from clockspec.ir.metrics import LLCOptions
 from clockspec.runtime.linalg import auto_q, imbalance, schatten_energy
 from clockspec.runtime.linalg import effective_rank as erank
 from clockspec.runtime.models import Model, require
@@ -235,6 +236,26 @@ class Parts:
     parts: dict[str, torch.Tensor]
 
 
+@METRICS.register("train_acc_clean")
+def train_acc_clean(ctx: ProbeContext):
+    keep = ~require(ctx.data.noisy, "label noise", "metric train_acc_clean")
+    return accuracy(ctx.train_logits[keep], ctx.data.y_train[keep])
+
+
+@METRICS.register("train_acc_noisy")
+def train_acc_noisy(ctx: ProbeContext):
+    noisy = require(ctx.data.noisy, "label noise", "metric train_acc_noisy")
+    return accuracy(ctx.train_logits[noisy], ctx.data.y_train[noisy])
+
+
+@METRICS.register("llc")
+def llc(ctx: ProbeContext):
+    from clockspec.runtime.llc import estimate_llc  # devinterp: an optional extra, loaded when measured
+
+    options = (ctx.options.llc or LLCOptions()).model_dump()
+    return estimate_llc(ctx.model, ctx.data.x_train, ctx.data.y_train, ctx.loss, options)
+
+
 def as_number(value: torch.Tensor | float | None) -> float | None:
     """A JSON-able float; non-finite values become None (JSON has no NaN)."""
     if value is None:
@@ -251,12 +272,16 @@ class Prober:
         self.functions = [METRICS[name] for name in self.names]
         self.model, self.data, self.loss, self.options = model, data, loss, options
         self.memory: dict[str, Any] = {}
+        self.cadence = dict(getattr(options, "cadence", None) or {})  # metric -> steps between its probes
 
     def __call__(self, step: int) -> dict[str, Any]:
+        """The row at `step`: every metric due there (a metric with a cadence only at its multiples)."""
         with torch.no_grad():
             ctx = ProbeContext(self.model, self.data, self.loss, self.options, self.memory)
             row: dict[str, Any] = {"step": step}
             for name, fn in zip(self.names, self.functions):
+                if step % self.cadence.get(name, 1):
+                    continue
                 value = fn(ctx)
                 if isinstance(value, Parts):
                     row.update({f"{name}.{part}": as_number(v) for part, v in value.parts.items()})

@@ -19,6 +19,7 @@ from torch.optim.adam import adam as adam_update
 from torch.optim.sgd import sgd as sgd_update
 
 from clockspec.core.registry import Registry
+from clockspec.runtime.grokfast import filter_gradients, store
 
 OPTIMIZERS = Registry("runtime optimizer")
 
@@ -71,6 +72,7 @@ class Stepper:
         for p, strength in decay:
             by_rate[strength * scale_of[id(p)]].append(p)
         self.decay = list(by_rate.items())
+        self.grokfast = cfg.grokfast
 
     def lr(self, t: int) -> float:
         return self.base_lr * self.factor(t) if self.factor else self.base_lr
@@ -85,7 +87,12 @@ class Stepper:
                 for strength, params in self.decay:
                     for p in params:
                         p.mul_(1.0 - lr * strength)
+        if self.grokfast is None:
+            self.optimizer.step()
+            return
+        averages = filter_gradients(self.optimizer, self.grokfast.alpha, self.grokfast.lamb)
         self.optimizer.step()
+        store(self.optimizer, averages)
 
 
 class MemberOptimizer:

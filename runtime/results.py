@@ -69,7 +69,7 @@ def clocks_doc(plan: Any, clocks: Mapping[str, ClockResult], status: str, step: 
     }
     # Each recorded metric's probe option as written in the spec, in option-name order.
     wanted = sorted({METRICS[m].option for m in plan.metrics if METRICS[m].option})
-    options = {opt: getattr(spec.probes, opt) for opt in wanted}
+    options = {opt: spec.probes.model_dump(mode="json")[opt] for opt in wanted}
     if options:
         doc["probe_options"] = options  # e.g. the flip band pattern_flips used
     return doc

@@ -5,11 +5,13 @@ same spec gives the same split on every device; `Dataset.to` moves it once.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import torch
 
 from clockspec.core.registry import Registry
+from clockspec.runtime.groups import table as group_table
 
 TASKS = Registry("runtime task")
 
@@ -23,6 +25,7 @@ class Dataset:
     n_inputs: int  # width of the input vector a plain model sees (2p one-hot operands for modular)
     n_classes: int
     n_tokens: int | None = None  # modular: x holds operand indices in [0, p), shape (n, 2)
+    noisy: torch.Tensor | None = None  # label noise: which training labels were replaced (bool, n_train)
 
     @property
     def tokens(self) -> bool:
@@ -32,12 +35,36 @@ class Dataset:
         def move(x: torch.Tensor) -> torch.Tensor:
             return x.to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
 
+        noisy = None if self.noisy is None else self.noisy.to(device)
         return replace(self, x_train=move(self.x_train), y_train=move(self.y_train),
-                       x_test=move(self.x_test), y_test=move(self.y_test))
+                       x_test=move(self.x_test), y_test=move(self.y_test), noisy=noisy)
 
 
 def build_task(task) -> Dataset:
-    return TASKS[task.kind](task)
+    data = TASKS[task.kind](task)
+    noise = getattr(task, "label_noise", None)  # a field of every classification task
+    return data if noise is None else with_label_noise(data, noise.count(len(data.y_train)), noise.seed)
+
+
+def with_label_noise(data: Dataset, count: int, seed: int) -> Dataset:
+    """Exactly `count` training labels, chosen by `seed`, each moved to another class (uniformly)."""
+    g = torch.Generator().manual_seed(seed)
+    chosen = torch.randperm(len(data.y_train), generator=g)[:count]
+    shift = torch.randint(1, data.n_classes, (count,), generator=g)
+    y = data.y_train.clone()
+    y[chosen] = (y[chosen] + shift) % data.n_classes
+    noisy = torch.zeros(len(y), dtype=torch.bool)
+    noisy[chosen] = True
+    return replace(data, y_train=y, noisy=noisy)
+
+
+def split_pairs(x: torch.Tensor, y: torch.Tensor, train_fraction: float, seed: int) -> tuple[torch.Tensor, ...]:
+    """All examples split at random by `seed`: (x_train, y_train, x_test, y_test), each part in order."""
+    n = len(y)
+    n_train = min(max(round(train_fraction * n), 1), n - 1)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    train, test = perm[:n_train].sort().values, perm[n_train:].sort().values
+    return x[train], y[train], x[test], y[test]
 
 
 def modular_labels(op: str, a: torch.Tensor, b: torch.Tensor, p: int) -> torch.Tensor:
@@ -67,12 +94,8 @@ def modular(task) -> Dataset:
     if task.op == "div":
         a, b = a[b != 0], b[b != 0]
     y = modular_labels(task.op, a, b, p)
-    n = len(y)
-    n_train = min(max(round(task.train_fraction * n), 1), n - 1)
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(task.split_seed))
-    train, test = perm[:n_train].sort().values, perm[n_train:].sort().values
-    x = torch.stack([a, b], dim=1)
-    return Dataset(x[train], y[train], x[test], y[test], n_inputs=2 * p, n_classes=p, n_tokens=p)
+    parts = split_pairs(torch.stack([a, b], dim=1), y, task.train_fraction, task.split_seed)
+    return Dataset(*parts, n_inputs=2 * p, n_classes=p, n_tokens=p)
 
 
 @TASKS.register("teacher")
@@ -86,3 +109,70 @@ def teacher(task) -> Dataset:
     x_test = torch.randn(task.test_size, task.inputs, generator=g, dtype=torch.float64)
     return Dataset(x_train, (x_train @ teacher_map.T).argmax(1), x_test, (x_test @ teacher_map.T).argmax(1),
                    n_inputs=task.inputs, n_classes=task.classes)
+
+
+@TASKS.register("group")
+def group(task) -> Dataset:
+    """All pairs (a, b) of the group's elements labelled by the index of a∘b."""
+    products = group_table(task.group, task.n)
+    order = len(products)
+    a, b = torch.cartesian_prod(torch.arange(order), torch.arange(order)).unbind(1)
+    parts = split_pairs(torch.stack([a, b], dim=1), products[a, b], task.train_fraction, task.split_seed)
+    return Dataset(*parts, n_inputs=2 * order, n_classes=order, n_tokens=order)
+
+
+@TASKS.register("addition")
+def addition(task) -> Dataset:
+    """All pairs (a, b) of 0..p-1 labelled by a + b (2p - 1 classes)."""
+    p = task.operands
+    a, b = torch.cartesian_prod(torch.arange(p), torch.arange(p)).unbind(1)
+    parts = split_pairs(torch.stack([a, b], dim=1), a + b, task.train_fraction, task.split_seed)
+    return Dataset(*parts, n_inputs=2 * p, n_classes=2 * p - 1, n_tokens=p)
+
+
+@TASKS.register("sparse_parity")
+def sparse_parity(task) -> Dataset:
+    """Uniform +-1 strings; the label is 1 where an odd number of the relevant bits is -1."""
+    g = torch.Generator().manual_seed(task.data_seed)
+    relevant = torch.randperm(task.bits, generator=g)[:task.relevant]
+
+    def strings(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randint(0, 2, (n, task.bits), generator=g, dtype=torch.float64) * 2 - 1
+        return x, (x[:, relevant] < 0).sum(1) % 2
+
+    return Dataset(*strings(task.train_size), *strings(task.test_size), n_inputs=task.bits, n_classes=2)
+
+
+@TASKS.register("regression")
+def regression(task) -> Dataset:
+    """y = W x / sqrt(d), or per output sum_j c_j z^j of z = W x / sqrt(d) (coefficients ~ N(0, 1/j!))."""
+    g = torch.Generator().manual_seed(task.data_seed)
+    w = torch.randn(task.outputs, task.inputs, generator=g, dtype=torch.float64)
+    degree = 1 if task.target == "linear" else task.degree
+    coef = torch.randn(degree, task.outputs, generator=g, dtype=torch.float64)
+    coef /= torch.tensor([math.factorial(j) ** 0.5 for j in range(1, degree + 1)], dtype=torch.float64)[:, None]
+
+    def points(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randn(n, task.inputs, generator=g, dtype=torch.float64)
+        z = x @ w.T / task.inputs**0.5
+        y = z if task.target == "linear" else sum(coef[j - 1] * z**j for j in range(1, degree + 1))
+        return x, y
+
+    return Dataset(*points(task.train_size), *points(task.test_size), n_inputs=task.inputs, n_classes=task.outputs)
+
+
+@TASKS.register("dataset")
+def dataset(task) -> Dataset:
+    """The checked file's arrays; one set split by `split_seed`; a seeded training subset if asked."""
+    data = task.data()
+    if data.split:
+        (x_train, y_train), (x_test, y_test) = data.sets["train"], data.sets["test"]
+        x_train, y_train, x_test, y_test = map(torch.from_numpy, (x_train, y_train, x_test, y_test))
+    else:
+        x, y = map(torch.from_numpy, data.sets["all"])
+        x_train, y_train, x_test, y_test = split_pairs(x, y, 1.0 - task.test_fraction, task.split_seed)
+    if task.train_subset is not None:
+        g = torch.Generator().manual_seed(task.split_seed)
+        keep = torch.randperm(len(y_train), generator=g)[:task.train_subset].sort().values
+        x_train, y_train = x_train[keep], y_train[keep]
+    return Dataset(x_train, y_train, x_test, y_test, n_inputs=data.features, n_classes=data.classes)

@@ -89,6 +89,8 @@ def for_type(tp: Any, metadata: list[Any] = ()) -> st.SearchStrategy:
         return st.dictionaries(for_type(args[0]), for_type(args[1]), max_size=min(b.get("max_length", 3), 3))
     if origin is tuple:
         return st.tuples(*[for_type(a) for a in args])
+    if origin is dict:
+        return st.dictionaries(for_type(args[0]), for_type(args[1]), max_size=3)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return model(tp)
     raise NotImplementedError(f"no strategy for {tp!r}")

@@ -23,8 +23,9 @@ def batch_key(spec: Experiment) -> str | None:
     """Members with equal keys can share a batch; None when a spec never batches."""
     regs = {name: reg for name, reg in spec.regularizers if reg is not None}
     kinds = [getattr(spec, part) for part in KIND_PARTS] + list(regs.values())
-    if not all(kind.batchable for kind in kinds) or spec.snapshots is not None:
-        return None  # e.g. penalty terms hold the network's own parameters; a snapshot is one model's
+    kinds += [kind for _, kind in (spec.interventions or ()) if kind is not None]
+    if not all(kind.batchable for kind in kinds) or spec.snapshots is not None or spec.train.loss_dtype:
+        return None  # penalty terms hold the network's own parameters; a snapshot is one model's; the stacked step has no hooks
     data: dict[str, Any] = spec.model_dump(mode="json", exclude=set(PER_RUN))
     data.pop("seed")
     for part in KIND_PARTS:

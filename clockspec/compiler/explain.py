@@ -77,11 +77,19 @@ def _execution(plan: Plan) -> str:
 
 def _objective(plan: Plan) -> list[str]:
     spec, d = plan.spec, plan.derived
-    loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error against one-hot targets (torch's MSELoss: mean over examples and classes)",
-            "mse_half_sum": "(1/2) squared error against one-hot targets, summed over classes, mean over examples"}[spec.train.loss]
+    loss = {"cross_entropy": "cross-entropy",
+            "mse": "mean squared error against one-hot (or a regression task's real) targets (torch's MSELoss: mean over examples and outputs)",
+            "mse_half_sum": "(1/2) squared error against one-hot (or real) targets, summed over outputs, mean over examples",
+            "stablemax": "cross-entropy through StableMax, s(x) = x + 1 for x >= 0 and 1 / (1 - x) below, in place "
+                         "of exp (Prieto et al. 2025)",
+            "hinge": "multiclass hinge, mean of max(0, 1 - margin) with margin = logit[y] - max_{c != y} logit[c]",
+            }[spec.train.loss]
+    if spec.train.loss_dtype:
+        loss += f", computed in {spec.train.loss_dtype} from the logits on"
     out = [f"Loss: {loss}."]
     regs = [reg for _, reg in spec.regularizers if reg is not None]
     out += [reg.describe(d) for reg in regs]
+    out += [kind.describe() for _, kind in (spec.interventions or ()) if kind is not None]
     if not regs:
         out.append("No regulariser: nothing drives simplification once the data are fitted.")
     pen = d.get("induced_penalty")

@@ -67,11 +67,18 @@ class Context:
 
 def recorded_metrics(spec: Experiment) -> tuple[str, ...]:
     """Metrics the run records: the base set, those asked for, those the clocks watch."""
-    wanted = set(BASE_METRICS) | set(spec.probes.metrics) | {c.metric for c in spec.clocks.values()}
+    base = {m for m in BASE_METRICS if METRICS[m].requires(spec) is None}  # no accuracy on regression targets
+    wanted = base | set(spec.probes.metrics) | {c.metric for c in spec.clocks.values()}
     return tuple(m for m in METRICS if m in wanted)
 
 
 # ---- the passes ------------------------------------------------------------------------
+
+
+def task_data_readable(ctx: Context) -> Iterable[Finding]:
+    """A task that reads a file can read it: a positioned error at `path` before anything trains."""
+    for problem in ctx.spec.task.data_problems():
+        yield Finding(("task", "path"), problem, "a dataset path is relative to the spec's folder (docs/zoo.md)")
 
 
 def model_fits_task(ctx: Context) -> Iterable[Finding]:
@@ -91,6 +98,13 @@ def parametrization_fits_model(ctx: Context) -> Iterable[Finding]:
         yield Finding(("model", "parametrization", "layers", key), message)
 
 
+def loss_fits_task(ctx: Context) -> Iterable[Finding]:
+    """Real-valued targets have no classes: only the square loss fits them."""
+    if ctx.spec.task.value_targets and ctx.spec.train.loss not in ("mse", "mse_half_sum"):
+        yield Finding(("train", "loss"), f"loss '{ctx.spec.train.loss}' needs class labels, but task "
+                      f"'{ctx.spec.task.kind}' has real-valued targets", "use loss: mse")
+
+
 def metrics_producible(ctx: Context) -> Iterable[Finding]:
     spec = ctx.spec
     for i, name in enumerate(spec.probes.metrics):
@@ -102,6 +116,26 @@ def metrics_producible(ctx: Context) -> Iterable[Finding]:
         if reason:
             yield Finding(("clocks", clock_name), f"clock '{clock_name}' watches '{clock.metric}', which cannot be "
                           f"measured here: {reason}", offset=_offset_of(clock.metric, ctx, ("clocks", clock_name)))
+
+
+def cadence_fits(ctx: Context) -> Iterable[Finding]:
+    """A cadence names a recorded metric; a clock's `for N steps` finer than its metric's cadence is
+    judged at the metric's probes only, so its window is really a multiple of the cadence."""
+    spec = ctx.spec
+    recorded = recorded_metrics(spec)
+    cadences = spec.probes.cadence or {}
+    for name in cadences:
+        if name not in recorded:
+            yield Finding(("probes", "cadence", name), f"cadence names '{name}', which this run does not record",
+                          f"add '{name}' to probes.metrics, or watch it with a clock")
+    for clock_name, clock in spec.clocks.items():
+        every = cadences.get(clock.metric)
+        if every and 0 < clock.for_steps < every:
+            yield Finding(("clocks", clock_name), f"clock '{clock_name}' holds for {clock.for_steps} steps, but "
+                          f"'{clock.metric}' is measured only every {every} steps: the clock resolves at those "
+                          f"probes, so it needs {every} steps of evidence at least",
+                          f"use 'for {every} steps' or more, or measure '{clock.metric}' more often",
+                          severity="warning", offset=_offset_of("for", ctx, ("clocks", clock_name)))
 
 
 def clock_graph(ctx: Context) -> Iterable[Finding]:
@@ -238,7 +272,9 @@ def _floor_caveat(spec: Experiment, name: str, clock: FirstClock) -> Iterable[Fi
 PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     model_fits_task,
     parametrization_fits_model,
+    loss_fits_task,
     metrics_producible,
+    cadence_fits,
     clock_graph,
     regularizers_fit_model,
     probe_schedule_fires,
@@ -255,7 +291,9 @@ def run_passes(spec: Experiment, memory_limit: int | None = None,
     """All passes over `spec`; diagnostics positioned in its source (if known) or by IR path."""
     limit = memory_limit if memory_limit is not None else memory_limit_from_env()
     ctx = Context(spec, limit, source or source_of(spec))
-    findings = [f for check in PASSES for f in check(ctx)]
+    findings = list(task_data_readable(ctx))  # every other pass needs the data's sizes
+    if not findings:
+        findings = [f for check in PASSES for f in check(ctx)]
     return ctx, [_diagnostic(f, spec, ctx.source) for f in findings]
 
 

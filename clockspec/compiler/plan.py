@@ -39,18 +39,22 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "task": ("data", "split", "model"),
     "model": ("model", "init", "objective", "train", "probe"),
     "regularizers": ("objective",),
+    "interventions": ("optimizer",),
     "optimizer": ("optimizer",),
     "train.steps": ("optimizer", "train"),
     "train.batch": ("train",),
     "train.loss": ("objective",),
+    "train.loss_dtype": ("objective",),
     "train.dtype": ("train",),
     "probes.schedule": ("train",),
     "probes.every": ("train",),
     "probes.points": ("train",),
     "probes.metrics": ("train", "probe"),
+    "probes.cadence": ("train", "probe"),
     "probes.flip_band": ("train", "probe"),
     "probes.fourier_top_k": ("train", "probe"),
     "probes.schatten_q": ("train", "probe"),
+    "probes.llc": ("train", "probe"),
     "clocks": ("clock", "train"),
     "stop.after": ("train",),
     "stop.patience": ("train",),
@@ -178,19 +182,24 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
 
     task = _dump(spec.task)
     split_keys = spec.task.split_fields  # they choose the train/test split; the rest define the data
-    add("data", {k: v for k, v in task.items() if k not in split_keys})
-    add("split", {k: task[k] for k in split_keys}, (NodeId.of("data"),))
+    add("data", {**{k: v for k, v in task.items() if k not in split_keys}, **spec.task.content()})
+    add("split", {k: task[k] for k in split_keys if k in task}, (NodeId.of("data"),))
     sizes = {k: facts[k] for k in spec.model.hashed_sizes}  # what the architecture is built from
     add("model", {**_dump(spec.model, ("init_scale",)), **sizes})
     add("init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, (NodeId.of("model"),))
     regs = {name: _dump(reg.resolved(spec.model)) for name, reg in spec.regularizers if reg is not None}
-    add("objective", {"loss": spec.train.loss, "regularizers": regs})
+    loss_dtype = {"loss_dtype": spec.train.loss_dtype} if spec.train.loss_dtype else {}
+    add("objective", {"loss": spec.train.loss, "regularizers": regs, **loss_dtype})
     opt = _dump(spec.optimizer)
+    if spec.interventions is not None:  # they change each update, as the optimizer does
+        opt["interventions"] = {name: _dump(kind) for name, kind in spec.interventions if kind is not None}
     if spec.optimizer.schedule == "cosine":
         opt["horizon"] = spec.train.steps  # the schedule decays over the whole run
     add("optimizer", opt)
     metrics = recorded_metrics(spec)
     options = _metric_options(spec, metrics)
+    cadences = spec.probes.cadence or {}
+    cadence = {"cadence": dict(sorted(cadences.items()))} if cadences else {}
     add("train", {
         "steps": spec.train.steps,
         "batch": spec.train.batch,
@@ -203,9 +212,11 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
         "execution": facts["execution"],
         # only when asked, so that every spec without snapshots keeps its hash
         **({"snapshots": spec.snapshots.model_dump(mode="json")} if spec.snapshots is not None else {}),
+        **cadence,
     }, tuple(map(NodeId.of, ("split", "init", "objective", "optimizer"))))
     for m in metrics:
-        add("probe", {"metric": m, **options.get(m, {})}, (NodeId.of("train"),), name=m)
+        every = {"every": cadences[m]} if m in cadences else {}
+        add("probe", {"metric": m, **options.get(m, {}), **every}, (NodeId.of("train"),), name=m)
     for name in _after_first(spec.clocks):
         clock = spec.clocks[name]
         inputs = (NodeId.probe(clock.metric),) + ((NodeId.clock(clock.after),) if clock.after else ())

@@ -6,11 +6,15 @@ reports), how it is plotted, and the probe option that changes its values, if an
 """
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
+
+from pydantic import Field
 
 from clockspec.core.registry import Registry
+from clockspec.ir.base import Strict, format_number
 from clockspec.ir.models import MODELS
 from clockspec.ir.tasks import TASKS
 
@@ -90,6 +94,52 @@ def _attention(spec: Any) -> str | None:
     return None
 
 
+def _classes(spec: Any) -> str | None:
+    if spec.task.value_targets:
+        return f"needs class labels, and task {spec.task.kind} has real-valued targets"
+    return None
+
+
+def _label_noise(spec: Any) -> str | None:
+    if getattr(spec.task, "label_noise", None) is None:  # a field of every classification task
+        return "needs label noise (task.label_noise) to tell the clean training labels from the noisy ones"
+    return None
+
+
+class LLCOptions(Strict):
+    """How devinterp's SGLD sampler estimates the local learning coefficient (Lau et al. 2023)."""
+
+    lr: float = Field(1e-4, gt=0.0, le=1.0)
+    """SGLD step size."""
+    localization: float = Field(100.0, ge=0.0)
+    """gamma: the pull back towards the measured parameters."""
+    n_beta: Optional[float] = Field(None, gt=0.0)
+    """Inverse temperature times n; absent: n / ln n over the n training examples."""
+    chains: int = Field(2, ge=1, le=64)
+    """Independent SGLD chains (their mean is the estimate)."""
+    draws: int = Field(100, ge=1, le=100_000)
+    """SGLD steps per chain."""
+    batch: int = Field(64, ge=1)
+    """Training examples per SGLD step."""
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    """Seed of the chains (the run's own random state is left as it was)."""
+
+
+def _llc_options(value: Any, model: Any) -> dict[str, Any]:
+    return (value or LLCOptions()).model_dump()
+
+
+def _llc_words(value: Any) -> str:
+    options = value or LLCOptions()
+    return f"SGLD lr {format_number(options.lr)}, gamma {format_number(options.localization)}"
+
+
+def _devinterp(spec: Any) -> str | None:
+    if importlib.util.find_spec("devinterp") is None:
+        return "needs the optional devinterp package (pip install 'clockspec[llc]')"
+    return None
+
+
 def _embed(spec: Any) -> str | None:
     if not spec.model.embeds_tokens:
         return f"needs an {_kinds(MODELS, lambda cls: cls.embeds_tokens)} model (embedding + head), not {spec.model.kind}"
@@ -99,9 +149,9 @@ def _embed(spec: Any) -> str | None:
 for _m in [
     Metric("train_loss", "training loss (the objective's data term)", log_scale=True),
     Metric("test_loss", "held-out loss", log_scale=True),
-    Metric("train_acc", "training accuracy"),
-    Metric("test_acc", "held-out accuracy"),
-    Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]"),
+    Metric("train_acc", "training accuracy", requires=_classes),
+    Metric("test_acc", "held-out accuracy", requires=_classes),
+    Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]", requires=_classes),
     Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True),
     Metric(
         "schatten",
@@ -178,6 +228,13 @@ for _m in [
         requires=_embed,
         log_scale=True,
     ),
+    Metric("train_acc_clean", "training accuracy on the examples whose labels the label noise left alone",
+           requires=_label_noise),
+    Metric("train_acc_noisy", "training accuracy on the examples with replaced labels (fitting the noise)",
+           requires=_label_noise),
+    Metric("llc", "local learning coefficient of the training loss at the current parameters (devinterp's SGLD "
+           "estimate; expensive: give it a cadence)", requires=_devinterp, structural=True, option="llc",
+           resolve=_llc_options, option_words=_llc_words),
 ]:
     register(_m)
 

@@ -8,7 +8,7 @@ assume), and its plain-language description (`describe`).
 """
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Optional
 
 from pydantic import Field
 
@@ -23,6 +23,19 @@ Betas = Annotated[tuple[Beta, Beta], Field(strict=False)]
 Schedule = Literal["constant", "warmup", "cosine"]
 
 
+class Grokfast(Strict):
+    """Grokfast-EMA (Lee et al. 2024): before each update, ema <- alpha * ema + (1 - alpha) * g
+    (ema starts at the first gradient), then g <- g + lamb * ema."""
+
+    alpha: float = Field(0.98, ge=0.0, lt=1.0)
+    """Momentum of the gradient's moving average."""
+    lamb: float = Field(2.0, ge=0.0, le=1e3)
+    """How much of the average is added to the gradient."""
+
+    def describe(self) -> str:
+        return f"; Grokfast EMA filter (alpha {format_number(self.alpha)}, lambda {format_number(self.lamb)})"
+
+
 class _Common(Strict):
     lr: float = Field(1e-3, gt=0.0, le=1e3)
     """Learning rate (the peak, under a schedule)."""
@@ -30,9 +43,18 @@ class _Common(Strict):
     """`constant`, `warmup` (linear from 0 over warmup_steps) or `cosine` (after the warmup)."""
     warmup_steps: int = Field(0, ge=0)
     """Steps of linear warmup."""
+    grokfast: Optional[Grokfast] = None
+    """Amplify the slow part of the gradient (Grokfast-EMA) before each update; absent: off."""
 
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("lr",)
+
+    @property
+    def batchable(self) -> bool:
+        """The stacked step has no gradient filter: a Grokfast member trains alone."""
+        return self.grokfast is None
+
+    def filter_words(self) -> str:
+        return self.grokfast.describe() if self.grokfast is not None else ""
 
 
 @OPTIMIZERS.register
@@ -58,7 +80,7 @@ class SGD(_Common):
         out = f"{self.kind} at lr {format_number(self.lr)}"
         if self.momentum:
             out += f", momentum {format_number(self.momentum)}" + (" (Nesterov)" if self.nesterov else "")
-        return out
+        return out + self.filter_words()
 
 
 class _Moments(_Common):
@@ -70,7 +92,7 @@ class _Moments(_Common):
 
     def describe(self) -> str:
         betas = f"betas ({format_number(self.betas[0])}, {format_number(self.betas[1])})"
-        return f"{self.kind} at lr {format_number(self.lr)}, {betas}"
+        return f"{self.kind} at lr {format_number(self.lr)}, {betas}" + self.filter_words()
 
 
 @OPTIMIZERS.register

@@ -10,15 +10,17 @@ import random
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from clockspec.ir.base import KindRegistry, Strict
+from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
-from clockspec.ir.metrics import METRIC_NAMES
+from clockspec.ir.interventions import Interventions
+from clockspec.ir.metrics import METRIC_NAMES, LLCOptions
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
 from clockspec.ir.regularizers import Regularizers
-from clockspec.ir.tasks import MAX_SEED, TASKS, TaskSpec
+from clockspec.ir.task_zoo import TaskSpec
+from clockspec.ir.tasks import MAX_SEED, TASKS
 
 SCHEMA_VERSION = 1
 # Names become directory names: keep them to a safe alphabet (no '/', no '..').
@@ -32,10 +34,12 @@ class Train(Strict):
     """Optimizer steps to run."""
     batch: Union[Literal["full"], Annotated[int, Field(ge=1)]] = "full"
     """`full` (the whole training set every step) or a minibatch size."""
-    loss: Literal["cross_entropy", "mse", "mse_half_sum"] = "cross_entropy"
-    """The training loss: `mse` is torch's MSELoss (mean over examples and classes); `mse_half_sum` is (1/2) sum over classes, mean over examples."""
+    loss: Literal["cross_entropy", "mse", "mse_half_sum", "stablemax", "hinge"] = "cross_entropy"
+    """The training loss: `mse` is torch's MSELoss (mean over examples and outputs); `mse_half_sum` is (1/2) sum over outputs, mean over examples; `stablemax` is cross-entropy through StableMax (Prieto et al. 2025), `hinge` the multiclass margin hinge."""
     dtype: Literal["float32", "float64"] = "float32"
     """Floating-point precision of parameters and data."""
+    loss_dtype: Optional[Literal["float32", "float64"]] = None
+    """Precision the loss is computed in, from the logits on (absent: the model's `dtype`)."""
 
 
 class Probes(Strict):
@@ -49,12 +53,34 @@ class Probes(Strict):
     """Number of log-spaced probes (schedule `log`)."""
     metrics: list[MetricName] = Field(default_factory=list)
     """Metrics to record besides those the clocks need."""
+    cadence: Optional[dict[MetricName, Annotated[int, Field(ge=1)]]] = None
+    """Metric -> steps between its probes, a multiple of `every`: an expensive metric measured less often (step 0 always)."""
     flip_band: float = Field(0.0, ge=0.0)
     """pattern_flips ignores units whose |pre-activation| is below this band."""
     fourier_top_k: int = Field(4, ge=1)
     """fourier_sparsity: the energy share of the top-k frequencies."""
     schatten_q: Union[float, Literal["auto"]] = "auto"
     """Exponent q of the schatten metric; `auto` is 2/L for a depth-L deep linear net."""
+    llc: Optional[LLCOptions] = None
+    """The llc metric's sampler settings; absent: the defaults below."""
+
+    @field_validator("cadence")
+    @classmethod
+    def _empty_is_absent(cls, value: Any) -> Any:
+        """`cadence: {}` says what leaving it out says: one IR for both."""
+        return value or None
+
+    @model_validator(mode="after")
+    def _cadence_on_the_schedule(self) -> Probes:
+        for name, steps in (self.cadence or {}).items():
+            if self.schedule != "every":
+                raise field_error("cadence", "a metric's own cadence needs schedule: every (a log schedule has no "
+                                  "common step)", "drop probes.cadence, or use schedule: every")
+            if steps % self.every:
+                raise field_error("cadence", f"cadence of '{name}' is {steps} steps, not a multiple of probes.every "
+                                  f"= {self.every}: it would fall between probes",
+                                  f"use {max(1, round(steps / self.every)) * self.every}")
+        return self
 
     @field_validator("metrics")
     @classmethod
@@ -113,6 +139,8 @@ class Experiment(Strict):
     """What to train (a kind, see below)."""
     regularizers: Regularizers = Field(default_factory=Regularizers)  # type: ignore[valid-type]
     """The regularizers that are on, keyed by kind; absent means off."""
+    interventions: Optional[Interventions] = None  # type: ignore[valid-type]
+    """Changes to the training step, keyed by kind (weight_norm, grad_clip); absent means none."""
     optimizer: OptimizerSpec = Field(default_factory=_default_optimizer)
     """How to train (a kind, see below)."""
     train: Train = Field(default_factory=Train)
@@ -125,6 +153,12 @@ class Experiment(Strict):
     """When to stop early."""
     snapshots: Optional[Snapshots] = None
     """Model snapshots to keep while training (absent: only the checkpoint of an unfinished run)."""
+
+    @field_validator("interventions")
+    @classmethod
+    def _none_is_absent(cls, value: Any) -> Any:
+        """`interventions: {}` says what leaving it out says: one IR for both."""
+        return None if value is not None and not any(v is not None for _, v in value) else value
 
     @field_validator("device")
     @classmethod

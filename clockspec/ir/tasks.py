@@ -10,7 +10,8 @@ description (`describe`, `summary`) and its ablation axes (`ablation_axes`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
@@ -22,7 +23,7 @@ MAX_SEED = 2**64 - 1
 
 TASKS = KindRegistry("task", required=(
     "sizes", "split_fields", "batchable", "per_member_fields", "token_inputs", "dense_inputs", "example_bytes",
-    "describe", "summary", "ablation_axes"))
+    "describe", "summary", "ablation_axes", "value_targets", "anchor", "data_problems", "content"))
 
 # Binary operations on Z_p. `div` needs b != 0 and an inverse, so a prime modulus.
 MODULAR_OPS = {
@@ -56,8 +57,51 @@ def _prime_above(n: int) -> int:
     return next(k for k in range(n + 1, 2 * n + 2) if is_prime(k))
 
 
+class TaskBase(Strict):
+    """What most tasks share: class labels, and data made from the spec alone (no file)."""
+
+    value_targets: ClassVar[bool] = False  # real-valued targets (MSE regression) instead of class labels
+
+    def anchor(self, folder: Path) -> None:
+        """Where the spec was read from (a task reading a file resolves its path there)."""
+
+    def data_problems(self) -> list[str]:
+        """Why the task's data cannot be read, before anything trains (a file task's)."""
+        return []
+
+    def content(self) -> dict[str, Any]:
+        """What identifies the data beyond the fields (a file's content hash), for the data node."""
+        return {}
+
+
+class LabelNoise(Strict):
+    """round(fraction * n_train) training labels, chosen by `seed`, each replaced by another class."""
+
+    fraction: float = Field(gt=0.0, lt=1.0)
+    """Share of the training labels replaced."""
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    """Seed of which labels, and of their new classes."""
+
+    def count(self, n_train: int) -> int:
+        return min(max(round(self.fraction * n_train), 1), n_train)
+
+
+class Classes(TaskBase):
+    """A classification task: its training labels may be noisy (`label_noise`)."""
+
+    label_noise: Optional[LabelNoise] = None
+    """A seeded share of the training labels replaced by another class (absent: none)."""
+
+    def noise_words(self, n_train: int) -> str:
+        if self.label_noise is None:
+            return ""
+        noise = self.label_noise
+        return (f" {noise.count(n_train):,} training labels ({noise.fraction:.0%}, seed {noise.seed}) are replaced by "
+                "another class.")
+
+
 @TASKS.register
-class ModularTask(Strict):
+class ModularTask(Classes):
     """All pairs (a, b) of Z_p labelled by `op(a, b) mod p`, split at random into train/test."""
 
     kind: Literal["modular"]
@@ -70,7 +114,7 @@ class ModularTask(Strict):
     split_seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the train/test split."""
 
-    split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed")
+    split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
     batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = True
@@ -102,7 +146,8 @@ class ModularTask(Strict):
         expr = MODULAR_OPS[self.op].split(" (")[0]
         return (f"`({expr}) mod {self.modulus}` over all {self.n_pairs:,} {pairs} of "
                 f"Z_{self.modulus}; {self.train_fraction:.0%} of them ({sizes['n_train']:,}) are the training set and "
-                f"the other {sizes['n_test']:,} the test set (split seed {self.split_seed}). {self.modulus} classes.")
+                f"the other {sizes['n_test']:,} the test set (split seed {self.split_seed}). {self.modulus} classes."
+                + self.noise_words(sizes["n_train"]))
 
     def summary(self) -> str:
         return f"(a {self.op} b) mod {self.modulus}, train fraction {self.train_fraction:g}"
@@ -114,7 +159,7 @@ class ModularTask(Strict):
 
 
 @TASKS.register
-class TeacherTask(Strict):
+class TeacherTask(Classes):
     """Gaussian inputs in R^inputs labelled by the argmax of a rank-`rank` linear teacher."""
 
     kind: Literal["teacher"]
@@ -131,7 +176,7 @@ class TeacherTask(Strict):
     data_seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the inputs and the teacher."""
 
-    split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size")
+    split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size", "label_noise")
     batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ()
     token_inputs: ClassVar[bool] = False
@@ -155,7 +200,7 @@ class TeacherTask(Strict):
     def describe(self, sizes: Mapping[str, int]) -> str:
         return (f"Gaussian inputs in R^{self.inputs}, labelled by the argmax of a rank-{self.rank} linear teacher "
                 f"({self.classes} classes); {self.train_size:,} training and {self.test_size:,} test points "
-                f"(data seed {self.data_seed}).")
+                f"(data seed {self.data_seed})." + self.noise_words(self.train_size))
 
     def summary(self) -> str:
         return "teacher task"
@@ -163,5 +208,3 @@ class TeacherTask(Strict):
     def ablation_axes(self) -> list[Axis]:
         return [Axis("train_size", [max(1, self.train_size // 2), self.train_size * 2], "halved and doubled")]
 
-
-TaskSpec = TASKS.union()

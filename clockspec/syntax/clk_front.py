@@ -38,7 +38,7 @@ DOCUMENTS = ("experiment", "family")
 # `task KIND { ... }` -> task: {kind: KIND, ...}
 KINDED = ("task", "model", "optimizer")
 # `regularizer KIND { ... }` -> regularizers: {KIND: {...}}; `clock NAME = EXPR` -> clocks: {NAME: EXPR}
-KEYED = {"regularizer": "regularizers", "vary": "vary", "clock": "clocks"}
+KEYED = {"regularizer": "regularizers", "intervention": "interventions", "vary": "vary", "clock": "clocks"}
 # `base experiment NAME { ... }`: a family's inline base experiment.
 INLINE_BASE = ("base", "experiment")
 BLOCK_KEYWORDS = (*DOCUMENTS, *KINDED, *KEYED, "base", "train", "probes", "stop", "params")

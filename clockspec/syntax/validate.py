@@ -6,6 +6,7 @@ cross-field clock checks, which run on the raw data when other fields failed.
 """
 from __future__ import annotations
 
+import pathlib
 import types
 import typing
 from typing import Any, Union
@@ -49,7 +50,15 @@ def validate(doc: RawDoc) -> Experiment | Family:
     remember_source(spec, doc)
     if isinstance(spec, Family) and isinstance(spec.base, Experiment):
         remember_source(spec.base, doc, ("base",))
+    _anchor(spec, doc.file)
     return spec
+
+
+def _anchor(spec: Experiment | Family, file: str) -> None:
+    """Tell the experiment's task which folder the spec came from (a file task's path is relative to it)."""
+    experiment = spec.base if isinstance(spec, Family) else spec
+    if isinstance(experiment, Experiment) and not file.startswith("<"):
+        experiment.task.anchor(pathlib.Path(file).resolve().parent)
 
 
 def _raw_clock_problems(data: dict) -> list:

@@ -28,7 +28,7 @@ from clockspec.ir.models import MODELS
 from clockspec.ir.optimizers import OPTIMIZERS
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, Experiment, Family, refresh_kinds
-from clockspec.ir.tasks import TASKS
+from clockspec.ir.tasks import TASKS, TaskBase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ class Affine(Strict):
         return [Axis("bias", [not self.bias], "switched")]
 
 
-class Parity(Strict):
+class Parity(TaskBase):
     """Labels: the parity of `bits` random +-1 inputs (a scratch task kind)."""
 
     kind: Literal["parity"]
@@ -158,7 +158,7 @@ def test_a_model_without_the_fields_the_compiler_reads_is_refused():
 def test_the_capable_kinds_are_named_from_the_registry():
     assert MODELS.names_where(lambda cls: cls.linear_depth is not None) == ["deep_linear"]
     assert MODELS.names_where(lambda cls: cls.embeds_tokens) == ["embed_mlp", "transformer"]
-    assert TASKS.names_where(lambda cls: cls.token_inputs) == ["modular"]
+    assert TASKS.names_where(lambda cls: cls.token_inputs) == ["modular", "group", "addition"]
 
 
 # ---- (2) a new kind needs no edit elsewhere -------------------------------------------
