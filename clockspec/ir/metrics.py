@@ -56,7 +56,9 @@ def schatten_exponent(q: Any, model: Any) -> float | None:
 
 
 def _kinds(registry: Any, fact: Callable[[Any], bool]) -> str:
-    return " or ".join(registry.names_where(fact))
+    """The kinds with `fact`, as a reader lists them: `a`, `a or b`, `a, b or c`."""
+    names = registry.names_where(fact)
+    return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 2 else " or ".join(names)
 
 
 def _end_to_end(spec: Any) -> str | None:

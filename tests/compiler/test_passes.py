@@ -41,7 +41,7 @@ def test_metrics_the_model_cannot_produce_all_reported_at_their_place():
 
 @pytest.mark.parametrize("model,task,metric,reason", [
     ("{kind: mlp, activation: gelu}", "{kind: modular, modulus: 23}", "pattern_flips", "needs a ReLU model, not mlp with gelu"),
-    ("{kind: deep_linear}", "{kind: teacher}", "fourier_sparsity", "needs a modular task, not teacher"),
+    ("{kind: deep_linear}", "{kind: teacher}", "fourier_sparsity", "needs a modular, group or addition task, not teacher"),
     ("{kind: mlp}", "{kind: teacher}", "grad_ratio", "needs an embed_mlp or transformer model (embedding + head), not mlp"),
 ])
 def test_metric_requirements(model, task, metric, reason):

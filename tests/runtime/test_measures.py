@@ -141,7 +141,7 @@ def test_layer_norms_are_each_layer_matrixs_frobenius_norm():
 @pytest.mark.parametrize("model, task, metric, reason", [
     ("{kind: mlp}", "{kind: modular, op: mul, modulus: 13}", "restricted_loss", "needs modular addition (op add)"),
     ("{kind: mlp}", "{kind: modular, modulus: 13}", "attention_entropy", "needs a model with attention (transformer), not mlp"),
-    ("{kind: mlp}", "{kind: teacher}", "fourier_sparsity", "needs a modular task, not teacher"),
+    ("{kind: mlp}", "{kind: teacher}", "fourier_sparsity", "needs a modular, group or addition task, not teacher"),
 ])
 def test_a_measure_the_experiment_cannot_make_is_refused_at_check(model, task, metric, reason):
     with pytest.raises(clockspec.SpecError, match=reason.replace("(", r"\(").replace(")", r"\)")):
