@@ -14,6 +14,8 @@ def register(sub) -> None:
     target.add_argument("--canonical", action="store_true", help="the file's own syntax (for git textconv)")
     p.add_argument("-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout")
     p.add_argument("--keep-comments", action="store_true", help="carry the comments over too")
+    p.add_argument("--full", action="store_true",
+                   help="spell out every value, defaults too (as spec.lock.yaml does); by default they are left out")
     p.set_defaults(func=run)
 
 
@@ -25,6 +27,7 @@ def run(args) -> int:
     from clockspec.syntax.validate import validate
 
     doc = load_doc(path_arg(args.path))
-    text = dumps(validate(doc), args.to or doc.syntax, comments=doc.comments if args.keep_comments else None)
+    text = dumps(validate(doc), args.to or doc.syntax, comments=doc.comments if args.keep_comments else None,
+                 full=args.full)
     emit(text, args.output)
     return 0
