@@ -34,10 +34,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from clockspec.commands.extras import require
     from clockspec.ir.spec import Experiment
     from clockspec.syntax.loading import load
 
-    spec = load(Path(args.path))
+    spec = load(Path(args.path))  # a bad spec is reported as such, with or without torch
+    require("run", "torch", "matplotlib", "tqdm")
     if not isinstance(spec, Experiment):
         from clockspec.commands.family_run import run as run_family
 
