@@ -1,4 +1,4 @@
-"""Without the `run` extra (torch, matplotlib, tqdm), every spec-review command works and the
+"""Without the `run` extra (torch, matplotlib, tqdm, numpy), every spec-review command works and the
 others refuse in one line that says what to install; tested in a venv that holds only the core
 dependencies, as the pre-commit hooks' environment does.
 
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
-NEEDS_RUN = ("clockspec run: error: needs torch, matplotlib and tqdm, not installed here; "
+NEEDS_RUN = ("clockspec run: error: needs torch, matplotlib, tqdm and numpy, not installed here; "
              "install them with: pip install 'clockspec[run]'\n")
 
 
@@ -62,7 +62,7 @@ def core_venv(tmp_path_factory):
     call(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
     names = core_distributions()
-    assert {"pydantic", "pyyaml", "lark", "networkx"} <= names and not names & {"torch", "matplotlib", "tqdm"}
+    assert {"pydantic", "pyyaml", "lark", "networkx"} <= names and not names & {"torch", "matplotlib", "tqdm", "numpy"}
     link_distributions(names, tmp / "core")
     site = call(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").stdout.strip()
     Path(site, "core-deps.pth").write_text(f"{tmp / 'core'}\n")
@@ -91,7 +91,7 @@ REVIEW = [
 @pytest.mark.slow
 def test_spec_review_commands_work_without_torch_or_matplotlib(core_venv):
     cli, python, work = core_venv
-    for module in ("torch", "matplotlib", "tqdm"):
+    for module in ("torch", "matplotlib", "tqdm", "numpy"):
         call(python, "-c", f"import {module}", status=1)
     for argv in REVIEW:
         call(cli, *argv, cwd=work)
@@ -111,7 +111,7 @@ def test_commands_that_need_the_run_extra_say_how_to_install_it(core_venv):
     assert done.stderr == ("clockspec graph --format png: error: needs matplotlib, not installed here; "
                            "install it with: pip install 'clockspec[run]'\n")
     done = call(cli, "report", "specs", cwd=work, status=2)
-    assert done.stderr.startswith("clockspec report: error: needs matplotlib,") and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("clockspec report: error: needs numpy and matplotlib,") and done.stderr.count("\n") == 1
     assert sorted(p.name for p in work.iterdir()) == before  # nothing written
     (work / "bad.yaml").write_text("clockspec: 1\nname: bad\ntask: {kind: modular}\nmodel: {kind: emb_mlp}\n")
     done = call(cli, "run", "bad.yaml", cwd=work, status=2)  # a bad spec is still named as such

@@ -2,8 +2,9 @@
 
 check, fmt, convert, schema, compile, graph (text formats), explain, expand, ablate and diff
 need none of them: a spec can be reviewed, linted and diffed (the pre-commit hooks) where
-torch and matplotlib were never installed. `run` needs torch, matplotlib and tqdm (the
-`run` extra), `report` and `graph --format png` matplotlib, `--executor ray` ray.
+torch, matplotlib and numpy were never installed. `run` needs torch, matplotlib, tqdm and
+numpy (the `run` extra), `report` numpy and matplotlib, `graph --format png` matplotlib,
+`--executor ray` ray.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from importlib.util import find_spec
 
 from clockspec.core.errors import RunError
 
-EXTRA_OF = {"torch": "run", "matplotlib": "run", "tqdm": "run", "ray": "ray", "lifelines": "stats"}
+EXTRA_OF = {"torch": "run", "matplotlib": "run", "tqdm": "run", "numpy": "run", "ray": "ray", "lifelines": "stats"}
 
 
 def require(command: str, *modules: str) -> None:

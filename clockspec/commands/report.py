@@ -15,14 +15,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from clockspec.commands.extras import require
+
+    require("report", "numpy", *(() if args.no_plots else ("matplotlib",)))  # before the report layer imports numpy
     from clockspec.core.errors import Diagnostic, SpecError
     from clockspec.report.family_analysis import write_family_report
     from clockspec.report.family_folder import is_run_dir, read_family_folder
     from clockspec.report.family_summary import family_report
     from clockspec.report.run_report import write_run_report
 
-    if not args.no_plots:
-        require("report", "matplotlib")
     path = Path(args.path)
     if is_run_dir(path):
         analyses = [(path.name, write_run_report(path, plots=not args.no_plots))]

@@ -39,7 +39,7 @@ def run(args) -> int:
     from clockspec.syntax.loading import load
 
     spec = load(Path(args.path))  # a bad spec is reported as such, with or without torch
-    require("run", "torch", "matplotlib", "tqdm")
+    require("run", "torch", "matplotlib", "tqdm", "numpy")
     if not isinstance(spec, Experiment):
         from clockspec.commands.family_run import run as run_family
 
