@@ -51,8 +51,10 @@ def main() -> None:
         run_s = sh("pre-commit", "run", "--all-files", cwd=repo, env=env)
         envs = [p for p in home.glob("repo*/py_env-*") if p.is_dir()]
         size = sum(folder_bytes(p) for p in envs)
-        packages = sorted(p.name.split("-")[0] for e in envs for p in e.glob("lib/python*/site-packages/*.dist-info"))
-    print(f"hook environment: {size / 2**20:.1f} MiB in {len(envs)} virtualenv(s); packages: {', '.join(packages)}")
+        tops = [p for e in envs for p in e.glob("lib/python*/site-packages/*") if p.is_dir() and "." not in p.name]
+        largest = sorted(((folder_bytes(p), p.name) for p in tops), reverse=True)[:6]
+    print(f"hook environment: {size / 2**20:.1f} MiB in {len(envs)} virtualenv(s); largest: "
+          + ", ".join(f"{name} {n / 2**20:.1f}" for n, name in largest))
     print(f"pre-commit install-hooks: {install_s:.1f} s; pre-commit run --all-files on {len(list((ROOT / 'specs').rglob('*.*')))} "
           f"specs: {run_s:.1f} s")
 
