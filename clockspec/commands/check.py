@@ -13,6 +13,9 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="spec files, or directories: every *.yaml, *.yml, *.clk below them")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when a file is valid")
+    p.add_argument("--dependents", action="store_true",
+                   help="also check the families below the current directory whose base is one of PATHs "
+                        "(the pre-commit hook passes only the changed files)")
     p.set_defaults(func=run)
 
 
@@ -21,6 +24,10 @@ def run(args) -> int:
     from clockspec.syntax.loading import load
 
     paths, errors = spec_paths(args.paths)
+    if args.dependents:
+        from clockspec.commands.dependents import families_based_on
+
+        paths += [f for f in families_based_on(paths) if f not in paths]
     for diag in errors:
         print(diag.format(), file=sys.stderr)
     failed = len(errors)
