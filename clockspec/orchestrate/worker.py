@@ -38,3 +38,12 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
     return [{"name": p.spec.name, "status": r.status, "step": r.step, "action": r.action, "note": r.note,
              "elapsed_s": r.elapsed_s, "clocks": {n: c.to_json() for n, c in r.clocks.items()}}
             for p, r in zip(plans, results)]
+
+
+def reads_token(path: str, token: str) -> bool:
+    """A Ray node's probe: whether this worker reads the token the driver wrote at `path`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read() == token
+    except OSError:
+        return False
