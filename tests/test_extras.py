@@ -85,6 +85,7 @@ REVIEW = [
     ("graph", "specs/modadd.clk", "--format", "mermaid"), ("graph", "specs/modadd.yaml", "--format", "json"),
     ("explain", "specs/deep_linear.yaml"), ("expand", "specs/wd_family.yaml"),
     ("expand", "specs/wd_family.clk", "-o", "members"), ("diff", "specs/modadd.yaml", "specs/modadd.clk"),
+    ("ablate", "specs/modadd.yaml"), ("check", "--dependents", "specs/quickstart.yaml"),
 ]
 
 

@@ -34,6 +34,7 @@ vary:
     seed: [0, 1]
 """
 BIN = Path(sys.executable).parent
+CLUSTER_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
 
 def free_port() -> int:
@@ -48,22 +49,25 @@ def cluster():
     home = Path(tempfile.mkdtemp(prefix="rc-", dir="/tmp"))  # short: Ray's socket paths have a length limit
     (home / "cwd").mkdir()
     address = f"127.0.0.1:{free_port()}"
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    # A loopback test cluster without token auth (`ray start` turns it on and writes ~/.ray/auth_token),
+    # and a HOME of its own, so that nothing lands in the real one.
+    env = {**os.environ, **CLUSTER_ENV, "HOME": str(home), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     head = subprocess.Popen([BIN / "ray", "start", "--head", "--block", "--node-ip-address=127.0.0.1",
                              f"--port={address.split(':')[1]}", "--num-cpus=2", "--include-dashboard=false",
                              f"--temp-dir={home / 't'}"], cwd=home / "cwd", env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=open(home / "head.log", "w"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a loaded 2-core machine takes minutes
         while subprocess.run([BIN / "ray", "status", f"--address={address}"], env=env,
                              capture_output=True).returncode != 0:
-            assert head.poll() is None and time.monotonic() < deadline, "ray start --head did not come up"
+            assert head.poll() is None and time.monotonic() < deadline, \
+                f"ray start --head did not come up:\n{(home / 'head.log').read_text()[-2000:]}"
             time.sleep(2)
         yield address, home / "cwd"
     finally:
         os.killpg(head.pid, signal.SIGTERM)
         try:
-            head.wait(timeout=30)
+            head.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait()
@@ -75,8 +79,7 @@ def cluster():
 
 
 def clockspec(args, cwd, **env):
-    full = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **env}
-    full.pop("RAY_ADDRESS", None) if "RAY_ADDRESS" not in env else None
+    full = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | CLUSTER_ENV | {"HOME": str(cwd)} | env
     return subprocess.run([BIN / "clockspec", *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=600)
 
 
@@ -110,6 +113,8 @@ def test_a_cluster_whose_workers_cannot_see_the_folder_is_refused(cluster, tmp_p
     from clockspec.orchestrate import ray_cluster
 
     address, _ = cluster
+    for name, value in CLUSTER_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setattr(ray_cluster, "write_atomic", lambda path, data: None)  # the token never reaches disk
     ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
