@@ -12,10 +12,19 @@ from clockspec.diff.changes import Change, apply
 from clockspec.diff.spec_diff import SpecDiff, diff
 from clockspec.families.expand import Member, expand
 from clockspec.ir.spec import Experiment, Family
-from clockspec.report.family_summary import family_report
 from clockspec.syntax.loading import load, loads
 from clockspec.syntax.printing import dumps
 
 __all__ = ["Change", "Diagnostic", "Experiment", "Family", "Member", "Plan", "PlanNode", "Result", "RunError", "SpecDiff",
            "SpecError", "apply", "compile", "diff", "dumps", "expand", "family_report", "load", "loads", "run", "runs",
            "__version__"]
+
+
+def __getattr__(name: str):
+    """`clockspec.family_report` on first use: the report layer needs numpy (the `run`
+    extra), which loading, checking, formatting and diffing specs never import."""
+    if name == "family_report":
+        from clockspec.report.family_summary import family_report
+
+        return family_report
+    raise AttributeError(f"module 'clockspec' has no attribute {name!r}")

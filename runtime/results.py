@@ -83,4 +83,5 @@ def write_clocks(plan: Any, rd: RunDir, rows: Sequence[Mapping[str, Any]], clock
 
 
 def spec_text(spec: Any) -> str:
-    return dumps(spec, "yaml")
+    """spec.lock.yaml: every value spelled out, so the record does not lean on today's defaults."""
+    return dumps(spec, "yaml", full=True)

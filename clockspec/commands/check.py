@@ -16,6 +16,9 @@ def register(sub) -> None:
     from clockspec.commands.overrides import add_set
 
     add_set(p, "every spec checked")
+    p.add_argument("--dependents", action="store_true",
+                   help="also check the families below the current directory whose base is one of PATHs "
+                        "(the pre-commit hook passes only the changed files)")
     p.set_defaults(func=run)
 
 
@@ -25,6 +28,10 @@ def run(args) -> int:
     from clockspec.syntax.loading import load
 
     paths, errors = spec_paths(args.paths)
+    if args.dependents:
+        from clockspec.commands.dependents import families_based_on
+
+        paths += [f for f in families_based_on(paths) if f not in paths]
     for diag in errors:
         print(diag.format(), file=sys.stderr)
     failed = len(errors)

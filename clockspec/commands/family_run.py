@@ -14,7 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--jobs", type=positive, metavar="N", help="members run at once (default: one per core)")
     g.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local process pool (default) or Ray")
-    g.add_argument("--address", metavar="ADDR", help="Ray cluster to join (default: start a local one)")
+    g.add_argument("--address", metavar="ADDR", help="Ray cluster to join: HOST:PORT, ray://..., or auto "
+                                                     "(default: RAY_ADDRESS if set, else a private local instance)")
     g.add_argument("--no-batch", action="store_true",
                    help="run every member alone (default: members that differ only in seed, split seed, "
                         "init scale, lr or regularizer strengths train together)")

@@ -20,11 +20,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from clockspec.commands.compile import compile_path
+    from clockspec.commands.extras import require
     from clockspec.commands.output import emit
     from clockspec.core.errors import SpecError, argument_error
 
     if args.format == "png" and not args.out:
         raise SpecError([argument_error("--format png", "a PNG is written to a file: add -o FILE")])
+    if args.format == "png":
+        require("graph --format png", "matplotlib")
     plan = compile_path(args)
     if args.format == "png":
         from clockspec.core.fileio import write_atomic

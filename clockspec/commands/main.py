@@ -14,6 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from clockspec.commands.extras import missing_extra, missing_module
 from clockspec.core.errors import RunError, SpecError, printable
 
 COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "ablate",
@@ -70,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except ModuleNotFoundError as exc:  # an optional dependency that a `require` did not foresee
+        module = missing_module(exc)
+        if module is None or args.debug:
+            raise
+        print(missing_extra(args.command, [module]).format(), file=sys.stderr)
+        return 2
     except OSError as exc:  # reading or writing a file the command was pointed at
         if args.debug:
             raise

@@ -14,6 +14,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from clockspec.commands.extras import require
+
+    require("report", "numpy", *(() if args.no_plots else ("matplotlib",)))  # before the report layer imports numpy
     from clockspec.core.errors import Diagnostic, SpecError
     from clockspec.report.family_analysis import write_family_report
     from clockspec.report.family_folder import is_run_dir, read_family_folder

@@ -41,13 +41,16 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from clockspec.commands.extras import require as require_extras
     from clockspec.commands.overrides import load_overridden
-    from clockspec.report.tracking import require
     from clockspec.store.location import store_location
     from clockspec.store.provenance import declared
 
+    spec = load_overridden(args.path, args)  # a bad spec is reported as such, with or without torch
+    require_extras("run", "torch", "matplotlib", "tqdm", "numpy")
+    from clockspec.report.tracking import require
+
     require(args.log)  # before anything trains
-    spec = load_overridden(args.path, args)
     args.out = str(store_location(args.out, Path(args.path).parent))
     with declared(args.path, args.argv, [*(args.overrides or []), *(f"grid {g}" for g in args.grids or [])]):
         return run_spec(spec, args)

@@ -91,6 +91,8 @@ def _main_left_out() -> Iterator[None]:
 class LocalBackend:
     """A process pool (spawned workers: torch is never forked)."""
 
+    retries_itself = False  # the dispatcher retries a failed job once
+
     def __init__(self, jobs: int, threads: int):
         self.jobs, self.threads = jobs, threads
         self.pool = self._pool()
@@ -143,22 +145,28 @@ class LocalBackend:
 
 
 class RayBackend:
-    """Members as Ray tasks, each asking for its threads as CPUs."""
+    """Members as Ray tasks, each asking for its threads as CPUs; a failed task is retried
+    by Ray itself (once, as the local pool's jobs are), on whatever node it likes."""
 
-    def __init__(self, jobs: int, threads: int, address: str | None):
+    retries_itself = True
+
+    def __init__(self, jobs: int, threads: int, address: str | None, folder: Path):
         try:
             import ray
         except ImportError:
             raise SpecError([Diagnostic("the ray executor needs Ray, which is not installed", "--executor",
                                         hint='pip install "clockspec[ray]"')]) from None
         from clockspec.orchestrate import worker
+        from clockspec.orchestrate.ray_cluster import connect, refuse_unshared_folder
 
         self.ray = ray
-        self.started = not ray.is_initialized()
-        if self.started:
-            ray.init(address=address, num_cpus=None if address else jobs * threads,
-                     include_dashboard=False, log_to_driver=False)
-        self.task = ray.remote(num_cpus=threads, max_retries=0)(worker.run_members)
+        self.started = connect(ray, jobs, threads, address)
+        try:
+            refuse_unshared_folder(ray, folder)
+        except BaseException:
+            self.close()
+            raise
+        self.task = ray.remote(num_cpus=threads, max_retries=1, retry_exceptions=True)(worker.run_members)
         self.calibration = ray.remote(num_cpus=threads, max_retries=0)(worker.calibrate)
 
     def submit(self, *args: Any) -> Any:
@@ -289,7 +297,8 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
                                                 for m in exp.members])
         device = None
     jobs = jobs or default_jobs()
-    folder, plans, entries = prepare(exp, Path(out), accept_changes, source)
+    # Resolved here, on the driver: a worker (a Ray node) may run in another working directory.
+    folder, plans, entries = prepare(exp, Path(out).resolve(), accept_changes, source)
     threads = threads or threads_per_job(jobs, plans)
     attempts = store.Attempts(folder)
     if retry_failed:
@@ -297,7 +306,7 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
     outcome = Outcome()
     board = Board(len(entries), jobs, stream, quiet)
     make = backend_factory or (lambda: LocalBackend(jobs, threads) if executor == "local"
-                               else RayBackend(jobs, threads, address))
+                               else RayBackend(jobs, threads, address, folder))
     backend: list[Any] = []  # made on first use: by a calibration, or by the first job
 
     def stack_size(group: list[Plan], slots: int) -> int:
@@ -429,7 +438,8 @@ class _Dispatch:
                 try:
                     results = backend.result(handle)
                 except Exception as exc:  # the job failed: report, then retry or give up
-                    _failed(job, exc, self.exp, self.attempts, self.queue, self.outcome, board)
+                    _failed(job, exc, self.exp, self.attempts, self.queue, self.outcome, board,
+                            retry=not getattr(backend, "retries_itself", False))
                     continue
                 for result in results:
                     _finished(result, labels[result["name"]], len(results), self.outcome, board)
@@ -449,7 +459,7 @@ def _finished(result: dict[str, Any], label: str, batch: int, outcome: Outcome, 
 
 
 def _failed(job: Job, exc: Exception, exp: Expansion, attempts: store.Attempts, queue: deque,
-            outcome: Outcome, board: Board) -> None:
+            outcome: Outcome, board: Board, retry: bool = True) -> None:
     names = [exp.members[i].name for i in job.members]
     text = (str(exc).strip().splitlines() or [""])[0]
     error = text if isinstance(exc, (RuntimeError, SpecError)) and text else f"{type(exc).__name__}: {text}"
@@ -460,7 +470,7 @@ def _failed(job: Job, exc: Exception, exp: Expansion, attempts: store.Attempts, 
     (i,) = job.members
     name = names[0]
     count = attempts.failed(name, error)
-    if job.tries < 2 and count < MAX_ATTEMPTS:
+    if retry and job.tries < 2 and count < MAX_ATTEMPTS:
         board.event(f"! {name} failed ({error}); retrying")
         queue.append(Job([i], tries=job.tries))
         return

@@ -50,3 +50,12 @@ def calibrate(spec: str, sizes: list[int], threads: int, device: str | None = No
     from clockspec.runtime.batched import step_seconds
 
     return step_seconds(compile_plan(Experiment.model_validate_json(spec)), sizes, device, threads)
+
+
+def reads_token(path: str, token: str) -> bool:
+    """A Ray node's probe: whether this worker reads the token the driver wrote at `path`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read() == token
+    except OSError:
+        return False

@@ -1,7 +1,7 @@
 """Canonical `.clk` printer: every IR printed exactly one way, comments kept.
 
-Structure follows the canonical data (`printers.canonical_data`: IR field order, None left
-out, clocks as their expression text); `kind` becomes the block's label, maps of kinds
+Structure follows the canonical data (`canonical.canonical_data`: IR field order, None and
+defaults left out, clocks as their expression text); `kind` becomes the block's label, maps of kinds
 become keyed blocks (`regularizer weight_decay { ... }`), and numbers print so that they
 read back exactly.
 Comments (by path, as a front end collected them) are printed on the lines before the
@@ -27,10 +27,11 @@ _RESERVED_WORDS = {*WORDS, "inf", "nan"}
 _CONTAINERS = {container: keyword for keyword, container in KEYED.items()}  # regularizers -> regularizer
 
 
-def dump_clk(spec: Experiment | Family, comments: Mapping[PathT, list[str]] | None = None) -> str:
-    """The canonical `.clk` text of an experiment or a family."""
+def dump_clk(spec: Experiment | Family, comments: Mapping[PathT, list[str]] | None = None,
+             full: bool = False) -> str:
+    """The canonical `.clk` text of an experiment or a family; defaults left out unless `full`."""
     printer = _Printer()
-    printer.document(spec)
+    printer.document(spec, full)
     return printer.render(comments or {})
 
 
@@ -43,8 +44,8 @@ class _Printer:
 
     # -- structure --
 
-    def document(self, spec: Experiment | Family) -> None:
-        data = canonical_data(spec)  # IR order, None left out, clocks as text
+    def document(self, spec: Experiment | Family, full: bool) -> None:
+        data = canonical_data(spec, full)  # IR order, None (and defaults unless full) left out, clocks as text
         level, key = ("family", "family") if isinstance(spec, Family) else ("experiment", "name")
         start = self.open(0, f"{level} {data.pop(key)}", (), (key,))
         self.body(data, (), 1, level)

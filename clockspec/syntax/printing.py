@@ -15,10 +15,11 @@ from clockspec.syntax.yaml_printer import dump_yaml
 SYNTAXES = ("yaml", "clk")
 
 
-def dumps(spec: Any, syntax: str = "yaml", comments: Mapping | None = None) -> str:
-    """The canonical text of an experiment or family in `syntax` ("yaml" or "clk")."""
+def dumps(spec: Any, syntax: str = "yaml", comments: Mapping | None = None, full: bool = False) -> str:
+    """The canonical text of an experiment or family in `syntax` ("yaml" or "clk"): short
+    (values equal to their defaults left out), or every value spelled out with `full`."""
     if syntax == "yaml":
-        return dump_yaml(spec, comments)
+        return dump_yaml(spec, comments, full)
     if syntax == "clk":
-        return dump_clk(spec, comments)
+        return dump_clk(spec, comments, full)
     raise SpecError(f"unknown syntax '{syntax}'; expected one of {', '.join(SYNTAXES)}")

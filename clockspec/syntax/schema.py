@@ -2,6 +2,10 @@
 
 Draft-07, the draft that editors support most widely: pydantic's 2020-12 output is
 rewritten where the two differ (`$defs` -> `definitions`, `prefixItems` -> `items`).
+Standard keywords only, so that validators accept it in strict mode (ajv `--strict=true`,
+check-jsonschema): a kind union is no OpenAPI `discriminator` but `kind` as an enum plus
+one `if kind is K then K's schema` per kind, and the top level is `if family: then Family
+else Experiment`, so that errors are those of the branch the document means, not of both.
 """
 from __future__ import annotations
 
@@ -23,9 +27,22 @@ def json_schema() -> dict[str, Any]:
         "$schema": DRAFT,
         "title": f"clockspec spec, schema version {SCHEMA_VERSION}",
         "description": "A clockspec experiment (with 'name:') or family (with 'family:').",
-        "oneOf": [refs[(Experiment, "validation")], refs[(Family, "validation")]],
+        "type": "object",
+        "if": {"type": "object", "properties": {"family": {}}, "required": ["family"]},
+        "then": refs[(Family, "validation")],
+        "else": refs[(Experiment, "validation")],
         "definitions": _with_meanings(_draft07(top["$defs"])),
     }
+
+
+def _by_kind(node: dict[str, Any]) -> dict[str, Any]:
+    """A discriminated `oneOf` as standard keywords: the key's value must be a known kind,
+    and the schema of that kind applies (its errors alone, not every branch's)."""
+    rest = {k: v for k, v in node.items() if k not in ("oneOf", "discriminator")}
+    key, mapping = node["discriminator"]["propertyName"], node["discriminator"]["mapping"]
+    return {**rest, "type": "object", "required": [key], "properties": {key: {"enum": sorted(mapping)}},
+            "allOf": [{"if": {"type": "object", "properties": {key: {"const": kind}}, "required": [key]},
+                       "then": {"$ref": ref}} for kind, ref in sorted(mapping.items())]}
 
 
 def _with_meanings(definitions: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +61,8 @@ def _with_meanings(definitions: dict[str, Any]) -> dict[str, Any]:
 
 def _draft07(node: Any) -> Any:
     if isinstance(node, dict):
+        if "discriminator" in node:
+            node = _by_kind(node)
         out = {k: _draft07(v) for k, v in node.items() if k != "prefixItems"}
         if "prefixItems" in node:  # a fixed-length list (tuple)
             out["items"] = _draft07(node["prefixItems"])

@@ -33,9 +33,10 @@ _UNPRINTABLE = re.compile(f"[^{_PRINTABLE}]")
 _NOT_LITERAL = re.compile(f"[^\n{_PRINTABLE}]")
 
 
-def dump_yaml(spec: Any, comments: Mapping[PathT, list[str]] | None = None) -> str:
-    """Canonical YAML of an experiment or family, with `comments` (see RawDoc.comments)."""
-    data = canonical_data(spec)
+def dump_yaml(spec: Any, comments: Mapping[PathT, list[str]] | None = None, full: bool = False) -> str:
+    """Canonical YAML of an experiment or family, with `comments` (see RawDoc.comments);
+    defaults left out unless `full` (see `canonical_data`)."""
+    data = canonical_data(spec, full)
     layout = _Printer({})
     layout.mapping(data, (), 0)
     printer = _Printer(_place_comments(comments or {}, layout.owned))

@@ -12,11 +12,12 @@ GOOD = shipped.SPECS_DIR / "quickstart.yaml"
 
 @pytest.fixture
 def tree(tmp_path):
-    """specs: a.yaml (valid), sub/b.clk (valid), sub/c.yml (invalid), notes.txt, .hidden/d.yaml."""
+    """specs: a.yaml (valid), sub/b.clk (valid, a default spelled out), sub/c.yml (invalid), notes.txt, .hidden/d.yaml."""
     (tmp_path / "sub").mkdir()
     (tmp_path / ".hidden").mkdir()
     shutil.copy(GOOD, tmp_path / "a.yaml")
-    shutil.copy(shipped.SPECS_DIR / "modadd.clk", tmp_path / "sub" / "b.clk")
+    clk = (shipped.SPECS_DIR / "modadd.clk").read_text()
+    (tmp_path / "sub" / "b.clk").write_text(clk.replace("  task modular {}", "  seed = 0\n  task modular {}", 1))
     (tmp_path / "sub" / "c.yml").write_text("name: bad\nsteps: [\n")
     (tmp_path / "notes.txt").write_text("not a spec")
     (tmp_path / ".hidden" / "d.yaml").write_text("not: [valid\n")

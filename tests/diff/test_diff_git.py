@@ -130,3 +130,81 @@ def test_a_family_at_a_revision_expands_with_the_base_of_that_revision(repo):
     assert done.returncode == 1, done.stderr
     assert "  base (../spec.yaml):\n    ~ model.hidden: [256] -> [512]" in done.stdout
     assert "members: 0 added, 0 removed, 2 retrain" in done.stdout
+
+
+# ---- git's own ways of calling: textconv over a broken history, difftool, the 7-argument driver ----
+
+WD_FAMILY = "family: wd\nbase: ../spec.yaml\nvary:\n  grid:\n    regularizers.weight_decay.strength: [{}]\n"
+TEXTCONV = f"diff.clockspec.textconv={CLOCKSPEC} convert --canonical"
+DRIVER = f"diff.clockspec.command={CLOCKSPEC} diff"
+
+
+def family_history(work, git):
+    """sweeps/wd.yaml on ../spec.yaml, committed; then the family and its base both edited."""
+    (work / ".gitattributes").write_text("*.yaml diff=clockspec\n")
+    (work / "sweeps").mkdir()
+    (work / "sweeps" / "wd.yaml").write_text(WD_FAMILY.format("0.1, 1.0"))
+    git("add", ".gitattributes", "sweeps/wd.yaml")
+    git("commit", "-qm", "sweep")
+    (work / "spec.yaml").write_text(BASE.replace("hidden: [256]", "hidden: [512]"))
+    (work / "sweeps" / "wd.yaml").write_text(WD_FAMILY.format("0.1, 1.0, 3.0"))
+
+
+def test_git_log_p_survives_an_invalid_spec_in_history(repo):
+    work, git, clockspec = repo
+    (work / ".gitattributes").write_text("*.yaml diff=clockspec\n")
+    (work / "spec.yaml").write_text(BASE.replace("op: add", "op: ad"))
+    git("add", ".gitattributes", "spec.yaml")
+    git("commit", "-qm", "typo")
+    (work / "spec.yaml").write_text(BASE.replace("hidden: [256]", "hidden: [64]"))
+    git("commit", "-qam", "fixed")
+    done = git("-c", TEXTCONV, "log", "-p")
+    assert done.returncode == 0, done.stderr
+    assert "+# clockspec: not a valid spec, shown as written (6:" in done.stdout
+    assert "+task: {kind: modular, op: ad," in done.stdout  # the raw text ...
+    assert "+  hidden: [64]" in done.stdout  # ... and the canonical one once it is valid
+
+
+def test_difftool_on_a_family_reads_the_old_base_from_the_revision(repo):
+    work, git, clockspec = repo
+    family_history(work, git)
+    (work / "sub").mkdir()
+    done = git("difftool", "--no-prompt", "--trust-exit-code", "-x", f"{CLOCKSPEC} diff", "HEAD", "--",
+               "../sweeps/wd.yaml", cwd=work / "sub")
+    assert done.returncode == 0, done.stderr  # 0 for git, even with --trust-exit-code
+    assert done.stdout.startswith("--- a/sweeps/wd.yaml\n+++ b/sweeps/wd.yaml\n"), done.stdout
+    assert "  base (../spec.yaml):\n    ~ model.hidden: [256] -> [512]" in done.stdout
+    assert "regularizers.weight_decay.strength" in done.stdout and "1 added" in done.stdout
+
+
+def test_the_seven_argument_driver_compares_two_revisions_of_a_family(repo):
+    work, git, clockspec = repo
+    family_history(work, git)
+    git("commit", "-qam", "wider, one more strength")
+    done = git("-c", DRIVER, "diff", "HEAD~1", "HEAD", "--", "sweeps/wd.yaml")
+    assert done.returncode == 0, done.stderr
+    assert "--- a/sweeps/wd.yaml\n+++ b/sweeps/wd.yaml\n" in done.stdout
+    assert "  base (../spec.yaml):\n    ~ model.hidden: [256] -> [512]" in done.stdout
+    both = git("-c", DRIVER, "log", "-p", "--ext-diff", "--", "sweeps/wd.yaml")  # each commit, an added file too
+    assert both.returncode == 0 and "clockspec diff: sweeps/wd.yaml: added" in both.stdout, both.stderr
+
+
+def test_the_driver_shows_an_invalid_side_as_a_text_diff_and_exits_0(repo):
+    work, git, clockspec = repo
+    (work / ".gitattributes").write_text("*.yaml diff=clockspec\n")
+    git("add", ".gitattributes")
+    git("commit", "-qm", "attributes")
+    (work / "spec.yaml").write_text(BASE.replace("op: add", "op: ad"))
+    done = git("-c", DRIVER, "diff")
+    assert done.returncode == 0, done.stderr
+    marker, *rest = done.stdout.splitlines()
+    assert marker.startswith("# clockspec diff: spec.yaml: not comparable as specs (")
+    assert marker.endswith("the text diff follows") and rest[:2] == ["--- a/spec.yaml", "+++ b/spec.yaml"]
+    assert "-task: {kind: modular, op: add, modulus: 97, train_fraction: 0.3}" in rest
+    assert "+task: {kind: modular, op: ad, modulus: 97, train_fraction: 0.3}" in rest
+
+
+def test_diff_refuses_a_third_argument_that_is_not_gits_seven(repo):
+    work, git, clockspec = repo
+    done = clockspec("diff", "spec.yaml", "spec.yaml", "spec.yaml")
+    assert done.returncode == 2 and "7 arguments" in done.stderr and "Traceback" not in done.stderr

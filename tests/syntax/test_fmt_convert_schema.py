@@ -104,6 +104,17 @@ def test_convert_usage_errors_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_canonical_shows_an_invalid_spec_as_written_after_one_marker_line(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"name: x\ntask: {kind: modulr}\nmodel: {kind: mlp}\n\xff\n")
+    assert main(["convert", str(path), "--canonical"]) == 0  # textconv: git log -p must go on
+    out = capsys.readouterr().out
+    marker, rest = out.split("\n", 1)
+    assert marker.startswith("# clockspec: not a valid spec, shown as written (4:1: ")
+    assert rest == "name: x\ntask: {kind: modulr}\nmodel: {kind: mlp}\n\ufffd\n"
+    assert main(["convert", str(path), "--to", "clk"]) == 2  # anywhere else it is an error
+
+
 def test_schema_is_draft7_and_accepts_exactly_the_specs(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)

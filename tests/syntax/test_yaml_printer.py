@@ -53,7 +53,7 @@ def test_example_formatted_golden_keeps_every_comment(path, golden):
 
 def test_layout_rules():
     spec = clockspec.load(ROOT / "specs" / "modadd.yaml")
-    text = dump_yaml(spec)
+    text = dump_yaml(spec, full=True)
     assert text.startswith("clockspec: 1\nname: modadd-relu\n")
     assert "  betas: [0.9, 0.98]\n" in text and "  hidden: [256]\n" in text
     assert "  lr: 1e-3\n" in text and "  strength: 1.0\n" in text
@@ -76,7 +76,7 @@ def test_quotes_only_where_yaml_needs_them():
 def test_multiline_description_is_a_literal_block():
     spec = clockspec.Experiment.model_validate({**BASE, "description": "line one\n  indented\n\nlast\n"})
     text = dump_yaml(spec)
-    assert "description: |\n  line one\n    indented\n\n  last\ntags:" in text
+    assert "description: |\n  line one\n    indented\n\n  last\ntask:" in text
     assert reread(text)[0] == spec
 
 
@@ -113,7 +113,7 @@ def test_comments_follow_their_entries():
     assert doc.comments[("task", TRAILING)] == [" the task"]
     assert doc.comments[("model", "hidden", 0, TRAILING)] == [" one layer"]
     assert doc.comments[END_OF_FILE] == [" the end"]
-    out = dump_yaml(spec, doc.comments)
+    out = dump_yaml(spec, doc.comments, full=True)
     assert out.startswith("# file header\n\nclockspec: 1\n\n# the run's name\nname: t  # short\n")
     assert "task:  # the task\n  kind: modular\n" in out
     # an item of a flow list and a key the canonical form drops: above the nearest printed entry
@@ -121,7 +121,14 @@ def test_comments_follow_their_entries():
     assert "\n# off\nregularizers: {}\n" in out
     assert out.endswith("stop:\n  after: []\n  patience: 0\n# the end\n")
     spec2, doc2 = reread(out)
-    assert dump_yaml(spec2, doc2.comments) == out
+    assert dump_yaml(spec2, doc2.comments, full=True) == out
+    # The short form leaves the default `regularizers` out: its comment goes to the top.
+    short = dump_yaml(spec, doc.comments)
+    assert short == ("# file header\n\n# off\nclockspec: 1\n\n# the run's name\nname: t  # short\n"
+                     "task:  # the task\n  kind: modular\n  modulus: 7\n"
+                     "model:\n  kind: mlp\n  # one layer\n  hidden: [8]\n# the end\n")
+    spec3, doc3 = reread(short)
+    assert spec3 == spec and dump_yaml(spec3, doc3.comments) == short
 
 
 # ---- properties of the scalar layer: any text, any number, any family value -------------

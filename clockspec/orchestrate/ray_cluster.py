@@ -1,0 +1,58 @@
+"""Joining or starting a Ray cluster for a family, and making sure its workers write where
+the driver reads.
+
+`--address ADDR` (or `auto`) and RAY_ADDRESS join a running cluster, which owns its
+resources (Ray refuses num_cpus when connecting); without either a private local instance is
+started with jobs x threads CPUs (`address="local"`), never a cluster that happens to run on
+the machine. Members write into the family folder, resolved on the driver; a worker on
+another machine sees it only on shared storage, so before anything runs one probe per
+node reads a token the driver wrote there, and a cluster with a node that cannot is refused.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from clockspec.core.errors import RunError
+from clockspec.core.fileio import write_atomic
+
+PROBE_TIMEOUT_S = 300  # a probe waits for a worker process to start on its node
+SHARED_STORAGE = "docs/families.md, 'Ray'"
+
+
+def connect(ray: Any, jobs: int, threads: int, address: str | None) -> bool:
+    """Initialise Ray unless the caller did; True when this call started it (and so stops it)."""
+    if ray.is_initialized():
+        return False
+    quiet = {"include_dashboard": False, "log_to_driver": False}
+    if address or os.environ.get("RAY_ADDRESS"):
+        ray.init(address=address, **quiet)
+    else:
+        ray.init(address="local", num_cpus=jobs * threads, **quiet)
+    return True
+
+
+def refuse_unshared_folder(ray: Any, folder: Path) -> None:
+    """RunError (exit 2) naming the nodes whose workers cannot read `folder`."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from clockspec.orchestrate import worker
+
+    token = secrets.token_hex(8)
+    probe = folder / f".ray-probe-{token}"
+    write_atomic(probe, token)
+    try:
+        nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0]
+        check = ray.remote(num_cpus=0, max_retries=1)(worker.reads_token)
+        handles = {n["NodeManagerAddress"]: check.options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(str(probe), token)
+            for n in nodes}
+        blind = sorted(addr for addr, handle in handles.items() if not ray.get(handle, timeout=PROBE_TIMEOUT_S))
+    finally:
+        probe.unlink(missing_ok=True)
+    if blind:
+        raise RunError(f"the Ray workers on {', '.join(blind)} cannot see the family folder {folder}, where "
+                       "they would write their results; on more than one machine, --out must be on storage "
+                       f"that every node mounts at the same path ({SHARED_STORAGE})", "--out", exit_status=2)
