@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from clockspec.report.runs_table import FORMATS
+from clockspec.store.index import FORMATS
 
 
 def register(sub) -> None:

@@ -15,8 +15,10 @@ import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SUFFIXES = (".npz", ".csv")
 MAX_FILE_BYTES = 1024**3
@@ -26,6 +28,17 @@ ONE_SET_KEYS = ("x", "y")
 
 class DataFileError(ValueError):
     """A data file that cannot be used; the message says why."""
+
+
+def _numpy():
+    """numpy, imported when a file is read: loading and checking other specs never needs it
+    (the pre-commit hooks install no numpy)."""
+    try:
+        import numpy
+    except ImportError:
+        raise DataFileError("reading a data file needs numpy, which is not installed here; "
+                            "install it with: pip install 'clockspec[run]'") from None
+    return numpy
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ def _read(real: str, size: int, mtime_ns: int) -> DataFile:
 
 
 def _npz(raw: bytes) -> dict[str, np.ndarray]:
+    np = _numpy()
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
@@ -85,6 +99,7 @@ def _npz(raw: bytes) -> dict[str, np.ndarray]:
 
 
 def _csv(raw: bytes) -> dict[str, np.ndarray]:
+    np = _numpy()
     text = raw.decode("utf-8", "replace").splitlines()
     header = 1 if text and not _numbers(text[0]) else 0
     try:
@@ -119,6 +134,7 @@ def _sets(arrays: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarr
 
 
 def _pair(arrays: dict[str, np.ndarray], x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
+    np = _numpy()
     x, y = arrays[x_key], arrays[y_key]
     if x.dtype.kind not in "iuf" or x.ndim < 2:
         raise DataFileError(f"{x_key} must be numbers, one row (or image) per example; got {x.dtype} of shape "

@@ -21,7 +21,6 @@ from clockspec.syntax.predicate import Predicate, parse_predicate
 
 RUN_FIELDS = ("name", "status", "step", "steps", "hash", "wall", "date", "git", "family", "label", "tags",
               "snapshots")
-FORMATS = ("table", "csv", "json", "md")
 
 
 def _field_problem(path: str) -> tuple[str, str | None] | None:

@@ -20,6 +20,7 @@ from clockspec.store.lock import held
 from clockspec.store.rundir import CLOCKS, PLAN, SPEC, STATUS
 from clockspec.store.snapshots import list_snapshots
 
+FORMATS = ("table", "csv", "json", "md")  # how `clockspec runs` prints the index (report/runs_table.py)
 HIDDEN_PATHS = ("name", "description", "tags", "clockspec")  # said by other columns, or by nobody
 
 

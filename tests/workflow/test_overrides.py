@@ -58,9 +58,12 @@ def test_error_messages_point_at_the_argument(golden):
 def test_an_override_equals_the_edited_file(tmp_path):
     text = QUICK.read_text()
     edited = tmp_path / "edited.yaml"
-    edited.write_text(text.replace("lr: 3.0e-3", "lr: 1.0e-2").replace("hidden: [128]", "hidden: [64, 64]")
-                      .replace("  weight_decay: {strength: 1.0}\n", "  weight_decay: {strength: 0.3}\n")
-                      .replace("first train_loss <= 1e-2", "first train_loss <= 1e-3"))
+    edits = [("lr: 3e-3", "lr: 1.0e-2"), ("kind: embed_mlp\n", "kind: embed_mlp\n  hidden: [64, 64]\n"),
+             ("    strength: 1.0\n", "    strength: 0.3\n"), ("first train_loss <= 0.01", "first train_loss <= 1e-3")]
+    for old, new in edits:
+        assert text.count(old) == 1, old  # the shipped spec still reads this way
+        text = text.replace(old, new)
+    edited.write_text(text)
     want = load(edited)
     got = _set(QUICK, "optimizer.lr=1e-2", "model.hidden=[64, 64]", "regularizers.weight_decay.strength=0.3",
                "clocks.fit.value=1e-3")
