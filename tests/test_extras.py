@@ -70,6 +70,7 @@ def core_venv(tmp_path_factory):
     call(sys.executable, "-m", "pip", "--python", python, "check")  # the core dependencies are complete
     work = tmp / "work"
     shutil.copytree(SPECS, work / "specs")
+    shutil.copytree(SPECS, work / "no-data" / "specs", ignore=shutil.ignore_patterns(*DATASET_SPECS))
     return venv / "bin" / "clockspec", python, work
 
 
@@ -79,6 +80,7 @@ def call(*cmd, cwd=None, status=0):
     return done
 
 
+DATASET_SPECS = ("omnigrok_large_init.yaml", "omnigrok_constrained.yaml")  # task: dataset, read with numpy
 REVIEW = [
     ("check", "specs"), ("fmt", "--check", "specs"), ("convert", "specs/quickstart.yaml", "--to", "clk"),
     ("schema",), ("compile", "specs/modadd.yaml"), ("graph", "specs/modadd.yaml", "--format", "dot"),
@@ -95,9 +97,20 @@ def test_spec_review_commands_work_without_torch_or_matplotlib(core_venv):
     for module in ("torch", "matplotlib", "tqdm", "numpy"):
         call(python, "-c", f"import {module}", status=1)
     for argv in REVIEW:
-        call(cli, *argv, cwd=work)
+        call(cli, *argv, cwd=work / ("no-data" if argv == ("check", "specs") else ""))
     changed = call(cli, "diff", "specs/quickstart.yaml", "specs/modadd.yaml", cwd=work, status=1)
     assert "task.modulus" in changed.stdout
+
+
+@pytest.mark.slow
+def test_a_dataset_spec_needs_numpy_to_be_checked_and_says_so(core_venv):
+    """A data file's arrays (sizes, classes) are read with numpy, which the core lacks: the
+    check names the field and the extra instead of passing a file it could not read."""
+    cli, _, work = core_venv
+    for name in DATASET_SPECS:
+        done = call(cli, "check", f"specs/zoo/{name}", cwd=work, status=2)
+        assert f"specs/zoo/{name}:" in done.stderr and "pip install 'clockspec[run]'" in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 @pytest.mark.slow
