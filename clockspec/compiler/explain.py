@@ -7,6 +7,7 @@ from __future__ import annotations
 from clockspec.compiler.plan import Plan
 from clockspec.core.run_names import run_dir_name
 from clockspec.ir.base import format_number
+from clockspec.ir.losses import LOSSES
 from clockspec.ir.metrics import METRICS
 
 # A rough single-core CPU throughput, to turn FLOPs into an order of magnitude of time.
@@ -77,13 +78,7 @@ def _execution(plan: Plan) -> str:
 
 def _objective(plan: Plan) -> list[str]:
     spec, d = plan.spec, plan.derived
-    loss = {"cross_entropy": "cross-entropy",
-            "mse": "mean squared error against one-hot (or a regression task's real) targets (torch's MSELoss: mean over examples and outputs)",
-            "mse_half_sum": "(1/2) squared error against one-hot (or real) targets, summed over outputs, mean over examples",
-            "stablemax": "cross-entropy through StableMax, s(x) = x + 1 for x >= 0 and 1 / (1 - x) below, in place "
-                         "of exp (Prieto et al. 2025)",
-            "hinge": "multiclass hinge, mean of max(0, 1 - margin) with margin = logit[y] - max_{c != y} logit[c]",
-            }[spec.train.loss]
+    loss = LOSSES[spec.train.loss].meaning
     if spec.train.loss_dtype:
         loss += f", computed in {spec.train.loss_dtype} from the logits on"
     out = [f"Loss: {loss}."]

@@ -18,6 +18,7 @@ from clockspec.compiler import limits
 from clockspec.compiler.schedule import count_probes
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.ir.clocks import FirstClock, SettleClock
+from clockspec.ir.losses import LOSSES
 from clockspec.ir.metrics import METRICS
 from clockspec.ir.spec import Experiment
 from clockspec.syntax.checks import clock_references
@@ -100,7 +101,7 @@ def parametrization_fits_model(ctx: Context) -> Iterable[Finding]:
 
 def loss_fits_task(ctx: Context) -> Iterable[Finding]:
     """Real-valued targets have no classes: only the square loss fits them."""
-    if ctx.spec.task.value_targets and ctx.spec.train.loss not in ("mse", "mse_half_sum"):
+    if ctx.spec.task.value_targets and not LOSSES[ctx.spec.train.loss].real_targets:
         yield Finding(("train", "loss"), f"loss '{ctx.spec.train.loss}' needs class labels, but task "
                       f"'{ctx.spec.task.kind}' has real-valued targets", "use loss: mse")
 

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
 from clockspec.ir.interventions import Interventions
+from clockspec.ir.losses import LossName
 from clockspec.ir.metrics import METRIC_NAMES, LLCOptions
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
@@ -34,7 +35,7 @@ class Train(Strict):
     """Optimizer steps to run."""
     batch: Union[Literal["full"], Annotated[int, Field(ge=1)]] = "full"
     """`full` (the whole training set every step) or a minibatch size."""
-    loss: Literal["cross_entropy", "mse", "mse_half_sum", "stablemax", "hinge"] = "cross_entropy"
+    loss: LossName = "cross_entropy"
     """The training loss: `mse` is torch's MSELoss (mean over examples and outputs); `mse_half_sum` is (1/2) sum over outputs, mean over examples; `stablemax` is cross-entropy through StableMax (Prieto et al. 2025), `hinge` the multiclass margin hinge."""
     dtype: Literal["float32", "float64"] = "float32"
     """Floating-point precision of parameters and data."""

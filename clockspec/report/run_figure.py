@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from clockspec.ir.losses import LOSSES
 from clockspec.ir.metrics import METRICS
 from clockspec.report import figures
 
@@ -18,8 +19,6 @@ TRAIN, TEST = figures.SERIES[:2]
 PANEL_H, TITLE_H = 2.9, 0.85  # inches
 CLOCK_COLORS = figures.SERIES[2:]
 # What a panel's y axis measures, in which unit (a loss: by the spec's `train.loss`).
-LOSS_UNITS = {"cross_entropy": "cross-entropy (nats)", "mse": "mean squared error",
-              "mse_half_sum": "(1/2) squared error summed over classes"}
 Y_LABELS = {"accuracy": "fraction correct", "train_acc": "fraction correct", "test_acc": "fraction correct",
             "margin": "logit margin", "weight_norm": "sum of squared weights", "effective_rank": "rank (entropy)",
             "schatten": "Σ σᵢ^q (end-to-end)", "balance": "‖WᵀW − WWᵀ‖ between layers",
@@ -134,7 +133,7 @@ def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: 
 
 def _dress_panel(ax: Any, title: str, metrics: list[str], spec: Any) -> None:
     ax.set_title(_panel_title(title, spec), fontsize=11, loc="left")
-    ax.set_ylabel(LOSS_UNITS.get(spec.train.loss, spec.train.loss) if title == "loss" else Y_LABELS.get(title, title),
+    ax.set_ylabel(LOSSES[spec.train.loss].unit if title == "loss" else Y_LABELS.get(title, title),
                   fontsize=9)
     figures.grid(ax)
     if title == "accuracy":
