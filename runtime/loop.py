@@ -232,13 +232,8 @@ class Solo:
             "model": self.model.state_dict(),
             "optimizer": self.stepper.optimizer.state_dict(),
             "probe_memory": self.prober.memory,
-            "torch_rng": torch.get_rng_state(),
         }
-        if torch.cuda.is_available():
-            state["cuda_rng"] = torch.cuda.get_rng_state_all()
-        buf = io.BytesIO()
-        torch.save(state, buf)
-        return buf.getvalue()
+        return checkpoint_bytes(state)
 
     def load_state_dict(self, state: dict[str, Any]) -> int:
         """Continue from a checkpoint; the step it was taken at."""
@@ -272,3 +267,14 @@ class InterruptGuard:
     def __exit__(self, *exc: Any) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+
+
+def checkpoint_bytes(state: dict[str, Any]) -> bytes:
+    """`state` and the random states a resume needs, serialised: the one checkpoint format
+    of a module step and a stack alike."""
+    state = {**state, "torch_rng": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return buf.getvalue()

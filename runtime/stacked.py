@@ -13,14 +13,13 @@ network and measured by the ordinary `Prober`.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from clockspec.runtime.loop import Batches
+from clockspec.runtime.loop import Batches, checkpoint_bytes
 from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import Model, build_model, require
 from clockspec.runtime.objective import LOSSES
@@ -120,13 +119,8 @@ class Stacked:
     def snapshot(self, step: int) -> bytes:
         """The checkpoint of a stack of one at `step`: parameters, optimizer state, the metrics' memory, RNG."""
         state = {"step": step, "params": {n: p.detach() for n, p in self.params.items()},
-                 "optimizer": self.optimizer.state_dict(), "probe_memory": self.probers[0].memory,
-                 "torch_rng": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            state["cuda_rng"] = torch.cuda.get_rng_state_all()
-        buf = io.BytesIO()
-        torch.save(state, buf)
-        return buf.getvalue()
+                 "optimizer": self.optimizer.state_dict(), "probe_memory": self.probers[0].memory}
+        return checkpoint_bytes(state)
 
     def load_state_dict(self, state: dict[str, Any]) -> int:
         """Continue from a checkpoint of `snapshot`; the step it was taken at."""
