@@ -7,7 +7,8 @@ import pytest
 from clockspec.families.expand import expand_family
 from clockspec.orchestrate import cost, worker
 from clockspec.orchestrate.execute import run_family
-from tests.orchestrate.test_family_run import BASE, ThreadBackend
+from tests.orchestrate.test_family_run import BASE
+from thread_backend import ThreadBackend
 
 
 def test_stacks_win_when_the_step_overhead_dominates():

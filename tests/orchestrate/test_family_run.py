@@ -7,16 +7,15 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
 
 import clockspec
 from clockspec.families.expand import expand_family
-from clockspec.orchestrate import worker
 from clockspec.orchestrate.execute import MAX_ATTEMPTS, run_family
 from clockspec.report.family_summary import family_report
 from clockspec.store import family as store
+from thread_backend import ThreadBackend
 
 BASE = """\
 name: tiny
@@ -29,31 +28,6 @@ probes: {every: 10}
 clocks:
   fit: first train_acc >= 0.9
 """
-
-
-class ThreadBackend:
-    """The executor's backend interface on threads in this process (real runs, no
-    process start-up), for tests of the orchestration."""
-
-    def __init__(self):
-        self.pool = ThreadPoolExecutor(max_workers=2)
-        self.submitted = []
-
-    def submit(self, *args):
-        self.submitted.append([json.loads(s)["name"] for s in args[0]])
-        return self.pool.submit(worker.run_members, *args)
-
-    def wait(self, handles, timeout):
-        return list(wait(handles, timeout=timeout, return_when=FIRST_COMPLETED)[0])
-
-    def result(self, handle):
-        return handle.result()
-
-    def interrupt(self, handles):
-        pass
-
-    def close(self, cancel=False):
-        self.pool.shutdown(wait=True)
 
 
 def no_backend():
