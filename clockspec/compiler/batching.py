@@ -10,7 +10,7 @@ added to the loss (schatten, coupled weight decay) are not batched.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from clockspec.ir.spec import Experiment
@@ -55,6 +55,33 @@ def execution(spec: Experiment) -> dict[str, Any]:
         first = "column_gather"
     return {"step": "stacked" if stacked else "module", "first_layer": first, "optimizer": "fused",
             "compiled": False}
+
+
+def first_layer_flops(first_layer: str, w1: Sequence[int], vocab: int, n: int, training: bool) -> int:
+    """FLOPs of the first layer (weight `w1`, (out, in)) over `n` examples as `first_layer`
+    computes it (`execution`): in one forward pass or, `training`, in a step (the forward,
+    then the products again for the gradient of W_1 and for that of its input where the
+    input is a parameter: embeddings are, dense data is not). Products only: gathers and
+    adds are free, as torch's FlopCounterMode counts (tests/runtime/test_cost_estimate.py).
+
+    projection_gather: the tables E W1a^T and E W1b^T (sum: E W1^T) are multiplied once
+    per step from the `vocab` token values whatever `n` (p x 2d x h multiply-adds for
+    concat, p x d x h for sum: vocab x in x out both), then gathered per example.
+    column_gather: W_1's one-hot columns gathered and added, no products.
+    embedding_then_linear and dense: every example through W_1."""
+    if first_layer == "column_gather":
+        return 0
+    rows = vocab if first_layer == "projection_gather" else n
+    passes = 1 if not training else 2 if first_layer == "dense" else 3
+    return 2 * passes * rows * w1[0] * w1[1]
+
+
+def probe_first_layer(spec: Experiment) -> str:
+    """How a probe's forward takes the first layer: a probe measures each member's own torch
+    module (runtime/stacked.py), which embeds the tokens then multiplies where the stacked
+    step gathers projections."""
+    first = execution(spec)["first_layer"]
+    return "embedding_then_linear" if first == "projection_gather" else first
 
 
 def groups(specs: Iterable[Experiment], size: int | None = None) -> list[list[int]]:

@@ -3,13 +3,15 @@
 Each kind gives its own part (clockspec.ir): a task its sizes (`task.sizes()`) and bytes per
 example, a model its parameter layout (`model.param_shapes(sizes)`: (name, shape), weights
 (out, in) as torch.nn.Linear holds them, the contract the runtime builds to; a test
-compares it with the torch module) and its lookup tables, an optimizer its state tensors.
-This module combines them.
+compares it with the torch module) and its lookup tables, an optimizer its state tensors,
+the execution (clockspec.compiler.batching) how the first layer is computed. This module
+combines them.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from clockspec.compiler import batching
 from clockspec.ir.spec import Experiment
 
 DTYPE_BYTES = {"float32": 4, "float64": 8}
@@ -32,17 +34,15 @@ def batch_size(spec: Experiment, n_train: int) -> int:
 
 
 def cost(spec: Experiment, sizes: dict[str, int], shapes: list, n_probes: int) -> dict[str, int]:
-    """FLOPs (a forward pass is 2 FLOPs per multiply-add, a step ~3 forward passes) and peak bytes."""
+    """FLOPs (2 per multiply-add) of a training step and of a probe, as the runtime computes
+    them (`flops`), and peak bytes."""
     n_params = sum(numel(s) for _, s in shapes)
     dense = _dense(spec, shapes)
-    # multiply-adds per example: the kind's own count where one weight serves several positions
-    example_macs = getattr(spec.model, "example_macs", None)
-    macs = example_macs(sizes) if example_macs else sum(s[0] * s[1] for s in dense)
     batch = batch_size(spec, sizes["n_train"])
     n_eval = sizes["n_train"] + sizes["n_test"]
     width = DTYPE_BYTES[spec.train.dtype]
-    flops_step = 6 * macs * batch
-    flops_probe = 2 * macs * n_eval
+    flops_step = flops(spec, sizes, dense, batching.execution(spec)["first_layer"], batch, training=True)
+    flops_probe = flops(spec, sizes, dense, batching.probe_first_layer(spec), n_eval, training=False)
     states = 2 + spec.optimizer.state_tensors  # params, grads, optimizer state
     acts = _activations(dense)
     train_bytes = (states * n_params + 2 * acts * batch) * width
@@ -54,6 +54,22 @@ def cost(spec: Experiment, sizes: dict[str, int], shapes: list, n_probes: int) -
         "flops_total": spec.train.steps * flops_step + n_probes * flops_probe,
         "memory_bytes": max(train_bytes, probe_bytes + (2 + states) * n_params * width) + data_bytes(spec, sizes),
     }
+
+
+def flops(spec: Experiment, sizes: dict[str, int], dense: list[list[int]], first_layer: str, n: int,
+          training: bool) -> int:
+    """FLOPs of a forward pass over `n` examples or, `training`, of a step: ~3 forward passes
+    (each layer's products again for its weight's gradient and for its input's). The kind's
+    own count of multiply-adds per example where one weight serves several positions
+    (`example_macs`); else every dense layer per example, the first as the execution
+    computes it (`batching.first_layer_flops`: a gather of projections costs the same
+    whatever the batch)."""
+    passes = 3 if training else 1
+    example_macs = getattr(spec.model, "example_macs", None)
+    if example_macs:
+        return 2 * passes * n * example_macs(sizes)
+    first = batching.first_layer_flops(first_layer, dense[0], sizes.get("vocab", 0), n, training)
+    return first + 2 * passes * n * sum(out * fan_in for out, fan_in in dense[1:])
 
 
 def data_bytes(spec: Experiment, sizes: dict[str, int]) -> int:

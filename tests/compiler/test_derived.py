@@ -65,10 +65,13 @@ def test_sizes_and_split_counts(spec_tools, grokking, deep_linear):
 
 
 def test_flops_follow_the_batch(spec_tools, deep_linear):
+    """A step is 3 forward passes, but the first layer's input is data: it has no gradient."""
     full = plan_of(spec_tools, deep_linear).derived
-    macs = 16 * 32 + 32 * 32 + 32 * 4
-    assert full["flops_per_step"] == 6 * macs * 256 and full["flops_per_probe"] == 2 * macs * (256 + 1024)
-    assert plan_of(spec_tools, deep_linear, train__batch=32).derived["flops_per_step"] == 6 * macs * 32
+    first, rest = 16 * 32, 32 * 32 + 32 * 4
+    step_macs = 2 * first + 3 * rest
+    assert full["flops_per_step"] == 2 * step_macs * 256
+    assert full["flops_per_probe"] == 2 * (first + rest) * (256 + 1024)
+    assert plan_of(spec_tools, deep_linear, train__batch=32).derived["flops_per_step"] == 2 * step_macs * 32
     assert full["flops_total"] == 2000 * full["flops_per_step"] + 101 * full["flops_per_probe"]
 
 

@@ -167,7 +167,7 @@ def test_a_scratch_model_compiles_explains_and_ablates(scratch_kinds):
     spec = Experiment.model_validate(_spec())
     plan = clockspec.compile(spec)
     assert plan.derived["param_shapes"] == [["head.weight", [3, 6]], ["head.bias", [3]]]
-    assert plan.derived["n_params"] == 21 and plan.derived["flops_per_step"] == 6 * 18 * 256
+    assert plan.derived["n_params"] == 21 and plan.derived["flops_per_step"] == 4 * 18 * 256  # its one layer reads data: no input gradient
     assert plan.nodes["model"].data == {"kind": "affine", "bias": True, "input_dim": 6, "output_dim": 3}
     assert plan.nodes["init"].data == {"init_scale": 1.0, "seed": 0}
     page = explain(plan)

@@ -68,7 +68,10 @@ def test_train_hash_and_derived(plan):
     d = plan.derived
     assert (d["input_dim"], d["output_dim"], d["n_train"], d["n_test"]) == (194, 97, 2823, 97 * 97 - 2823)
     assert d["n_params"] == 97 * 128 + (256 * 256 + 256) + (97 * 256 + 97)
-    assert d["flops_per_step"] == 6 * 2823 * (256 * 256 + 97 * 256)
+    # the first layer is the tables E W1a^T, E W1b^T (97 x 256 x 256 products whatever the
+    # batch), then every example through the head; a step is 3 forward passes of each
+    assert d["flops_per_step"] == 6 * (97 * 256 * 256 + 2823 * 97 * 256)
+    assert d["flops_per_probe"] == 2 * 97 * 97 * (256 * 256 + 97 * 256)  # a probe's module multiplies its embeddings
 
 
 def test_json_round_trip(plan):
