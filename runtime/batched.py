@@ -83,7 +83,7 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
                          batch=len(plans), figures=figures) for plan, rd in zip(plans, dirs)]
     for m in members:
         m.open()
-        m.begin(0)
+        m.begin(0, compile_seconds=stacked.compile_seconds)
     try:
         train_members(stacked, members, 0, plans[0].spec.train.steps)
     finally:
@@ -112,7 +112,7 @@ def step_seconds(plan: Any, sizes: Sequence[int], device: str | None = None, thr
     out: dict[int, float] = {}
     with numerics(where, threads):
         for size in sizes:
-            stacked = Stacked([plan] * size, where, dtype)
+            stacked = Stacked([plan] * size, where, dtype, compiled=False)  # the eager step's time, for the ratio
             for t in range(2):
                 _step(stacked, t)
             began, t = time.perf_counter(), 2

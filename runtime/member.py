@@ -66,6 +66,7 @@ class MemberRun:
         self.bar: Progress | None = None
         self.sink: Any = None
         self.saved_at = self.looped = self.cpu = 0.0  # last checkpoint (monotonic); loop start (wall, CPU)
+        self.compile_seconds: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)  # the step's compile (wall, CPU)
 
     def open(self, resumes: Mapping[str, Any] | None = None) -> None:
         """Write the spec, the plan and a `running` status. A fresh run clears the directory
@@ -83,12 +84,17 @@ class MemberRun:
 
     def begin(self, start: int, rows: Iterable[dict[str, Any]] = (), progress: bool = False,
               snapshot: Snapshot | None = None, checkpoint_every: float = float("inf"),
-              weights: Callable[[], bytes] | None = None) -> None:
+              weights: Callable[[], bytes] | None = None,
+              compile_seconds: Callable[[], tuple[float, float]] | None = None) -> None:
         """Training starts at `start`, after the rows recorded before it (a resume's).
         `snapshot`: the training state to checkpoint every `checkpoint_every` seconds and
         when interrupted (None: a batch, which keeps no checkpoint). `weights`: the model
-        alone, for the spec's `snapshots` (None: a batch, which never has them)."""
+        alone, for the spec's `snapshots` (None: a batch, which never has them).
+        `compile_seconds`: the wall and CPU seconds the step has spent in torch.compile,
+        which the status reports apart from the loop's speed."""
         self.snapshot, self.checkpoint_every, self.weights = snapshot, checkpoint_every, weights
+        if compile_seconds is not None:
+            self.compile_seconds = compile_seconds
         every = self.spec.snapshots.every if self.spec.snapshots else 0
         self.snap_due = (start // every + (1 if start else 0)) * every if every else 0
         rows = list(rows)
@@ -155,14 +161,18 @@ class MemberRun:
         looped, cpu = time.perf_counter() - self.looped, time.process_time() - self.cpu
         wall = time.perf_counter() - self.began + self.wall_before  # the resumed process's time too
         clocks = final_clocks(self.spec, self.tracker.results(), status)
+        compile_s, compile_cpu = self.compile_seconds()
+        compiled = {"compile_s": round(compile_s, 3)} if compile_s else {}
         if self.batch:  # a batch is timed as a whole: its members share one loop
-            timing = {"wall_s": round(wall, 3), "steps_per_s": round(step / max(wall, 1e-9), 2)}
+            timing = {"wall_s": round(wall, 3), "steps_per_s": round(step / max(wall, 1e-9), 2), **compiled}
             note = f"trained steps 0..{step} in a batch of {self.batch} members ({wall:.1f} s)"
-        else:
-            rate = (step - self.start) / max(looped, 1e-9)
-            timing = {"wall_s": round(wall, 3), "steps_per_s": round(rate, 2), "loop_cpu_s": round(cpu, 3)}
+        else:  # the loop's speed without the compile, which the status gives apart
+            rate = (step - self.start) / max(looped - compile_s, 1e-9)
+            timing = {"wall_s": round(wall, 3), "steps_per_s": round(rate, 2),
+                      "loop_cpu_s": round(cpu - compile_cpu, 3), **compiled}
             note = (f"{'resumed' if self.resumed else 'trained'} steps {self.start}..{step} in {looped:.1f} s "
-                    f"({rate:.0f} steps/s; {time.perf_counter() - self.began:.1f} s in all)")
+                    f"({rate:.0f} steps/s{f' after {compile_s:.1f} s of torch.compile' if compile_s else ''}; "
+                    f"{time.perf_counter() - self.began:.1f} s in all)")
         final = {"status": status, "step": step, "reason": reason, **timing, **self.info}
         self.result = RunResult(self.rd.path, status, step, clocks, "resumed" if self.resumed else "trained",
                                 f"{note}: {reason}", time.perf_counter() - self.began)

@@ -41,7 +41,8 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
                 start = _resume(solo, resume_from, where, rd)
                 rows = rd.read_rows(before=start)
             member.begin(start, rows, wanted(progress), solo.snapshot, checkpoint_every,
-                         weights=lambda: model_bytes(solo.model))
+                         weights=lambda: model_bytes(solo.model),
+                         compile_seconds=solo.compile_seconds if isinstance(solo, Stacked) else None)
             train_members(solo, [member], start, spec.train.steps)
     except (MemoryError, torch.OutOfMemoryError) as exc:
         last = read_json(rd / STATUS) or {}

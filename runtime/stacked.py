@@ -19,6 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from clockspec.runtime.compiled import CompiledLosses
 from clockspec.runtime.loop import Batches, checkpoint_bytes
 from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import Model, build_model, require
@@ -35,9 +36,11 @@ class Stacked:
     update. Every kernel computes each member's slice from that member's values only, so a
     member's trajectory has the same bits in a stack of any size
     (tests/runtime/test_one_trajectory.py). Members that ended are dropped from the stack
-    (`retire`) before the next step, so that they cost nothing."""
+    (`retire`) before the next step, so that they cost nothing; a compiled stack
+    (`runtime/compiled.py`) drops them once half its rows have ended."""
 
-    def __init__(self, plans: Sequence[Any], where: torch.device, dtype: torch.dtype):
+    def __init__(self, plans: Sequence[Any], where: torch.device, dtype: torch.dtype,
+                 compiled: bool | None = None):
         spec0 = plans[0].spec
         self.loss_name, self.loss = spec0.train.loss, LOSSES[spec0.train.loss]
         shared = build_task(spec0.task).to(where, dtype) if len({p.spec.task for p in plans}) == 1 else None
@@ -58,13 +61,29 @@ class Stacked:
         self.rows = list(range(len(plans)))  # the member of each row of the stack
         self.leaving: list[int] = []
         self.losses: torch.Tensor | None = None
+        compiled = plans[0].derived["execution"]["compiled"] if compiled is None else compiled
+        self.compiled = CompiledLosses(self._forward_losses) if compiled else None
 
     def objective(self, t: int) -> torch.Tensor:
-        if self.leaving:
+        """(K,) the live members' objectives. Ended members leave an eager stack at once; a
+        compiled one keeps their rows (computed, never read) until half its rows have
+        ended, so that it compiles for at most log2(K) + 1 stack sizes."""
+        if self.leaving and (self.compiled is None or 2 * len(self.leaving) >= len(self.rows)):
             self._compact()
         x, y = self._inputs(t)
-        self.losses = self._member_losses(self.forward(self.params, x), y)
-        return self.losses.detach()
+        self.losses = (self.compiled or self._forward_losses)(self.params, x, y)
+        losses = self.losses.detach()
+        if self.leaving:
+            live = [i for i, k in enumerate(self.rows) if k not in self.leaving]
+            losses = losses.index_select(0, torch.tensor(live, device=losses.device))
+        return losses
+
+    def _forward_losses(self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self._member_losses(self.forward(params, x), y)
+
+    def compile_seconds(self) -> tuple[float, float]:
+        """Wall and CPU seconds spent compiling the step so far (0, 0: not compiled)."""
+        return (self.compiled.seconds, self.compiled.cpu_seconds) if self.compiled else (0.0, 0.0)
 
     def _inputs(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The (mini)batch of every member in the stack: shared (n, ...) or per member (K, n, ...)."""
@@ -89,7 +108,10 @@ class Stacked:
     def backward(self) -> None:
         for p in self.params.values():
             p.grad = None
-        self.losses.sum().backward()
+        if self.compiled is None:
+            self.losses.sum().backward()
+        else:
+            self.compiled.backward(self.losses.sum())
 
     def probe(self, k: int, t: int) -> dict[str, Any]:
         """Member k's slice, copied into its own network, measured by the ordinary prober."""

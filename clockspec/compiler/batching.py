@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from clockspec.compiler import compile_cost
 from clockspec.ir.spec import Experiment
 
 PER_RUN = ("name", "description", "tags", "clocks", "stop")
@@ -37,29 +38,34 @@ def batch_key(spec: Experiment) -> str | None:
     return json.dumps(data, sort_keys=True)
 
 
-def execution(spec: Experiment) -> dict[str, Any]:
+def execution(spec: Experiment, flops_per_step: float) -> dict[str, Any]:
     """The numerical program that trains `spec`, as the runtime will compute it: part of the
     train hash (a change of program is a new hash, never a reused run), said by `explain`.
 
     step: `stacked` (runtime/stacked.py: a run alone is a stack of one, so a member of a
     batch follows the same trajectory bit for bit) or `module` (the torch module, for specs
-    that never batch). first_layer: how token inputs enter (`projection_gather`: the
-    embeddings' per-token projections, gathered; `column_gather`: one-hot columns of W_1).
-    optimizer: torch's `fused` kernel. compiled: whether the step is torch.compile'd."""
+    that never batch). first_layer: how token inputs enter (`first_layer`). optimizer:
+    torch's `fused` kernel. compiled: whether the step is torch.compile'd
+    (`compile_cost.compiles`: as `train.compile` says, or when the run is long enough)."""
     stacked = batch_key(spec) is not None
+    return {"step": "stacked" if stacked else "module", "first_layer": first_layer(spec), "optimizer": "fused",
+            "compiled": compile_cost.compiles(spec, stacked, flops_per_step)}
+
+
+def first_layer(spec: Experiment) -> str:
+    """How the training step takes the inputs into the first layer: `projection_gather` (the
+    stacked step: the embeddings' per-token projections, gathered), `embedding_then_linear`
+    (the module step), `column_gather` (one-hot token inputs: W_1's columns) or `dense`."""
     if not spec.task.token_inputs:
-        first = "dense"
-    elif spec.model.embeds_tokens:
-        first = "projection_gather" if stacked else "embedding_then_linear"
-    else:
-        first = "column_gather"
-    return {"step": "stacked" if stacked else "module", "first_layer": first, "optimizer": "fused",
-            "compiled": False}
+        return "dense"
+    if spec.model.embeds_tokens:
+        return "projection_gather" if batch_key(spec) is not None else "embedding_then_linear"
+    return "column_gather"
 
 
 def first_layer_flops(first_layer: str, w1: Sequence[int], vocab: int, n: int, training: bool) -> int:
     """FLOPs of the first layer (weight `w1`, (out, in)) over `n` examples as `first_layer`
-    computes it (`execution`): in one forward pass or, `training`, in a step (the forward,
+    computes it (`first_layer`): in one forward pass or, `training`, in a step (the forward,
     then the products again for the gradient of W_1 and for that of its input where the
     input is a parameter: embeddings are, dense data is not). Products only: gathers and
     adds are free, as torch's FlopCounterMode counts (tests/runtime/test_cost_estimate.py).
@@ -80,7 +86,7 @@ def probe_first_layer(spec: Experiment) -> str:
     """How a probe's forward takes the first layer: a probe measures each member's own torch
     module (runtime/stacked.py), which embeds the tokens then multiplies where the stacked
     step gathers projections."""
-    first = execution(spec)["first_layer"]
+    first = first_layer(spec)
     return "embedding_then_linear" if first == "projection_gather" else first
 
 

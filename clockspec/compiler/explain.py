@@ -4,14 +4,13 @@ means for the end-to-end map, what each clock measures and when it can fire, wha
 """
 from __future__ import annotations
 
+from clockspec.compiler import compile_cost
+from clockspec.compiler.compile_cost import EAGER_FLOPS  # FLOPs to an order of magnitude of time
 from clockspec.compiler.plan import Plan
 from clockspec.core.run_names import run_dir_name
 from clockspec.ir.base import format_number
 from clockspec.ir.losses import LOSSES
 from clockspec.ir.metrics import METRICS
-
-# A rough single-core CPU throughput, to turn FLOPs into an order of magnitude of time.
-CPU_FLOPS = 1e10
 
 
 def explain(plan: Plan) -> str:
@@ -73,7 +72,7 @@ def _execution(plan: Plan) -> str:
     step = ("stacked (a run alone is a stack of one, so this member gives the same metrics alone or in a "
             "family batch, bit for bit)" if ex["step"] == "stacked" else "the torch module (never batched)")
     return (f"Execution (part of the train hash): step {step}; {FIRST_LAYER[ex['first_layer']]}; torch's "
-            f"{ex['optimizer']} optimizer kernel; {'torch.compile' if ex['compiled'] else 'not compiled'}.")
+            f"{ex['optimizer']} optimizer kernel; {compile_cost.reason(plan.spec, plan.derived)}.")
 
 
 def _objective(plan: Plan) -> list[str]:
@@ -152,13 +151,13 @@ def _stop(plan: Plan) -> str:
 
 def _cost(plan: Plan) -> list[str]:
     d = plan.derived
-    seconds = d["flops_total"] / CPU_FLOPS
+    seconds = d["flops_total"] / EAGER_FLOPS
     return [
         f"- parameters: {d['n_params']:,} ({', '.join(f'{n} {tuple(s)}' for n, s in d['param_shapes'])})",
         f"- per training step: ~{_eng(d['flops_per_step'])}FLOP (batch {d['batch_size']:,}); per probe: "
         f"~{_eng(d['flops_per_probe'])}FLOP",
         f"- whole run if it never stops early: ~{_eng(d['flops_total'])}FLOP, about {_duration(seconds)} at "
-        f"{_eng(CPU_FLOPS)}FLOP/s (one CPU core, roughly)",
+        f"{_eng(EAGER_FLOPS)}FLOP/s (one CPU core, roughly)",
         f"- peak memory estimate: {_bytes(d['memory_bytes'])}",
     ]
 

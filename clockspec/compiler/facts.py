@@ -41,7 +41,7 @@ def cost(spec: Experiment, sizes: dict[str, int], shapes: list, n_probes: int) -
     batch = batch_size(spec, sizes["n_train"])
     n_eval = sizes["n_train"] + sizes["n_test"]
     width = DTYPE_BYTES[spec.train.dtype]
-    flops_step = flops(spec, sizes, dense, batching.execution(spec)["first_layer"], batch, training=True)
+    flops_step = flops(spec, sizes, dense, batching.first_layer(spec), batch, training=True)
     flops_probe = flops(spec, sizes, dense, batching.probe_first_layer(spec), n_eval, training=False)
     states = 2 + spec.optimizer.state_tensors  # params, grads, optimizer state
     acts = _activations(dense)

@@ -46,6 +46,7 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "train.loss": ("objective",),
     "train.loss_dtype": ("objective",),
     "train.dtype": ("train",),
+    "train.compile": ("train",),
     "probes.schedule": ("train",),
     "probes.every": ("train",),
     "probes.points": ("train",),
@@ -163,7 +164,7 @@ def _derived(spec: Experiment, ctx) -> dict[str, Any]:
     out["param_shapes"] = [[name, shape] for name, shape in ctx.shapes]
     out["schatten_q"] = METRICS["schatten"].option_value(spec)
     out["induced_penalty"] = derived.induced_penalty(spec)
-    out["execution"] = batching.execution(spec)
+    out["execution"] = batching.execution(spec, out["flops_per_step"])
     return out
 
 

@@ -41,6 +41,8 @@ class Train(Strict):
     """Floating-point precision of parameters and data."""
     loss_dtype: Optional[Literal["float32", "float64"]] = None
     """Precision the loss is computed in, from the logits on (absent: the model's `dtype`)."""
+    compile: Union[bool, Literal["auto"]] = "auto"
+    """torch.compile the training step: `auto` when the run is long enough to pay for compiling (docs/runtime.md, "Compiled steps"), or `true` / `false`. The choice is in the plan's execution and the train hash."""
 
 
 class Probes(Strict):
