@@ -54,13 +54,17 @@ def execution(spec: Experiment, flops_per_step: float) -> dict[str, Any]:
 
 def first_layer(spec: Experiment) -> str:
     """How the training step takes the inputs into the first layer: `projection_gather` (the
-    stacked step: the embeddings' per-token projections, gathered), `embedding_then_linear`
-    (the module step), `column_gather` (one-hot token inputs: W_1's columns) or `dense`."""
+    stacked step of a model whose first layer maps the embeddings, `projects_embeddings`:
+    their per-token projections, gathered), `embedding_then_linear` (its module step),
+    `token_embedding` (token and position embeddings into a residual stream),
+    `column_gather` (one-hot token inputs: W_1's columns) or `dense`."""
     if not spec.task.token_inputs:
         return "dense"
-    if spec.model.embeds_tokens:
-        return "projection_gather" if batch_key(spec) is not None else "embedding_then_linear"
-    return "column_gather"
+    if not spec.model.embeds_tokens:
+        return "column_gather"
+    if not spec.model.projects_embeddings:
+        return "token_embedding"
+    return "projection_gather" if batch_key(spec) is not None else "embedding_then_linear"
 
 
 def first_layer_flops(first_layer: str, w1: Sequence[int], vocab: int, n: int, training: bool) -> int:

@@ -1,14 +1,16 @@
 """Whether torch.compile'ing the training step pays for itself: `train.compile: auto`.
 
 Compiling the stacked step (runtime/stacked.py) fuses its elementwise work and removes
-most of the per-op overhead: 1.26-1.35x the eager steps per second for the quickstart model
-on the 2-core CI machine (docs/runtime.md, "Compiled steps"). It costs a compile first:
-6-44 s there when nothing is cached, 1-3 s when torch's own cache holds the graph. So it pays
-when the eager run would take longer than COMPILE_S / SAVED. The estimate is the plan's
-own (`flops_per_step` x `train.steps` at EAGER_FLOPS), never a measurement, so the choice,
-which is part of the train hash, is the same on every machine for the same spec. A run
-that stops early on its clocks is counted at its full length: the estimate is the longest
-the run can take.
+per-op overhead, by how much depends on the model: each model kind gives the share of its
+eager step's CPU time that compiling saves, as measured (`compile_saving`, clockspec/ir/
+models.py): a fifth for embed_mlp (1.26-1.35x the steps per second), a tenth for
+deep_linear, nothing for mlp and the transformer (their compiled steps ran at 0.84-1.00x).
+It costs a compile first: 6-44 s on the 2-core CI machine when nothing is cached, 1-3 s when
+torch's own cache holds the graph. So it pays when the eager steps would take longer than
+COMPILE_S / compile_saving. The estimate is the plan's own (`flops_per_step` x
+`train.steps` at EAGER_FLOPS), never a measurement, so the choice, which is part of the
+train hash, is the same on every machine for the same spec. A run that stops early on its
+clocks is counted at its full length: the estimate is the longest the run can take.
 """
 from __future__ import annotations
 
@@ -18,8 +20,12 @@ from clockspec.ir.spec import Experiment
 
 EAGER_FLOPS = 1e10  # FLOP/s of one CPU core running the eager step, roughly
 COMPILE_S = 30.0  # seconds to compile the step, uncached, on a busy 2-core CPU
-SAVED = 0.2  # the share of the eager time that compiling saves
-PAYS_AFTER_S = COMPILE_S / SAVED  # eager seconds from which compiling pays
+
+
+def pays_after(spec: Experiment) -> float:
+    """Eager seconds from which compiling this spec's step pays (inf: it never does)."""
+    saving = spec.model.compile_saving
+    return COMPILE_S / saving if saving > 0 else float("inf")
 
 
 def eager_seconds(spec: Experiment, flops_per_step: float) -> float:
@@ -34,7 +40,7 @@ def compiles(spec: Experiment, stacked: bool, flops_per_step: float) -> bool:
     choice = spec.train.compile
     if choice != "auto":
         return bool(choice) and stacked
-    return stacked and spec.device != "mps" and eager_seconds(spec, flops_per_step) > PAYS_AFTER_S
+    return stacked and spec.device != "mps" and eager_seconds(spec, flops_per_step) > pays_after(spec)
 
 
 def reason(spec: Experiment, derived: dict[str, Any]) -> str:
@@ -45,9 +51,13 @@ def reason(spec: Experiment, derived: dict[str, Any]) -> str:
     if choice != "auto":
         return "torch.compile'd (train.compile: true)" if choice else "not compiled (train.compile: false)"
     estimate = f"the eager steps would take ~{eager_seconds(spec, derived['flops_per_step']):.0f} s"
+    threshold = pays_after(spec)
     if derived["execution"]["compiled"]:
-        return f"torch.compile'd (train.compile: auto: {estimate}, over the {PAYS_AFTER_S:.0f} s from which compiling pays)"
+        return f"torch.compile'd (train.compile: auto: {estimate}, over the {threshold:.0f} s from which compiling pays)"
     if spec.device == "mps":
         return "not compiled (train.compile: auto never compiles on mps)"
-    return (f"not compiled (train.compile: auto: {estimate}, under the {PAYS_AFTER_S:.0f} s from which compiling "
+    if threshold == float("inf"):
+        return (f"not compiled (train.compile: auto: compiling a {spec.model.kind}'s step saves no time on a CPU; "
+                "train.compile: true compiles anyway)")
+    return (f"not compiled (train.compile: auto: {estimate}, under the {threshold:.0f} s from which compiling "
             "pays; train.compile: true compiles anyway)")

@@ -62,6 +62,7 @@ FIRST_LAYER = {
                          "same function as the embeddings concatenated through W1, at a fraction of the cost)",
     "column_gather": "token inputs enter by gathering W1's one-hot columns",
     "embedding_then_linear": "token inputs enter as embeddings, then the first linear layer",
+    "token_embedding": "token inputs enter as token plus position embeddings, the residual stream",
     "dense": "dense inputs enter the first linear layer",
 }
 

@@ -7,7 +7,11 @@ differ inside a batch of runs (`batchable`, `per_member_fields`), its capabiliti
 it can train on a task (`task_misfit`), its plain-language description (`describe`,
 `summary`) and its ablation axes (`ablation_axes`).
 
-Capabilities, which metrics and the theory ask: `embeds_tokens`, `relu_units` (its on/off
+Capabilities, which metrics and the theory ask: `embeds_tokens`, `projects_embeddings` (its
+first layer is a linear map of the embeddings, which the stacked step computes as a per-token
+projection gather: compiler/batching.first_layer), `compile_saving` (the share of its eager
+stacked step's CPU time that torch.compile saves, measured: compiler/compile_cost.py),
+`relu_units` (its on/off
 pattern makes it piecewise linear) and `linear_depth`, the L of a model that is a product of
 L matrices, one linear map end to end. A kind that never is one sets `linear_depth` to None
 as a class variable, so that the capable kinds can be named from their classes.
@@ -23,7 +27,8 @@ from clockspec.ir.base import Axis, KindRegistry, format_number
 from clockspec.ir.parametrization import Parametrized
 
 MODELS = KindRegistry("model", fields=("init_scale",), required=(
-    "param_shapes", "lookup_tables", "hashed_sizes", "per_member_fields", "batchable", "embeds_tokens", "linear_depth",
+    "param_shapes", "lookup_tables", "hashed_sizes", "per_member_fields", "batchable", "embeds_tokens",
+    "projects_embeddings", "compile_saving", "linear_depth",
     "relu_units", "task_misfit", "describe", "summary", "ablation_axes"))
 
 Activation = Literal["relu", "gelu", "quadratic", "linear"]
@@ -49,6 +54,8 @@ class DeepLinear(Parametrized):
     hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
     per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
     embeds_tokens: ClassVar[bool] = False
+    projects_embeddings: ClassVar[bool] = False
+    compile_saving: ClassVar[float] = 0.09  # 1.10x the eager steps/s on CPU (specs/deep_linear.yaml)
     relu_units: ClassVar[bool] = False
 
     def bias_layers(self, sizes: Mapping[str, int]) -> list[str]:
@@ -112,6 +119,8 @@ class MLP(_HiddenLayers):
     lookup_tables: ClassVar[tuple[str, ...]] = ()
     hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
     embeds_tokens: ClassVar[bool] = False
+    projects_embeddings: ClassVar[bool] = False
+    compile_saving: ClassVar[float] = 0.0  # 0.89-1.00x on CPU (specs/zoo/sparse_parity.yaml, omnigrok_large_init.yaml): never pays
 
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
         return _dense_layers(sizes["input_dim"], self.hidden, sizes["output_dim"], self.has_bias)
@@ -149,6 +158,8 @@ class EmbedMLP(_HiddenLayers):
     lookup_tables: ClassVar[tuple[str, ...]] = ("embed.weight",)
     hashed_sizes: ClassVar[tuple[str, ...]] = ("vocab", "output_dim")
     embeds_tokens: ClassVar[bool] = True
+    projects_embeddings: ClassVar[bool] = True
+    compile_saving: ClassVar[float] = 0.2  # 1.26-1.35x on CPU (specs/quickstart.yaml)
 
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
         """`embed.weight` (p x d, shared by both operands), then hidden layers and head as an MLP's."""
@@ -206,9 +217,10 @@ class Transformer(Parametrized):
 
     lookup_tables: ClassVar[tuple[str, ...]] = ("embed.weight", "pos_embed.weight")
     hashed_sizes: ClassVar[tuple[str, ...]] = ("vocab", "output_dim")
-    per_member_fields: ClassVar[tuple[str, ...]] = ()
-    batchable: ClassVar[bool] = False  # no stacked forward: each member trains alone
+    per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
     embeds_tokens: ClassVar[bool] = True
+    projects_embeddings: ClassVar[bool] = False
+    compile_saving: ClassVar[float] = 0.0  # 0.84x on CPU (specs/paper/nanda-cpu.yaml): never pays
     linear_depth: ClassVar[None] = None
     attends: ClassVar[bool] = True  # attention_entropy can be measured
 

@@ -12,6 +12,8 @@ Only the readout is computed where that is the same function: the last block's q
 and residual at the last position (its keys and values still see every position). Every
 earlier block runs on all positions, which the last block's keys and values read.
 `forward_full` computes every position everywhere; tests hold the two equal.
+`forward_stacked` is `forward` for members stacked on a leading axis (runtime/stacked.py),
+each member's slice from its own values alone.
 
 Initialisation, as Nanda's code: every matrix N(0, 1/d_model), the unembedding N(0, 1/p),
 all times `init_scale`; MLP biases zero, LayerNorm gains one and shifts zero. Drawn in the
@@ -20,8 +22,10 @@ order of `named_parameters` from the spec's seeded CPU generator.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from clockspec.core.errors import SpecError
@@ -60,6 +64,23 @@ class Attention(nn.Module):
         mixed = (pattern @ v).transpose(1, 2).reshape(n, n_query, self.heads * self.d_head)
         return self.out(mixed), pattern
 
+    def forward_stacked(self, params: Mapping[str, torch.Tensor], name: str, queries: torch.Tensor,
+                        keys: torch.Tensor) -> torch.Tensor:
+        """`forward`'s output for stacked members: queries and keys (K, n, positions, d_model)."""
+        k, n, n_query, _ = queries.shape
+        n_key = keys.shape[2]
+
+        def heads(h: torch.Tensor, proj: str, positions: int) -> torch.Tensor:
+            return _linear(params, name + proj, h).view(k, n, positions, self.heads, self.d_head).transpose(2, 3)
+
+        q, key, v = heads(queries, "query", n_query), heads(keys, "key", n_key), heads(keys, "value", n_key)
+        scores = q @ key.transpose(-1, -2) / math.sqrt(self.d_head)
+        if self.causal and n_query > 1:
+            rows = torch.arange(n_key - n_query, n_key, device=scores.device).unsqueeze(1)
+            scores = scores.masked_fill(torch.arange(n_key, device=scores.device) > rows, float("-inf"))
+        mixed = (scores.softmax(-1) @ v).transpose(2, 3).reshape(k, n, n_query, self.heads * self.d_head)
+        return _linear(params, name + "out", mixed)
+
 
 class Block(nn.Module):
     """Attention, then the MLP (when d_mlp > 0), each added to the residual stream."""
@@ -96,9 +117,24 @@ class Block(nn.Module):
             resid = self.ln2(resid)
         return resid, [pre], pattern
 
+    def forward_stacked(self, params: Mapping[str, torch.Tensor], name: str, resid: torch.Tensor,
+                        last_only: bool) -> torch.Tensor:
+        """`forward`'s residual stream for stacked members: resid (K, n, positions, d)."""
+        seen = _norm(params, name + "ln1", resid) if self.norm == "pre" else resid
+        attended = self.attn.forward_stacked(params, name + "attn.", seen[:, :, -1:] if last_only else seen, seen)
+        resid = (resid[:, :, -1:] if last_only else resid) + attended
+        if self.norm == "post":
+            resid = _norm(params, name + "ln1", resid)
+        if self.mlp is None:
+            return resid
+        hidden = _norm(params, name + "ln2", resid) if self.norm == "pre" else resid
+        pre = _linear(params, name + "mlp.fc_in", hidden)
+        resid = resid + _linear(params, name + "mlp.fc_out", self.activation(pre))
+        return _norm(params, name + "ln2", resid) if self.norm == "post" else resid
+
 
 class Transformer(nn.Module):
-    """The `transformer` kind; a `Model` (runtime/models/protocol.py) without a stacked forward."""
+    """The `transformer` kind; a `Model` (runtime/models/protocol.py)."""
 
     def __init__(self, cfg, n_values: int, n_classes: int, generator: torch.Generator, dtype: torch.dtype):
         super().__init__()
@@ -168,6 +204,26 @@ class Transformer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x)[0]
 
+    def forward_stacked(self, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """`forward` over parameters stacked on a leading member axis (this module's names):
+        the same layers as batched matmuls over (member, ...) so that each member's slice is
+        computed from that member's values alone and its bits do not depend on the stack's
+        size (tests/runtime/test_transformer_stacked.py). `x` is shared (n, 2) or per member
+        (K, n, 2); the result is (K, n, classes), read out at the last position."""
+        table = params["embed.weight"]
+        k, vocab, _ = table.shape
+        tokens = self.tokens(x.reshape(-1, 2)).view(*x.shape[:-1], -1)
+        index = (tokens if x.dim() == 3 else tokens.unsqueeze(0)) + (torch.arange(k, device=x.device) * vocab).view(k, 1, 1)
+        resid = table.flatten(0, 1).index_select(0, index.flatten()).view(*index.shape, -1)
+        resid = resid + params["pos_embed.weight"][:, : tokens.shape[-1]].unsqueeze(1)
+        for i, block in enumerate(self.blocks):
+            resid = block.forward_stacked(params, f"blocks.{i}.", resid, last_only=i == len(self.blocks) - 1)
+        final = resid[:, :, -1]
+        if self.norm == "pre":
+            final = _norm(params, "ln_final", final)
+        readout = table[:, : self.n_classes] if self.tied else params["unembed.weight"]
+        return torch.bmm(final, readout.transpose(1, 2))
+
     def forward_full(self, x: torch.Tensor) -> torch.Tensor:
         """The same logits, with every position computed in every block (for the tests)."""
         return self.run(x, full=True)[0]
@@ -191,6 +247,25 @@ class Transformer(nn.Module):
 
     def end_to_end(self) -> None:
         return None
+
+
+def _linear(params: Mapping[str, torch.Tensor], name: str, h: torch.Tensor) -> torch.Tensor:
+    """nn.Linear `name` of each member on its slice: h (K, ..., in) -> (K, ..., out), one bmm."""
+    weight, bias = params[name + ".weight"], params.get(name + ".bias")
+    k = h.shape[0]
+    out = torch.bmm(h.reshape(k, -1, h.shape[-1]), weight.transpose(1, 2)).view(*h.shape[:-1], weight.shape[1])
+    return out if bias is None else out + _member_view(bias, h)
+
+
+def _norm(params: Mapping[str, torch.Tensor], name: str, h: torch.Tensor) -> torch.Tensor:
+    """nn.LayerNorm `name` of each member: normalised over the last axis, then its own gain and shift."""
+    return (F.layer_norm(h, h.shape[-1:]) * _member_view(params[name + ".weight"], h)
+            + _member_view(params[name + ".bias"], h))
+
+
+def _member_view(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """(K, width) as (K, 1, ..., width), to broadcast over h's inner axes."""
+    return v.view(v.shape[0], *[1] * (h.dim() - 2), v.shape[1])
 
 
 @MODELS.register("transformer")

@@ -41,10 +41,17 @@ def test_compile_true_is_another_program_with_another_hash():
 
 def test_auto_compiles_a_run_long_enough_to_pay_for_it():
     long = plan(steps=200_000, model=WIDE, p=97)
-    assert compile_cost.eager_seconds(long.spec, long.derived["flops_per_step"]) > compile_cost.PAYS_AFTER_S
+    assert compile_cost.eager_seconds(long.spec, long.derived["flops_per_step"]) > compile_cost.pays_after(long.spec)
     assert long.derived["execution"]["compiled"] is True
     assert "over the 150 s from which compiling pays" in explain(long)
     assert plan("false", steps=200_000, model=WIDE, p=97).derived["execution"]["compiled"] is False
+
+
+def test_auto_never_compiles_a_kind_whose_compiled_step_saves_nothing():
+    long = plan(steps=500_000, model="{kind: transformer, d_model: 128, heads: 4, d_head: 32, d_mlp: 512}", p=97)
+    assert long.derived["execution"] == {"step": "stacked", "first_layer": "token_embedding", "optimizer": "fused",
+                                         "compiled": False}
+    assert "compiling a transformer's step saves no time on a CPU" in explain(long)
 
 
 def test_auto_never_compiles_on_mps():
@@ -52,8 +59,8 @@ def test_auto_never_compiles_on_mps():
 
 
 def test_compile_true_on_the_module_step_is_an_error_at_the_field():
-    text = SPEC.format(p=7, model="{kind: transformer, d_model: 16, heads: 2, d_head: 8, d_mlp: 32}", steps=100,
-                       compile=", compile: true", device="cpu")
+    text = SPEC.format(p=7, model=SMALL, steps=100, compile=", compile: true", device="cpu")
+    text += "interventions: {grad_clip: {max_norm: 1.0}}\n"  # hooks between backward and update: the module step
     with pytest.raises(SpecError) as err:
         clockspec.compile(clockspec.loads(text, file="t.yaml"))
     [d] = err.value.diagnostics

@@ -45,6 +45,8 @@ class Affine(Strict):
     per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
     batchable: ClassVar[bool] = False
     embeds_tokens: ClassVar[bool] = False
+    projects_embeddings: ClassVar[bool] = False
+    compile_saving: ClassVar[float] = 0.0
     linear_depth: ClassVar[None] = None
     relu_units: ClassVar[bool] = False
 

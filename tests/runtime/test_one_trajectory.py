@@ -34,6 +34,8 @@ MODELS = {
     "embed_mlp_sum": ("{kind: embed_mlp, embed_dim: 12, combine: sum, hidden: [24, 16]}", "weight_norm"),
     "mlp": ("{kind: mlp, hidden: [24]}", "weight_norm, margin"),
     "deep_linear": ("{kind: deep_linear, depth: 3, width: 16}", "weight_norm, balance"),
+    "transformer": ("{kind: transformer, d_model: 16, heads: 2, d_head: 8, d_mlp: 32, layer_norm: pre}",
+                    "weight_norm, attention_entropy"),
 }
 # (seed, lr, weight decay, split seed): members differ in what a batch lets them differ in
 MEMBERS = [(0, 0.01, 0.3, 0), (1, 0.01, 1.0, 0), (2, 0.003, 1.0, 1)]
@@ -70,7 +72,8 @@ def test_members_that_stop_early_leave_the_stack_without_moving_the_others(tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model, batch", [("embed_mlp", "full"), ("mlp", "32"), ("deep_linear", "16")])
+@pytest.mark.parametrize("model, batch", [("embed_mlp", "full"), ("mlp", "32"), ("deep_linear", "16"),
+                                          ("transformer", "full")])
 def test_one_trajectory_through_a_long_chaotic_run(tmp_path, model, batch, monkeypatch):
     """Long enough for a rounding difference to grow: for embed_mlp the same member computed
     by the torch module's step (the same function through embedding-then-linear instead of the
