@@ -64,8 +64,9 @@ def curves_figure(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str,
     colors = {name: CLOCK_COLORS[i % len(CLOCK_COLORS)] for i, name in enumerate(clocks)}
     fired = _fired(clocks, log_x)
     for ax, (title, metrics) in zip(axes, panels):
+        span = _positive_span(rows, metrics, log_x)
         for metric in metrics:
-            _draw_metric(ax, rows, metric, len(metrics) > 1, log_x)
+            _draw_metric(ax, rows, metric, len(metrics) > 1, log_x, span)
         _dress_panel(ax, title, metrics, spec)
         _clock_lines(ax, metrics, spec, fired, colors)
     _step_axis(axes, nrows, ncols, last, log_x)
@@ -116,8 +117,17 @@ def _panels(rows: list[Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
     return panels + [(m, [m]) for m in recorded if m not in paired]
 
 
-def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: bool, log_x: bool) -> None:
-    """One metric's line; a log-scale metric on a log axis, its exact zeros as ticks on the floor."""
+def _positive_span(rows: list[Mapping[str, Any]], metrics: list[str], log_x: bool) -> tuple[float, float] | None:
+    """The least and the greatest positive value of a panel's metrics: a log axis' ticks and
+    floor are chosen for all its lines (train and test loss can be decades apart)."""
+    values = [y for metric in metrics for y in _finite(rows, metric, log_x)[1] if y > 0]
+    return (min(values), max(values)) if values else None
+
+
+def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: bool, log_x: bool,
+                 span: tuple[float, float] | None) -> None:
+    """One metric's line; a log-scale metric on a log axis (ticks for the panel's `span`),
+    its exact zeros as ticks on the floor."""
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
     xs, ys = _finite(rows, metric, log_x)
@@ -129,17 +139,19 @@ def _draw_metric(ax: Any, rows: list[Mapping[str, Any]], metric: str, labelled: 
         if METRICS[metric].log_scale and positive:
             ax.set_yscale("symlog", linthresh=min(positive))
         return
+    low, high = span
     ax.set_yscale("log")
     ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
-    if max(positive) < 100 * min(positive):  # under two decades: label 1-2-5 (or every digit), not 10^k
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)) if max(positive) >= 10 * min(positive)
+    if high < 100 * low:  # under two decades: label 1-2-5 (or every digit), not 10^k
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)) if high >= 10 * low
                                    else MaxNLocator(nbins=5))  # within a decade: evenly spaced values
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.3g}"))
+    else:  # set_yscale's own locator: the decades
+        ax.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
     ax.plot(xs, [y if y > 0 else math.nan for y in ys], color=color, lw=1.8, label=label)
     zeros = [x for x, y in zip(xs, ys) if y == 0]
     if zeros:
-        floor = min(positive) / 3
+        floor = low / 3
         ax.plot(zeros, [floor] * len(zeros), ls="none", marker="|", ms=7, color=color, alpha=0.7)
         ax.set_ylim(bottom=floor / 2)
         ax.annotate("ticks on the floor: exactly 0", xy=(0.01, 0.03), xycoords="axes fraction",

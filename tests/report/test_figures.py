@@ -117,3 +117,16 @@ def test_a_figure_is_written_as_an_opaque_png_of_its_size():
     image = Image.open(BytesIO(figures.png_bytes(fig)))
     assert (image.format, image.mode, image.size) == ("PNG", "RGB", (150, 100))
     assert Image.open(BytesIO(figures.png_bytes(fig, dpi=100))).size == (300, 200)
+
+
+def test_a_log_panel_labels_the_range_of_all_its_lines():
+    """Train loss falls decades below a test loss that stays within one: the panel's ticks
+    span both lines (they were chosen for the test line alone, leaving the train line bare)."""
+    spec = clockspec.load(SPECS_DIR / "quickstart.yaml")
+    rows = [{"step": t, "train_loss": 3.0 * 10 ** (-t / 250), "test_loss": 3.0 + t / 200, "train_acc": 0.5,
+             "test_acc": 0.1} for t in range(0, 1001, 10)]
+    fig = curves_figure(rows, spec, evaluate_clocks(spec.clocks, rows), "complete")
+    figures.draw(fig)
+    loss = fig.axes[0]
+    labels = [t.get_text() for t in loss.yaxis.get_ticklabels()]
+    assert labels == ["10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹"], labels  # 3e-4 to 8
