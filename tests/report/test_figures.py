@@ -130,3 +130,21 @@ def test_a_log_panel_labels_the_range_of_all_its_lines():
     loss = fig.axes[0]
     labels = [t.get_text() for t in loss.yaxis.get_ticklabels()]
     assert labels == ["10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹"], labels  # 3e-4 to 8
+
+
+def test_a_paired_panels_legend_sits_on_its_title_line_clear_of_title_and_data():
+    """Train / test (and chance) above the panel at its right: no search for a free corner
+    (matplotlib's `best` was a tenth of the figure), and no line can run under it."""
+    from matplotlib.text import Text
+
+    _, fig, axes = _figure("quickstart.yaml")
+    paired = [ax for ax in axes if ax.get_legend() is not None]
+    assert [ax.get_title(loc="left") for ax in paired] == ["loss", "accuracy"]
+    for ax in paired:
+        (title,) = [t.get_window_extent() for t in ax.get_children()
+                    if isinstance(t, Text) and t.get_text() == ax.get_title(loc="left")]
+        legend, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+        assert legend.y0 >= box.y1 - 1 and legend.x1 <= box.x1 + 1  # above the data, within the panel's width
+        assert legend.x0 > title.x1  # beside the title, not on it
+    accuracy = paired[1].get_legend()
+    assert [t.get_text() for t in accuracy.texts] == ["train", "test", "chance (1/53)"]
