@@ -78,13 +78,15 @@ def batched_vs_sequential(label: str, plans: list, device: str) -> float:
         results = run_batch(plans, out=Path(tmp) / "batched", device=device, threads=1,
                             figure_workers=spare_cores(1))
         batched_s = time.perf_counter() - began
-        figures = len(plans) * figure_time(plans[0], results[0])
+        figure_s = figure_time(plans[0], results[0])
+        figures = len(plans) * figure_s
         same = all((a.run_dir / "metrics.jsonl").read_bytes() == (b.run_dir / "metrics.jsonl").read_bytes()
                    for a, b in zip(alone, results))
     steps = plans[0].spec.train.steps
     print(f"{label}: {len(plans)} members x {steps} steps: sequential {alone_s:.1f} s, batched {batched_s:.1f} s, "
           f"speedup {alone_s / batched_s:.2f}x; metrics.jsonl the same bytes in both: {same}")
-    print(f"  of which each mode draws {len(plans)} curves.png, about {figures:.1f} s: without them, "
+    print(f"  of which each mode draws {len(plans)} curves.png ({figure_s * 1e3:.0f} ms each, best of 3), "
+          f"about {figures:.1f} s: without them, "
           f"{(alone_s - figures) / max(batched_s - figures, 1e-9):.2f}x")
     cost_model_pick(plans, device, alone_s, batched_s)
     return alone_s / batched_s

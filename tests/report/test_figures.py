@@ -9,7 +9,7 @@ from clockspec.clocks import evaluate_clocks
 from clockspec.report import figures
 from clockspec.report.family_plot import _draw, separation_pair
 from clockspec.report.family_table import Point
-from clockspec.report.run_figure import curves_figure, short_step
+from clockspec.report.run_figure import curves_figure, power_of_ten, short_step
 from shipped import SPECS_DIR
 
 
@@ -49,7 +49,7 @@ def _figure(name):
     spec = clockspec.load(SPECS_DIR / name)
     rows = _rows(spec)
     fig = curves_figure(rows, spec, evaluate_clocks(spec.clocks, rows), "complete")
-    fig.canvas.draw()
+    figures.draw(fig)  # as png_bytes draws it: the layout measured is the one written
     return spec, fig, [ax for ax in fig.axes if ax.get_visible()]
 
 
@@ -77,3 +77,74 @@ def test_run_figure_has_no_empty_slot_and_gives_units_and_chance():
 
 def test_steps_on_ticks_are_short():
     assert [short_step(x) for x in (3, 500, 1000, 20000, 1.5e6)] == ["3", "500", "1k", "20k", "1.5M"]
+
+
+def test_decade_ticks_read_as_powers_of_ten():
+    assert [power_of_ten(y) for y in (1e-6, 0.1, 1.0, 10.0, 1e12)] == ["10⁻⁶", "10⁻¹", "10⁰", "10¹", "10¹²"]
+
+
+def test_every_axis_makes_only_the_ticks_it_shows():
+    _, fig, axes = _figure("quickstart.yaml")
+    for axis in [ax.xaxis for ax in axes] + [ax.yaxis for ax in axes]:
+        lo, hi = sorted(axis.get_view_interval())
+        locs = axis.get_majorticklocs()
+        assert len(locs) >= 2 and all(lo <= t <= hi for t in locs), (axis.axes.get_title(loc="left"), locs, lo, hi)
+        assert len(axis.get_major_ticks()) == len(locs)
+
+
+def test_each_panel_draws_every_fired_clock_at_its_step_in_its_colour():
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba
+
+    spec, fig, axes = _figure("quickstart.yaml")
+    legend = {t.get_text().split(":")[0]: h.get_color() for h, t in zip(fig.legends[0].legend_handles, fig.legends[0].texts)}
+    rows = _rows(spec)
+    fired = {n: r.step for n, r in evaluate_clocks(spec.clocks, rows).items() if r.reached and r.step}
+    assert fired
+    for ax in axes:
+        (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+        assert [seg[0][0] for seg in lines.get_segments()] == list(fired.values())
+        assert [tuple(c) for c in lines.get_colors()] == [to_rgba(legend[n], 0.9) for n in fired]
+
+
+def test_a_figure_is_written_as_an_opaque_png_of_its_size():
+    from io import BytesIO
+
+    from PIL import Image
+
+    fig = figures.new_figure(3, 2, dpi=50)
+    fig.subplots().plot([0, 1], [1, 0])
+    image = Image.open(BytesIO(figures.png_bytes(fig)))
+    assert (image.format, image.mode, image.size) == ("PNG", "RGB", (150, 100))
+    assert Image.open(BytesIO(figures.png_bytes(fig, dpi=100))).size == (300, 200)
+
+
+def test_a_log_panel_labels_the_range_of_all_its_lines():
+    """Train loss falls decades below a test loss that stays within one: the panel's ticks
+    span both lines (they were chosen for the test line alone, leaving the train line bare)."""
+    spec = clockspec.load(SPECS_DIR / "quickstart.yaml")
+    rows = [{"step": t, "train_loss": 3.0 * 10 ** (-t / 250), "test_loss": 3.0 + t / 200, "train_acc": 0.5,
+             "test_acc": 0.1} for t in range(0, 1001, 10)]
+    fig = curves_figure(rows, spec, evaluate_clocks(spec.clocks, rows), "complete")
+    figures.draw(fig)
+    loss = fig.axes[0]
+    labels = [t.get_text() for t in loss.yaxis.get_ticklabels()]
+    assert labels == ["10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹"], labels  # 3e-4 to 8
+
+
+def test_a_paired_panels_legend_sits_on_its_title_line_clear_of_title_and_data():
+    """Train / test (and chance) above the panel at its right: no search for a free corner
+    (matplotlib's `best` was a tenth of the figure), and no line can run under it."""
+    from matplotlib.text import Text
+
+    _, fig, axes = _figure("quickstart.yaml")
+    paired = [ax for ax in axes if ax.get_legend() is not None]
+    assert [ax.get_title(loc="left") for ax in paired] == ["loss", "accuracy"]
+    for ax in paired:
+        (title,) = [t.get_window_extent() for t in ax.get_children()
+                    if isinstance(t, Text) and t.get_text() == ax.get_title(loc="left")]
+        legend, box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+        assert legend.y0 >= box.y1 - 1 and legend.x1 <= box.x1 + 1  # above the data, within the panel's width
+        assert legend.x0 > title.x1  # beside the title, not on it
+    accuracy = paired[1].get_legend()
+    assert [t.get_text() for t in accuracy.texts] == ["train", "test", "chance (1/53)"]
