@@ -6,8 +6,7 @@ matplotlib is imported on first use, so reading a report module costs nothing wi
 """
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from typing import Any
 
 # matplotlib's tab10, in its own order: `TAB10[i]` is the colour `f"C{i}"` names by default.
@@ -44,32 +43,18 @@ def draw(fig: Any) -> None:
 
 
 def png_bytes(fig: Any, dpi: float | None = None) -> bytes:
-    """The figure as PNG bytes, at `dpi` or the figure's own (`draw`, then `png_of`)."""
+    """The figure as PNG bytes, at `dpi` or the figure's own. Encoded by Pillow as RGB at
+    zlib level 1: the figures are opaque, and this takes half the time of matplotlib's RGBA
+    at level 6 for files of the same size."""
     import numpy as np
+    from PIL import Image
 
     if dpi is not None:
         fig.set_dpi(dpi)
     draw(fig)
-    return png_of(np.asarray(fig.canvas.buffer_rgba())[..., :3])
-
-
-def png_of(rgb: Any) -> bytes:
-    """An (h, w, 3) uint8 image as a PNG: rows unfiltered, deflated at zlib level 1. The
-    figures are opaque, flat colours and thin lines: this writes files a few percent larger
-    than matplotlib's (Pillow's adaptive filters, RGBA, level 6) in a fifth of the time,
-    which had become a tenth of a figure's."""
-    import numpy as np
-
-    height, width, _ = rgb.shape
-    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter type 0 (none), then its pixels
-    rows[:, 1:] = rgb.reshape(height, -1)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, deflate, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
-            + _chunk(b"IEND", b""))
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
 
 
 def colours(n: int) -> list[str]:
