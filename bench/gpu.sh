@@ -5,7 +5,10 @@
 #   tests    the CUDA test subset: tests/runtime (device `auto` is the GPU there), the cost
 #            model, and the long one-trajectory runs (a member in a stack of K gives the bytes
 #            of the member alone: on CUDA this is where cuBLAS would show a difference)
-#   runtime  single-run steps/s against the plain and the best hand loop (bench/runtime.py)
+#   compiled the compiled step's one-trajectory runs (a member of a compiled stack of K against
+#            the member compiled alone, early stops included: Triton's kernels for each K)
+#   runtime  single-run steps/s against the plain and the best hand loop, eager and compiled
+#            (bench/runtime.py)
 #   family   a 64-member family stacked against the same members one by one (bench/family.py)
 #
 #   bench/gpu.sh OUT_DIR                  # on a machine with a CUDA GPU
@@ -16,9 +19,10 @@
 #
 # The parts' time limits add up to 450 s, so that with the checks before them (two torch
 # imports, nvidia-smi) the script ends within 8 minutes even when every part runs to its
-# limit. The CPU dry run above took 47, 33, 48 and 10 s (2 busy cores; 4 seeds); on CUDA
-# the runtime part adds a cold torch.compile (Triton kernels, no cache on a fresh machine)
-# and the family part trains 64 members one by one, so those two keep the most.
+# limit. The CPU dry run above took 44, 50, 22, 43 and 9 s (2 cores, 4 seeds); on CUDA the
+# runtime and compiled parts add
+# cold torch.compiles (Triton kernels, no cache on a fresh machine) and the family part
+# trains 64 members one by one, so those keep the most.
 set -u
 out=${1:?usage: bench/gpu.sh OUT_DIR}
 device=${DEVICE:-cuda}
@@ -45,8 +49,9 @@ part() {  # part NAME SECONDS COMMAND...: run it under a time limit, keep its ou
   [ "$rc" -eq 0 ] || failed=1
 }
 
-part tests 120 "$py" -m pytest -q -p no:cacheprovider tests/runtime tests/orchestrate/test_cost_model.py
-part trajectory 80 "$py" -m pytest -q -p no:cacheprovider tests/runtime/test_one_trajectory.py -m slow
+part tests 100 "$py" -m pytest -q -p no:cacheprovider tests/runtime tests/orchestrate/test_cost_model.py
+part trajectory 70 "$py" -m pytest -q -p no:cacheprovider tests/runtime/test_one_trajectory.py -m slow
+part compiled 60 "$py" -m pytest -q -p no:cacheprovider tests/runtime/test_compiled_step.py -m slow
 part runtime 110 "$py" bench/runtime.py --device "$device" --steps 500 --rounds 3
-part family 140 "$py" bench/family.py --device "$device" --seeds "$seeds" --steps-small 600 --skip expansion quickstart
+part family 110 "$py" bench/family.py --device "$device" --seeds "$seeds" --steps-small 600 --skip expansion quickstart
 exit "$failed"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "gpu.sh"
-PARTS = ["tests", "trajectory", "runtime", "family"]
+PARTS = ["tests", "trajectory", "compiled", "runtime", "family"]
 BUDGET_S = 450  # the 8 minutes, less the torch imports and nvidia-smi before the parts
 
 pytestmark = pytest.mark.skipif(not (shutil.which("bash") and shutil.which("timeout")), reason="needs bash and timeout")
@@ -41,5 +41,5 @@ def test_every_part_runs_and_their_limits_fit_the_budget(tmp_path):
 def test_a_failing_part_fails_the_script_and_the_others_still_run(tmp_path):
     rc, summary = run_script(tmp_path, failing="bench/runtime.py")
     assert rc == 1
-    assert [line.split(" in ")[0] for line in summary] == ["tests: exit 0", "trajectory: exit 0", "runtime: exit 3",
-                                                           "family: exit 0"]
+    assert [line.split(" in ")[0] for line in summary] == ["tests: exit 0", "trajectory: exit 0", "compiled: exit 0",
+                                                           "runtime: exit 3", "family: exit 0"]
