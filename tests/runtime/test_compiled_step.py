@@ -64,6 +64,25 @@ def test_a_compiled_run_resumed_from_its_checkpoint_writes_the_uninterrupted_byt
     assert (resumed.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()
 
 
+def test_a_compiled_stack_compiles_once_per_stack_size_and_never_again():
+    """Only a call at a new stack size may compile (runtime/compiled.py raises torch's limits
+    there alone): the steps between compile nothing."""
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()  # nothing compiled by the tests before: each size compiles here
+    plan = tiny("true")
+    stack = Stacked([plan, plan], torch.device("cpu"), torch.float32)
+    before = counters["stats"]["unique_graphs"]
+    for t in range(30):
+        if t == 20:
+            stack.retire([0])  # half the rows: the stack compacts to one
+        stack.objective(t)
+        stack.backward()
+        stack.update(t)
+    assert counters["stats"]["unique_graphs"] - before == 2
+    assert stack.compiled.sizes == {2, 1}
+
+
 def test_a_compile_failure_names_the_setting_and_exits_3(tmp_path, monkeypatch, capsys):
     def broken(fn, **options):
         def call(*args):
