@@ -15,7 +15,7 @@ class ThreadBackend:
         self.submitted: list[list[str]] = []
 
     def submit(self, *args):
-        self.submitted.append([json.loads(s)["name"] for s in args[0]])
+        self.submitted.append([json.loads(s)["spec"]["name"] for s in args[0]])
         return self.pool.submit(worker.run_members, *args)
 
     def wait(self, handles, timeout):

@@ -41,4 +41,8 @@ def grid_family(spec: Experiment | Family, grids: list[Override]) -> Family:
         for sub, where in g.value_positions.items():
             if sub[:1] != ("#key",):
                 doc.positions[("vary", "grid", g.path) + sub] = where
-    return validate(doc)
+    family = validate(doc)
+    origin = spec.task.origin()
+    if origin is not None:  # the members read the experiment's data files, where it was read from
+        family.base.task.anchor(origin)
+    return family

@@ -82,7 +82,7 @@ def expand_family(family: Union[Family, str, os.PathLike],
     bad = [] if rules.exclude else _bad_values(family, rules, base_data, doc, file)
     if bad:  # a value no member can take: refused once, not once per member that has it
         raise SpecError(bad)
-    found_members = _Members(rules, doc, file)
+    found_members = _Members(rules, doc, file, _origin(base, file))
     for settings in _points(family, rules):
         found_members.add(*_apply(base_data, settings))
     if found_members.errors:
@@ -94,6 +94,14 @@ def expand_family(family: Union[Family, str, os.PathLike],
     return Expansion(family, base, members, rules.varied, rules.keys, found_members.excluded, found_members.merged)
 
 
+def _origin(base: Experiment, file: str) -> Path | None:
+    """Where the members' files are: the base's folder (its file's, or the family's when the
+    base is written inline), None for a family that came from no file."""
+    if base.task.origin() is not None:
+        return base.task.origin()
+    return None if file.startswith("<") else Path(file).resolve().parent
+
+
 @dataclass
 class _Members:
     """The combinations as they are excluded, fail, merge into an equal member or become one."""
@@ -101,6 +109,7 @@ class _Members:
     rules: Rules
     doc: RawDoc | None
     file: str
+    origin: Path | None  # the folder the members' files are read from: the base's
     members: list[Member] = field(default_factory=list)
     docs: list[RawDoc] = field(default_factory=list)  # each member's source map into the family
     excluded: list[str] = field(default_factory=list)
@@ -134,6 +143,8 @@ class _Members:
             spec = Experiment.model_validate(data)  # cross-field checks: the compiler passes below
         except ValidationError:
             spec = None
+        if spec is not None and self.origin is not None:
+            spec.task.anchor(self.origin)  # a member reads the base's data files, not the working directory's
         problems = _member_errors(member_doc) if spec is None else _compile_errors(spec, member_doc)
         for diag in problems:
             self.errors.setdefault((diag.file, diag.line, diag.col, diag.message), []).append((label, diag))

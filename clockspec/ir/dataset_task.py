@@ -50,6 +50,9 @@ class DatasetTask(Classes):
     def anchor(self, folder: Path) -> None:
         self._folder = Path(folder)
 
+    def origin(self) -> Path | None:
+        return self._folder
+
     @property
     def folder(self) -> Path:
         """The spec's folder; the working directory for a spec that came from no file."""

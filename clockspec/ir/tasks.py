@@ -65,6 +65,11 @@ class TaskBase(Strict):
     def anchor(self, folder: Path) -> None:
         """Where the spec was read from (a task reading a file resolves its path there)."""
 
+    def origin(self) -> Path | None:
+        """The folder `anchor` gave, which a copy of the spec must be given too (None: the
+        task reads no file, or was anchored nowhere)."""
+        return None
+
     def data_problems(self) -> list[str]:
         """Why the task's data cannot be read, before anything trains (a file task's)."""
         return []

@@ -28,7 +28,7 @@ from clockspec.compiler.plan import compile as compile_plan
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.core.fileio import read_json
 from clockspec.families.expand import Expansion
-from clockspec.orchestrate import cost
+from clockspec.orchestrate import cost, worker
 from clockspec.store import family as store
 from clockspec.store.lock import claim
 
@@ -101,20 +101,14 @@ class LocalBackend:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from clockspec.orchestrate import worker
-
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=worker.init, initargs=(self.threads,))
 
     def submit(self, *args: Any) -> Any:
-        from clockspec.orchestrate import worker
-
         with _main_left_out():  # a worker is spawned by the submit that needs it
             return self.pool.submit(worker.run_members, *args)
 
     def calibrate(self, *args: Any) -> dict[int, float]:
-        from clockspec.orchestrate import worker
-
         return self.pool.submit(worker.calibrate, *args).result()
 
     def wait(self, handles: list[Any], timeout: float) -> list[Any]:
@@ -373,7 +367,7 @@ def _stack_size(backend: Any, group: list[Plan], slots: int, threads: int, devic
     if largest == 1 or calibrate is None:
         return largest
     try:
-        times = calibrate(group[0].spec.model_dump_json(), [1, largest], threads, device)
+        times = calibrate(worker.payload(group[0].spec), [1, largest], threads, device)
     except Exception as exc:  # the members' own jobs will say what fails; alone, each says it for itself
         board.event(f"! calibrating a stack of {largest} failed ({type(exc).__name__}: {exc}); one by one")
         return 1
@@ -427,7 +421,7 @@ class _Dispatch:
                 job = self.queue.popleft()
                 job.tries += 1
                 threads, device, force, checkpoint_every = self.worker_args
-                args = ([members[i].spec.model_dump_json() for i in job.members], str(self.folder), threads, device,
+                args = ([worker.payload(members[i].spec) for i in job.members], str(self.folder), threads, device,
                         job.batched, force, checkpoint_every, _spare_cores(self.jobs * threads) // self.jobs)
                 running[backend.submit(*args)] = job
                 board.counts["running"] += len(job.members)

@@ -5,8 +5,10 @@ imported here only when a job runs, never when the family is expanded.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 
@@ -18,15 +20,32 @@ def init(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def payload(spec: Any) -> str:
+    """A member as a worker receives it: its IR, and the folder its data files are read from
+    (`task.origin()`, which no JSON of the spec holds)."""
+    origin = spec.task.origin()
+    return json.dumps({"spec": spec.model_dump(mode="json"), "origin": None if origin is None else str(origin)})
+
+
+def received(text: str) -> Any:
+    """The experiment `payload` sent, anchored where its data files are."""
+    from clockspec.ir.spec import Experiment
+
+    data = json.loads(text)
+    spec = Experiment.model_validate(data["spec"])
+    if data["origin"] is not None:
+        spec.task.anchor(Path(data["origin"]))
+    return spec
+
+
 def run_members(specs: list[str], out: str, threads: int, device: str | None = None,
                 batched: bool = False, force: bool = False, checkpoint_every: float = 60.0,
                 figure_workers: int = 0) -> list[dict[str, Any]]:
-    """Train (or reuse, re-evaluate, resume) each member; batched ones together, their
-    figures drawn by `figure_workers` processes of their own (0: in line)."""
+    """Train (or reuse, re-evaluate, resume) each member (`payload`s); batched ones together,
+    their figures drawn by `figure_workers` processes of their own (0: in line)."""
     from clockspec.compiler.plan import compile as compile_plan
-    from clockspec.ir.spec import Experiment
 
-    plans = [compile_plan(Experiment.model_validate_json(text)) for text in specs]
+    plans = [compile_plan(received(text)) for text in specs]
     if batched and len(plans) > 1:
         from clockspec.runtime.batched import run_batch
 
@@ -43,13 +62,12 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
 
 
 def calibrate(spec: str, sizes: list[int], threads: int, device: str | None = None) -> dict[int, float]:
-    """Seconds per training step of a stack of each size of copies of one member (see
-    `clockspec.orchestrate.cost`)."""
+    """Seconds per training step of a stack of each size of copies of one member (a
+    `payload`; see `clockspec.orchestrate.cost`)."""
     from clockspec.compiler.plan import compile as compile_plan
-    from clockspec.ir.spec import Experiment
     from clockspec.runtime.batched import step_seconds
 
-    return step_seconds(compile_plan(Experiment.model_validate_json(spec)), sizes, device, threads)
+    return step_seconds(compile_plan(received(spec)), sizes, device, threads)
 
 
 def reads_token(path: str, token: str) -> bool:

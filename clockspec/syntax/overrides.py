@@ -133,7 +133,11 @@ def apply_overrides(spec: Experiment, overrides: list[Override]) -> Experiment:
             raise _error(o.option, o.index, 1, f"'{o.path}': {exc}") from None
         _locate(doc, o)
     doc.data = data
-    return validate(doc)
+    out = validate(doc)
+    origin = spec.task.origin()
+    if origin is not None:  # its data files are where the spec's are, not in the working directory
+        out.task.anchor(origin)
+    return out
 
 
 def _locate(doc: RawDoc, o: Override) -> None:

@@ -55,9 +55,11 @@ def validate(doc: RawDoc) -> Experiment | Family:
 
 
 def _anchor(spec: Experiment | Family, file: str) -> None:
-    """Tell the experiment's task which folder the spec came from (a file task's path is relative to it)."""
+    """Tell the experiment's task which folder the spec came from (a file task's path is
+    relative to it). A spec made from a string or from options (`--set`, `--grid`) came from
+    no folder: whoever made it anchors it where its own spec was read from."""
     experiment = spec.base if isinstance(spec, Family) else spec
-    if isinstance(experiment, Experiment) and not file.startswith("<"):
+    if isinstance(experiment, Experiment) and not file.startswith(("<", "--")):
         experiment.task.anchor(pathlib.Path(file).resolve().parent)
 
 

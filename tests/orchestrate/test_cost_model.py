@@ -31,7 +31,7 @@ def test_the_calibration_measures_real_steps():
             "train: {steps: 100}\n")
     import clockspec
 
-    times = worker.calibrate(clockspec.loads(spec).model_dump_json(), [1, 3], 1)
+    times = worker.calibrate(worker.payload(clockspec.loads(spec)), [1, 3], 1)
     assert set(times) == {1, 3} and all(0 < t < 1 for t in times.values())
 
 

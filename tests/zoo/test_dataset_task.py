@@ -123,3 +123,36 @@ def test_where_a_spec_was_read_is_no_part_of_its_task(tmp_path):
     loaded = clockspec.load(write_spec(tmp_path))
     again = clockspec.loads(clockspec.dumps(loaded))
     assert loaded == again and hash(loaded.task) == hash(again.task) and len({loaded.task, again.task}) == 1
+
+
+FAMILY = """clockspec: 1
+family: dsfam
+base: spec.yaml
+vary:
+  grid:
+    seed: [0, 1]
+"""
+
+
+def test_members_overrides_and_grids_read_the_specs_data_from_any_working_directory(tmp_path, monkeypatch):
+    """Copies of a dataset spec (family members, `--set`, `--grid`, and the members as a
+    worker receives them) read the file beside the spec, never one in the working directory."""
+    from clockspec.commands.main import main
+    from clockspec.orchestrate import execute
+    from thread_backend import ThreadBackend
+
+    folder, elsewhere = tmp_path / "specs", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(folder / "data.npz", x=rng.normal(size=(40, 3)), y=np.arange(40) % 2)
+    write_spec(folder)
+    (folder / "fam.yaml").write_text(FAMILY)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(execute, "LocalBackend", lambda jobs, threads: ThreadBackend(2))
+    runs = str(tmp_path / "runs")
+    assert main(["run", "-q", str(folder / "fam.yaml"), "--out", runs, "--jobs", "2"]) == 0
+    assert main(["run", "-q", str(folder / "spec.yaml"), "--out", runs, "--set", "seed=3"]) == 0
+    assert main(["run", "-q", str(folder / "spec.yaml"), "--out", runs, "--grid", "seed=4,5", "--jobs", "2"]) == 0
+    assert main(["run", "-q", str(folder / "fam.yaml"), "--out", runs + "2", "--set", "train.steps=10", "--jobs", "2"]) == 0
+    assert not list(elsewhere.iterdir())  # nothing read or written where the commands ran
