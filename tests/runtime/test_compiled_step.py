@@ -2,7 +2,6 @@
 hash, and one trajectory per hash still: a member of a compiled batch, early stops and the
 deferred compaction of the stack included, writes the bytes of the same spec compiled alone."""
 import json
-import signal
 
 import pytest
 import torch
@@ -11,8 +10,8 @@ from torch._dynamo.exc import TorchDynamoException
 import clockspec
 from clockspec.commands.main import main
 from clockspec.runtime import run
-from clockspec.runtime.metrics import Prober
 from clockspec.runtime.stacked import Stacked
+from interrupts import ctrl_c_at
 
 from .test_one_trajectory import assert_one_trajectory, member_plans
 
@@ -48,17 +47,10 @@ def test_a_compiled_run_is_its_own_program_and_reports_its_compile_time(tmp_path
 def test_a_compiled_run_resumed_from_its_checkpoint_writes_the_uninterrupted_bytes(tmp_path, monkeypatch):
     plan = tiny("true")
     whole = run(plan, out=tmp_path / "a", progress=False)
-    measure = Prober.__call__
-
-    def ctrl_c_at_20(self, step):
-        if step == 20:
-            signal.raise_signal(signal.SIGINT)
-        return measure(self, step)
-
-    monkeypatch.setattr(Prober, "__call__", ctrl_c_at_20)
+    stop_pressing = ctrl_c_at(monkeypatch, 20)
     cut = run(plan, out=tmp_path / "b", progress=False)
     assert (cut.status, cut.step) == ("interrupted", 21)
-    monkeypatch.setattr(Prober, "__call__", measure)
+    stop_pressing()
     resumed = run(plan, out=tmp_path / "b", resume=True, progress=False)
     assert (resumed.action, resumed.status, resumed.step) == ("resumed", "complete", 40)
     assert (resumed.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()

@@ -1,6 +1,5 @@
 """Tiny real runs through `clockspec.runtime.run`: clocks, files, resume, divergence, reuse."""
 import json
-import signal
 
 import pytest
 import torch
@@ -9,6 +8,7 @@ import clockspec
 from clockspec.core.run_names import run_dir_name
 from clockspec.runtime import run
 from clockspec.runtime.metrics import Prober
+from interrupts import ctrl_c_at
 
 torch.set_num_threads(1)
 
@@ -119,19 +119,12 @@ def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path,
     expected = (whole.run_dir / "metrics.jsonl").read_bytes()
     assert (again.run_dir / "metrics.jsonl").read_bytes() == expected
 
-    measure = Prober.__call__
-
-    def ctrl_c_at_50(self, step):
-        if step == 50:
-            signal.raise_signal(signal.SIGINT)
-        return measure(self, step)
-
-    monkeypatch.setattr(Prober, "__call__", ctrl_c_at_50)
+    stop_pressing = ctrl_c_at(monkeypatch, 50)
     cut = run(plan, out=tmp_path / "c", progress=False)
     assert (cut.status, cut.step) == ("interrupted", 51)
     assert (cut.run_dir / "checkpoint.pt").exists()
     assert json.loads((cut.run_dir / "status.json").read_text())["status"] == "interrupted"
-    monkeypatch.setattr(Prober, "__call__", measure)
+    stop_pressing()
     with pytest.raises(clockspec.RunError, match="unfinished run"):
         run(plan, out=tmp_path / "c", progress=False)
     with open(cut.run_dir / "metrics.jsonl", "a") as fh:
