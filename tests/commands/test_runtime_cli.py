@@ -6,20 +6,11 @@ import pytest
 import torch
 
 from clockspec.commands.main import main
+from tiny import tiny_spec
 
 torch.set_num_threads(1)
 
-SPEC = """\
-name: cli-tiny
-task: {kind: modular, modulus: 11, train_fraction: 0.7}
-model: {kind: embed_mlp, embed_dim: 8, hidden: [16]}
-optimizer: {kind: adamw, lr: 0.02}
-train: {steps: 60}
-probes: {every: 10}
-clocks:
-  memorize: first train_acc >= 0.5
-  perfect: first test_acc >= 1
-"""
+SPEC = tiny_spec("cli-tiny", steps=60)
 
 
 def test_run_prints_the_clocks_then_reuses(tmp_path, capsys):

@@ -10,19 +10,10 @@ from pathlib import Path
 import pytest
 
 import clockspec
+from tiny import tiny_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = """\
-name: api-tiny
-task: {kind: modular, modulus: 11, train_fraction: 0.7}
-model: {kind: embed_mlp, embed_dim: 8, hidden: [16]}
-optimizer: {kind: adamw, lr: 0.02}
-train: {steps: 40}
-probes: {every: 10}
-clocks:
-  memorize: first train_acc >= 0.5
-  perfect: first test_acc >= 1
-"""
+SPEC = tiny_spec("api-tiny")
 
 
 def test_run_an_experiment_and_read_dataframes(tmp_path):

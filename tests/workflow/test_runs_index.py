@@ -12,19 +12,9 @@ import pytest
 
 from clockspec.commands.main import main
 from clockspec.store.location import store_location
+from tiny import tiny_spec
 
-SPEC = """\
-name: idx-tiny
-tags: [smoke]
-task: {kind: modular, modulus: 11, train_fraction: 0.7}
-model: {kind: embed_mlp, embed_dim: 8, hidden: [16]}
-optimizer: {kind: adamw, lr: 0.02}
-train: {steps: 40}
-probes: {every: 10}
-clocks:
-  memorize: first train_acc >= 0.5
-  perfect: first test_acc >= 1
-"""
+SPEC = tiny_spec("idx-tiny", head="tags: [smoke]\n")
 
 
 def _git(repo, *args):

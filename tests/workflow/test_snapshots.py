@@ -13,22 +13,12 @@ from clockspec.core.errors import RunError, SpecError
 from clockspec.runtime import load_model
 from clockspec.runtime.tasks import build_task
 from clockspec.store.snapshots import Snapshot, _within_budget, list_snapshots
+from tiny import tiny_spec
 
 torch.set_num_threads(1)
 
-SPEC = """\
-name: snap-tiny
-task: {kind: modular, modulus: 11, train_fraction: 0.7}
-model: {kind: embed_mlp, embed_dim: 8, hidden: [16]}
-optimizer: {kind: adamw, lr: 0.02}
-train: {steps: 60}
-probes: {every: 10}
-clocks:
-  memorize: first train_acc >= 0.5
-  steady: settle train_acc within 50% for 20 steps
-  perfect: first test_acc >= 1
-snapshots: {at: [memorize, steady, perfect], every: 20, keep: 4}
-"""
+SPEC = tiny_spec("snap-tiny", steps=60, clocks="  steady: settle train_acc within 50% for 20 steps\n",
+                 tail="snapshots: {at: [memorize, steady, perfect], every: 20, keep: 4}\n")
 
 
 @pytest.fixture(scope="module")

@@ -7,22 +7,13 @@ import json
 import pytest
 
 from clockspec.commands.main import main
+from tiny import tiny_spec
 
 pytestmark = pytest.mark.slow
 mlflow = pytest.importorskip("mlflow")
 pytest.importorskip("tensorboard")
 
-SPEC = """\
-name: log-tiny
-task: {kind: modular, modulus: 11, train_fraction: 0.7}
-model: {kind: embed_mlp, embed_dim: 8, hidden: [16]}
-optimizer: {kind: adamw, lr: 0.02}
-train: {steps: 40}
-probes: {every: 10}
-clocks:
-  memorize: first train_acc >= 0.5
-  perfect: first test_acc >= 1
-"""
+SPEC = tiny_spec("log-tiny")
 
 
 @pytest.fixture
