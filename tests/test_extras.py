@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from clean_wheel import wheel_and_venv
+
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 NEEDS_RUN = ("clockspec run: error: needs torch, matplotlib, tqdm and numpy, not installed here; "
@@ -53,13 +55,7 @@ def link_distributions(names: set[str], into: Path) -> None:
 @pytest.fixture(scope="module")
 def core_venv(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("core")
-    clean = tmp / "src"
-    shutil.copytree(ROOT, clean, ignore=shutil.ignore_patterns(
-        "build", "dist", ".venv", "*.egg-info", "__pycache__", ".git", ".hypothesis", ".pytest_cache", "runs"))
-    call(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", tmp / "dist", clean)
-    wheel, = (tmp / "dist").glob("clockspec-*.whl")
-    venv = tmp / "venv"
-    call(sys.executable, "-m", "venv", "--without-pip", venv)
+    wheel, venv = wheel_and_venv(tmp, call)
     python = venv / "bin" / "python"
     names = core_distributions()
     assert {"pydantic", "pyyaml", "lark", "networkx"} <= names and not names & {"torch", "matplotlib", "tqdm", "numpy"}

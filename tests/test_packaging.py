@@ -8,13 +8,14 @@ come from the environment running the tests (the README's venv) through a `.pth`
 that folder to `sys.path` without running its `.pth` files, so the editable install stays out.
 """
 import json
-import shutil
 import site
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from clean_wheel import wheel_and_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIRS = {"clockspec": ROOT / "clockspec", "clockspec.grammar": ROOT / "grammar",
@@ -71,14 +72,7 @@ def test_wheel_installs_and_runs_in_an_isolated_venv(tmp_path):
         assert done.returncode == 0, f"{cmd}\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
-    # Build from a clean copy: a stale build/ folder in the checkout would hide a missing package.
-    clean = tmp_path / "src"
-    shutil.copytree(ROOT, clean, ignore=shutil.ignore_patterns(
-        "build", "dist", ".venv", "*.egg-info", "__pycache__", ".git", ".hypothesis", ".pytest_cache", "runs"))
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", tmp_path / "dist", clean)
-    wheel, = (tmp_path / "dist").glob("clockspec-*.whl")
-    venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", "--without-pip", venv)
+    wheel, venv = wheel_and_venv(tmp_path, run)
     python, clockspec_cli = venv / "bin" / "python", venv / "bin" / "clockspec"
     own_site = run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").strip()
     Path(own_site, "deps-from-test-env.pth").write_text("\n".join(dependency_folders()) + "\n")
