@@ -60,6 +60,7 @@ class Stacked:
         self.shared = shared is not None
         self.rows = list(range(len(plans)))  # the member of each row of the stack
         self.leaving: list[int] = []
+        self.live: torch.Tensor | None = None  # the rows of `_live_rows`, once members have left
         self.losses: torch.Tensor | None = None
         compiled = plans[0].derived["execution"]["compiled"] if compiled is None else compiled
         self.compiled = CompiledLosses(self._forward_losses) if compiled else None
@@ -73,10 +74,7 @@ class Stacked:
         x, y = self._inputs(t)
         self.losses = (self.compiled or self._forward_losses)(self.params, x, y)
         losses = self.losses.detach()
-        if self.leaving:
-            live = [i for i, k in enumerate(self.rows) if k not in self.leaving]
-            losses = losses.index_select(0, torch.tensor(live, device=losses.device))
-        return losses
+        return losses.index_select(0, self.live) if self.leaving else losses
 
     def _forward_losses(self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self._member_losses(self.forward(params, x), y)
@@ -129,12 +127,16 @@ class Stacked:
     def retire(self, members: list[int]) -> None:
         """These members ended: drop their rows before the next step."""
         self.leaving += members
+        self.live = torch.tensor(self._live_rows(), device=next(iter(self.params.values())).device)
+
+    def _live_rows(self) -> list[int]:
+        """The rows of the members still training."""
+        return [i for i, k in enumerate(self.rows) if k not in self.leaving]
 
     def _compact(self) -> None:
-        keep = [i for i, k in enumerate(self.rows) if k not in self.leaving]
+        keep, index = self._live_rows(), self.live
         self.rows = [self.rows[i] for i in keep]
         self.leaving = []
-        index = torch.tensor(keep, device=next(iter(self.params.values())).device)
         self.params = {name: p.detach().index_select(0, index).requires_grad_() for name, p in self.params.items()}
         self.optimizer.keep(keep, index, list(self.params.values()))
 
