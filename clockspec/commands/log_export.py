@@ -1,26 +1,56 @@
-"""`run --log mlflow|tensorboard`: the option, and the export of the runs that ended
-(clockspec.report.tracking does the exporting)."""
+"""`run --log mlflow|tensorboard|wandb`: the option, the streaming of the runs while they
+train, and the export of the runs that ended (clockspec.report.tracking does the exporting)."""
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from contextlib import contextmanager
 from pathlib import Path
+
+from clockspec.report.tracking import TRACKERS
 
 
 def add_log(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--log", action="append", choices=("mlflow", "tensorboard"), default=[],
-                   help="also export the finished run (a family: each member, under a parent) to MLflow or "
-                        "TensorBoard; repeatable; needs the optional extra of that name")
+    p.add_argument("--log", action="append", choices=tuple(TRACKERS), default=[],
+                   help="also stream the run (a family: each member, under a parent) to MLflow, TensorBoard or "
+                        "W&B (offline) while it trains, and export it when it ends; repeatable; needs the optional "
+                        "extra of that name")
+
+
+@contextmanager
+def following(args, name: str, family: bool):
+    """While the body trains: stream the runs of `name` (an experiment's runs in the store, or
+    a family's folder) to the trackers of --log. `log_runs` ends the streaming."""
+    args.follower = None
+    if args.log:
+        from clockspec.report.tracking_follow import Follower
+
+        store = Path(args.out)
+        if family:
+            args.follower = Follower(args.log, store, store / name, family=store / name).start()
+        else:
+            pattern = re.compile(re.escape(name) + r"-[0-9a-f]+")
+            args.follower = Follower(args.log, store, store, accept=lambda n: bool(pattern.fullmatch(n))).start()
+    try:
+        yield
+    finally:
+        if args.follower is not None:
+            args.follower.stopping.set()
 
 
 def log_runs(args, run_dirs: list[Path], family: Path | None = None) -> None:
-    """--log: export the runs that ended (a family's members under their parent)."""
+    """--log: end the streaming, then export the runs that ended and were not streamed to
+    their end (a family's members under their parent)."""
     if not args.log:
         return
-    import sys
-
-    from clockspec.report.tracking import export
+    from clockspec.report.tracking import export, read_family
     from clockspec.store.index import find_runs, read_run
 
+    follower = getattr(args, "follower", None)
+    streamed = follower.stop() if follower is not None else frozenset()
     records = find_runs([family]) if family is not None else [r for d in run_dirs if (r := read_run(d))]
-    for line in export(args.log, records, Path(args.out), family):
+    spec_file = Path(args.path) if family is not None and Path(args.path).is_file() else None
+    for line in export(args.log, records, Path(args.out), read_family(family, spec_file) if family else None,
+                       skip=streamed):
         print(line, file=sys.stderr if args.quiet else sys.stdout)
