@@ -39,18 +39,23 @@ def following(args, name: str, family: bool):
             args.follower.stopping.set()
 
 
-def log_runs(args, run_dirs: list[Path], family: Path | None = None) -> None:
+def log_runs(args, run_dirs: list[Path], family: Path | None = None, spec=None) -> None:
     """--log: end the streaming, then export the runs that ended and were not streamed to
-    their end (a family's members under their parent)."""
+    their end (a family's members under their parent; `spec`: the experiment, whose tags and
+    description may be newer than its reused run's)."""
     if not args.log:
         return
-    from clockspec.report.tracking import export, read_family
+    from clockspec.report.tracking import read_family, with_metadata
+    from clockspec.report.tracking_export import export
     from clockspec.store.index import find_runs, read_run
 
     follower = getattr(args, "follower", None)
     streamed = follower.stop() if follower is not None else frozenset()
-    records = find_runs([family]) if family is not None else [r for d in run_dirs if (r := read_run(d))]
-    spec_file = Path(args.path) if family is not None and Path(args.path).is_file() else None
-    for line in export(args.log, records, Path(args.out), read_family(family, spec_file) if family else None,
-                       skip=streamed):
+    if family is not None:
+        members = read_family(family, Path(args.path) if Path(args.path).is_file() else None)
+        records = [with_metadata(r, members.specs.get(r.label)) for r in find_runs([family])]
+    else:
+        members, now = None, {"tags": spec.tags, "description": spec.description} if spec is not None else None
+        records = [with_metadata(r, now) for d in run_dirs if (r := read_run(d))]
+    for line in export(args.log, records, Path(args.out), members, skip=streamed):
         print(line, file=sys.stderr if args.quiet else sys.stdout)

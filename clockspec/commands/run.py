@@ -80,7 +80,7 @@ def run_spec(spec, args) -> int:
         print(summary(plan, result, again(args)))
     from clockspec.commands.log_export import log_runs
 
-    log_runs(args, [result.run_dir])
+    log_runs(args, [result.run_dir], spec=spec)
     return EXIT.get(result.status, 1)
 
 

@@ -11,7 +11,8 @@ What every tracker is told of a run comes from here, read from its run directory
 - clocks as numbers: `clock.NAME` (its step) when it fired, else `clock.NAME.censored_at`
   (the last step trained), so numeric filters and sorts keep censored runs;
 - a family member's varied values (hparams) and its family, under a parent for the family.
-The trackers themselves: tracker_mlflow, tracker_tensorboard, tracker_wandb.
+The trackers themselves: tracker_mlflow, tracker_tensorboard, tracker_wandb; exporting a run
+whole: tracking_export; streaming it while it trains: tracking_follow.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import math
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -75,6 +76,7 @@ class Family:
     varied: dict[str, list[Any]] = field(default_factory=dict)  # varied path -> its values, in member order
     assignments: dict[str, dict[str, Any]] = field(default_factory=dict)  # member label -> its varied values
     labels: dict[str, str] = field(default_factory=dict)  # member run directory name -> its label
+    specs: dict[str, dict[str, Any]] = field(default_factory=dict)  # member label -> its spec as locked now
 
 
 def read_family(folder: Path, spec_file: Path | None = None) -> Family:
@@ -86,7 +88,19 @@ def read_family(folder: Path, spec_file: Path | None = None) -> Family:
     return Family(folder, str(lock.get("family", folder.name)), spec_file,
                   {p: [json.loads(v) for v in values] for p, values in varied.items()},
                   {str(m.get("label", "")): m["assignment"] for m in members},
-                  {str(m.get("run_dir", "")): str(m.get("label", "")) for m in members})
+                  {str(m.get("run_dir", "")): str(m.get("label", "")) for m in members},
+                  {str(m.get("label", "")): m["spec"] for m in members if isinstance(m.get("spec"), dict)})
+
+
+def with_metadata(record: RunRecord, spec: dict[str, Any] | None) -> RunRecord:
+    """`record` with the tags and description of its spec as it is now (`spec`: the spec's
+    fields; None: as the run directory has them): a reused run keeps its locked spec,
+    written when it trained, so an edited description would be exported stale."""
+    if spec is None:
+        return record
+    tags = [str(t) for t in spec.get("tags") or [] if isinstance(t, (str, int, float))]
+    description = spec.get("description") if isinstance(spec.get("description"), str) else ""
+    return replace(record, tags=tags, spec={**record.spec, "tags": tags, "description": description})
 
 
 def run_key(record: RunRecord) -> str:
@@ -175,65 +189,3 @@ def time_at(timed: list[Timed], step: int) -> float:
     """When the probe at `step` (or the last before it) was recorded."""
     before = [t for row, t in timed if row["step"] <= step]
     return before[-1] if before else (timed[0][1] if timed else time.time())
-
-
-def tracker(name: str, store: Path, family: Family | None) -> Any:
-    """The exporter of tracker `name` (its package imported now, never before --log asks)."""
-    if name == "mlflow":
-        from clockspec.report.tracker_mlflow import MlflowTracker
-
-        return MlflowTracker(family)
-    if name == "tensorboard":
-        from clockspec.report.tracker_tensorboard import TensorboardTracker
-
-        return TensorboardTracker(store, family)
-    from clockspec.report.tracker_wandb import WandbTracker
-
-    return WandbTracker(store, family)
-
-
-def export(trackers: list[str], runs: list[RunRecord], store: Path, family: Family | None = None,
-           skip: frozenset[Path] = frozenset()) -> list[str]:
-    """Log `runs` (a family's members when `family` is given) to each tracker, each run
-    whole (`skip`: those already streamed to the end); one line per tracker saying where."""
-    said, skip = [], frozenset(p.resolve() for p in skip)
-    for name in trackers:
-        with tracker_errors(name):
-            sink = tracker(name, store, family)
-            for record in runs:
-                if record.path.resolve() not in skip:
-                    run = sink.open(record)
-                    run.rows(timed_rows(record))
-                    run.finish(record)
-            said.append(sink.close(runs))
-    return said
-
-
-class tracker_errors:
-    """A tracker's own failure (a refused URI, a store it cannot write) as a RunError."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, exc, tb) -> bool:
-        if exc is not None and _tracker_error(exc):
-            raise RunError(f"{self.name}: {str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__}",
-                           f"--log {self.name}", hint="the runs themselves are complete; clockspec run ... --log "
-                           "again exports them without retraining") from exc
-        return False
-
-
-def _tracker_error(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return True
-    for module, name in (("mlflow.exceptions", "MlflowException"), ("wandb.errors", "Error")):
-        try:
-            kind = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-        if isinstance(exc, kind):
-            return True
-    return False

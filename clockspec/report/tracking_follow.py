@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from clockspec.core.fileio import read_json
-from clockspec.report.tracking import Family, read_family, timed_rows, tracker, tracker_errors
+from clockspec.report.tracking import Family, read_family, timed_rows
+from clockspec.report.tracking_export import tracker, tracker_errors
 from clockspec.store.index import read_run
 from clockspec.store.rundir import CLOCKS, FINISHED, METRICS, STATUS, RunDir
 
