@@ -20,6 +20,35 @@ from clockspec.ir.tasks import TASKS
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a metric can take (`sure`: by its definition), or usually takes (not
+    `sure`: an estimate that can stray), and a hint for a threshold past it."""
+
+    low: float | None = None
+    high: float | None = None
+    sure: bool = True
+    hint: str | None = None
+
+    def excludes(self, op: str, value: float) -> bool:
+        """Whether `metric op value` can never hold."""
+        if op in (">=", ">") and self.high is not None:
+            return value > self.high or (op == ">" and value == self.high)
+        if op in ("<=", "<") and self.low is not None:
+            return value < self.low or (op == "<" and value == self.low)
+        return False
+
+    def words(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"lies in [{format_number(self.low)}, {format_number(self.high)}]"
+        return f"is at least {format_number(self.low)}" if self.low is not None else (
+            f"is at most {format_number(self.high)}" if self.high is not None else "takes any value")
+
+
+FRACTION = Range(0.0, 1.0, hint="a fraction: write 0.99 for 99%")
+NONNEGATIVE = Range(0.0)
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     meaning: str
@@ -31,6 +60,7 @@ class Metric:
     # The option's value as the run uses it (given the model), and as a figure's title says it.
     resolve: Callable[[Any, Any], Any] = lambda value, model: value
     option_words: Callable[[Any], str] = str
+    range: Range = Range()  # the values it can take: a clock threshold past them never fires
 
     def option_value(self, spec: Any) -> Any:
         """The value of this metric's probe option in `spec`, resolved (None without an option)."""
@@ -149,12 +179,12 @@ def _embed(spec: Any) -> str | None:
 
 
 for _m in [
-    Metric("train_loss", "training loss (the objective's data term)", log_scale=True),
-    Metric("test_loss", "held-out loss", log_scale=True),
-    Metric("train_acc", "training accuracy", requires=_classes),
-    Metric("test_acc", "held-out accuracy", requires=_classes),
+    Metric("train_loss", "training loss (the objective's data term)", log_scale=True, range=NONNEGATIVE),
+    Metric("test_loss", "held-out loss", log_scale=True, range=NONNEGATIVE),
+    Metric("train_acc", "training accuracy", requires=_classes, range=FRACTION),
+    Metric("test_acc", "held-out accuracy", requires=_classes, range=FRACTION),
     Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]", requires=_classes),
-    Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True),
+    Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True, range=NONNEGATIVE),
     Metric(
         "schatten",
         "sum_k sigma_k(W)^q of the end-to-end map (q = 2/L by default)",
@@ -163,6 +193,7 @@ for _m in [
         option="schatten_q",
         resolve=schatten_exponent,
         option_words=lambda q: f"q = {'2/L' if q == 'auto' else q}",
+        range=NONNEGATIVE,
     ),
     Metric(
         "balance",
@@ -170,11 +201,13 @@ for _m in [
         requires=_end_to_end,
         log_scale=True,
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "effective_rank",
         "entropy effective rank (Roy-Vetterli) of the end-to-end map, else of the first layer",
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "fourier_sparsity",
@@ -184,6 +217,7 @@ for _m in [
         structural=True,
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
+        range=FRACTION,
     ),
     Metric(
         "restricted_loss",
@@ -193,6 +227,7 @@ for _m in [
         log_scale=True,
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
+        range=NONNEGATIVE,
     ),
     Metric(
         "excluded_loss",
@@ -202,6 +237,7 @@ for _m in [
         log_scale=True,
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
+        range=NONNEGATIVE,
     ),
     Metric(
         "attention_entropy",
@@ -209,11 +245,13 @@ for _m in [
         "training set; each head's as attention_entropy.<block>.<head>",
         requires=_attention,
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "layer_norms",
         "largest Frobenius norm of a layer matrix; each layer's as layer_norms.<layer>",
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "pattern_flips",
@@ -223,20 +261,23 @@ for _m in [
         structural=True,
         option="flip_band",
         option_words=lambda band: f"flip band {band:g}",
+        range=FRACTION,
     ),
     Metric(
         "grad_ratio",
         "gradient norm of the head / gradient norm of the embedding",
         requires=_embed,
         log_scale=True,
+        range=NONNEGATIVE,
     ),
     Metric("train_acc_clean", "training accuracy on the examples whose labels the label noise left alone",
-           requires=_label_noise),
+           requires=_label_noise, range=FRACTION),
     Metric("train_acc_noisy", "training accuracy on the examples with replaced labels (fitting the noise)",
-           requires=_label_noise),
+           requires=_label_noise, range=FRACTION),
     Metric("llc", "local learning coefficient of the training loss at the current parameters (devinterp's SGLD "
            "estimate; expensive: give it a cadence)", requires=_devinterp, structural=True, option="llc",
-           resolve=_llc_options, option_words=_llc_words),
+           resolve=_llc_options, option_words=_llc_words,
+           range=Range(0.0, sure=False, hint="an SGLD estimate is usually positive, but can come out below 0")),
 ]:
     register(_m)
 
