@@ -24,19 +24,18 @@ def following(args, name: str, family: bool):
     a family's folder) to the trackers of --log. `log_runs` ends the streaming."""
     args.follower = None
     if args.log:
-        from clockspec.report.tracking_follow import Follower
+        from clockspec.report.tracking_follow import Streaming
 
         store = Path(args.out)
         if family:
-            args.follower = Follower(args.log, store, store / name, family=store / name).start()
+            args.follower = Streaming(args.log, store, store / name, family=store / name)
         else:
-            pattern = re.compile(re.escape(name) + r"-[0-9a-f]+")
-            args.follower = Follower(args.log, store, store, accept=lambda n: bool(pattern.fullmatch(n))).start()
+            args.follower = Streaming(args.log, store, store, names=re.escape(name) + r"-[0-9a-f]+")
     try:
         yield
     finally:
         if args.follower is not None:
-            args.follower.stopping.set()
+            args.follower.stopping.set()  # log_runs stopped it, or the run ended in an error
 
 
 def log_runs(args, run_dirs: list[Path], family: Path | None = None, spec=None) -> None:

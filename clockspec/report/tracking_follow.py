@@ -1,20 +1,24 @@
-"""Live `--log`: a thread of the main process follows the `metrics.jsonl` of the runs being
+"""Live `--log`: a process beside the training follows the `metrics.jsonl` of the runs being
 trained under a folder and sends each new probe row to the trackers as it is written.
 
-Following the files, not the training loop, keeps the trackers off the step (torch-free,
-whether members train alone, batched in this process, or in worker processes) and needs
-nothing from the runtime but the rows it already appends and flushes. A run is followed
-from the moment its status says `running`; once it is finished the follower logs its clocks
-and artifacts and closes its tracker run. A tracker's failure stops the streaming (training
-goes on) and is raised when the follower stops, where the final export reports it.
+Following the files, not the training loop, keeps the trackers off the step: torch-free,
+the same whether members train alone, batched, or in worker processes, and needing nothing
+from the runtime but the rows it already appends and flushes. The follower is a process of
+its own (`Streaming`), so the trackers' imports, databases and clients never hold the
+training process's interpreter. A run is followed from the moment its status says
+`running`; once it is finished its clocks and artifacts are logged and its tracker run
+closed. A tracker's failure stops the streaming (training goes on) and is raised when the
+streaming stops, where the final export would meet it too.
 """
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+import multiprocessing
+import re
+import signal
 from pathlib import Path
 from typing import Any
 
+from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
 from clockspec.report.tracking import Family, read_family, timed_rows
 from clockspec.report.tracking_export import tracker, tracker_errors
@@ -24,47 +28,65 @@ from clockspec.store.rundir import CLOCKS, FINISHED, METRICS, STATUS, RunDir
 POLL_S = 2.0  # how often the files are looked at: a point reaches the tracker at most this late
 
 
-class Follower:
-    """Streams the runs under `root` whose directory name `accept`s (a family folder: its
-    members, `family` being its folder) to `trackers`, every `every` seconds."""
+class Streaming:
+    """The follower's process: `stop()` ends it after a last look and says which runs it
+    streamed to their end (or raises the tracker's failure)."""
 
-    def __init__(self, trackers: list[str], store: Path, root: Path, accept: Callable[[str], bool] = lambda n: True,
+    def __init__(self, trackers: list[str], store: Path, root: Path, names: str | None = None,
                  family: Path | None = None, every: float = POLL_S):
-        self.names, self.store, self.root, self.accept, self.every = trackers, store, root, accept, every
+        context = multiprocessing.get_context("spawn")  # no copy of a process that may hold torch
+        self.stopping, (self.results, sender) = context.Event(), context.Pipe(duplex=False)
+        self.process = context.Process(target=_follow, name="clockspec-log", daemon=True,
+                                       args=(trackers, store, root, names, family, every, self.stopping, sender))
+        self.process.start()
+        sender.close()
+
+    def stop(self) -> frozenset[Path]:
+        self.stopping.set()
+        try:
+            finished, error = self.results.recv()
+        except EOFError:  # the process died without a word (killed)
+            finished, error = [], ("RuntimeError", "the --log streaming process ended unexpectedly", "", None)
+        self.process.join()
+        if error is not None:
+            kind, message, where, hint = error
+            if kind == "RunError":
+                raise RunError(message, where, hint=hint)
+            raise RuntimeError(f"--log streaming failed: {message}")
+        return frozenset(Path(p) for p in finished)
+
+
+def _follow(trackers: list[str], store: Path, root: Path, names: str | None, family: Path | None, every: float,
+            stopping: Any, results: Any) -> None:
+    """The streaming process: look every `every` seconds until told to stop, then once more."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle
+    follower = Follower(trackers, store, root, names, family)
+    error = None
+    try:
+        while not stopping.wait(every):
+            follower.poll()
+        follower.poll()
+    except RunError as exc:
+        error = ("RunError", exc.diagnostic.message, exc.diagnostic.file, exc.diagnostic.hint)
+    except Exception as exc:
+        error = (type(exc).__name__, f"{type(exc).__name__}: {exc}", "", None)
+    results.send(([str(p) for p in follower.finished], error))
+
+
+class Follower:
+    """Streams the runs under `root` whose directory name matches `names` (a regular
+    expression; None: all, as in a family folder, `family` being its folder) to `trackers`,
+    one `poll` at a time."""
+
+    def __init__(self, trackers: list[str], store: Path, root: Path, names: str | None = None,
+                 family: Path | None = None):
+        self.names, self.store, self.root = trackers, store, root
+        self.pattern = re.compile(names) if names is not None else None
         self.family_folder = family
         self.family: Family | None = None
         self.sinks: dict[str, Any] = {}
         self.live: dict[Path, dict[str, Any]] = {}  # run dir -> {"rows": rows sent, "runs": tracker runs}
         self.finished: set[Path] = set()
-        self.error: BaseException | None = None
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="clockspec-log", daemon=True)
-
-    def start(self) -> Follower:
-        self.thread.start()
-        return self
-
-    def stop(self) -> frozenset[Path]:
-        """Stop following, after a last look; the runs streamed to their end (already exported)."""
-        if self.thread.is_alive():
-            self.stopping.set()
-            self.thread.join()
-            if self.error is None:
-                self._guarded()
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-        return frozenset(self.finished)
-
-    def _loop(self) -> None:
-        while not self.stopping.wait(self.every) and self.error is None:
-            self._guarded()
-
-    def _guarded(self) -> None:
-        try:
-            self.poll()
-        except Exception as exc:  # kept for stop(): the training must not die of its tracker
-            self.error = exc
 
     def poll(self) -> None:
         """One look at the files: new rows of the runs in training, and the runs that ended."""
@@ -80,32 +102,44 @@ class Follower:
     def _run_dirs(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return [p for p in sorted(self.root.iterdir()) if self.accept(p.name) and not p.is_symlink()
+        return [p for p in sorted(self.root.iterdir())
+                if (self.pattern is None or self.pattern.fullmatch(p.name)) and not p.is_symlink()
                 and (p / STATUS).is_file() and (p / METRICS).is_file()]
 
     def _stream(self, run_dir: Path, ended: bool) -> None:
-        rows = RunDir(run_dir).read_rows()
+        size = (run_dir / METRICS).stat().st_size
         live = self.live.get(run_dir)
-        if live is not None and (len(rows) < live["rows"]):  # started over (--force): a fresh tracker run
+        if live is not None and size == live["size"] and not ended:
+            return  # nothing new since the last look
+        rows = RunDir(run_dir).read_rows()
+        if live is not None and len(rows) < live["rows"]:  # started over (--force): a fresh tracker run
             live = None
-        record = read_run(run_dir, *self._member(run_dir))
-        if record is None:
-            return
         if live is None:
-            live = self.live[run_dir] = {"rows": 0, "runs": {}}
-            for name in self.names:
-                with tracker_errors(name):
-                    live["runs"][name] = self._sink(name).open(record)
-        new = timed_rows(record, rows[live["rows"]:])
+            live = self._open(run_dir)
+            if live is None:
+                return
+        new = timed_rows(live["record"], rows[live["rows"]:])
+        record = read_run(run_dir, *self._member(run_dir)) if ended else None
         for name, run in live["runs"].items():
             with tracker_errors(name):
                 run.rows(new)
-                if ended:
+                if record is not None:
                     run.finish(record)
-        live["rows"] = len(rows)
-        if ended:
+        live["rows"], live["size"] = len(rows), size
+        if record is not None:
             self.finished.add(run_dir)
             del self.live[run_dir]
+
+    def _open(self, run_dir: Path) -> dict[str, Any] | None:
+        """A tracker run per tracker for the run in `run_dir` (None while its status is unreadable)."""
+        record = read_run(run_dir, *self._member(run_dir))
+        if record is None:
+            return None
+        live = self.live[run_dir] = {"rows": 0, "size": -1, "record": record, "runs": {}}
+        for name in self.names:
+            with tracker_errors(name):
+                live["runs"][name] = self._sink(name).open(record)
+        return live
 
     def _sink(self, name: str) -> Any:
         if name not in self.sinks:

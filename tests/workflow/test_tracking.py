@@ -159,8 +159,9 @@ def test_a_family_streams_members_under_a_parent_with_hparams(spec, tmp_path, th
 
 
 def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
-    """The follower, looked at step by step: a run directory whose rows grow as training writes them."""
-    from clockspec.report.tracking_follow import Follower
+    """The follower, looked at step by step: a run directory whose rows grow as training
+    writes them, seen first by the streaming process (its last look), then by a follower."""
+    from clockspec.report.tracking_follow import Follower, Streaming
 
     done = tmp_path / "done"
     assert main(["run", str(spec), "--out", str(done), "-q"]) == 0
@@ -174,12 +175,17 @@ def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
     (run_dir / "metrics.jsonl").write_text("".join(lines[:2]) + lines[2][:9])  # and a torn line, mid-write
     (run_dir / "status.json").write_text(json.dumps({**status, "status": "running", "step": 10}))
 
-    follower = Follower(["mlflow", "tensorboard", "wandb"], store, store)
-    follower.poll()
+    assert Streaming(["mlflow", "tensorboard"], store, store, names="log-tiny-[0-9a-f]+", every=600).stop() == set()
     (run,) = mlflow_runs("log-tiny")
     client = mlflow.tracking.MlflowClient()
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 10]
     assert [p.step for p in scalars(store / "tensorboard" / finished.name, "train_loss")] == [0, 10]
+
+    (run_dir / "metrics.jsonl").write_text("".join(lines[:3]))
+    follower = Follower(["mlflow", "tensorboard", "wandb"], store, store)
+    follower.poll()  # still running: the points so far, added to the tracker run made before
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 10, 20]
+    assert follower.finished == set()
 
     (run_dir / "metrics.jsonl").write_text("".join(lines))
     shutil.copy(finished / "clocks.json", run_dir / "clocks.json")
