@@ -18,13 +18,15 @@ class Diagnostic:
     col: int = 1
     hint: str | None = None
     severity: str = "error"
+    details: tuple[str, ...] = ()  # items of a list the message introduces, one indented line each
 
     def format(self) -> str:
-        """One line (and a hint line): a file name or message holding a newline or a terminal
-        escape is printed escaped, so no input can forge a line of the output. A diagnostic
-        about an argument (line 0) names it without a position."""
+        """One line (then its details' lines, and a hint line): a file name or message holding
+        a newline or a terminal escape is printed escaped, so no input can forge a line of the
+        output. A diagnostic about an argument (line 0) names it without a position."""
         where = f"{self.line}:{self.col}:" if self.line else ""
         text = f"{printable(self.file)}:{where} {self.severity}: {printable(self.message)}"
+        text += "".join(f"\n  {printable(item)}" for item in self.details)
         if self.hint:
             text += f"\n  hint: {printable(self.hint)}"
         return text
