@@ -94,7 +94,19 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+# Other fields' words for what clockspec names otherwise: a name built of them is tried in
+# clockspec's words before any near spelling (`val_acc` means `test_acc`, not `train_acc`).
+SYNONYMS = {"val": "test", "valid": "test", "validation": "test", "eval": "test", "heldout": "test",
+            "accuracy": "acc", "learning_rate": "lr", "learningrate": "lr", "iterations": "steps",
+            "num_steps": "steps", "max_steps": "steps", "epochs": "steps", "batch_size": "batch"}
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A near name for a typo, or None."""
-    close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    """The name `word` means in clockspec's words (SYNONYMS), else a near name for a typo, or None."""
+    known = sorted(set(choices))
+    word = str(word)
+    said = SYNONYMS.get(word.lower()) or "_".join(SYNONYMS.get(part, part) for part in word.lower().split("_"))
+    if said != word and said in known:
+        return f"did you mean '{said}'?"
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None

@@ -13,6 +13,7 @@ streaming stops, where the final export would meet it too.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 import signal
 from pathlib import Path
@@ -25,6 +26,7 @@ from clockspec.report.tracking_export import tracker, tracker_errors
 from clockspec.store.index import read_run
 from clockspec.store.rundir import CLOCKS, FINISHED, METRICS, STATUS, RunDir
 
+NICE = 10  # the streaming process's lower priority than the training's
 POLL_S = 2.0  # how often the files are looked at: a point reaches the tracker at most this late
 
 
@@ -60,6 +62,8 @@ def _follow(trackers: list[str], store: Path, root: Path, names: str | None, fam
             stopping: Any, results: Any) -> None:
     """The streaming process: look every `every` seconds until told to stop, then once more."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the training's to handle
+    if hasattr(os, "nice"):
+        os.nice(NICE)  # on busy cores, the training's step goes first; a point may come a little later
     follower = Follower(trackers, store, root, names, family)
     error = None
     try:
