@@ -177,3 +177,13 @@ def test_one_varied_axis_wraps_the_clocks_panels_instead_of_one_tall_column():
     png = plot_clocks(_wd_family(["fit", "generalize", "memorize", "half", "settle"]))  # six panels
     width, height = Image.open(io.BytesIO(png)).size
     assert width > height  # three columns of two rows, not 600 x 1810
+
+
+def test_a_plans_wrapped_row_is_offset_from_the_row_it_continues():
+    from clockspec.report.plan_figure import rows, wrapped
+
+    plan = clockspec.load(SPECS_DIR / "quickstart.yaml").compile()
+    row = rows(plan)
+    shifted = wrapped(plan, row)
+    probes = sorted({row[n] for n in plan.nodes if n.startswith("probe:")})
+    assert len(probes) == 2 and shifted == {probes[1]}  # the second row of probes, not the first nor the clocks'
