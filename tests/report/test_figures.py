@@ -187,3 +187,19 @@ def test_a_plans_wrapped_row_is_offset_from_the_row_it_continues():
     shifted = wrapped(plan, row)
     probes = sorted({row[n] for n in plan.nodes if n.startswith("probe:")})
     assert len(probes) == 2 and shifted == {probes[1]}  # the second row of probes, not the first nor the clocks'
+
+
+def test_compare_names_each_clock_once_and_its_labels_do_not_touch():
+    from clockspec.report.compare_figure import _name_clocks
+
+    fig = figures.new_figure(6.4, 3.0)
+    ax = fig.subplots()
+    ax.set_xscale("log")
+    ax.set_xlim(50, 5000)
+    runs = [({"fit": 1200, "generalize": 2400, "memorize": 1300}, "#1f77b4"),
+            ({"fit": 1250, "generalize": 2500, "memorize": 1320}, "#d62728")]
+    _name_clocks(ax, runs, log_x=True)
+    figures.draw(fig)
+    labels = [t for t in ax.texts if t.get_text()]
+    assert sorted(t.get_text() for t in labels) == ["fit", "generalize", "memorize"]  # a shared name said once
+    assert _overlaps(labels) == []
