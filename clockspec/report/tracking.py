@@ -99,8 +99,11 @@ def with_metadata(record: RunRecord, spec: dict[str, Any] | None) -> RunRecord:
     if spec is None:
         return record
     tags = [str(t) for t in spec.get("tags") or [] if isinstance(t, (str, int, float))]
+    locked = record.spec.get("tags") if isinstance(record.spec.get("tags"), list) else []
+    added = [t for t in record.tags if t not in locked]  # by `runs --tag`, not by the spec
     description = spec.get("description") if isinstance(spec.get("description"), str) else ""
-    return replace(record, tags=tags, spec={**record.spec, "tags": tags, "description": description})
+    return replace(record, tags=list(dict.fromkeys([*tags, *added])),
+                   spec={**record.spec, "tags": tags, "description": description})
 
 
 def run_key(record: RunRecord) -> str:
