@@ -27,14 +27,15 @@ def clock_tag(key: str) -> str:
 
 class TensorboardTracker:
     def __init__(self, store: Path, family: Family | None):
-        self.root, self.family = store / "tensorboard" / (family.name if family else ""), family
+        self.store, self.family = store, family
+        self.root = store / "tensorboard" / (family.name if family else "")
 
     def open(self, record: RunRecord) -> TensorboardRun:
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
         name = record.label.replace("=", "-").replace(",", "_").replace("/", "_") if self.family and record.label \
             else record.path.name
-        return TensorboardRun(EventFileWriter(str(_fresh(self.root / name))), self.family, record)
+        return TensorboardRun(EventFileWriter(str(_fresh(self.root / name, self.store))), self.family, record)
 
     def close(self, records: list[RunRecord]) -> str:
         runs = len(records)
@@ -43,16 +44,17 @@ class TensorboardTracker:
 
             from clockspec.report.tracker_hparams import experiment
 
-            writer = EventFileWriter(str(_fresh(self.root)))
+            writer = EventFileWriter(str(_fresh(self.root, self.store)))
             writer.add_event(_event(0, time.time(), experiment(self.family, sorted({c for r in records for c in r.clocks}))))
             writer.close()
         runs = f"{runs} run{'s' if runs != 1 else ''}"
         return f"tensorboard: {runs} in {self.root} (tensorboard --logdir {self.root})"
 
 
-def _fresh(folder: Path) -> Path:
-    """`folder`, made if need be, without the event files of an earlier export."""
-    if any(p.is_symlink() for p in (folder, *folder.parents)):
+def _fresh(folder: Path, store: Path) -> Path:
+    """`folder` (below `store`), made if need be, without the event files of an earlier export;
+    a symbolic link below the store is not written through."""
+    if any(p.is_symlink() for p in (folder, *folder.parents) if store in p.parents):
         raise OSError(f"{folder}: a symbolic link on the way; not written through")
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob(EVENTS):

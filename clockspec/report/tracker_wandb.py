@@ -38,7 +38,7 @@ class WandbTracker:
 
         key = run_key(record)
         folder = self.store / "wandb"
-        if folder.is_symlink() or self.store.is_symlink():
+        if folder.is_symlink():
             raise OSError(f"{folder}: a symbolic link; not written through")
         for old in folder.glob(f"offline-run-*-{key}"):
             if old.is_dir() and not old.is_symlink():
