@@ -49,3 +49,10 @@ def test_tensorboard_does_not_write_through_a_link_below_the_store(tmp_path):
     with pytest.raises(OSError, match="symbolic link"):
         _fresh(tmp_path / "store" / "tensorboard" / "run", tmp_path / "store")
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_the_log_option_offers_every_tracker():
+    from clockspec.commands.log_export import CHOICES
+    from clockspec.report.tracking import TRACKERS
+
+    assert tuple(TRACKERS) == CHOICES
