@@ -125,6 +125,12 @@ class MlflowRun:
             self.done = new[-1][0]["step"]
             self.client.set_tag(self.id, DONE, str(self.done))
 
+    def clock(self, name: str, step: int, when: float) -> None:
+        """A clock fired while the run trains: its metric now, at the time of its probe."""
+        if f"clock.{name}" not in self.metrics:
+            self.client.log_metric(self.id, f"clock.{name}", float(step), int(when * 1000), step)
+            self.metrics.add(f"clock.{name}")
+
     def finish(self, record: RunRecord) -> None:
         from mlflow.entities import Metric, RunTag
 

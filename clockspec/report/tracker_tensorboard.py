@@ -77,7 +77,7 @@ def _scalars(values: dict[str, float]) -> Any:
 
 class TensorboardRun:
     def __init__(self, writer: Any, family: Family | None, record: RunRecord):
-        self.writer = writer
+        self.writer, self.clocks = writer, set()  # clocks written as they fired
         if family is not None and record.label in family.assignments:
             from clockspec.report.tracker_hparams import session_start
 
@@ -88,9 +88,16 @@ class TensorboardRun:
             self.writer.add_event(_event(row["step"], t, _scalars(finite_metrics(row))))
         self.writer.flush()
 
+    def clock(self, name: str, step: int, when: float) -> None:
+        self.writer.add_event(_event(step, when, _scalars({f"clock/{name}": float(step)})))
+        self.writer.flush()
+        self.clocks.add(f"clock.{name}")
+
     def finish(self, record: RunRecord) -> None:
         timed = timed_rows(record)
         for key, value in clock_values(record).items():
+            if key in self.clocks:
+                continue
             self.writer.add_event(_event(int(value), time_at(timed, int(value)), _scalars({clock_tag(key): value})))
         self.writer.close()
 

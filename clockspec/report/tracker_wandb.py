@@ -66,6 +66,9 @@ class WandbRun:
         for row, t in timed:
             self.run.log({**finite_metrics(row), "_timestamp": t}, step=row["step"])
 
+    def clock(self, name: str, step: int, when: float) -> None:
+        self.run.summary[f"clock.{name}"] = step
+
     def finish(self, record: RunRecord) -> None:
         self.run.summary.update({**clock_values(record), "clockspec.status": record.status,
                                  "clockspec.train_hash": record.train_hash})

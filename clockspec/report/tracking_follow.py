@@ -21,10 +21,10 @@ from typing import Any
 
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
-from clockspec.report.tracking import Family, read_family, timed_rows
+from clockspec.report.tracking import Family, Timed, read_family, timed_rows
 from clockspec.report.tracking_export import tracker, tracker_errors
 from clockspec.store.index import read_run
-from clockspec.store.rundir import CLOCKS, FINISHED, METRICS, STATUS, RunDir
+from clockspec.store.rundir import CLOCKS, FINISHED, METRICS, PLAN, STATUS, RunDir
 
 NICE = 10  # the streaming process's lower priority than the training's
 POLL_S = 2.0  # how often the files are looked at: a point reaches the tracker at most this late
@@ -123,10 +123,13 @@ class Follower:
             if live is None:
                 return
         new = timed_rows(live["record"], rows[live["rows"]:])
+        fired = _fired(live["clocks"], new)
         record = read_run(run_dir, *self._member(run_dir)) if ended else None
         for name, run in live["runs"].items():
             with tracker_errors(name):
                 run.rows(new)
+                for clock, step, when in fired:
+                    run.clock(clock, step, when)
                 if record is not None:
                     run.finish(record)
         live["rows"], live["size"] = len(rows), size
@@ -139,7 +142,8 @@ class Follower:
         record = read_run(run_dir, *self._member(run_dir))
         if record is None:
             return None
-        live = self.live[run_dir] = {"rows": 0, "size": -1, "record": record, "runs": {}}
+        live = self.live[run_dir] = {"rows": 0, "size": -1, "record": record, "runs": {},
+                                     "clocks": _clock_tracker(run_dir)}
         for name in self.names:
             with tracker_errors(name):
                 live["runs"][name] = self._sink(name).open(record)
@@ -159,3 +163,32 @@ class Follower:
         if self.family is None or run_dir.name not in self.family.labels:
             self.family = read_family(self.family_folder)
         return self.family.name, self.family.labels.get(run_dir.name, "")
+
+
+FINAL_ONCE_FIRED = ("first", "enter")  # clocks whose step, once fired, is final (a settle's is provisional)
+
+
+def _clock_tracker(run_dir: Path) -> Any:
+    """The run's clocks followed as the runtime follows them (None when its plan is unreadable)."""
+    from pydantic import ValidationError
+
+    from clockspec.clocks import ClockTracker
+    from clockspec.ir.spec import Experiment
+
+    plan = read_json(run_dir / PLAN)
+    try:
+        spec = Experiment.model_validate(plan["spec"])  # type: ignore[index]
+    except (KeyError, TypeError, ValidationError):
+        return None
+    return ClockTracker(spec.clocks, spec.stop)
+
+
+def _fired(clocks: Any, timed: list[Timed]) -> list[tuple[str, int, float]]:
+    """(clock, step, time) of the clocks that fired, for good, at these rows."""
+    out = []
+    for row, when in timed if clocks is not None else []:
+        for name in clocks.update(row):
+            step = clocks.fired_step(name)
+            if step is not None and clocks.clocks[name].kind in FINAL_ONCE_FIRED:
+                out.append((name, step, when))
+    return out

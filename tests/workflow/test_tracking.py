@@ -187,13 +187,20 @@ def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 10, 20]
     assert follower.finished == set()
 
+    fired = json.loads((finished / "clocks.json").read_text())["clocks"]["memorize"]["step"]
+    (run_dir / "metrics.jsonl").write_text("".join(lines[:fired // 10 + 1]))  # up to the probe where it fires
+    follower.poll()
+    assert client.get_run(run.info.run_id).data.metrics["clock.memorize"] == fired  # while still running
+    assert [p.step for p in scalars(store / "tensorboard" / finished.name, "clock/memorize")] == [fired]
+
     (run_dir / "metrics.jsonl").write_text("".join(lines))
     shutil.copy(finished / "clocks.json", run_dir / "clocks.json")
     (run_dir / "status.json").write_text(json.dumps(status))
     follower.poll()
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 10, 20, 30, 40]
-    assert "clock.memorize" in client.get_run(run.info.run_id).data.metrics
+    assert len(client.get_metric_history(run.info.run_id, "clock.memorize")) == 1
     assert [p.step for p in scalars(store / "tensorboard" / finished.name, "train_loss")] == [0, 10, 20, 30, 40]
+    assert len(scalars(store / "tensorboard" / finished.name, "clock/memorize")) == 1  # not again at the end
     assert [h["_step"] for h in wandb_history(store)] == [0, 10, 20, 30, 40]
     assert follower.finished == {run_dir}
 
