@@ -70,6 +70,7 @@ def _follow(trackers: list[str], store: Path, root: Path, names: str | None, fam
         while not stopping.wait(every):
             follower.poll()
         follower.poll()
+        follower.close()
     except RunError as exc:
         error = ("RunError", exc.diagnostic.message, exc.diagnostic.file, exc.diagnostic.hint)
     except Exception as exc:
@@ -134,6 +135,17 @@ class Follower:
                     run.finish(record)
         live["rows"], live["size"] = len(rows), size
         if record is not None:
+            self.finished.add(run_dir)
+            del self.live[run_dir]
+
+    def close(self) -> None:
+        """End the tracker runs of runs that stopped without finishing (interrupted, failed):
+        they are closed as what their status says, with what they recorded."""
+        for run_dir, live in list(self.live.items()):
+            record = read_run(run_dir, *self._member(run_dir)) or live["record"]
+            for name, run in live["runs"].items():
+                with tracker_errors(name):
+                    run.finish(record)
             self.finished.add(run_dir)
             del self.live[run_dir]
 

@@ -175,7 +175,8 @@ def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
     (run_dir / "metrics.jsonl").write_text("".join(lines[:2]) + lines[2][:9])  # and a torn line, mid-write
     (run_dir / "status.json").write_text(json.dumps({**status, "status": "running", "step": 10}))
 
-    assert Streaming(["mlflow", "tensorboard"], store, store, names="log-tiny-[0-9a-f]+", every=600).stop() == set()
+    streaming = Streaming(["mlflow", "tensorboard"], store, store, names="log-tiny-[0-9a-f]+", every=600)
+    assert streaming.stop() == {run_dir}  # stopped while the run had not finished: closed as it stood
     (run,) = mlflow_runs("log-tiny")
     client = mlflow.tracking.MlflowClient()
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 10]
