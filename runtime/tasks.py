@@ -24,12 +24,17 @@ class Dataset:
     y_test: torch.Tensor
     n_inputs: int  # width of the input vector a plain model sees (2p one-hot operands for modular)
     n_classes: int
-    n_tokens: int | None = None  # modular: x holds operand indices in [0, p), shape (n, 2)
+    n_tokens: int | None = None  # token tasks: x holds operand values in [0, n_tokens), shape (n, operands)
     noisy: torch.Tensor | None = None  # label noise: which training labels were replaced (bool, n_train)
 
     @property
     def tokens(self) -> bool:
         return self.n_tokens is not None
+
+    @property
+    def operands(self) -> int | None:
+        """How many token positions an example has (None: real-valued inputs)."""
+        return self.x_train.shape[1] if self.tokens else None
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Dataset:
         def move(x: torch.Tensor) -> torch.Tensor:
@@ -88,14 +93,17 @@ def modular_labels(op: str, a: torch.Tensor, b: torch.Tensor, p: int) -> torch.T
 
 @TASKS.register("modular")
 def modular(task) -> Dataset:
-    """All pairs (a, b) of Z_p (b != 0 for div), split at random by `split_seed`."""
-    p = task.modulus
-    a, b = torch.cartesian_prod(torch.arange(p), torch.arange(p)).unbind(1)
+    """All tuples (a, b, ...) of Z_p (b != 0 for div), split at random by `split_seed`; three
+    or more operands are folded left to right ((a - b) - c)."""
+    p, k = task.modulus, task.arity
+    x = torch.cartesian_prod(*[torch.arange(p)] * k)
     if task.op == "div":
-        a, b = a[b != 0], b[b != 0]
-    y = modular_labels(task.op, a, b, p)
-    parts = split_pairs(torch.stack([a, b], dim=1), y, task.train_fraction, task.split_seed)
-    return Dataset(*parts, n_inputs=2 * p, n_classes=p, n_tokens=p)
+        x = x[x[:, 1] != 0]
+    y = modular_labels(task.op, x[:, 0], x[:, 1], p)
+    for j in range(2, k):
+        y = modular_labels(task.op, y, x[:, j], p)
+    parts = split_pairs(x, y, task.train_fraction, task.split_seed)
+    return Dataset(*parts, n_inputs=k * p, n_classes=p, n_tokens=p)
 
 
 @TASKS.register("teacher")

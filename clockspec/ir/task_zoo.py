@@ -44,7 +44,6 @@ class SparseParityTask(Classes):
     """Seed of the relevant positions and of the strings."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ()
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = ""
@@ -91,7 +90,6 @@ class GroupTask(Classes):
     """Seed of the train/test split."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = True
     dense_inputs: ClassVar[str] = "the two elements one-hot"
@@ -112,7 +110,7 @@ class GroupTask(Classes):
 
     def sizes(self) -> dict[str, int]:
         n_train, n_test = _split(self.train_fraction, self.order**2)
-        return {"input_dim": 2 * self.order, "output_dim": self.order, "vocab": self.order,
+        return {"input_dim": 2 * self.order, "output_dim": self.order, "vocab": self.order, "operands": 2,
                 "n_train": n_train, "n_test": n_test}
 
     def example_bytes(self, dtype_bytes: int) -> int:
@@ -145,14 +143,13 @@ class AdditionTask(Classes):
     """Seed of the train/test split."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = True
     dense_inputs: ClassVar[str] = "the two operands one-hot"
 
     def sizes(self) -> dict[str, int]:
         n_train, n_test = _split(self.train_fraction, self.operands**2)
-        return {"input_dim": 2 * self.operands, "output_dim": 2 * self.operands - 1, "vocab": self.operands,
+        return {"input_dim": 2 * self.operands, "output_dim": 2 * self.operands - 1, "vocab": self.operands, "operands": 2,
                 "n_train": n_train, "n_test": n_test}
 
     def example_bytes(self, dtype_bytes: int) -> int:
@@ -192,7 +189,6 @@ class RegressionTask(TaskBase):
     """Seed of the inputs and the teacher."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ()
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = ""

@@ -18,7 +18,6 @@ import pytest
 from pydantic import Field, ValidationError
 
 import clockspec
-from clockspec.compiler.batching import batch_key
 from clockspec.compiler.explain import explain
 from clockspec.core.errors import SpecError
 from clockspec.families.ablate import ablation, candidate_axes
@@ -43,7 +42,6 @@ class Affine(Strict):
     lookup_tables: ClassVar[tuple[str, ...]] = ()
     hashed_sizes: ClassVar[tuple[str, ...]] = ("input_dim", "output_dim")
     per_member_fields: ClassVar[tuple[str, ...]] = ("init_scale",)
-    batchable: ClassVar[bool] = False
     embeds_tokens: ClassVar[bool] = False
     projects_embeddings: ClassVar[bool] = False
     compile_saving: ClassVar[float] = 0.0
@@ -77,7 +75,6 @@ class Parity(TaskBase):
     seed: int = 0
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size")
-    batchable: ClassVar[bool] = False
     per_member_fields: ClassVar[tuple[str, ...]] = ()
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = "+-1 bits"
@@ -191,7 +188,6 @@ def test_a_scratch_task_compiles_explains_and_ablates(scratch_kinds):
     page = explain(plan)
     assert "Task: the parity of 4 bits\n" in page and "Model: an MLP 4 (+-1 bits) -> 8 (relu) -> 2" in page
     assert ablation(spec, "base.yaml", seeds=1)[0]["vary"]["one_at_a_time"]["task.bits"] == [8]
-    assert batch_key(spec) is None  # the task said it does not batch
     with pytest.raises(SpecError, match="embed_mlp embeds tokens, but a parity task has real-valued inputs"):
         clockspec.compile(Experiment.model_validate({**_spec(), "task": {"kind": "parity"},
                                                      "model": {"kind": "embed_mlp"}}))
