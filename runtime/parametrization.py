@@ -136,7 +136,8 @@ class StackedOutput:
         logits = self.forward(params, x)
         if self.initial is not None:
             with torch.no_grad():
-                logits = logits - self.forward(self.initial, x)
+                start = self.forward(self.initial, x)
+            logits = logits - start
         return self.alpha * logits
 
     def keep(self, index: torch.Tensor) -> None:

@@ -32,8 +32,8 @@ class Dataset:
         return self.n_tokens is not None
 
     @property
-    def operands(self) -> int | None:
-        """How many token positions an example has (None: real-valued inputs)."""
+    def arity(self) -> int | None:
+        """How many operands (token positions) an example has (None: real-valued inputs)."""
         return self.x_train.shape[1] if self.tokens else None
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Dataset:
@@ -95,7 +95,7 @@ def modular_labels(op: str, a: torch.Tensor, b: torch.Tensor, p: int) -> torch.T
 def modular(task) -> Dataset:
     """All tuples (a, b, ...) of Z_p (b != 0 for div), split at random by `split_seed`; three
     or more operands are folded left to right ((a - b) - c)."""
-    p, k = task.modulus, task.arity
+    p, k = task.modulus, task.operand_count
     x = torch.cartesian_prod(*[torch.arange(p)] * k)
     if task.op == "div":
         x = x[x[:, 1] != 0]

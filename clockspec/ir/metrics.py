@@ -85,7 +85,7 @@ def _token_inputs(spec: Any) -> str | None:
 
 def _modular_addition(spec: Any) -> str | None:
     """Nanda's progress measures are defined for (a + b) mod p: the logits' cos/sin(w(a + b))."""
-    if not spec.task.token_inputs or getattr(spec.task, "op", None) != "add" or spec.task.sizes()["operands"] != 2:
+    if not spec.task.token_inputs or getattr(spec.task, "op", None) != "add" or spec.task.sizes()["arity"] != 2:
         return f"needs modular addition (op add), not {spec.task.summary()}"
     return None
 

@@ -110,7 +110,7 @@ class GroupTask(Classes):
 
     def sizes(self) -> dict[str, int]:
         n_train, n_test = _split(self.train_fraction, self.order**2)
-        return {"input_dim": 2 * self.order, "output_dim": self.order, "vocab": self.order, "operands": 2,
+        return {"input_dim": 2 * self.order, "output_dim": self.order, "vocab": self.order, "arity": 2,
                 "n_train": n_train, "n_test": n_test}
 
     def example_bytes(self, dtype_bytes: int) -> int:
@@ -149,7 +149,7 @@ class AdditionTask(Classes):
 
     def sizes(self) -> dict[str, int]:
         n_train, n_test = _split(self.train_fraction, self.operands**2)
-        return {"input_dim": 2 * self.operands, "output_dim": 2 * self.operands - 1, "vocab": self.operands, "operands": 2,
+        return {"input_dim": 2 * self.operands, "output_dim": 2 * self.operands - 1, "vocab": self.operands, "arity": 2,
                 "n_train": n_train, "n_test": n_test}
 
     def example_bytes(self, dtype_bytes: int) -> int:

@@ -37,7 +37,7 @@ MODULAR_OPS = {
 }
 PRIME_OPS = {"div"}
 FOLDED_OPS = {"add": "+", "sub": "-", "mul": "*"}  # the ops that take three or more operands
-MAX_TUPLES = 10_000_000  # p^operands examples at most: all of them are made
+MAX_TUPLES = 4096**2  # p^arity examples at most (all of them are made): as many as two operands mod 4096
 
 
 def is_prime(n: int) -> bool:
@@ -120,7 +120,7 @@ class ModularTask(Classes):
     """Share of all pairs used for training; the rest is the test set."""
     split_seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the train/test split."""
-    operands: Optional[int] = Field(None, ge=2, le=8)
+    arity: Optional[int] = Field(None, ge=2, le=8)
     """How many operands (absent: two, a and b); three or more for add, sub and mul, folded left to right."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
@@ -131,9 +131,9 @@ class ModularTask(Classes):
     @model_validator(mode="before")
     @classmethod
     def _two_operands_is_the_default(cls, data: Any) -> Any:
-        """`operands: 2` says what leaving it out says: one spelling, one hash."""
-        if isinstance(data, dict) and data.get("operands") == 2:
-            return {k: v for k, v in data.items() if k != "operands"}
+        """`arity: 2` says what leaving it out says: one spelling, one hash."""
+        if isinstance(data, dict) and data.get("arity") == 2:
+            return {k: v for k, v in data.items() if k != "arity"}
         return data
 
     @model_validator(mode="after")
@@ -141,36 +141,36 @@ class ModularTask(Classes):
         if self.op in PRIME_OPS and not is_prime(self.modulus):
             raise field_error("modulus", f"op '{self.op}' needs a prime modulus; {self.modulus} is not prime",
                               f"the nearest primes are {_prime_below(self.modulus)} and {_prime_above(self.modulus)}")
-        if self.operands is not None and self.op not in FOLDED_OPS:
-            raise field_error("operands", f"op '{self.op}' takes two operands",
+        if self.arity is not None and self.op not in FOLDED_OPS:
+            raise field_error("arity", f"op '{self.op}' takes two operands",
                               f"three or more operands go with op {', '.join(FOLDED_OPS)}")
         if self.n_pairs > MAX_TUPLES:
-            raise field_error("operands", f"{self.modulus}^{self.arity} = {self.n_pairs:,} examples, above the limit of "
+            raise field_error("arity", f"{self.modulus}^{self.operand_count} = {self.n_pairs:,} examples, above the limit of "
                               f"{MAX_TUPLES:,}", "fewer operands or a smaller modulus")
         return self
 
     @property
-    def arity(self) -> int:
-        return self.operands or 2
+    def operand_count(self) -> int:
+        return self.arity or 2
 
     @property
     def n_pairs(self) -> int:
-        return self.modulus * (self.modulus - 1) if self.op == "div" else self.modulus**self.arity
+        return self.modulus * (self.modulus - 1) if self.op == "div" else self.modulus**self.operand_count
 
     def sizes(self) -> dict[str, int]:
         """Every operand one-hot for a dense model (input k p), or p tokens at k positions for an embedding."""
         n = self.n_pairs
         n_train = min(max(round(self.train_fraction * n), 1), n - 1)
-        return {"input_dim": self.arity * self.modulus, "output_dim": self.modulus, "vocab": self.modulus,
-                "operands": self.arity, "n_train": n_train, "n_test": n - n_train}
+        return {"input_dim": self.operand_count * self.modulus, "output_dim": self.modulus, "vocab": self.modulus,
+                "arity": self.operand_count, "n_train": n_train, "n_test": n - n_train}
 
     def example_bytes(self, dtype_bytes: int) -> int:
-        return self.arity * 8  # an int64 token per operand, whatever the run's dtype
+        return self.operand_count * 8  # an int64 token per operand, whatever the run's dtype
 
     def describe(self, sizes: Mapping[str, int]) -> str:
-        if self.arity > 2:
-            names = [chr(ord("a") + i) for i in range(self.arity)]
-            pairs, expr = f"{self.arity}-tuples ({', '.join(names)})", f" {FOLDED_OPS[self.op]} ".join(names)
+        if self.operand_count > 2:
+            names = [chr(ord("a") + i) for i in range(self.operand_count)]
+            pairs, expr = f"{self.operand_count}-tuples ({', '.join(names)})", f" {FOLDED_OPS[self.op]} ".join(names)
         else:
             pairs = "pairs (a, b) with b != 0" if self.op == "div" else "pairs (a, b)"
             expr = MODULAR_OPS[self.op].split(" (")[0]
@@ -180,7 +180,7 @@ class ModularTask(Classes):
                 + self.noise_words(sizes["n_train"]))
 
     def summary(self) -> str:
-        operands = " ".join(chr(ord("a") + i) for i in range(1, self.arity))
+        operands = " ".join(chr(ord("a") + i) for i in range(1, self.operand_count))
         return f"(a {self.op} {operands}) mod {self.modulus}, train fraction {self.train_fraction:g}"
 
     def ablation_axes(self) -> list[Axis]:

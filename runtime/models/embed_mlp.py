@@ -14,9 +14,9 @@ from clockspec.runtime.tasks import Dataset
 def embed_mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
     if not data.tokens:
         raise SpecError("model embed_mlp needs a task with token inputs (modular)")
-    width = data.operands * model.embed_dim if model.combine == "concat" else model.embed_dim
+    width = data.arity * model.embed_dim if model.combine == "concat" else model.embed_dim
     dims = [width, *model.hidden, data.n_classes]
     biased = [model.has_bias(name) for name in layer_names(len(dims) - 1)]
     return Network(dims, model.activation, biased, model.init_scale, generator, dtype,
                    n_tokens=data.n_tokens, embed_dim=model.embed_dim, combine=model.combine,
-                   operands=data.operands)
+                   arity=data.arity)

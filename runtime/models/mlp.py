@@ -13,4 +13,4 @@ from clockspec.runtime.tasks import Dataset
 def mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
     dims = [data.n_inputs, *model.hidden, data.n_classes]
     biased = [model.has_bias(name) for name in layer_names(len(dims) - 1)]
-    return Network(dims, model.activation, biased, model.init_scale, generator, dtype, n_tokens=data.n_tokens, operands=data.operands)
+    return Network(dims, model.activation, biased, model.init_scale, generator, dtype, n_tokens=data.n_tokens, arity=data.arity)

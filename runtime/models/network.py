@@ -37,7 +37,7 @@ class Network(nn.Module):
     def __init__(self, dims: list[int], activation: str, bias: bool | list[bool], init_scale: float,
                  generator: torch.Generator, dtype: torch.dtype, n_tokens: int | None = None,
                  embed_dim: int | None = None, combine: str = "concat", names: list[str] | None = None,
-                 operands: int | None = None):
+                 arity: int | None = None):
         super().__init__()
         n_layers = len(dims) - 1
         self.names = names or layer_names(n_layers)  # the IR's layer names (param_shapes)
@@ -52,7 +52,7 @@ class Network(nn.Module):
             table = torch.empty(n_tokens, embed_dim, dtype=dtype).normal_(generator=generator)
             self.embedding = nn.Parameter(table * init_scale)
         if n_tokens is not None:  # operand j's one-hot block (its rows of a projection table) starts at j p
-            self.register_buffer("offsets", torch.arange(operands) * n_tokens, persistent=False)
+            self.register_buffer("offsets", torch.arange(arity) * n_tokens, persistent=False)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList() if any(has_bias) else None
         for fan_in, fan_out, on in zip(dims[:-1], dims[1:], has_bias):
@@ -153,7 +153,9 @@ class Network(nn.Module):
         last = len(weights) - 1
         for i in range(first, len(weights)):
             wt = weights[i].transpose(1, 2)
-            if biases is None:
+            if wt.shape[2] == 1:  # one output: torch's kernel then depends on the stack's size
+                z = member_matmul(h, wt) + (0 if biases is None else biases[i].unsqueeze(1))
+            elif biases is None:
                 z = h @ wt
             elif h.dim() == 3:
                 z = torch.baddbmm(biases[i].unsqueeze(1), h, wt)  # the bias add fused into the matmul
@@ -200,6 +202,14 @@ class Network(nn.Module):
             return torch.cat([table @ w1[:, :, j * d:(j + 1) * d].transpose(1, 2) for j in range(k)], 1)
         projected = table @ w1.transpose(1, 2)
         return torch.cat([projected] * k, 1)
+
+def member_matmul(h: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
+    """h @ wt member by member: h (n, in) shared or (K, n, in), wt (K, in, out). For a
+    product with one output column torch's batched kernel takes another path for a stack of
+    one than for a stack of several (other roundings), so such a layer multiplies each
+    member's slice alone, the same call whatever the stack's size."""
+    return torch.stack([(h if h.dim() == 2 else h[k]) @ wt[k] for k in range(wt.shape[0])])
+
 
 def layer_names(n_layers: int) -> list[str]:
     """`hidden.0` ... then `head`: the IR's names of an MLP's layers."""

@@ -31,7 +31,7 @@ from torch import nn
 from clockspec.core.errors import SpecError
 from clockspec.ir.models import Transformer as TransformerSpec
 from clockspec.ir.parametrization import param_roles
-from clockspec.runtime.models.network import ACTIVATIONS
+from clockspec.runtime.models.network import ACTIVATIONS, member_matmul
 from clockspec.runtime.models.registry import MODELS
 from clockspec.runtime.tasks import Dataset
 
@@ -136,10 +136,10 @@ class Block(nn.Module):
 class Transformer(nn.Module):
     """The `transformer` kind; a `Model` (runtime/models/protocol.py)."""
 
-    def __init__(self, cfg, n_values: int, n_classes: int, operands: int, generator: torch.Generator,
+    def __init__(self, cfg, n_values: int, n_classes: int, arity: int, generator: torch.Generator,
                  dtype: torch.dtype):
         super().__init__()
-        layout = cfg.positions(operands)
+        layout = cfg.positions(arity)
         extra = {name: n_values + i for i, name in enumerate(cfg.extra_tokens)}
         self.layout = [i for i, t in enumerate(layout) if t not in extra], {i: extra[t] for i, t in enumerate(layout) if t in extra}
         self.n_values, self.n_classes, self.norm, self.tied = n_values, n_classes, cfg.layer_norm, cfg.tied
@@ -224,7 +224,7 @@ class Transformer(nn.Module):
         if self.norm == "pre":
             final = _norm(params, "ln_final", final)
         readout = table[:, : self.n_classes] if self.tied else params["unembed.weight"]
-        return torch.bmm(final, readout.transpose(1, 2))
+        return torch.bmm(final, readout.transpose(1, 2))  # two classes at least: no one-column product
 
     def forward_full(self, x: torch.Tensor) -> torch.Tensor:
         """The same logits, with every position computed in every block (for the tests)."""
@@ -255,7 +255,8 @@ def _linear(params: Mapping[str, torch.Tensor], name: str, h: torch.Tensor) -> t
     """nn.Linear `name` of each member on its slice: h (K, ..., in) -> (K, ..., out), one bmm."""
     weight, bias = params[name + ".weight"], params.get(name + ".bias")
     k = h.shape[0]
-    out = torch.bmm(h.reshape(k, -1, h.shape[-1]), weight.transpose(1, 2)).view(*h.shape[:-1], weight.shape[1])
+    flat, wt = h.reshape(k, -1, h.shape[-1]), weight.transpose(1, 2)
+    out = (member_matmul(flat, wt) if weight.shape[1] == 1 else torch.bmm(flat, wt)).view(*h.shape[:-1], weight.shape[1])
     return out if bias is None else out + _member_view(bias, h)
 
 
@@ -274,4 +275,4 @@ def _member_view(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 def transformer(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Transformer:
     if not data.tokens:
         raise SpecError("model transformer needs a task with token inputs (modular)")
-    return Transformer(model, data.n_tokens, data.n_classes, data.operands, generator, dtype)
+    return Transformer(model, data.n_tokens, data.n_classes, data.arity, generator, dtype)
