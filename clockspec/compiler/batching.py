@@ -34,7 +34,7 @@ def batch_key(spec: Experiment) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-def execution(spec: Experiment, flops_per_step: float) -> dict[str, Any]:
+def execution(spec: Experiment, flops_per_step: float, param_shapes: Sequence[Sequence[Any]] = ()) -> dict[str, Any]:
     """The numerical program that trains `spec`, as the runtime will compute it: part of the
     train hash (a change of program is a new hash, never a reused run), said by `explain`.
 
@@ -42,9 +42,14 @@ def execution(spec: Experiment, flops_per_step: float) -> dict[str, Any]:
     member of a batch follows the same trajectory bit for bit). first_layer: how token
     inputs enter (`first_layer`). optimizer: torch's `fused` kernel. compiled: whether the
     step is torch.compile'd (`compile_cost.compiles`: as `train.compile` says, or when the
-    run is long enough)."""
-    return {"step": "stacked", "first_layer": first_layer(spec), "optimizer": "fused",
-            "compiled": compile_cost.compiles(spec, flops_per_step)}
+    run is long enough). one_column: present when a layer has one output (`param_shapes`:
+    a weight of shape (1, in)), which the step multiplies member by member
+    (runtime/models/network.member_matmul), another program than torch's batched kernel."""
+    out = {"step": "stacked", "first_layer": first_layer(spec), "optimizer": "fused",
+           "compiled": compile_cost.compiles(spec, flops_per_step)}
+    if any(len(shape) == 2 and shape[0] == 1 for _, shape in param_shapes):
+        out["one_column"] = "member_by_member"
+    return out
 
 
 def first_layer(spec: Experiment) -> str:
