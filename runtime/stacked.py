@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from clockspec.runtime import kinds
 from clockspec.runtime.compiled import CompiledLosses
 from clockspec.runtime.interventions import build_interventions
 from clockspec.runtime.loop import Batches, checkpoint_bytes
@@ -32,6 +33,7 @@ from clockspec.runtime.snapshots import model_bytes
 from clockspec.runtime.tasks import build_task
 
 Penalty = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+kinds.check()  # every IR kind has its runtime piece before anything trains
 
 
 class Stacked:

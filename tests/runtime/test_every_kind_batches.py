@@ -222,3 +222,17 @@ def test_a_clock_kind_without_a_judge_is_refused_not_judged_as_another():
     with pytest.raises(TypeError, match="clock kind 'never' has no judge"):
         ClockTracker({"n": Never()})
     assert "never" not in CLOCKS
+
+
+def test_an_ir_kind_without_its_runtime_piece_is_named_when_the_step_is_imported():
+    from clockspec.ir.losses import LOSSES as IR_LOSSES
+    from clockspec.ir.losses import Loss
+    from clockspec.runtime import kinds
+
+    assert kinds.missing_pieces() == []
+    IR_LOSSES.add("scratch_loss", Loss("a scratch loss", "nats"))
+    try:
+        with pytest.raises(TypeError, match=r"loss kind 'scratch_loss' has no runtime piece \(a LossKind in runtime/objective.py\)"):
+            kinds.check()
+    finally:
+        del IR_LOSSES._entries["scratch_loss"]
