@@ -138,52 +138,32 @@ class MemberOptimizer:
         self.state["counts"] = torch.zeros(len(lrs), len(params), dtype=torch.float32, device=params[0].device)
         if self.filter is not None:
             self.state[self.filter.key] = None  # the filter's average starts at the first gradient
-        self._groups: list[tuple[float, list[tuple[int, int]]]] | None = None
+        self._groups: list[Slices] | None = None
 
     def step(self, t: int) -> None:
         factor = self.factor(t) if self.factor else 1.0
         with torch.no_grad():
-            if self.filter is not None:
-                self._decay_all(factor)
+            if self.filter is not None:  # the filter sees the gradients once every slice has decayed
+                for group in self._groups_of_slices():
+                    group.decay(group.rate * factor)
                 grads = [p.grad[k] for p in self.params for k in range(p.shape[0])]
                 self.state[self.filter.key] = self.filter(grads, self.state[self.filter.key], self.params)
-                for rate, slots in self._slots():
-                    self._apply(rate * factor, slots)
-                return
-            for rate, slots in self._slots():
-                self._decay(rate * factor, slots)
-                self._apply(rate * factor, slots)
+            for group in self._groups_of_slices():
+                if self.filter is None:
+                    group.decay(group.rate * factor)
+                grads = [self.params[i].grad[k] for k, i in group.slots]
+                self.rule.apply(group.params, grads, group.state, group.counts, group.rate * factor)
 
-    def _decay_all(self, factor: float) -> None:
-        for rate, slots in self._slots():
-            self._decay(rate * factor, slots)
-
-    def _decay(self, lr: float, slots: list[tuple[int, int]]) -> None:
-        """W <- W (1 - lr * strength) for the decayed slices among `slots`, by strength."""
-        by_strength: dict[float, list[torch.Tensor]] = {}
-        for k, i in slots:
-            strength = self.decay[k].get(i)
-            if strength is not None:
-                by_strength.setdefault(strength, []).append(self.params[i][k])
-        for strength, tensors in by_strength.items():
-            torch._foreach_mul_(tensors, 1.0 - lr * strength)
-
-    def _apply(self, lr: float, slots: list[tuple[int, int]]) -> None:
-        params = [self.params[i][k] for k, i in slots]
-        grads = [self.params[i].grad[k] for k, i in slots]
-        state = {name: [self.state[name][i][k] for k, i in slots] for name in self.rule.states}
-        counts = [self.state["counts"][k, i] for k, i in slots]
-        self.rule.apply(params, grads, state, counts, lr)
-
-    def _slots(self) -> list[tuple[float, list[tuple[int, int]]]]:
-        """(rate, [(row, parameter index)]): the slices grouped by their rate (member lr x
-        the parameter's scale), rows in stack order; made once, until the stack changes."""
+    def _groups_of_slices(self) -> list[Slices]:
+        """The slices grouped by their rate (member lr x the parameter's scale), rows in stack
+        order, with their views of every tensor the update reads: made once, until the stack
+        or the state is replaced (the gradients are new each step and sliced then)."""
         if self._groups is None:
-            groups: dict[float, list[tuple[int, int]]] = {}
+            by_rate: dict[float, list[tuple[int, int]]] = {}
             for k, lr in enumerate(self.lrs):
                 for i, scale in enumerate(self.scales):
-                    groups.setdefault(lr * scale, []).append((k, i))
-            self._groups = list(groups.items())
+                    by_rate.setdefault(lr * scale, []).append((k, i))
+            self._groups = [Slices(rate, slots, self) for rate, slots in by_rate.items()]
         return self._groups
 
     def keep(self, rows: list[int], index: torch.Tensor, params: list[torch.Tensor]) -> None:
@@ -203,6 +183,27 @@ class MemberOptimizer:
             raise KeyError(f"the checkpoint has no optimizer state {', '.join(sorted(missing))}")
         self.state = dict(state)
         self._groups = None
+
+
+class Slices:
+    """One rate's (row, parameter index) slots and their views: the parameters, the rule's
+    state tensors, the step counts and the decayed slices by strength."""
+
+    def __init__(self, rate: float, slots: list[tuple[int, int]], opt: MemberOptimizer):
+        self.rate, self.slots = rate, slots
+        self.params = [opt.params[i][k] for k, i in slots]
+        self.state = {name: [opt.state[name][i][k] for k, i in slots] for name in opt.rule.states}
+        self.counts = [opt.state["counts"][k, i] for k, i in slots]
+        self.decayed: dict[float, list[torch.Tensor]] = {}
+        for (k, i), view in zip(slots, self.params):
+            strength = opt.decay[k].get(i)
+            if strength is not None:
+                self.decayed.setdefault(strength, []).append(view)
+
+    def decay(self, lr: float) -> None:
+        """W <- W (1 - lr * strength) for the decayed slices, by strength."""
+        for strength, tensors in self.decayed.items():
+            torch._foreach_mul_(tensors, 1.0 - lr * strength)
 
 
 def _rows(value: Any, index: torch.Tensor) -> Any:
