@@ -7,7 +7,10 @@ Two forms:
   AdamW (Loshchilov and Hutter); for plain SGD this is the gradient step of
   (strength / 2) * ||W||_F^2. It works the same with every optimizer, so `adamw` plus
   weight decay is exactly torch's AdamW, and `adam` plus weight decay is the same thing.
-- coupled (`decoupled: false`): strength * sum_i ||W_i||_F^2 added to the loss.
+- coupled (`decoupled: false`): strength * sum_i ||W_i||_F^2 added to the loss. Its gradient,
+  2 strength W, is added to each member's gradient right after the backward (before the
+  interventions and Grokfast see it, as the loss term's would be): the same step without
+  differentiating the term through the graph.
 `per_layer` gives one strength per layer matrix (input to output order), replacing `strength`.
 
 A penalty is a function of one member's parameters, named as the network names them
@@ -36,6 +39,7 @@ Params = Mapping[str, torch.Tensor]  # one member's parameters by the network's 
 class Regularizer:
     penalty: Callable[[Params], torch.Tensor] | None = None  # added to the data loss
     decay: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # decoupled
+    coupled: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # strength * ||W||^2 in the loss
 
 
 def build_regularizers(regularizers, model: Model) -> list[Regularizer]:
@@ -60,10 +64,7 @@ def weight_decay(cfg, model: Model) -> Regularizer:
     per_layer = dict(zip(map(id, layers), cfg.per_layer or []))
     chosen = [(p, float(per_layer.get(id(p), cfg.strength))) for _, role, p in params if role in cfg.targets]
     pairs = [(p, s) for p, s in chosen if s > 0]
-    if cfg.decoupled:
-        return Regularizer(decay=pairs)
-    named = _names(model, [p for p, _ in pairs])
-    return Regularizer(penalty=lambda params: sum(s * params[name].square().sum() for name, (_, s) in zip(named, pairs)))
+    return Regularizer(decay=pairs) if cfg.decoupled else Regularizer(coupled=pairs)
 
 
 @REGULARIZERS.register("schatten")

@@ -63,8 +63,9 @@ class Stacked:
         regularizers = [build_regularizers(p.spec.regularizers, m) for p, m in zip(plans, self.models)]
         self.penalties: list[list[Penalty]] = [[r.penalty for r in regs if r.penalty is not None] for regs in regularizers]
         self.optimizer = MemberOptimizer(spec0.optimizer, spec0.train.steps, [p.spec.optimizer.lr for p in plans],
-                                         _decay(self.models, regularizers), list(self.params.values()),
+                                         _strengths(self.models, regularizers, "decay"), list(self.params.values()),
                                          lr_scales(spec0.model, self.models[0]))
+        self.coupled = _strengths(self.models, regularizers, "coupled")  # per member, {parameter index: strength}
         self.hooks = build_interventions(spec0.interventions, self.models)
         self.shared = shared is not None
         self.rows = list(range(len(plans)))  # the member of each row of the stack
@@ -118,7 +119,21 @@ class Stacked:
             self.losses.sum().backward()
         else:
             self.compiled.backward(self.losses.sum())
+        if any(self.coupled):
+            self._add_coupled_decay()
         self.hooks.after_backward(self)
+
+    def _add_coupled_decay(self) -> None:
+        """The gradient of each member's coupled weight decay, 2 strength W, on its slices."""
+        params = list(self.params.values())
+        by_strength: dict[float, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+        for row, k in enumerate(self.rows):
+            for i, strength in self.coupled[k].items():
+                by_strength.setdefault(strength, []).append((params[i].grad[row], params[i][row]))
+        with torch.no_grad():
+            for strength, pairs in by_strength.items():
+                grads, weights = zip(*pairs)
+                torch._foreach_add_(list(grads), list(weights), alpha=2 * strength)
 
     def probe(self, k: int, t: int) -> dict[str, Any]:
         """Member k's slice, copied into its own network, measured by the ordinary prober."""
@@ -182,11 +197,11 @@ def _stack(nets: Sequence[torch.nn.Module]) -> dict[str, torch.Tensor]:
             for name in names}
 
 
-def _decay(models: Sequence[Model], regularizers: Sequence[Sequence[Any]]) -> list[dict[int, float]]:
-    """Per member, {parameter index: decoupled decay strength}, as the runtime's
-    regularizer builders decide it."""
+def _strengths(models: Sequence[Model], regularizers: Sequence[Sequence[Any]], form: str) -> list[dict[int, float]]:
+    """Per member, {parameter index: strength} of the regularizers' `decay` (decoupled) or
+    `coupled` weight decay, as the runtime's regularizer builders decide it."""
     out: list[dict[int, float]] = []
     for model, regs in zip(models, regularizers):
         index = {id(p): i for i, p in enumerate(network(model).parameters())}
-        out.append({index[id(p)]: strength for reg in regs for p, strength in reg.decay})
+        out.append({index[id(p)]: strength for reg in regs for p, strength in getattr(reg, form)})
     return out

@@ -209,11 +209,16 @@ def test_adamw_with_weight_decay_is_torch_adamw():
         assert torch.allclose(mine[f"weights.{i}"], theirs, atol=1e-12)
 
 
-def test_coupled_weight_decay_adds_the_squared_frobenius_norms_to_the_loss():
-    s, data, net = deep("{weight_decay: {strength: 0.2, decoupled: false}}")
-    (reg,) = build_regularizers(s.regularizers, net)
-    assert not reg.decay
-    assert torch.isclose(reg.penalty(dict(net.named_parameters())), 0.2 * sum((w.detach() ** 2).sum() for w in net.weights))
+def test_coupled_weight_decay_is_the_gradient_of_the_squared_frobenius_norms_added_to_the_loss():
+    s, data, _ = deep("{weight_decay: {strength: 0.2, decoupled: false}}")
+    stack = stack_of(s)
+    w = [p.clone().requires_grad_() for p in member(stack).values()]
+    x = F.one_hot(data.x_train[:, 0], 7).double() @ w[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ w[0][:, 7:].T
+    objective = F.cross_entropy(x @ w[1].T @ w[2].T, data.y_train) + 0.2 * sum(v.square().sum() for v in w)
+    grads = torch.autograd.grad(objective, w)
+    step(stack)
+    for mine, w0, g in zip(member(stack).values(), w, grads):
+        torch.testing.assert_close(mine, w0.detach() - 0.1 * g)
 
 
 def test_per_layer_strengths_must_match_the_layers():
