@@ -31,6 +31,7 @@ class Metric:
     # The option's value as the run uses it (given the model), and as a figure's title says it.
     resolve: Callable[[Any, Any], Any] = lambda value, model: value
     option_words: Callable[[Any], str] = str
+    cost: str = ""  # the work a probe adds beyond the shared forward passes, as explain says it
 
     def option_value(self, spec: Any) -> Any:
         """The value of this metric's probe option in `spec`, resolved (None without an option)."""
@@ -148,6 +149,19 @@ def _embed(spec: Any) -> str | None:
     return None
 
 
+def _hidden_features(spec: Any) -> str | None:
+    """The head must read a hidden layer: an MLP's last hidden activations, or a deep linear
+    net's product of all but its last factor."""
+    depth = spec.model.linear_depth or 0
+    if depth >= 2 or getattr(spec.model, "hidden", None):
+        return None
+    return f"needs a model whose head reads a hidden layer (hidden layers or a deep linear net), not {spec.model.summary()}"
+
+
+def _relu_modular_addition(spec: Any) -> str | None:
+    return _modular_addition(spec) or _relu(spec)
+
+
 for _m in [
     Metric("train_loss", "training loss (the objective's data term)", log_scale=True),
     Metric("test_loss", "held-out loss", log_scale=True),
@@ -237,6 +251,45 @@ for _m in [
     Metric("llc", "local learning coefficient of the training loss at the current parameters (devinterp's SGLD "
            "estimate; expensive: give it a cadence)", requires=_devinterp, structural=True, option="llc",
            resolve=_llc_options, option_words=_llc_words),
+    Metric(
+        "collapse_share",
+        "share of training examples whose loss, or whose gradient with respect to the logits, is exactly zero "
+        "in the precision the loss is computed in (Prieto et al. 2025's softmax collapse; with the hinge, every "
+        "example past margin 1)",
+        requires=_classes,
+        cost="each training example's loss and logit gradient (one vectorised pass)",
+    ),
+    Metric(
+        "grad_weight_cosine",
+        "cosine between the descent direction -grad L (the training loss on the whole training set, no penalty) "
+        "and the parameters theta: near 1 when the update only scales the weights (Prieto et al. 2025's naive "
+        "loss minimisation)",
+        cost="one forward and backward pass over the training set",
+    ),
+    Metric(
+        "init_distance",
+        "||theta - theta_0||: Euclidean distance of all parameters from their initial values (hidden progress)",
+        structural=True,
+        cost="a copy of the initial parameters, kept in the checkpoint",
+    ),
+    Metric(
+        "kernel_alignment",
+        "centred kernel alignment of the last hidden features' Gram matrix with the targets' (one-hot labels, or "
+        "the real targets) over the training set, in [0, 1] (lazy -> rich: Kumar et al. 2024)",
+        requires=_hidden_features,
+        structural=True,
+        cost="one forward pass over the training set",
+    ),
+    Metric(
+        "neuron_frequencies",
+        "Nanda's neuron-based key frequencies: how many distinct frequencies the last hidden layer's ReLU neurons "
+        "are best explained by over all p^2 pairs (each live neuron's centred activations, the frequency whose "
+        "linear and product terms hold most of its variance); each neuron's best share, averaged, as "
+        "neuron_frequencies.explained",
+        requires=_relu_modular_addition,
+        structural=True,
+        cost="a forward pass over all p^2 pairs and a 2-D DFT per neuron: give it a cadence",
+    ),
 ]:
     register(_m)
 
