@@ -88,6 +88,8 @@ def _modular_addition(spec: Any) -> str | None:
     """Nanda's progress measures are defined for (a + b) mod p: the logits' cos/sin(w(a + b))."""
     if not spec.task.token_inputs or getattr(spec.task, "op", None) != "add":
         return f"needs modular addition (op add), not {spec.task.summary()}"
+    if spec.task.zero_free:
+        return "needs modular addition over every pair (a, b); this task leaves out pairs with a zero operand"
     return None
 
 

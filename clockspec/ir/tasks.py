@@ -118,6 +118,9 @@ class ModularTask(Classes):
     """Share of all pairs used for training; the rest is the test set."""
     split_seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the train/test split."""
+    nonzero: Optional[list[Literal["a", "b"]]] = Field(None, min_length=1, max_length=2)
+    """Operands that may not be 0: `[b]` keeps only the pairs with b != 0 (Grokfast's `a * b`);
+    absent: every pair (`div` always leaves b = 0 out)."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
     batchable: ClassVar[bool] = True
@@ -132,9 +135,23 @@ class ModularTask(Classes):
                               f"the nearest primes are {_prime_below(self.modulus)} and {_prime_above(self.modulus)}")
         return self
 
+    @model_validator(mode="after")
+    def _nonzero_says_something(self) -> ModularTask:
+        if self.nonzero is not None and len(set(self.nonzero)) < len(self.nonzero):
+            raise field_error("nonzero", f"an operand is named twice in nonzero {self.nonzero}")
+        if self.op == "div" and self.nonzero == ["b"]:
+            raise field_error("nonzero", "op 'div' already leaves out b = 0", "drop nonzero, or name a")
+        return self
+
+    @property
+    def zero_free(self) -> frozenset[str]:
+        """The operands that are never 0: `nonzero`'s, and b for div."""
+        return frozenset(self.nonzero or ()) | ({"b"} if self.op == "div" else frozenset())
+
     @property
     def n_pairs(self) -> int:
-        return self.modulus * (self.modulus - 1) if self.op == "div" else self.modulus**2
+        p = self.modulus
+        return (p - 1 if "a" in self.zero_free else p) * (p - 1 if "b" in self.zero_free else p)
 
     def sizes(self) -> dict[str, int]:
         """Both operands one-hot for a dense model (input 2p), or p tokens for an embedding."""
@@ -147,7 +164,8 @@ class ModularTask(Classes):
         return 2 * 8  # two int64 tokens, whatever the run's dtype
 
     def describe(self, sizes: Mapping[str, int]) -> str:
-        pairs = "pairs (a, b) with b != 0" if self.op == "div" else "pairs (a, b)"
+        free = sorted(self.zero_free)
+        pairs = f"pairs (a, b) with {' and '.join(f'{v} != 0' for v in free)}" if free else "pairs (a, b)"
         expr = MODULAR_OPS[self.op].split(" (")[0]
         return (f"`({expr}) mod {self.modulus}` over all {self.n_pairs:,} {pairs} of "
                 f"Z_{self.modulus}; {self.train_fraction:.0%} of them ({sizes['n_train']:,}) are the training set and "
