@@ -15,6 +15,7 @@ from clockspec.runtime.metrics import INITIAL, Prober
 from clockspec.runtime.models import build_model
 from clockspec.runtime.objective import LOSSES, build_loss
 from clockspec.runtime.tasks import Dataset, build_task
+from interrupts import ctrl_c_at
 
 torch.set_num_threads(1)
 P = 13
@@ -148,8 +149,7 @@ def test_the_compiler_refuses_a_measure_the_experiment_cannot_produce(metric, sp
         load(f"{spec}\nprobes: {{metrics: [{metric}]}}").compile()
 
 
-def test_clocks_watch_the_new_measures_in_a_real_run(tmp_path):
-    spec = clockspec.loads("""
+TINY = """
 name: science-tiny
 task: {kind: modular, modulus: 11, train_fraction: 0.5}
 model: {kind: embed_mlp, embed_dim: 8, hidden: [16]}
@@ -159,8 +159,11 @@ probes: {every: 20, metrics: [collapse_share, grad_weight_cosine, init_distance,
 clocks:
   moved: first init_distance >= 0.5
   aligned: first kernel_alignment >= 0.05
-""")
-    result = run(spec.compile(), out=tmp_path, progress=False)
+"""
+
+
+def test_clocks_watch_the_new_measures_in_a_real_run(tmp_path):
+    result = run(clockspec.loads(TINY).compile(), out=tmp_path, progress=False)
     rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
     clocks = json.loads((result.run_dir / "clocks.json").read_text())["clocks"]
     assert result.status == "complete" and [r["step"] for r in rows] == [0, 20, 40, 60]
@@ -168,3 +171,15 @@ clocks:
     assert all(-1 <= r["grad_weight_cosine"] <= 1 and 0 <= r["kernel_alignment"] <= 1 for r in rows)
     assert all(r["collapse_share"] == 0.0 and 1 <= r["neuron_frequencies"] <= 5 for r in rows)
     assert clocks["moved"]["reached"] and clocks["moved"]["step"] == 20
+
+
+def test_a_resumed_run_measures_the_distance_from_the_same_initialisation(tmp_path, monkeypatch):
+    plan = clockspec.loads(TINY).compile()
+    whole = run(plan, out=tmp_path / "whole", progress=False)
+    stop_pressing = ctrl_c_at(monkeypatch, 20)
+    cut = run(plan, out=tmp_path / "cut", progress=False)
+    stop_pressing()
+    assert cut.status == "interrupted"
+    resumed = run(plan, out=tmp_path / "cut", resume=True, progress=False)
+    assert resumed.status == "complete"
+    assert (resumed.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()
