@@ -241,14 +241,14 @@ def grad_ratio(ctx: ProbeContext):
 @METRICS.register("collapse_share")
 def collapse_share(ctx: ProbeContext):
     """Share of training examples whose own loss is exactly 0, or whose loss gradient with
-    respect to the logits is exactly 0 in every class, as the run computes them."""
-    def one(logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        return ctx.loss(logits[None], label[None])
-
-    logits = ctx.train_logits
-    labels = ctx.data.y_train
-    losses = torch.func.vmap(one)(logits, labels)
-    grads = torch.func.vmap(torch.func.grad(one))(logits, labels)
+    respect to the logits is exactly 0 in every class, as the run computes them. Every loss
+    here is a mean of per-example terms, so n times its gradient holds each example's own in
+    its row; the losses are taken one example at a time (a loss need not vectorise)."""
+    logits, labels = ctx.train_logits.detach(), ctx.data.y_train
+    with torch.enable_grad():
+        z = logits.clone().requires_grad_()
+        (grads,) = torch.autograd.grad(ctx.loss(z, labels) * len(labels), z)
+    losses = torch.stack([ctx.loss(zi, yi) for zi, yi in zip(logits.split(1), labels.split(1))])
     return ((losses == 0) | (grads == 0).all(1)).double().mean()
 
 

@@ -259,7 +259,8 @@ for _m in [
         "in the precision the loss is computed in (Prieto et al. 2025's softmax collapse; with the hinge, every "
         "example past margin 1)",
         requires=_classes,
-        cost="each training example's loss and logit gradient (one vectorised pass)",
+        cost="one backward pass to the logits and one loss call per training example: give it a cadence on "
+             "large training sets",
     ),
     Metric(
         "grad_weight_cosine",

@@ -66,6 +66,13 @@ def test_collapse_share_counts_exactly_zero_losses_in_float32_and_none_in_float6
     assert measure("collapse_share", model, data, LOSSES["stablemax"]) == 0.0
 
 
+@pytest.mark.parametrize("loss, share", [("hinge", 1.0), ("mse", 0.25), ("mse_half_sum", 0.25), ("stablemax", 0.0)])
+def test_collapse_share_takes_every_class_loss_as_the_run_computes_it(loss, share):
+    logits = torch.tensor([[30.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 25.0], [1.0, 0.0, 0.0]])
+    data = dataset(torch.zeros(4, 1), torch.tensor([0, 1, 2, 0]), 3)
+    assert measure("collapse_share", Fixed(logits), data, LOSSES[loss]) == share  # hinge: every margin >= 1; mse: [1, 0, 0] is its one-hot target
+
+
 def test_grad_weight_cosine_is_minus_one_when_descent_shrinks_and_one_when_it_scales_the_weights():
     x = torch.eye(3, dtype=torch.float64).repeat(4, 1)  # X^T X = 4 I: the loss gradient is 8 (w - target map) / 12
     line = nn.Linear(3, 1, bias=False, dtype=torch.float64)
