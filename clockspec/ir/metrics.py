@@ -161,6 +161,8 @@ def _hidden_features(spec: Any) -> str | None:
 
 
 def _relu_modular_addition(spec: Any) -> str | None:
+    if getattr(spec.model, "hidden", None) == []:
+        return f"needs hidden ReLU neurons, and {spec.model.summary()} has no hidden layer"
     return _modular_addition(spec) or _relu(spec)
 
 

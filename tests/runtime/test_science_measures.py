@@ -149,6 +149,7 @@ def test_neuron_frequencies_are_the_distinct_best_frequencies_of_the_live_neuron
     ("kernel_alignment", "model: {kind: mlp, hidden: []}", "needs a model whose head reads a hidden layer"),
     ("neuron_frequencies", "task: {kind: group, n: 3}", "needs modular addition"),
     ("neuron_frequencies", "model: {kind: embed_mlp, activation: gelu}", "needs a ReLU model"),
+    ("neuron_frequencies", "model: {kind: mlp, hidden: []}", "needs hidden ReLU neurons"),
     ("collapse_share", "task: {kind: regression}\ntrain: {loss: mse}", "needs class labels"),
 ])
 def test_the_compiler_refuses_a_measure_the_experiment_cannot_produce(metric, spec, says):
