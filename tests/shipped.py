@@ -19,6 +19,7 @@ NAMES = (
     "paper/power-2022.yaml", "paper/kumar-alpha.yaml", "paper/lyu-init.yaml",
     "zoo/sparse_parity.yaml", "zoo/s5_grokking.yaml", "zoo/omnigrok_large_init.yaml",
     "zoo/omnigrok_constrained.yaml", "zoo/label_noise.yaml", "zoo/stablemax.yaml",
+    "zoo/synthetic_strokes_large_init.yaml", "zoo/synthetic_strokes_constrained.yaml",
 )
 
 ALL = tuple(SPECS_DIR / name for name in NAMES)

@@ -22,7 +22,8 @@ def explain(plan: Plan) -> str:
             _execution(plan), ""]
     out += ["## The objective", "", *_objective(plan), ""]
     out += ["## What is measured", "", _probes(plan), ""]
-    out += [f"- `{m}`: {METRICS[m].meaning}" for m in plan.metrics]
+    out += [f"- `{m}`: {METRICS[m].meaning}" + (f" (per probe: {METRICS[m].cost})" if METRICS[m].cost else "")
+            for m in plan.metrics]
     out += ["", "## Clocks", ""]
     out += _clocks(plan) or ["No clocks: the run records metrics only."]
     if spec.clocks:

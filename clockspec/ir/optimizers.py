@@ -85,8 +85,12 @@ class _Moments(_Common):
     state_tensors: ClassVar[int] = 2
     plain_gradient_descent: ClassVar[bool] = False
 
+    torch_betas: ClassVar[tuple[float, float]] = (0.9, 0.999)  # torch.optim.Adam's and AdamW's default
+
     def describe(self) -> str:
         betas = f"betas ({format_number(self.betas[0])}, {format_number(self.betas[1])})"
+        if tuple(self.betas) != self.torch_betas:
+            betas += f" (torch's default is ({', '.join(map(format_number, self.torch_betas))}))"
         return f"{self.kind} at lr {format_number(self.lr)}, {betas}" + self.filter_words()
 
 

@@ -10,7 +10,7 @@ objective hashes it for a model (`resolved`), the fields that may differ inside 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional, get_args
 
 from pydantic import Field, create_model
 
@@ -57,7 +57,10 @@ class WeightDecay(Strict):
                else "added to the loss as a penalty")
         strengths = f"per layer {self.per_layer}" if self.per_layer else f"lambda = {format_number(self.strength)}"
         targets = ", ".join(self.targets)
-        return f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}; it applies to the {targets}."
+        spared = [role for role in get_args(Role) if role not in self.targets]
+        unlike_torch = (f"; the {' and '.join(spared)} do not decay (torch's weight_decay decays every parameter; "
+                        "`applies_to` changes it)") if spared else ""
+        return f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}; it applies to the {targets}{unlike_torch}."
 
     @property
     def targets(self) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
@@ -177,10 +177,14 @@ class RegressionTask(TaskBase):
     """Input dimension d."""
     outputs: int = Field(1, ge=1, le=65536)
     """Target dimension."""
-    target: Literal["linear", "polynomial"] = "linear"
-    """`linear`: y = W x / sqrt(d); `polynomial`: y_o = sum_j c_oj z_o^j with z = W x / sqrt(d), j = 1..degree."""
+    target: Literal["linear", "polynomial", "hermite"] = "linear"
+    """`linear`: y = W x / sqrt(d); `polynomial`: y_o = sum_j c_oj z_o^j with z = W x / sqrt(d), j = 1..degree
+    (or the given `coefficients` of a unit projection); `hermite`: y_o = He_degree(u_o . x), u_o a seeded unit vector."""
     degree: int = Field(2, ge=1, le=8)
-    """Highest power of a polynomial target."""
+    """Highest power of a random polynomial target; k of a Hermite target He_k."""
+    coefficients: Optional[list[float]] = Field(None, min_length=1, max_length=9)
+    """A polynomial target named exactly: y_o = sum_j c_j z_o^j for j = 0..len - 1, the same c for every output,
+    with z_o = u_o . x (u_o a seeded unit vector, so z_o ~ N(0, 1)); `[0, 0, 1]` is z^2. Absent: random c_oj."""
     train_size: int = Field(256, ge=1, le=10_000_000)
     """Training examples."""
     test_size: int = Field(1024, ge=1, le=10_000_000)
@@ -194,6 +198,13 @@ class RegressionTask(TaskBase):
     dense_inputs: ClassVar[str] = ""
     value_targets: ClassVar[bool] = True
 
+    @model_validator(mode="after")
+    def _coefficients_of_a_polynomial(self) -> RegressionTask:
+        if self.coefficients is not None and self.target != "polynomial":
+            raise field_error("coefficients", f"coefficients name a polynomial target, and the target is {self.target}",
+                              "set target: polynomial, or drop coefficients")
+        return self
+
     def sizes(self) -> dict[str, int]:
         return {"input_dim": self.inputs, "output_dim": self.outputs,
                 "n_train": self.train_size, "n_test": self.test_size}
@@ -201,9 +212,18 @@ class RegressionTask(TaskBase):
     def example_bytes(self, dtype_bytes: int) -> int:
         return (self.inputs + self.outputs) * dtype_bytes
 
-    def describe(self, sizes: Mapping[str, int]) -> str:
-        what = ("a random linear teacher" if self.target == "linear"
+    def target_words(self) -> str:
+        """The target as explain says it."""
+        if self.target == "hermite":
+            return f"the Hermite polynomial He_{self.degree} of a seeded unit projection u . x"
+        if self.coefficients is not None:
+            terms = " + ".join(f"{c:g} z^{j}" for j, c in enumerate(self.coefficients) if c != 0) or "0"
+            return f"the polynomial {terms} of a seeded unit projection z = u . x"
+        return ("a random linear teacher" if self.target == "linear"
                 else f"a random degree-{self.degree} polynomial of a linear teacher's projections")
+
+    def describe(self, sizes: Mapping[str, int]) -> str:
+        what = self.target_words()
         return (f"Gaussian inputs in R^{self.inputs}, {self.outputs} real target(s) from {what}; "
                 f"{self.train_size:,} training and {self.test_size:,} test points (data seed {self.data_seed}).")
 

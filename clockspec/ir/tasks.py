@@ -122,6 +122,9 @@ class ModularTask(Classes):
     """Seed of the train/test split."""
     arity: Optional[int] = Field(None, ge=2, le=8)
     """How many operands (absent: two, a and b); three or more for add, sub and mul, folded left to right."""
+    nonzero: Optional[list[Literal["a", "b"]]] = Field(None, min_length=1, max_length=2)
+    """Operands that may not be 0: `[b]` keeps only the pairs with b != 0 (Grokfast's `a * b`);
+    absent: every pair (`div` always leaves b = 0 out)."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
@@ -149,13 +152,32 @@ class ModularTask(Classes):
                               f"{MAX_TUPLES:,}", "fewer operands or a smaller modulus")
         return self
 
+    @model_validator(mode="after")
+    def _nonzero_says_something(self) -> ModularTask:
+        if self.nonzero is not None and len(set(self.nonzero)) < len(self.nonzero):
+            raise field_error("nonzero", f"an operand is named twice in nonzero {self.nonzero}")
+        if self.op == "div" and self.nonzero == ["b"]:
+            raise field_error("nonzero", "op 'div' already leaves out b = 0", "drop nonzero, or name a")
+        if self.nonzero is not None and self.arity is not None:
+            raise field_error("nonzero", "nonzero names operands of a pair (a, b); this task has "
+                              f"{self.arity} operands", "drop nonzero, or arity")
+        return self
+
+    @property
+    def zero_free(self) -> frozenset[str]:
+        """The operands that are never 0: `nonzero`'s, and b for div."""
+        return frozenset(self.nonzero or ()) | ({"b"} if self.op == "div" else frozenset())
+
     @property
     def operand_count(self) -> int:
         return self.arity or 2
 
     @property
     def n_pairs(self) -> int:
-        return self.modulus * (self.modulus - 1) if self.op == "div" else self.modulus**self.operand_count
+        p = self.modulus
+        if self.operand_count > 2:
+            return p**self.operand_count
+        return (p - 1 if "a" in self.zero_free else p) * (p - 1 if "b" in self.zero_free else p)
 
     def sizes(self) -> dict[str, int]:
         """Every operand one-hot for a dense model (input k p), or p tokens at k positions for an embedding."""
@@ -172,7 +194,8 @@ class ModularTask(Classes):
             names = [chr(ord("a") + i) for i in range(self.operand_count)]
             pairs, expr = f"{self.operand_count}-tuples ({', '.join(names)})", f" {FOLDED_OPS[self.op]} ".join(names)
         else:
-            pairs = "pairs (a, b) with b != 0" if self.op == "div" else "pairs (a, b)"
+            free = sorted(self.zero_free)
+            pairs = f"pairs (a, b) with {' and '.join(f'{v} != 0' for v in free)}" if free else "pairs (a, b)"
             expr = MODULAR_OPS[self.op].split(" (")[0]
         return (f"`({expr}) mod {self.modulus}` over all {self.n_pairs:,} {pairs} of "
                 f"Z_{self.modulus}; {self.train_fraction:.0%} of them ({sizes['n_train']:,}) are the training set and "

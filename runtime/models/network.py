@@ -138,6 +138,11 @@ class Network(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_with_preacts(x)[0]
 
+    def features(self, x: torch.Tensor) -> torch.Tensor | None:
+        """What the head reads: the last hidden layer's activations (None without a hidden layer)."""
+        preacts = self.forward_with_preacts(x)[1]
+        return self.activation(preacts[-1]) if preacts else None
+
     def forward_stacked(self, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """`forward` over parameters stacked on a leading member axis: the same layers,
         written as batched matmuls and gathers (vmap over `functional_call` costs several
