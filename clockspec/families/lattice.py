@@ -1,0 +1,108 @@
+"""The lattice of a `vary.refine` region and the rounds that sample it (docs/phases.md).
+
+A point is a pair of lattice indices (i along x, j along y) on the finest lattice, whose
+spacing is the coarse grid's over 2**levels. Round 0 samples the coarse grid; round r
+looks at every cell of side 2**(levels - r + 1) whose four corners are sampled and splits
+those whose corners disagree in phase, sampling the corners of its four children. Cells
+are taken in row order (y, then x) and a round stops at the first cell whose new points
+would pass the budget, so the same phases always give the same points.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.ir.phases import DEFAULT_PHASES, Phases, parse_phases
+from clockspec.ir.refine import Refine
+from clockspec.ir.spec import Experiment, Family, Vary
+from clockspec.syntax.provenance import remember_source, source_of
+
+Point = tuple[int, int]
+MIXED = "mixed"  # a point whose seeds split evenly between phases
+FAILED = "failed"  # a point none of whose seeds finished
+
+
+def axis_values(refine: Refine) -> tuple[list[float], list[float]]:
+    """The finest lattice's values along x and along y."""
+    n = refine.size - 1
+    return ([refine.x.value(i / n) for i in range(n + 1)], [refine.y.value(j / n) for j in range(n + 1)])
+
+
+def coarse(refine: Refine) -> list[Point]:
+    step = 2 ** refine.levels
+    return [(i, j) for j in range(0, refine.size, step) for i in range(0, refine.size, step)]
+
+
+def split_round(refine: Refine, phase_at: Mapping[Point, str], rnd: int, members: int) -> list[Point]:
+    """The points round `rnd` (1..levels) adds, given each sampled point's phase and the
+    members sampled so far; [] when no cell disagrees or the budget is spent."""
+    side = 2 ** (refine.levels - rnd + 1)
+    half = side // 2
+    new: list[Point] = []
+    seen = set(phase_at)
+    for j0 in range(0, refine.size - 1, side):
+        for i0 in range(0, refine.size - 1, side):
+            corners = [(i0, j0), (i0 + side, j0), (i0, j0 + side), (i0 + side, j0 + side)]
+            if not all(c in phase_at for c in corners) or len({phase_at[c] for c in corners}) == 1:
+                continue
+            added = [(i0 + a * half, j0 + b * half) for b in range(3) for a in range(3)
+                     if (i0 + a * half, j0 + b * half) not in seen]
+            if refine.budget is not None and members + (len(new) + len(added)) * refine.per_point > refine.budget:
+                return new
+            new += added
+            seen.update(added)
+    return new
+
+
+def point_phase(phases: Iterable[str]) -> str:
+    """A point's phase over its seeds: the one most seeds have; `mixed` when two or more
+    tie for most; `failed` when no seed finished (failed seeds are left out of the vote)."""
+    counts = Counter(p for p in phases if p != FAILED)
+    if not counts:
+        return FAILED
+    ranked = counts.most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return MIXED
+    return ranked[0][0]
+
+
+def points_family(family: Family, points: list[Point], base: Experiment | None = None) -> Family:
+    """The refine family's members at `points` as an ordinary family: the two axes zipped,
+    the seeds as a grid (each point's seeds side by side); errors still point into its file."""
+    refine = family.vary.refine
+    xs, ys = axis_values(refine)
+    vary = {"zip": {refine.x.path: [xs[i] for i, _ in points], refine.y.path: [ys[j] for _, j in points]}}
+    if refine.seeds:
+        vary["grid"] = {"seed": list(refine.seeds)}
+    out = family.model_copy(update={"vary": Vary.model_validate(vary), "base": base or family.base})
+    found = source_of(family)
+    if found:
+        remember_source(out, found[0], found[1])
+    return out
+
+
+def distinct_values(refine: Refine) -> str | None:
+    """Why the lattice cannot be sampled: two of its points round to one value."""
+    for axis, values in zip(("x", "y"), axis_values(refine)):
+        if len(set(values)) != len(values):
+            return (f"vary.refine.{axis}: {refine.size} points between {getattr(refine, axis).low} and "
+                    f"{getattr(refine, axis).high} round to repeated values; use fewer levels or a wider range")
+    return None
+
+
+def phases_of(family: Family) -> Phases:
+    """The family's phase rules (the default four when it names none)."""
+    return parse_phases(family.phases if family.phases is not None else DEFAULT_PHASES)
+
+
+def check_clocks(family: Family, base: Experiment, file: str, where: tuple[int, int]) -> None:
+    """Every clock a phase rule reads is one of the base's clocks."""
+    phases = phases_of(family)
+    missing = sorted(phases.clocks - set(base.clocks))
+    if missing:
+        rules = "the phase rules" if family.phases is not None else "the default phase rules (Liu et al. 2022)"
+        raise SpecError([Diagnostic(
+            f"{rules} read the clock{'s' if len(missing) > 1 else ''} {', '.join(missing)}, which the base "
+            f"does not define (its clocks: {', '.join(base.clocks) or 'none'})", file, *where,
+            "define them in the base, or name the family's phases over its own clocks")])
