@@ -27,11 +27,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(spec, args) -> int:
     """Expand, run, aggregate; exit 0 when every member finished, 1 when some failed, 130
     when interrupted."""
+    from clockspec.commands.phase_run import run_refined, write_phases
     from clockspec.families.expand import expand_family
     from clockspec.orchestrate.execute import run_family
     from clockspec.report.family_summary import family_report
-
-    from clockspec.commands.phase_run import run_refined, write_phases
 
     exp = expand_family(spec)
     options = dict(out=args.out, jobs=args.jobs, executor=args.executor, address=args.address,

@@ -32,10 +32,10 @@ def run_refined(spec: Family, run_options: dict[str, Any]) -> tuple[Outcome, Exp
 def write_phases(spec: Family, exp: Expansion, folder: Path, plots: bool) -> list[Path]:
     """phases.json (a grid family's; a refine family's run wrote its own), phases.csv and
     phases.png; the files written."""
-    from clockspec.core.fileio import write_atomic
     from clockspec.orchestrate.refine_run import grid_setup
     from clockspec.report.family_folder import read_family_folder
-    from clockspec.report.phase_table import CSV, PNG, read_setup, tabulate, write_csv, write_setup
+    from clockspec.report.phase_summary import phase_report
+    from clockspec.report.phase_table import CSV, PNG, write_setup
 
     if spec.vary.refine is None:
         values = {p: [m.assignment.get(p) for m in exp.members] for p in exp.varied}
@@ -43,12 +43,6 @@ def write_phases(spec: Family, exp: Expansion, folder: Path, plots: bool) -> lis
         if setup is None:
             return []
         write_setup(folder, setup)
-    setup = read_setup(folder)
-    table = tabulate(read_family_folder(folder), setup)
-    write_csv(table)
-    if not plots or not table.points:
-        return [folder / CSV]
-    from clockspec.report.phase_plot import plot_phases
-
-    write_atomic(folder / PNG, plot_phases(table))
-    return [folder / CSV, folder / PNG]
+    if phase_report(read_family_folder(folder), plots) is None:
+        return []
+    return [p for p in (folder / CSV, folder / PNG) if p.is_file()]

@@ -106,3 +106,26 @@ def check_clocks(family: Family, base: Experiment, file: str, where: tuple[int, 
             f"{rules} read the clock{'s' if len(missing) > 1 else ''} {', '.join(missing)}, which the base "
             f"does not define (its clocks: {', '.join(base.clocks) or 'none'})", file, *where,
             "define them in the base, or name the family's phases over its own clocks")])
+
+
+def describe(family: Family) -> str:
+    """What running a refine family will do, in words (`clockspec expand` / `explain`)."""
+    spec = family.vary.refine
+    xs, ys = axis_values(spec)
+    seeds = f"seeds {', '.join(map(str, spec.seeds))}" if spec.seeds else "the base's seed"
+    first = spec.coarse ** 2
+    most = spec.size ** 2 * spec.per_point
+    budget = (f"at most {spec.budget} members (budget)" if spec.budget is not None
+              else f"at most {most} members (every lattice point)")
+    lines = [
+        f"refine {spec.x.path} x {spec.y.path}, each point with {seeds}:",
+        f"  x: {spec.x.scale} {spec.x.low:g}..{spec.x.high:g}; y: {spec.y.scale} {spec.y.low:g}..{spec.y.high:g}; "
+        f"finest lattice {spec.size} x {spec.size} (x {', '.join(f'{v:g}' for v in xs)}; "
+        f"y {', '.join(f'{v:g}' for v in ys)})",
+        f"  round 0: the coarse grid, {spec.coarse} x {spec.coarse} points ({first * spec.per_point} members);",
+        f"  rounds 1..{spec.levels}: each cell whose four corners disagree in phase is halved (its children's "
+        f"corners sampled), in row order; {budget}",
+        "  a point's phase: the majority of its seeds' (mixed on a tie), each seed's from its clocks by the rules:",
+    ]
+    lines += [f"    {name}: {rule}" for name, rule in phases_of(family).texts().items()]
+    return "\n".join(lines)

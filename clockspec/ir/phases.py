@@ -23,10 +23,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Union
+from typing import Annotated, Any, Union
 
 from lark import Lark, Transformer, UnexpectedInput
 from lark.exceptions import VisitError
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from clockspec.core.errors import SourceError
 from clockspec.ir.base import format_number
@@ -184,6 +186,19 @@ def parse_rule(rule: str) -> Node:
         return _Build().transform(tree)
     except VisitError as exc:
         raise exc.orig_exc from None
+
+
+def _canonical(value: Any) -> Any:
+    """A rule as the IR keeps it: its canonical text (so two spellings of one rule are equal)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return text(parse_rule(value))
+    except SourceError as exc:
+        raise PydanticCustomError("phase_syntax", exc.message, {"offset": exc.offset, "hint": exc.hint or ""}) from None
+
+
+PhaseRule = Annotated[str, Field(max_length=1000), BeforeValidator(_canonical)]
 
 
 # ---- evaluation ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from clockspec.ir.losses import LossName
 from clockspec.ir.metrics import METRIC_NAMES, LLCOptions
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
+from clockspec.ir.phases import PhaseRule
 from clockspec.ir.refine import Refine
 from clockspec.ir.regularizers import Regularizers
 from clockspec.ir.task_zoo import TaskSpec
@@ -299,7 +300,7 @@ class Family(Strict):
     """Predicates over a member's settings; members that match are left out."""
     name_template: Optional[Annotated[str, Field(max_length=200)]] = None
     """How members are named; by default from the family name and the varied values."""
-    phases: Optional[dict[Name, Annotated[str, Field(max_length=1000)]]] = Field(None, max_length=32)
+    phases: Optional[dict[Name, PhaseRule]] = Field(None, max_length=32)
     """Phase name -> rule over the members' clocks (docs/phases.md); a refine family without
     it uses Liu et al. 2022's four."""
 
