@@ -109,7 +109,7 @@ def tabulate(folder: FamilyFolder, setup: PhaseSetup) -> PhaseTable:
     member_phase = classify_members(folder, phases)
     rows: dict[tuple[float, float], PointRow] = {}
     for m in folder.members:
-        x, y = (paths.get(m.spec, tuple(a.path.split("."))) for a in (setup.x, setup.y))
+        x, y = (_value(m, a.path) for a in (setup.x, setup.y))
         if not (_number(x) and _number(y)) or m.name not in member_phase:
             continue
         row = rows.setdefault((x, y), PointRow(float(x), float(y), ""))
@@ -122,6 +122,14 @@ def tabulate(folder: FamilyFolder, setup: PhaseSetup) -> PhaseTable:
         row.phase = point_phase(row.seeds)
     ordered = sorted(rows.values(), key=lambda r: (r.y, r.x))
     return PhaseTable(folder.path, setup, phases, ordered, member_phase)
+
+
+def _value(member: Any, path: str) -> Any:
+    """A member's value on an axis: as the lock records its setting, else as its spec has it
+    (a clock's field is set by the family but recorded in the spec as the clock's text)."""
+    if path in member.assignment:
+        return member.assignment[path]
+    return paths.get(member.spec, tuple(path.split(".")))
 
 
 def _number(v: Any) -> bool:
