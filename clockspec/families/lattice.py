@@ -2,10 +2,10 @@
 
 A point is a pair of lattice indices (i along x, j along y) on the finest lattice, whose
 spacing is the coarse grid's over 2**levels. Round 0 samples the coarse grid; round r
-looks at every cell of side 2**(levels - r + 1) whose four corners are sampled and splits
-those whose corners disagree in phase, sampling the corners of its four children. Cells
-are taken in row order (y, then x) and a round stops at the first cell whose new points
-would pass the budget, so the same phases always give the same points.
+halves every cell of side 2**(levels - r + 1) whose corners are known, sampling only where
+its corners disagree (`split_round`): a phase that an edge's two agreeing ends imply is
+inferred, not trained. Cells are taken in row order (y, then x) and a round stops at the
+first cell whose new points would pass the budget, so the same phases give the same points.
 """
 from __future__ import annotations
 
@@ -34,25 +34,52 @@ def coarse(refine: Refine) -> list[Point]:
     return [(i, j) for j in range(0, refine.size, step) for i in range(0, refine.size, step)]
 
 
-def split_round(refine: Refine, phase_at: Mapping[Point, str], rnd: int, members: int) -> list[Point]:
-    """The points round `rnd` (1..levels) adds, given each sampled point's phase and the
-    members sampled so far; [] when no cell disagrees or the budget is spent."""
+def split_round(refine: Refine, known: Mapping[Point, str], rnd: int,
+                members: int) -> tuple[list[Point], dict[Point, str]]:
+    """The points round `rnd` (1..levels) samples, and the phases it infers, given each known
+    point's phase (sampled, or inferred before) and the members sampled so far.
+
+    A cell of this round's side whose corners are known is halved; where its corners agree,
+    its children's corners take that phase (inferred: nothing trained); where they disagree,
+    the midpoint of each edge whose ends disagree and the cell's centre are sampled, and the
+    midpoint of an edge whose ends agree takes their phase. A round stops at the first cell
+    whose samples would pass the budget."""
     side = 2 ** (refine.levels - rnd + 1)
     half = side // 2
     new: list[Point] = []
-    seen = set(phase_at)
+    inferred: dict[Point, str] = {}
     for j0 in range(0, refine.size - 1, side):
         for i0 in range(0, refine.size - 1, side):
             corners = [(i0, j0), (i0 + side, j0), (i0, j0 + side), (i0 + side, j0 + side)]
-            if not all(c in phase_at for c in corners) or len({phase_at[c] for c in corners}) == 1:
+            if not all(c in known for c in corners):
                 continue
-            added = [(i0 + a * half, j0 + b * half) for b in range(3) for a in range(3)
-                     if (i0 + a * half, j0 + b * half) not in seen]
+            if len({known[c] for c in corners}) == 1:
+                for b in range(3):
+                    for a in range(3):
+                        point = (i0 + a * half, j0 + b * half)
+                        if point not in known:
+                            inferred.setdefault(point, known[corners[0]])
+                continue
+            added = []
+            for (a, b), ends in _EDGES.items():
+                point = (i0 + a * half, j0 + b * half)
+                one, two = (known[(i0 + e * half, j0 + f * half)] for e, f in ends)
+                if one == two:
+                    if point not in known:
+                        inferred.setdefault(point, one)
+                elif point not in known and point not in new and point not in added:
+                    added.append(point)
+            centre = (i0 + half, j0 + half)
+            if centre not in known and centre not in new:
+                added.append(centre)
             if refine.budget is not None and members + (len(new) + len(added)) * refine.per_point > refine.budget:
-                return new
+                return new, inferred
             new += added
-            seen.update(added)
-    return new
+    return new, {p: v for p, v in inferred.items() if p not in new}
+
+
+# a cell's edge midpoints (in half sides from its corner) -> the two corners the edge joins
+_EDGES = {(1, 0): ((0, 0), (2, 0)), (0, 1): ((0, 0), (0, 2)), (2, 1): ((2, 0), (2, 2)), (1, 2): ((0, 2), (2, 2))}
 
 
 def point_phase(phases: Iterable[str]) -> str:

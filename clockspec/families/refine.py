@@ -33,7 +33,8 @@ class Diagram:
     points: list[lattice.Point] = field(default_factory=list)  # in the order sampled
     rounds: list[int] = field(default_factory=list)  # the round that sampled each point
     seed_phases: dict[lattice.Point, list[str]] = field(default_factory=dict)
-    phase_at: dict[lattice.Point, str] = field(default_factory=dict)
+    phase_at: dict[lattice.Point, str] = field(default_factory=dict)  # sampled points
+    inferred: dict[lattice.Point, str] = field(default_factory=dict)  # implied by agreeing corners
     members: int = 0
     interrupted: bool = False
     stopped_by: str = ""  # resolution | budget | agreement
@@ -62,11 +63,15 @@ def refine(family: Family, run: Runner, base_dir: Any = None) -> Diagram:
             return diagram
         _record(diagram, exp, found)
         if rnd == spec.levels:
-            diagram.stopped_by = "resolution"
+            diagram.stopped_by = diagram.stopped_by or "resolution"
             break
-        new = lattice.split_round(spec, diagram.phase_at, rnd + 1, diagram.members)
+        known = {**diagram.inferred, **diagram.phase_at}
+        new, inferred = lattice.split_round(spec, known, rnd + 1, diagram.members)
+        diagram.inferred.update(inferred)
+        if spec.budget is not None and _cut(spec, known, rnd + 1, diagram.members, new):
+            diagram.stopped_by = "budget"
         if not new:
-            diagram.stopped_by = "budget" if _would_split(spec, diagram, rnd + 1) else "agreement"
+            diagram.stopped_by = diagram.stopped_by or "agreement"
             break
     return diagram
 
@@ -85,9 +90,7 @@ def _record(diagram: Diagram, exp: Expansion, found: Mapping[str, str]) -> None:
     diagram.members = len(exp.members)
 
 
-def _would_split(spec: Any, diagram: Diagram, rnd: int) -> bool:
-    """Whether a round found cells to split but no room in the budget."""
-    if spec.budget is None:
-        return False
+def _cut(spec: Any, known: Mapping[lattice.Point, str], rnd: int, members: int, new: list) -> bool:
+    """Whether the budget left out points that the round would otherwise sample."""
     unlimited = spec.model_copy(update={"budget": None})
-    return bool(lattice.split_round(unlimited, diagram.phase_at, rnd, diagram.members))
+    return len(lattice.split_round(unlimited, known, rnd, members)[0]) > len(new)

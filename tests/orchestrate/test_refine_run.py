@@ -82,14 +82,14 @@ def test_a_changed_rule_reclassifies_from_recorded_clocks(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in folder.glob("*/metrics.jsonl")}
     old = phase_report(read_family_folder(folder))
     setup = json.loads((folder / SETUP).read_text())
-    setup["rules"] = {"fast": "memorize reached and memorize <= 0", "slow": "otherwise"}
+    setup["rules"] = {"fast": "memorize censored", "slow": "otherwise"}  # the names swap
     (folder / SETUP).write_text(json.dumps(setup))
     new = phase_report(read_family_folder(folder))
     assert new.phases.hash() != old.phases.hash()
     assert [p.phase for p in new.points] != [p.phase for p in old.points]
     assert {p: p.stat().st_mtime_ns for p in folder.glob("*/metrics.jsonl")} == before  # nothing trained
     # and through the family itself: the same members, new rules, every member skipped
-    (tmp_path / "f.yaml").write_text((tmp_path / "f.yaml").read_text().replace("memorize <= 4", "memorize <= 0"))
+    (tmp_path / "f.yaml").write_text((tmp_path / "f.yaml").read_text().replace("memorize reached and memorize <= 4", "memorize censored"))
     diagram, outcomes = refine_here(tmp_path, load(tmp_path / "f.yaml"))
     assert {s for o in outcomes for s in o.status.values()} == {"skipped"}
     assert sorted(diagram.phase_at.values()) == sorted(p.phase for p in new.points)
