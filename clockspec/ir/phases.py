@@ -11,7 +11,7 @@ phases, or none without an `otherwise`, is an error. `check` finds such members 
 anything runs, on a set of clock scenarios (every pattern of censoring and steps around
 each rule's constants); `classify` refuses them again on recorded clocks.
 
-The default is Liu et al. 2022's four (arXiv 2205.10343, section 3 and figure 6; the
+The default is Liu et al. 2022's four (arXiv 2205.10343, figure 6 and the text on its phase diagrams; the
 factor 3 is this project's choice of where "much later" starts, see docs/phases.md).
 """
 from __future__ import annotations

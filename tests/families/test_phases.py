@@ -174,3 +174,26 @@ def test_a_refine_region_stands_alone(tmp_path, extra, message):
 def test_a_budget_below_the_coarse_grid_is_refused(tmp_path):
     code, err = check(tmp_path, FAMILY + "    budget: 8\n")
     assert code == 2 and "less than the coarse grid's 9" in err
+
+
+@pytest.mark.parametrize("name, members", [("liu-2022-phases.yaml", 9), ("liu-2022-phases-dense.yaml", 81)])
+def test_the_shipped_phase_specs_expand(name, members):
+    from pathlib import Path
+
+    from clockspec.families.expand import expand_family
+
+    spec = Path(__file__).resolve().parents[2] / "specs" / "paper" / name
+    assert len(expand_family(spec).members) == members  # the refined family's first round: 3 x 3
+
+
+def test_the_refined_spec_and_its_dense_twin_share_the_lattice():
+    from pathlib import Path
+
+    from clockspec.families.lattice import axis_values
+    from clockspec.syntax.loading import load
+
+    paper = Path(__file__).resolve().parents[2] / "specs" / "paper"
+    refined, dense = load(paper / "liu-2022-phases.yaml"), load(paper / "liu-2022-phases-dense.yaml")
+    xs, ys = axis_values(refined.vary.refine)
+    assert list(dense.vary.grid.values()) == [xs, ys]
+    assert dense.phases == refined.phases
