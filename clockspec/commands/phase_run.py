@@ -13,10 +13,15 @@ from clockspec.orchestrate.execute import Outcome
 def run_refined(spec: Family, run_options: dict[str, Any]) -> tuple[Outcome, Expansion]:
     """Run the refinement; one outcome for all its rounds (a member's first status other than
     `skipped`: what this invocation did to it) and the expansion of every point sampled."""
+    from clockspec.core.errors import SpecError, argument_error
     from clockspec.families import lattice
     from clockspec.families.expand import expand_family
     from clockspec.orchestrate.refine_run import run_refine
 
+    if run_options.get("force"):  # each round hands every point so far over: a forced round retrains them all
+        raise SpecError([argument_error("--force", "a refine family cannot be forced (its rounds would train "
+                                        "the earlier rounds' members again)",
+                                        "remove its folder under --out to train it afresh")])
     diagram, outcomes = run_refine(spec, **run_options)
     total = Outcome(interrupted=diagram.interrupted, wall_s=sum(o.wall_s for o in outcomes))
     for o in outcomes:

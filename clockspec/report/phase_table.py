@@ -13,9 +13,9 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from clockspec.core.errors import Diagnostic, SourceError, SpecError
 from clockspec.core.fileio import read_json, write_atomic
@@ -39,8 +39,8 @@ class PhaseSetup(Strict):
     rules: dict[Name, str]
     x: RefineAxis
     y: RefineAxis
-    stopped_by: str = ""
-    rounds: int = 0
+    stopped_by: Literal["", "resolution", "budget", "agreement"] = ""
+    rounds: int = Field(0, ge=0, le=64)
 
 
 @dataclass

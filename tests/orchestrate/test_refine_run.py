@@ -138,3 +138,27 @@ def test_a_refinement_killed_mid_round_resumes_to_the_same_diagram(tmp_path):
     again = subprocess.run(cmd + ["--out", "runs"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert (folder / "phases.csv").read_text() == (whole / "runs" / "f" / "phases.csv").read_text()
+
+
+def test_a_refine_family_is_not_forced(tmp_path, capsys):
+    from clockspec.commands.main import main
+
+    write(tmp_path)
+    assert main(["run", str(tmp_path / "f.yaml"), "--out", str(tmp_path / "runs"), "--force"]) == 2
+    assert "--force: error: a refine family cannot be forced" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_hand_edited_setup_is_refused_by_name(tmp_path):
+    from clockspec.core.errors import SpecError
+
+    family = write(tmp_path, levels=0)
+    refine_here(tmp_path, family)
+    folder = tmp_path / "runs" / "f"
+    setup = json.loads((folder / SETUP).read_text())
+    (folder / SETUP).write_text(json.dumps({**setup, "stopped_by": "<script>"}))
+    with pytest.raises(SpecError, match="phases.json is not what a run writes"):
+        phase_report(read_family_folder(folder))
+    (folder / SETUP).write_text(json.dumps({**setup, "rules": {"a": "memorize reached and"}}))
+    with pytest.raises(SpecError, match="phase 'a': bad phase rule"):
+        phase_report(read_family_folder(folder))
