@@ -65,6 +65,7 @@ class MemberRun:
         self.result: RunResult | None = None
         self.bar: Progress | None = None
         self.sink: Any = None
+        self.times: Any = None  # times.jsonl: each row's wall time, for the trackers (kept out of the rows)
         self.saved_at = self.looped = self.cpu = 0.0  # last checkpoint (monotonic); loop start (wall, CPU)
         self.compile_seconds: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)  # the step's compile (wall, CPU)
 
@@ -105,7 +106,7 @@ class MemberRun:
         if self.resumed:  # now at the checkpoint's step
             self.rd.write_json(STATUS, self._running())
         self.bar = Progress(progress, self.spec.name, self.spec.train.steps, start)
-        self.sink = self.rd.append_rows()
+        self.sink, self.times = self.rd.append_rows(), self.rd.append_times()
         self.saved_at = time.monotonic()
         self.looped, self.cpu = time.perf_counter(), time.process_time()
 
@@ -117,6 +118,8 @@ class MemberRun:
         try:
             self.sink.write(row_line(row))
             self.sink.flush()
+            self.times.write(row_line({"step": row["step"], "time": round(time.time(), 3)}))
+            self.times.flush()
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, str(self.rd / METRICS)) from exc
         fired = self.tracker.update(row)
@@ -202,3 +205,4 @@ class MemberRun:
             self.bar.close()
         if self.sink is not None:
             self.sink.close()
+            self.times.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from clockspec.core.errors import SpecError, printable
+from clockspec.core.errors import Diagnostic, SpecError, printable
 
 
 def register(sub) -> None:
@@ -35,15 +35,15 @@ def run(args) -> int:
     for diag in errors:
         print(diag.format(), file=sys.stderr)
     failed = len(errors)
+    shown: set[tuple] = set()  # a base's errors, printed once however many families share it
     for path in paths:
         try:
             spec = overridden(load(path_arg(path)), args)
         except SpecError as exc:
             failed += 1
-            for diag in exc.diagnostics:
-                print(diag.format(), file=sys.stderr)
+            report(exc.diagnostics, path, shown)
             continue
-        if compile_errors(spec):
+        if compile_errors(spec, path, shown):
             failed += 1
             continue
         if not args.quiet:
@@ -52,7 +52,25 @@ def run(args) -> int:
     return 2 if failed else 0
 
 
-def compile_errors(spec) -> bool:
+def report(diagnostics, path: str, shown: set[tuple]) -> None:
+    """Print `diagnostics` of the spec at `path`; those of another file (its base) that were
+    printed already, by whatever path it was reached, become one line naming this spec."""
+    import os
+
+    repeated = []
+    for diag in diagnostics:
+        key = (os.path.realpath(diag.file), diag.line, diag.col, diag.message, diag.hint)
+        if key in shown and diag.file != path:
+            repeated.append(os.path.normpath(diag.file))
+            continue
+        shown.add(key)
+        print(diag.format(), file=sys.stderr)
+    for base in dict.fromkeys(repeated):
+        print(Diagnostic(f"fails through its base {base}, whose errors are above", path, line=0).format(),
+              file=sys.stderr)
+
+
+def compile_errors(spec, path: str = "", shown: set[tuple] | None = None) -> bool:
     """Run the compiler passes on an experiment, or on every member of a family (a member
     too big to run is as wrong as a bad base); print what they find; True on errors."""
     from clockspec.compiler.passes import run_passes
@@ -66,8 +84,7 @@ def compile_errors(spec) -> bool:
         _, diagnostics = run_passes(spec)
     except SpecError as exc:  # a failing member, a malformed CLOCKSPEC_MEMORY_LIMIT
         diagnostics = exc.diagnostics
-    for diag in diagnostics:
-        print(diag.format(), file=sys.stderr)
+    report(diagnostics, path, set() if shown is None else shown)
     return any(d.severity == "error" for d in diagnostics)
 
 

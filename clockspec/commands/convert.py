@@ -1,7 +1,7 @@
 """`clockspec convert PATH --to yaml|clk`: a spec's canonical text in either syntax.
 
 `--canonical` prints the canonical text in the file's own syntax, without comments: what
-`git diff` should compare (`git config diff.clockspec.textconv "clockspec convert --canonical"`).
+`git diff` should compare (`git config diff.clockspec.textconv "clockspec convert --canonical --full"`).
 A file that is no valid spec (an old revision, a broken commit) is then printed as it is,
 after a one-line marker, with exit 0: a textconv that fails makes `git log -p` die.
 """

@@ -52,7 +52,12 @@ def run(args) -> int:
 
     require(args.log)  # before anything trains
     args.out = str(store_location(args.out, Path(args.path).parent))
-    with declared(args.path, args.argv, [*(args.overrides or []), *(f"grid {g}" for g in args.grids or [])]):
+    from clockspec.commands.log_export import following
+    from clockspec.ir.spec import Experiment
+
+    name, family = (spec.name, False) if isinstance(spec, Experiment) else (spec.family, True)
+    with declared(args.path, args.argv, [*(args.overrides or []), *(f"grid {g}" for g in args.grids or [])]), \
+            following(args, name, family):
         return run_spec(spec, args)
 
 
@@ -75,7 +80,7 @@ def run_spec(spec, args) -> int:
         print(summary(plan, result, again(args)))
     from clockspec.commands.log_export import log_runs
 
-    log_runs(args, [result.run_dir])
+    log_runs(args, [result.run_dir], spec=spec)
     return EXIT.get(result.status, 1)
 
 

@@ -1,6 +1,7 @@
 """`clockspec runs [DIR ...]`: the run index (one row per run, families grouped), filtered by
 `--where`, sorted by `--sort`, as a table, CSV, JSON or Markdown; `clockspec runs --stale
-SPEC ...`: the experiments and members with no complete run (exit 1 when there are some)."""
+SPEC ...`: the experiments and members with no complete run (exit 1 when there are some);
+with --tag/--untag/--note/--rm: annotate or remove the runs selected (runs_annotate)."""
 from __future__ import annotations
 
 import sys
@@ -23,8 +24,10 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="the run store (default: $CLOCKSPEC_RUNS, else [tool.clockspec] "
                    "runs in the nearest pyproject.toml, else runs/)")
     from clockspec.commands.overrides import add_set
+    from clockspec.commands.runs_annotate import add_arguments
 
     add_set(p, "every --stale spec")
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -39,6 +42,10 @@ def run(args) -> int:
     if not records:
         print("no runs" + (" meet the condition" if args.where else " found"), file=sys.stderr)
         return 1
+    from clockspec.commands.runs_annotate import apply, wanted
+
+    if wanted(args):
+        return apply(args, records)
     sys.stdout.write(render(records, args.format))
     return 0
 

@@ -17,6 +17,7 @@ from clockspec.compiler import facts as derived
 from clockspec.compiler import limits
 from clockspec.compiler.schedule import count_probes
 from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.ir.base import format_number
 from clockspec.ir.clocks import FirstClock, SettleClock
 from clockspec.ir.losses import LOSSES
 from clockspec.ir.metrics import METRICS
@@ -117,6 +118,28 @@ def metrics_producible(ctx: Context) -> Iterable[Finding]:
         if reason:
             yield Finding(("clocks", clock_name), f"clock '{clock_name}' watches '{clock.metric}', which cannot be "
                           f"measured here: {reason}", offset=_offset_of(clock.metric, ctx, ("clocks", clock_name)))
+
+
+def thresholds_reachable(ctx: Context) -> Iterable[Finding]:
+    """A clock's threshold lies where its metric can be: `first test_acc >= 99` never fires
+    (an accuracy is at most 1); past a range that is only typical, a warning."""
+    for name, clock in ctx.spec.clocks.items():
+        span = METRICS[clock.metric].range
+        if clock.threshold is None or not span.excludes(clock.op, clock.threshold):
+            continue
+        sure = span.sure
+        yield Finding(("clocks", name), f"clock '{name}' waits for {clock.metric} {clock.op} "
+                      f"{format_number(clock.threshold)}, but {clock.metric} {span.words()}"
+                      + (": it can never fire" if sure else " as a rule: it will likely never fire"),
+                      span.hint, severity="error" if sure else "warning",
+                      offset=_threshold_offset(clock.op, ctx, ("clocks", name)))
+
+
+def _threshold_offset(op: str, ctx: Context, path: PathT) -> int:
+    """Column offset of the number after `op` in the clock text at `path`, if known."""
+    raw = _raw(ctx, path)
+    at = raw.find(op) if isinstance(raw, str) else -1
+    return at + len(op) + len(raw[at + len(op):]) - len(raw[at + len(op):].lstrip()) if at >= 0 else 0
 
 
 def cadence_fits(ctx: Context) -> Iterable[Finding]:
@@ -275,6 +298,7 @@ PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     parametrization_fits_model,
     loss_fits_task,
     metrics_producible,
+    thresholds_reachable,
     cadence_fits,
     clock_graph,
     regularizers_fit_model,
@@ -323,17 +347,23 @@ def _after_chain(spec: Experiment, name: str) -> set[str]:
 
 def _offset_of(word: str, ctx: Context, path: PathT) -> int:
     """Column offset of `word` in the source text at `path` (a clock expression), if known."""
+    raw = _raw(ctx, path)
+    at = raw.find(word) if isinstance(raw, str) else -1
+    return max(at, 0)
+
+
+def _raw(ctx: Context, path: PathT) -> Any:
+    """The value at `path` as the source has it (None when the source is unknown)."""
     if ctx.source is None:
-        return 0
+        return None
     doc, prefix = ctx.source
     raw: Any = doc.data
     for part in prefix + path:
         try:
             raw = raw[part]
         except (KeyError, IndexError, TypeError):
-            return 0
-    at = raw.find(word) if isinstance(raw, str) else -1
-    return max(at, 0)
+            return None
+    return raw
 
 
 def _diagnostic(f: Finding, spec: Experiment, source: tuple[RawDoc, PathT] | None) -> Diagnostic:

@@ -18,13 +18,15 @@ class Diagnostic:
     col: int = 1
     hint: str | None = None
     severity: str = "error"
+    details: tuple[str, ...] = ()  # items of a list the message introduces, one indented line each
 
     def format(self) -> str:
-        """One line (and a hint line): a file name or message holding a newline or a terminal
-        escape is printed escaped, so no input can forge a line of the output. A diagnostic
-        about an argument (line 0) names it without a position."""
+        """One line (then its details' lines, and a hint line): a file name or message holding
+        a newline or a terminal escape is printed escaped, so no input can forge a line of the
+        output. A diagnostic about an argument (line 0) names it without a position."""
         where = f"{self.line}:{self.col}:" if self.line else ""
         text = f"{printable(self.file)}:{where} {self.severity}: {printable(self.message)}"
+        text += "".join(f"\n  {printable(item)}" for item in self.details)
         if self.hint:
             text += f"\n  hint: {printable(self.hint)}"
         return text
@@ -92,7 +94,19 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+# Other fields' words for what clockspec names otherwise: a name built of them is tried in
+# clockspec's words before any near spelling (`val_acc` means `test_acc`, not `train_acc`).
+SYNONYMS = {"val": "test", "valid": "test", "validation": "test", "eval": "test", "heldout": "test",
+            "accuracy": "acc", "learning_rate": "lr", "learningrate": "lr", "iterations": "steps",
+            "num_steps": "steps", "max_steps": "steps", "epochs": "steps", "batch_size": "batch"}
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A near name for a typo, or None."""
-    close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    """The name `word` means in clockspec's words (SYNONYMS), else a near name for a typo, or None."""
+    known = sorted(set(choices))
+    word = str(word)
+    said = SYNONYMS.get(word.lower()) or "_".join(SYNONYMS.get(part, part) for part in word.lower().split("_"))
+    if said != word and said in known:
+        return f"did you mean '{said}'?"
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None

@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from lark import Lark, Token, Transformer, UnexpectedInput
 from lark.exceptions import VisitError
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 from clockspec.core.errors import SourceError, did_you_mean
@@ -320,9 +320,18 @@ def _coerce(value: Any) -> Any:
     return value
 
 
+class _TextOrFields:
+    """In the JSON Schema, a clock is what `_coerce` accepts: its expression text or its
+    structured fields (the kind's own schema)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"anyOf": [{"type": "string", "description": "a clock expression, e.g. 'first train_loss <= 1e-2'"},
+                          handler(core_schema)]}
+
+
 ClockSpec = Annotated[
     CLOCKS.union(),
+    _TextOrFields(),
     BeforeValidator(_coerce),
     PlainSerializer(lambda clock: clock.text(), return_type=str),
-    WithJsonSchema({"type": "string", "description": "a clock expression, e.g. 'first train_loss <= 1e-2'"}),
 ]

@@ -20,6 +20,35 @@ from clockspec.ir.tasks import TASKS
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a metric can take (`sure`: by its definition), or usually takes (not
+    `sure`: an estimate that can stray), and a hint for a threshold past it."""
+
+    low: float | None = None
+    high: float | None = None
+    sure: bool = True
+    hint: str | None = None
+
+    def excludes(self, op: str, value: float) -> bool:
+        """Whether `metric op value` can never hold."""
+        if op in (">=", ">") and self.high is not None:
+            return value > self.high or (op == ">" and value == self.high)
+        if op in ("<=", "<") and self.low is not None:
+            return value < self.low or (op == "<" and value == self.low)
+        return False
+
+    def words(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"lies in [{format_number(self.low)}, {format_number(self.high)}]"
+        return f"is at least {format_number(self.low)}" if self.low is not None else (
+            f"is at most {format_number(self.high)}" if self.high is not None else "takes any value")
+
+
+FRACTION = Range(0.0, 1.0, hint="a fraction: write 0.99 for 99%")
+NONNEGATIVE = Range(0.0)
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     meaning: str
@@ -32,6 +61,7 @@ class Metric:
     resolve: Callable[[Any, Any], Any] = lambda value, model: value
     option_words: Callable[[Any], str] = str
     cost: str = ""  # the work a probe adds beyond the shared forward passes, as explain says it
+    range: Range = Range()  # the values it can take: a clock threshold past them never fires
 
     def option_value(self, spec: Any) -> Any:
         """The value of this metric's probe option in `spec`, resolved (None without an option)."""
@@ -167,12 +197,12 @@ def _relu_modular_addition(spec: Any) -> str | None:
 
 
 for _m in [
-    Metric("train_loss", "training loss (the objective's data term)", log_scale=True),
-    Metric("test_loss", "held-out loss", log_scale=True),
-    Metric("train_acc", "training accuracy", requires=_classes),
-    Metric("test_acc", "held-out accuracy", requires=_classes),
+    Metric("train_loss", "training loss (the objective's data term)", log_scale=True, range=NONNEGATIVE),
+    Metric("test_loss", "held-out loss", log_scale=True, range=NONNEGATIVE),
+    Metric("train_acc", "training accuracy", requires=_classes, range=FRACTION),
+    Metric("test_acc", "held-out accuracy", requires=_classes, range=FRACTION),
     Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]", requires=_classes),
-    Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True),
+    Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True, range=NONNEGATIVE),
     Metric(
         "schatten",
         "sum_k sigma_k(W)^q of the end-to-end map (q = 2/L by default)",
@@ -181,6 +211,7 @@ for _m in [
         option="schatten_q",
         resolve=schatten_exponent,
         option_words=lambda q: f"q = {'2/L' if q == 'auto' else q}",
+        range=NONNEGATIVE,
     ),
     Metric(
         "balance",
@@ -188,11 +219,13 @@ for _m in [
         requires=_end_to_end,
         log_scale=True,
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "effective_rank",
         "entropy effective rank (Roy-Vetterli) of the end-to-end map, else of the first layer",
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "fourier_sparsity",
@@ -202,6 +235,7 @@ for _m in [
         structural=True,
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
+        range=FRACTION,
     ),
     Metric(
         "restricted_loss",
@@ -211,6 +245,7 @@ for _m in [
         log_scale=True,
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
+        range=NONNEGATIVE,
     ),
     Metric(
         "excluded_loss",
@@ -220,6 +255,7 @@ for _m in [
         log_scale=True,
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
+        range=NONNEGATIVE,
     ),
     Metric(
         "attention_entropy",
@@ -227,11 +263,13 @@ for _m in [
         "training set; each head's as attention_entropy.<block>.<head>",
         requires=_attention,
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "layer_norms",
         "largest Frobenius norm of a layer matrix; each layer's as layer_norms.<layer>",
         structural=True,
+        range=NONNEGATIVE,
     ),
     Metric(
         "pattern_flips",
@@ -241,20 +279,23 @@ for _m in [
         structural=True,
         option="flip_band",
         option_words=lambda band: f"flip band {band:g}",
+        range=FRACTION,
     ),
     Metric(
         "grad_ratio",
         "gradient norm of the head / gradient norm of the embedding",
         requires=_embed,
         log_scale=True,
+        range=NONNEGATIVE,
     ),
     Metric("train_acc_clean", "training accuracy on the examples whose labels the label noise left alone",
-           requires=_label_noise),
+           requires=_label_noise, range=FRACTION),
     Metric("train_acc_noisy", "training accuracy on the examples with replaced labels (fitting the noise)",
-           requires=_label_noise),
+           requires=_label_noise, range=FRACTION),
     Metric("llc", "local learning coefficient of the training loss at the current parameters (devinterp's SGLD "
            "estimate; expensive: give it a cadence)", requires=_devinterp, structural=True, option="llc",
-           resolve=_llc_options, option_words=_llc_words),
+           resolve=_llc_options, option_words=_llc_words,
+           range=Range(0.0, sure=False, hint="an SGLD estimate is usually positive, but can come out below 0")),
     Metric(
         "collapse_share",
         "share of training examples whose loss, or whose gradient with respect to the logits, is exactly zero "
@@ -263,6 +304,7 @@ for _m in [
         requires=_classes,
         cost="one backward pass to the logits and one loss call per training example: give it a cadence on "
              "large training sets",
+        range=FRACTION,
     ),
     Metric(
         "grad_weight_cosine",
@@ -270,12 +312,14 @@ for _m in [
         "and the parameters theta: near 1 when the update only scales the weights (Prieto et al. 2025's naive "
         "loss minimisation)",
         cost="one forward and backward pass over the training set",
+        range=Range(-1.0, 1.0),
     ),
     Metric(
         "init_distance",
         "||theta - theta_0||: Euclidean distance of all parameters from their initial values (hidden progress)",
         structural=True,
         cost="a copy of the initial parameters, kept in the checkpoint",
+        range=NONNEGATIVE,
     ),
     Metric(
         "kernel_alignment",
@@ -284,6 +328,7 @@ for _m in [
         requires=_hidden_features,
         structural=True,
         cost="one forward pass over the training set",
+        range=FRACTION,
     ),
     Metric(
         "neuron_frequencies",
@@ -294,6 +339,7 @@ for _m in [
         requires=_relu_modular_addition,
         structural=True,
         cost="a forward pass over all p^2 pairs and a 2-D DFT per neuron: give it a cadence",
+        range=NONNEGATIVE,
     ),
 ]:
     register(_m)

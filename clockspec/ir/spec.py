@@ -10,7 +10,7 @@ import random
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
 from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
@@ -56,7 +56,7 @@ class Probes(Strict):
     """Steps between probes (schedule `every`)."""
     points: int = Field(100, ge=2, le=100_000)
     """Number of log-spaced probes (schedule `log`)."""
-    metrics: list[MetricName] = Field(default_factory=list)
+    metrics: list[MetricName] = Field(default_factory=list, json_schema_extra={"uniqueItems": True})  # _no_repeats
     """Metrics to record besides those the clocks need."""
     cadence: Optional[dict[MetricName, Annotated[int, Field(ge=1)]]] = None
     """Metric -> steps between its probes, a multiple of `every`: an expensive metric measured less often (step 0 always)."""
@@ -136,7 +136,7 @@ class Experiment(Strict):
     """Labels for finding runs."""
     seed: int = Field(0, ge=0, le=2**63 - 1)
     """Seed of initialisation and data order."""
-    device: str = "auto"
+    device: str = Field("auto", json_schema_extra={"pattern": DEVICE_RE.pattern})
     """`auto`, `cpu`, `mps`, `cuda` or `cuda:N`; `auto` picks the best available."""
     task: TaskSpec
     """What data to train on (a kind, see below)."""
@@ -152,7 +152,7 @@ class Experiment(Strict):
     """Length, batch, loss and precision of training."""
     probes: Probes = Field(default_factory=Probes)
     """When to measure and what."""
-    clocks: dict[ClockName, ClockSpec] = Field(default_factory=dict)
+    clocks: dict[ClockName, ClockSpec] = Field(default_factory=dict, json_schema_extra={"additionalProperties": False})
     """Named clock expressions (see Clock expressions)."""
     stop: Stop = Field(default_factory=Stop)
     """When to stop early."""
@@ -266,18 +266,23 @@ class RandomDraws(Strict):
     """Dotted path -> the distribution to draw it from."""
 
 
+# An axis's values: `check` says "'PATH' has no values" of an empty one (syntax/family_rules.py);
+# the schema says it as minItems.
+Values = Annotated[list[Any], WithJsonSchema({"type": "array", "minItems": 1})]
+
+
 class Vary(Strict):
     """Combinators over dotted IR paths; those present are combined by product in this
     field order, the first varying slowest (so a seed `grid` keeps each configuration's
     seeds side by side). See docs/families.md."""
 
-    one_at_a_time: Optional[dict[Path, list[Any]]] = None
+    one_at_a_time: Optional[dict[Path, Values]] = None
     """Dotted path -> values; the base once, then each value of each axis alone."""
-    zip: Optional[dict[Path, list[Any]]] = None
+    zip: Optional[dict[Path, Values]] = None
     """Dotted path -> values; axes of equal length, taken in step."""
     random: Optional[RandomDraws] = None
     """Seeded random draws of every param."""
-    grid: Optional[dict[Path, list[Any]]] = None
+    grid: Optional[dict[Path, Values]] = None
     """Dotted path -> values; the product of the axes, the last varying fastest."""
     refine: Optional[Refine] = None
     """A two-axis region sampled adaptively toward its phase boundaries (alone: no other combinator)."""

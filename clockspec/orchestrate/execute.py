@@ -258,8 +258,8 @@ def prepare(exp: Expansion, out: Path, accept_changes: bool, source: str) -> tup
     if changed and not accept_changes:
         shown = changed[:20] + ([f"... and {len(changed) - 20} more"] if len(changed) > 20 else [])
         raise SpecError([Diagnostic(
-            f"family '{exp.family.family}' changed since {folder} was started:\n  " + "\n  ".join(shown),
-            source, hint="run it as it is now with --accept-changes (finished members that did not change are kept)")])
+            f"family '{exp.family.family}' changed since {folder} was started:", source, details=tuple(shown),
+            hint="run it as it is now with --accept-changes (finished members that did not change are kept)")])
     store.write_lock(folder, exp, entries, source)
     return folder, plans, entries
 

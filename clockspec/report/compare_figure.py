@@ -11,6 +11,7 @@ from clockspec.report import figures
 from clockspec.report.run_figure import _finite, _panels
 
 PANEL_W, PANEL_H = 6.4, 3.0
+LABEL_GAP_IN = 0.14  # inches between the clock names' (vertical) labels
 
 
 def compare_figure(runs: Sequence[tuple[str, list[Mapping[str, Any]], Mapping[str, int | None]]]) -> bytes:
@@ -24,9 +25,9 @@ def compare_figure(runs: Sequence[tuple[str, list[Mapping[str, Any]], Mapping[st
     fig = figures.new_figure(PANEL_W * ncols, PANEL_H * nrows + legend_h + 0.6, dpi=100)
     colours = figures.colours(len(runs))
     axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(len(panels))]
-    for i, (ax, (title, metrics)) in enumerate(zip(axes, panels)):
+    for ax, (title, metrics) in zip(axes, panels):
         for (_, rows, clocks), colour in zip(runs, colours):
-            _draw_run(ax, rows, metrics, clocks, colour, log_x, named=i == 0)
+            _draw_run(ax, rows, metrics, clocks, colour, log_x)
         ax.set_title(title, fontsize=11, loc="left")
         if log_x:
             ax.set_xscale("log")
@@ -40,12 +41,14 @@ def compare_figure(runs: Sequence[tuple[str, list[Mapping[str, Any]], Mapping[st
     height = fig.get_figheight()
     fig.subplots_adjust(left=0.7 / fig.get_figwidth(), right=0.98, top=1 - 0.35 / height,
                         bottom=(legend_h + 0.5) / height, hspace=0.45, wspace=0.22)
+    if axes:
+        _name_clocks(axes[0], [(clocks, colour) for (_, _, clocks), colour in zip(runs, colours)], log_x)
     return figures.png_bytes(fig)
 
 
 def _draw_run(ax: Any, rows: list[Mapping[str, Any]], metrics: list[str], clocks: Mapping[str, int | None],
-              colour: str, log_x: bool, named: bool) -> None:
-    """One run's curves in a panel, and its clocks (`named`: with their names, in the first panel)."""
+              colour: str, log_x: bool) -> None:
+    """One run's curves in a panel, and its clocks."""
     for metric in metrics:
         xs, ys = _finite(rows, metric, log_x)
         if metric.endswith("loss"):  # drawn on a log axis: a zero has no place there
@@ -54,11 +57,28 @@ def _draw_run(ax: Any, rows: list[Mapping[str, Any]], metrics: list[str], clocks
     for step in clocks.values():
         if step is not None and (step > 0 or not log_x):
             ax.axvline(step, color=colour, lw=0.9, ls=":", alpha=0.9)
-    if named:
-        for name, step in clocks.items():
-            if step is not None and (step > 0 or not log_x):
-                ax.annotate(name, (step, 0.98), xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
-                            color=colour, ha="right", va="top")
+
+
+def _name_clocks(ax: Any, runs: list[tuple[Mapping[str, int | None], str]], log_x: bool) -> None:
+    """The clocks' names at the top of the first panel, by their lines: a name that close
+    lines share is said once (in ink when the runs differ), and a label that would touch the
+    one before it moves right until it does not."""
+    to = (lambda x: math.log10(x)) if log_x else float
+    back = (lambda u: 10 ** u) if log_x else float
+    lo, hi = (to(v) for v in ax.get_xlim())  # the limits the data set, now that every line is drawn
+    gap = LABEL_GAP_IN / (ax.get_position().width * ax.figure.get_figwidth()) * (hi - lo)
+    marks = sorted((to(step), name, colour) for clocks, colour in runs for name, step in clocks.items()
+                   if step is not None and (step > 0 or not log_x))
+    labels: list[list[Any]] = []  # [position, name, colour]
+    for u, name, colour in marks:
+        same = next((lab for lab in labels if lab[1] == name and u - lab[0] < gap), None)
+        if same is not None:
+            same[2] = same[2] if same[2] == colour else figures.INK
+            continue
+        labels.append([max(u, labels[-1][0] + gap) if labels else u, name, colour])
+    for u, name, colour in labels:
+        ax.annotate(name, (back(u), 0.98), xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
+                    color=colour, ha="right", va="top")
 
 
 def _key(colour: str, label: str) -> Any:

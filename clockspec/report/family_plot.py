@@ -21,6 +21,7 @@ from clockspec.syntax import naming
 
 FIT_NAMES, GEN_NAMES = ("fit",), ("generalize", "generalise", "grok", "generalization")
 CELL_W, CELL_H = 3.9, 2.7  # inches
+MAX_WRAP = 3  # columns the clocks' panels wrap into when one axis varies
 
 
 def _x_layout(values: list[Any]) -> tuple[dict[Any, float], list[float], list[str], bool]:
@@ -48,32 +49,40 @@ def _x_layout(values: list[Any]) -> tuple[dict[Any, float], list[float], list[st
 
 def plot_clocks(report: FamilyReport) -> bytes:
     """The grid of panels as PNG bytes: one row per clock (after the fit-and-generalise row,
-    where there is one), one column per varied axis."""
+    where there is one), one column per varied axis; with one axis, the clocks' panels
+    wrap into up to MAX_WRAP columns instead of one tall column."""
     axes_paths = axes_to_plot(report)
     pair = separation_pair(report.clock_names)
     rows: list[tuple[str, ...]] = ([pair] if pair else []) + [(c,) for c in report.clock_names]
-    ncols, nrows = len(axes_paths), len(rows)
+    wrapped = len(axes_paths) == 1 and len(rows) > 1
+    ncols = min(MAX_WRAP, len(rows)) if wrapped else len(axes_paths)
+    nrows = math.ceil(len(rows) / ncols) if wrapped else len(rows)
     width = max(6.0, CELL_W * ncols + 0.9)
     height = CELL_H * nrows + (1.5 if width >= 8 else 1.9)
     fig = figures.new_figure(width, height, dpi=100)
     grid = fig.subplots(nrows, ncols, squeeze=False)
-    for col, axis in enumerate(axes_paths):
-        for row, clocks in enumerate(rows):
-            ax = grid[row][col]
-            _panel(ax, [series(report, axis, c) for c in clocks])
-            if row == 0:
-                ax.set_title(f"{report.keys[axis]}  ({axis})", fontsize=9, loc="left")
-            if row == nrows - 1:
-                ax.set_xlabel(report.keys[axis], fontsize=9)
-            if col == 0:
-                ax.set_ylabel(f"{clocks[0]} (solid), {clocks[1]} (dashed): step" if len(clocks) == 2
-                              else f"{clocks[0]}: step", fontsize=9)
+    panels = [(i // ncols, i % ncols, axes_paths[0], clocks) for i, clocks in enumerate(rows)] if wrapped else \
+        [(row, col, axis, clocks) for col, axis in enumerate(axes_paths) for row, clocks in enumerate(rows)]
+    for row, col, axis, clocks in panels:
+        ax = grid[row][col]
+        _panel(ax, [series(report, axis, c) for c in clocks])
+        what = f"{clocks[0]} (solid), {clocks[1]} (dashed)" if len(clocks) == 2 else clocks[0]
+        if wrapped:
+            ax.set_title(what, fontsize=9, loc="left")
+        elif row == 0:
+            ax.set_title(f"{report.keys[axis]}  ({axis})", fontsize=9, loc="left")
+        if row == nrows - 1 or (wrapped and (row + 1) * ncols + col >= len(rows)):  # nothing below it
+            ax.set_xlabel(report.keys[axis] + (f"  ({axis})" if wrapped else ""), fontsize=9)
+        if col == 0:
+            ax.set_ylabel("step" if wrapped else f"{what}: step", fontsize=9)
+    for i in range(len(panels), nrows * ncols):
+        grid[i // ncols][i % ncols].set_axis_off()
     ncol = 3 if width >= 8 else 1
     _legend(fig, _seed_count(report), ncol)
     fig.suptitle(f"family {report.family}: clocks against what varies", fontsize=11, x=0.02, ha="left",
                  y=1 - 0.1 / height, va="top")
     fig.subplots_adjust(left=0.8 / width, right=1 - 0.2 / width, top=1 - 0.75 / height,
-                        bottom=(0.9 if ncol == 3 else 1.3) / height, hspace=0.35, wspace=0.3)
+                        bottom=(0.9 if ncol == 3 else 1.3) / height, hspace=0.45, wspace=0.3)
     return figures.png_bytes(fig)
 
 

@@ -173,12 +173,14 @@ def series(report: FamilyReport, axis: str, clock: str) -> dict[tuple, list[Poin
         for x, samples in by_x.items():
             steps = [s for s, _ in samples]
             # A censored sample is "later than its last step": as +inf it orders right; if
-            # the median lands on one, the median is only bounded below, by the middle of the
-            # samples' lower bounds (a censored run's last step), taken, never averaged.
+            # the median lands on one, the median is only bounded below, by the upper middle
+            # of the samples' lower bounds (a censored run's last step), taken, never
+            # averaged: the lower middle can be a step another seed observed, where a
+            # "never fired" mark would be wrong.
             med = statistics.median([math.inf if cen else s for s, cen in samples])
             censored = math.isinf(med)
             if censored:
-                med = statistics.median_low(steps)
+                med = statistics.median_high(steps)
             pts.append(Point(x, med, min(steps), max(steps), censored, len(samples),
                              sum(1 for _, cen in samples if cen)))
         out[key] = pts

@@ -4,7 +4,9 @@ topological generations), nodes in a row in the plan's stage order (a wide layer
 wraps onto further rows), each node a box in its stage's colour labelled with its id, an arrow
 from each input; an arrow that skips a row bends, so it never reads as a chain through the
 box it passes. One row per stage would put `split` above `model` and draw `split -> train`
-straight through `model`, `init` and the optimizer."""
+straight through `model`, `init` and the optimizer. A wrapped row sits half a node to the
+right of the row above it, so arrows into it pass between that row's boxes; an arrow that
+still crosses a box is drawn over the box's fill, under its label, never hidden behind it."""
 from __future__ import annotations
 
 from typing import Any
@@ -31,6 +33,15 @@ def rows(plan: Plan) -> dict[str, int]:
     return out
 
 
+def wrapped(plan: Plan, row: dict[str, int]) -> set[int]:
+    """The rows that continue the generation of the row above them."""
+    import networkx as nx
+
+    generation = {n: g for g, ids in enumerate(nx.topological_generations(plan.graph)) for n in ids}
+    first = {r: generation[n] for n, r in sorted(row.items(), key=lambda item: -item[1])}
+    return {r for r in first if r > 0 and first.get(r - 1) == first[r]}
+
+
 def plan_png(plan: Plan, dpi: float = 150) -> bytes:
     """The plan as PNG bytes."""
     import networkx as nx
@@ -42,7 +53,9 @@ def plan_png(plan: Plan, dpi: float = 150) -> bytes:
     # scale = the layout's own half-extent: one unit between neighbours and between rows
     pos = nx.multipartite_layout(graph, subset_key=layers, align="horizontal",
                                  scale=max(len(layers) - 1, width - 1, 1) / 2)
-    fig = new_figure(max(width, 2) * NODE_W, (max(row.values()) + 2) * ROW_H, dpi=dpi)
+    shifted = wrapped(plan, row)
+    pos = {n: (x + 0.5 if row[n] in shifted else x, y) for n, (x, y) in pos.items()}
+    fig = new_figure((max(width, 2) + (0.5 if shifted else 0)) * NODE_W, (max(row.values()) + 2) * ROW_H, dpi=dpi)
     ax = fig.add_axes((0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     ax.set_axis_off()
     boxes = {node_id: _box(ax, pos[node_id], node_id, COLOURS[plan.nodes[node_id].stage]) for node_id in plan.nodes}
@@ -51,7 +64,9 @@ def plan_png(plan: Plan, dpi: float = 150) -> bytes:
         ax.annotate("", xy=pos[dst], xytext=pos[src], arrowprops={
             "arrowstyle": "-|>", "color": EDGE, "lw": 0.8, "shrinkA": 1, "shrinkB": 1,
             "connectionstyle": f"arc3,rad={bend}",
-            "patchA": boxes[src].get_bbox_patch(), "patchB": boxes[dst].get_bbox_patch()}, zorder=1)
+            "patchA": boxes[src].get_bbox_patch(), "patchB": boxes[dst].get_bbox_patch()}, zorder=2)
+    for node_id in plan.nodes:  # the labels over the arrows that cross their box
+        ax.text(*pos[node_id], node_id, ha="center", va="center", fontsize=8, zorder=3, color=INK)
     xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
     ax.set_ylim(max(ys) + 0.5, min(ys) - 0.5)  # the first stage on top
@@ -61,5 +76,6 @@ def plan_png(plan: Plan, dpi: float = 150) -> bytes:
 
 
 def _box(ax: Any, xy: Any, label: str, colour: str) -> Any:
-    return ax.text(xy[0], xy[1], label, ha="center", va="center", fontsize=8, zorder=2,
+    """The node's box, sized by its label (drawn unseen here: the label is drawn again above the arrows)."""
+    return ax.text(xy[0], xy[1], label, ha="center", va="center", fontsize=8, zorder=1, color="none",
                    bbox={"boxstyle": "round,pad=0.35", "facecolor": colour, "edgecolor": EDGE, "lw": 0.6})

@@ -77,7 +77,7 @@ def curves_figure(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str,
     # Fixed margins in inches (tight_layout costs seconds on log axes).
     legend_h = 0.25 * math.ceil(len(handles) / 2) + 0.2 if handles else 0.2
     fig.subplots_adjust(left=0.95 / width, right=1 - 0.25 / width, top=1 - TITLE_H / height,
-                        bottom=(legend_h + 0.55) / height, hspace=0.36, wspace=0.25)
+                        bottom=(legend_h + 0.55) / height, hspace=0.42, wspace=0.25)
     for axis in [axes[0].xaxis] + [ax.yaxis for ax in axes]:  # the step axis is shared
         _ticks_in_view(axis)
     return fig
@@ -202,13 +202,14 @@ def _clock_lines(ax: Any, metrics: list[str], spec: Any, fired: list[tuple[str, 
 
 
 def _step_axis(axes: list[Any], nrows: int, ncols: int, last: int, log_x: bool) -> None:
-    """Step labels under each column's bottom panel only; on a log axis, as many ticks a decade
-    as fit (1-2-5 over three decades or fewer, 1-3 up to six, else 1) in short form (`20k`)."""
+    """Step values under every panel (a reader of an upper panel need not look down a column
+    for them), the axis' name under each column's bottom panel; on a log axis, as many ticks
+    a decade as fit (1-2-5 over three decades or fewer, 1-3 up to six, else 1) in short form (`20k`)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     bottom = {i for i, ax in enumerate(axes) if ax.get_subplotspec().rowspan.stop == nrows}
     for i, ax in enumerate(axes):
-        ax.tick_params(labelbottom=i in bottom)
+        ax.tick_params(labelbottom=True)
         if i in bottom:
             ax.set_xlabel("step (log scale)" if log_x else "step")
     if log_x:

@@ -15,6 +15,7 @@ from typing import Any
 
 from clockspec.core.errors import SpecError
 from clockspec.core.fileio import read_json
+from clockspec.store.annotations import read_annotations
 from clockspec.store.family import LOCK
 from clockspec.store.lock import held
 from clockspec.store.rundir import CLOCKS, PLAN, SPEC, STATUS
@@ -43,6 +44,7 @@ class RunRecord:
     family: str = ""
     label: str = ""
     snapshots: list[int] = field(default_factory=list)
+    note: str = ""  # annotations.json's note (`runs --note`)
 
     def clock_step(self, name: str) -> int | None:
         record = self.clocks.get(name) or {}
@@ -55,7 +57,7 @@ class RunRecord:
             _put(out, path.split("."), value)
         out.update(name=self.name, status=self.status, step=self.step, steps=self.steps, hash=self.train_hash[:12],
                    wall=self.wall_s, date=self.date, git=self.git, family=self.family, label=self.label,
-                   tags=self.tags, snapshots=self.snapshots)
+                   tags=self.tags, snapshots=self.snapshots, note=self.note)
         out["clocks"] = {name: self.clock_step(name) for name in self.clocks}
         return out
 
@@ -114,12 +116,14 @@ def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | No
         state = "died"  # its process ended without recording why (killed); `run --resume` continues it
     git = status.get("git") or {}
     commit = (git.get("commit") or "")[:10] + ("*" if git.get("dirty") else "")
+    said = read_annotations(run_dir)
     return RunRecord(
         path=run_dir, name=str(spec.get("name", run_dir.name)), status=state,
         step=int(status.get("step", 0) or 0), steps=status.get("steps"), train_hash=str(status.get("train_hash", "")),
         wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(run_dir / STATUS)), git=commit,
-        tags=list(spec.get("tags") or []), clocks=clocks if isinstance(clocks, dict) else {},
-        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(run_dir)])
+        tags=list(dict.fromkeys([*(spec.get("tags") or []), *said.tags])), clocks=clocks if isinstance(clocks, dict) else {},
+        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(run_dir)],
+        note=said.note)
 
 
 def _locked_spec(run_dir: Path) -> dict[str, Any]:

@@ -20,7 +20,8 @@ FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
     "spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
-OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, CURVES, CHECKPOINT)  # status first: see RunDir.clear
+TIMES = "times.jsonl"  # when each probe row was recorded (wall clock), apart from the bit-identical rows
+OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, TIMES, CURVES, CHECKPOINT)  # status first: see RunDir.clear
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
 
@@ -103,6 +104,9 @@ class RunDir:
 
     def append_rows(self) -> TextIO:
         return open(self / METRICS, "a", encoding="utf-8")
+
+    def append_times(self) -> TextIO:
+        return open(self / TIMES, "a", encoding="utf-8")
 
     def remove(self, *names: str) -> None:
         for name in names:

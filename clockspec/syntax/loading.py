@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Union
@@ -25,8 +26,24 @@ def syntax_of(path: str | os.PathLike, text: str | None = None) -> str:
     return "yaml"
 
 
+# git's conflict markers: the opening one, then (later) the closing one, each at a line's start.
+CONFLICT = re.compile(rb"^<{7}(?: |$).*?^>{7}(?: |$)", re.MULTILINE | re.DOTALL)
+
+
+def refuse_conflict(text: str | bytes, file: str) -> None:
+    """A file left mid-merge is said to be one, not reported as a syntax error at its marker."""
+    data = text.encode("utf-8", "replace") if isinstance(text, str) else text
+    found = CONFLICT.search(data)
+    if found:
+        line = data.count(b"\n", 0, found.start()) + 1
+        raise SpecError([Diagnostic("unresolved merge conflict: git's conflict markers (<<<<<<<, =======, >>>>>>>) "
+                                    "are in the file", file, line, 1,
+                                    hint="keep the side you want, delete the marker lines, then check again")])
+
+
 def parse(text: str | bytes, file: str = "<string>", syntax: str | None = None) -> RawDoc:
     """Text -> RawDoc, with the front end chosen by `syntax` (or guessed from the text)."""
+    refuse_conflict(text, file)
     if syntax is None:
         sample = text if isinstance(text, str) else text[:200].decode("utf-8", "replace")
         syntax = syntax_of(file, sample)

@@ -353,9 +353,30 @@ def _unknown_key(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[Ba
     model = model_at(root, doc.data, parent)
     known = [k for k in (model.model_fields if model else []) if k != "kind"]
     what = "at the top level" if not parent else f"in {dotted(parent)}"
+    homes = _blocks_with(model, str(key)) if model else []
+    home = f"'{key}' belongs inside {' or '.join(f'{h}:' for h in homes)}" if homes else None
     return _at(doc, parent + (key,), f"unknown key {excerpt(str(key))} {what}",
-               did_you_mean(key, known) or (f"known keys: {', '.join(known)}" if known else None),
+               home or did_you_mean(key, known) or (f"known keys: {', '.join(known)}" if known else None),
                key=True)
+
+
+def _blocks_with(model: type[BaseModel], key: str) -> list[str]:
+    """The fields of `model` whose block (a model, or any kind of a kind union) has the key `key`."""
+    out = []
+    for name, field in model.model_fields.items():
+        blocks = [t for t in _concrete(field.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        if any(key in block.model_fields for block in blocks):
+            out.append(name)
+    return out
+
+
+def _concrete(tp: Any) -> list[Any]:
+    """The types behind Annotated / Optional / Union."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _concrete(typing.get_args(tp)[0])
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        return [t for arg in typing.get_args(tp) for t in _concrete(arg)]
+    return [tp]
 
 
 def _unknown_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:

@@ -48,3 +48,12 @@ def test_dependents_that_hold_are_reported_ok(tree, capsys):
     out = capsys.readouterr().out
     assert out.splitlines() == ["base.yaml: ok (experiment quickstart)", "fam.yaml: ok (family fam)",
                                 f"{os.path.join('sub', 'up.yaml')}: ok (family up)"]
+
+
+def test_a_broken_base_is_reported_once_and_each_family_named(tree, capsys):
+    (tree / "base.yaml").write_text((tree / "base.yaml").read_text().replace("  kind: adamw", "  kind: adamw\n  lrr: 1"))
+    assert main(["check", "--quiet", "--dependents", "base.yaml"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert sum("unknown key 'lrr'" in line for line in err) == 1
+    assert "fam.yaml: error: fails through its base base.yaml, whose errors are above" in err
+    assert any(line.startswith(os.path.join("sub", "up.yaml") + ": error: fails through its base") for line in err)

@@ -48,8 +48,12 @@ def test_check_valid_directory_exits_0(capsys, tree):
 
 
 def test_check_shipped_specs_directory(capsys):
+    """Every shipped spec is found and ok; a spec of the user's own there (the README's
+    `ablate -o specs/...`) is checked too, and does not change what this asserts."""
     code, out, _ = run(capsys, "check", shipped.SPECS_DIR)
-    assert code == 0 and out.count(": ok (") == len(shipped.NAMES)
+    assert code == 0
+    ok = {line.split(": ok (")[0] for line in out.splitlines() if ": ok (" in line}
+    assert {str(p) for p in shipped.ALL} <= ok
 
 
 @pytest.mark.parametrize("command", [["check"], ["fmt"], ["fmt", "--check"]])

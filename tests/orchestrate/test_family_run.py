@@ -93,10 +93,10 @@ def test_a_changed_family_says_what_changed_and_waits_for_consent(fam, tmp_path)
     (tmp_path / "base2.yaml").write_text(BASE.replace("STEPS", "30").replace("lr: 0.05", "lr: 0.02"))
     with pytest.raises(clockspec.SpecError) as info:
         go(path, tmp_path, backend_factory=no_backend)
-    message = info.value.diagnostics[0].message
-    assert "+ seed-2: new member (seed=2)" in message
-    assert "~ seed-1: optimizer.lr 0.05 -> 0.02" in message
-    assert "- seed-0: no longer a member" in message
+    lines = info.value.diagnostics[0].format().splitlines()  # one change a line, not escaped onto one
+    assert "  + seed-2: new member (seed=2)" in lines
+    assert "  ~ seed-1: optimizer.lr 0.05 -> 0.02" in lines
+    assert "  - seed-0: no longer a member" in lines
     outcome, backend = go(path, tmp_path, accept_changes=True)
     assert sorted(outcome.status) == ["seed-1", "seed-2"] and outcome.count("complete") == 2
 

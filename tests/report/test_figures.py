@@ -1,14 +1,16 @@
 """The figures' layout, measured on the figure objects: what a reader would otherwise find
 wrong by looking (colliding labels, an empty slot, repeated colours, a censored value joined)."""
+import io
 import math
+from pathlib import Path
 
 import numpy as np
 
 import clockspec
 from clockspec.clocks import evaluate_clocks
 from clockspec.report import figures
-from clockspec.report.family_plot import _draw, separation_pair
-from clockspec.report.family_table import Point
+from clockspec.report.family_plot import _draw, plot_clocks, separation_pair
+from clockspec.report.family_table import FamilyReport, Point, Row, series
 from clockspec.report.run_figure import curves_figure, power_of_ten, short_step
 from shipped import SPECS_DIR
 
@@ -54,10 +56,11 @@ def _figure(name):
 
 
 def test_run_figure_step_labels_do_not_collide_in_a_half_width_panel():
-    _, _, axes = _figure("quickstart.yaml")  # ten panels: the bottom two are half the width
-    bottom = [ax for ax in axes if any(t.get_text() for t in ax.xaxis.get_ticklabels())]
-    assert len(bottom) == 2
-    for ax in bottom:
+    _, _, axes = _figure("quickstart.yaml")  # eight panels, each half the width
+    labelled = [ax for ax in axes if any(t.get_text() for t in ax.xaxis.get_ticklabels())]
+    assert len(labelled) == len(axes) == 8  # every panel says its steps, not only the bottom row
+    assert [ax.get_xlabel() for ax in axes].count("step (log scale)") == 2  # the name under each column
+    for ax in labelled:
         assert _overlaps(ax.xaxis.get_ticklabels()) == []
 
 
@@ -148,3 +151,55 @@ def test_a_paired_panels_legend_sits_on_its_title_line_clear_of_title_and_data()
         assert legend.x0 > title.x1  # beside the title, not on it
     accuracy = paired[1].get_legend()
     assert [t.get_text() for t in accuracy.texts] == ["train", "test", "chance (1/53)"]
+
+
+def _wd_family(clocks: list[str]) -> FamilyReport:
+    """Two seeds at four weight decays; at wd 0.1 seed 0 generalises at step 2,000, seed 1 never (by 3,000)."""
+    rows = []
+    for wd in (0.1, 0.3, 1.0, 3.0):
+        for seed in (0, 1):
+            cl = {c: {"step": int(100 * (i + 1) / wd), "reached": True} for i, c in enumerate(clocks)}
+            if wd == 0.1 and seed == 1:
+                cl["generalize"] = {"step": None, "reached": False}
+            rows.append(Row(f"m{wd}-{seed}", f"wd={wd},seed={seed}", {"wd": wd, "seed": seed}, "complete", 3000, cl))
+    return FamilyReport(Path("."), "demo", ["wd", "seed"], {"wd": "wd", "seed": "seed"}, clocks, rows)
+
+
+def test_a_censored_median_sits_at_a_censoring_step_never_at_a_step_a_seed_observed():
+    (points,) = series(_wd_family(["fit", "generalize"]), "wd", "generalize").values()
+    first = next(p for p in points if p.x == 0.1)
+    assert first.censored and first.median == 3000  # not 2,000, where seed 0 fired
+
+
+def test_one_varied_axis_wraps_the_clocks_panels_instead_of_one_tall_column():
+    from PIL import Image
+
+    png = plot_clocks(_wd_family(["fit", "generalize", "memorize", "half", "settle"]))  # six panels
+    width, height = Image.open(io.BytesIO(png)).size
+    assert width > height  # three columns of two rows, not 600 x 1810
+
+
+def test_a_plans_wrapped_row_is_offset_from_the_row_it_continues():
+    from clockspec.report.plan_figure import rows, wrapped
+
+    plan = clockspec.load(SPECS_DIR / "quickstart.yaml").compile()
+    row = rows(plan)
+    shifted = wrapped(plan, row)
+    probes = sorted({row[n] for n in plan.nodes if n.startswith("probe:")})
+    assert len(probes) == 2 and shifted == {probes[1]}  # the second row of probes, not the first nor the clocks'
+
+
+def test_compare_names_each_clock_once_and_its_labels_do_not_touch():
+    from clockspec.report.compare_figure import _name_clocks
+
+    fig = figures.new_figure(6.4, 3.0)
+    ax = fig.subplots()
+    ax.set_xscale("log")
+    ax.set_xlim(50, 5000)
+    runs = [({"fit": 1200, "generalize": 2400, "memorize": 1300}, "#1f77b4"),
+            ({"fit": 1250, "generalize": 2500, "memorize": 1320}, "#d62728")]
+    _name_clocks(ax, runs, log_x=True)
+    figures.draw(fig)
+    labels = [t for t in ax.texts if t.get_text()]
+    assert sorted(t.get_text() for t in labels) == ["fit", "generalize", "memorize"]  # a shared name said once
+    assert _overlaps(labels) == []

@@ -76,7 +76,7 @@ def test_the_run_directory_holds_exactly_the_designed_files(grokked):
     plan, out, result = grokked
     assert result.run_dir == out / f"tiny-grok-{plan.train_hash[:12]}"
     assert sorted(p.name for p in result.run_dir.iterdir()) == sorted(
-        ["spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png"])
+        ["spec.lock.yaml", "plan.json", "metrics.jsonl", "times.jsonl", "clocks.json", "status.json", "curves.png"])
     assert clockspec.loads((result.run_dir / "spec.lock.yaml").read_text()) == plan.spec
     assert json.loads((result.run_dir / "plan.json").read_text())["train_hash"] == plan.train_hash
     status = json.loads((result.run_dir / "status.json").read_text())
