@@ -35,7 +35,7 @@ PIECES = [  # (family, the IR's kinds, the runtime's pieces, what the piece is)
 RUNTIME_PLUGINS = load(RUNTIME_GROUP, {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS})
 
 
-def _refuse_plugin_kinds_without_pieces() -> None:
+def refuse_plugin_kinds_without_pieces() -> None:
     """Refuse, each alone, the kinds of loaded plugins that have no runtime piece."""
     for plugin in PLUGINS:
         for name, family in plugin.kinds.items() if plugin.problem is None else ():
@@ -57,7 +57,7 @@ def missing_pieces() -> list[str]:
 
 def check() -> None:
     """Refuse an IR kind without its runtime piece, naming every one that lacks it."""
-    _refuse_plugin_kinds_without_pieces()
+    refuse_plugin_kinds_without_pieces()
     missing = missing_pieces()
     if missing:
         raise TypeError("; ".join(missing) + " (see docs/extending.md)")

@@ -28,6 +28,10 @@ def run(args) -> int:
     from clockspec.syntax.loading import load
 
     paths, errors = spec_paths(args.paths)
+    from clockspec.ir import plugins
+
+    for warning in plugins.warnings():  # a spec that uses a refused plugin's kind fails with its reason
+        print(printable(warning), file=sys.stderr)
     if args.dependents:
         from clockspec.commands.dependents import families_based_on
 

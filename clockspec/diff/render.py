@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from clockspec.core.markdown_escape import code as _code
 from clockspec.diff.values import show
+from clockspec.ir import plugins
 
 if TYPE_CHECKING:
     from clockspec.diff.changes import Change
@@ -100,6 +101,9 @@ def text(d: SpecDiff) -> str:
     a, b = d.labels
     lines = [f"--- {a}", f"+++ {b}"]
     lines += [change_line(c) for c in d.changes]
+    used = dict.fromkeys([*plugins.used_by(d.a), *plugins.used_by(d.b)])
+    if used and d.changes:
+        lines.append(f"plugins: {'; '.join(used)}")
     if d.impact is not None and d.changes:
         lines += ["", "impact:"] + ["  " + line for line in impact_lines(d.impact)]
     if d.family is not None:

@@ -103,3 +103,15 @@ def identity(family: str, kind: str) -> dict[str, str]:
 def warnings() -> list[str]:
     """One line per refused plugin, for commands to print on stderr."""
     return [f"warning: plugin {p.identity} refused: {p.problem}" for p in PLUGINS if p.problem is not None]
+
+
+def used_by(spec: object) -> list[str]:
+    """`model res_mlp from clockspec-resmlp==0.1.0` for each plugin kind an experiment uses
+    (what explain and diff print); none for a family or a spec of clockspec's own kinds."""
+    out = []
+    for family in ("task", "model", "optimizer"):
+        kind = getattr(getattr(spec, family, None), "kind", None)
+        plugin = provider(family, kind) if kind is not None else None
+        if plugin is not None:
+            out.append(f"{family} {kind} from {plugin.identity}")
+    return out
