@@ -12,6 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import tomllib
+
+from clockspec.ir.plugins import IR_GROUP, RUNTIME_GROUP
 from clockspec.syntax.validate import PLUGIN_HINT
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plugin"
@@ -95,3 +98,16 @@ def test_an_unknown_kind_says_how_a_plugins_kind_is_installed(tmp_path):
     out = clockspec(tmp_path / "site", "check", uses, cwd=tmp_path)
     assert out.returncode == 2
     assert f"uses.yaml:3:15: error: unknown model kind 'res_mlp'\n  hint: did you mean 'embed_mlp'? {PLUGIN_HINT}" in out.stderr
+
+
+def test_the_docs_section_names_the_example_plugins_entry_points():
+    """docs/extending.md "As a plugin" is held to examples/plugin: the groups and modules it shows
+    are the example's, and the example's modules exist."""
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]["entry-points"]
+    assert set(project) == {IR_GROUP, RUNTIME_GROUP}
+    section = (EXAMPLE.parents[1] / "docs" / "extending.md").read_text().split("## As a plugin")[1].split("\n## ")[0]
+    for group, points in project.items():
+        assert f'[project.entry-points."{group}"]' in section
+        for kind, module in points.items():
+            assert f'`{kind} = "{module}"`' in section
+            assert (EXAMPLE / (module.replace(".", "/") + ".py")).is_file()
