@@ -16,10 +16,14 @@ that names one is told which plugin and why, and every other spec is unaffected.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 
 from clockspec.core.registry import Registry
 
@@ -37,13 +41,15 @@ class Plugin:
     """Kind name -> its family ("model", ...); "" for a kind a refused plugin names."""
     problem: str | None = None
     """Why the plugin was refused (None: loaded)."""
+    source: str | None = None
+    """For an editable install, a hash of its package's .py files: its code changes with no new version."""
     runtime_problems: dict[str, str] = field(default_factory=dict)
     """Kind -> why its runtime piece is missing (filled by the training step's check)."""
 
     @property
     def identity(self) -> str:
         """`name==version`: what the plan's hashes hold and explain and diff print."""
-        return f"{self.dist}=={self.version}"
+        return f"{self.dist}=={self.version}" + (f"+source.{self.source}" if self.source else "")
 
 
 PLUGINS: list[Plugin] = []  # the IR side's, loaded once by clockspec.ir.spec
@@ -58,6 +64,27 @@ def load(group: str, registries: Mapping[str, Registry]) -> list[Plugin]:
     return [_load_one(dist, version, points, registries) for (dist, version), points in sorted(by_dist.items())]
 
 
+def editable_source(dist: metadata.Distribution | None, points: list[metadata.EntryPoint]) -> str | None:
+    """A hash of the .py files of the packages an editable install's entry points name (their
+    relative paths and bytes); None for a regular install, whose version names its code."""
+    try:
+        url = json.loads((dist.read_text("direct_url.json") if dist else None) or "{}")
+    except ValueError:
+        return None
+    if not (isinstance(url, dict) and isinstance(url.get("dir_info"), dict) and url["dir_info"].get("editable")):
+        return None
+    digest = hashlib.sha256()
+    for top in sorted({point.module.split(".")[0] for point in points}):
+        found = importlib.util.find_spec(top)
+        folders = list(found.submodule_search_locations or []) if found else []
+        files = [(Path(folder), path) for folder in folders for path in sorted(Path(folder).rglob("*.py"))]
+        if found and not folders and found.origin:  # a single-module plugin
+            files = [(Path(found.origin).parent, Path(found.origin))]
+        for folder, path in files:
+            digest.update(f"{top}/{path.relative_to(folder).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
               registries: Mapping[str, Registry]) -> Plugin:
     declared = sorted({point.name for point in points})
@@ -66,13 +93,18 @@ def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
     try:
         for module in dict.fromkeys(point.module for point in points):
             importlib.import_module(module)
-    except Exception as exc:
+    except Exception as exc:  # the plugin's own code: whatever it raises refuses it, never clockspec
         problem = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+    source = None
+    try:
+        source = editable_source(points[0].dist, points) if problem is None else None
+    except OSError as exc:
+        problem = f"its source files cannot be read ({exc.strerror})"
     added = {name: family for family, registry in registries.items() for name in set(registry) - before[family]}
     unregistered = [name for name in declared if name not in added]
     if problem is None and unregistered:
         problem = f"its entry points name {', '.join(unregistered)}, which it does not register"
-    plugin = Plugin(dist, version, {name: added.get(name, "") for name in sorted({*declared, *added})}, problem)
+    plugin = Plugin(dist, version, {name: added.get(name, "") for name in sorted({*declared, *added})}, problem, source)
     if problem is not None:
         for name, family in added.items():
             registries[family].remove(name)

@@ -7,6 +7,7 @@ test_example_plugin.py)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,27 @@ def test_a_plugin_kind_without_its_runtime_piece_is_refused_at_run_and_named(tmp
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "runtime model 'res_mlp' is refused: the plugin half-plugin==1.0 gives no runtime piece" in out.stderr
     assert not list((tmp_path / "runs").glob("*/metrics.jsonl"))
+
+
+def test_an_editable_plugins_source_is_in_the_hash(tmp_path):
+    """An editable install's code changes with no new version: a hash of its package's files
+    joins its identity, so an edit of its runtime module retrains the specs that use it."""
+    site = tmp_path / "site"
+    distribution(site, "editable-plugin", "[clockspec.kinds]\nres_mlp = clockspec_resmlp.ir\n")
+    (site / "editable_plugin-1.0.dist-info" / "direct_url.json").write_text(
+        '{"url": "file:///src", "dir_info": {"editable": true}}')
+    shutil.copytree(EXAMPLE / "clockspec_resmlp", site / "clockspec_resmlp")
+    script = "import clockspec, sys; print(clockspec.loads(sys.argv[1]).compile().train_hash)"
+    spec = SPEC.replace("MODEL", "{kind: res_mlp}")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    before = subprocess.run([sys.executable, "-c", script, spec], capture_output=True, text=True, env=env).stdout
+    with (site / "clockspec_resmlp" / "runtime.py").open("a") as module:
+        module.write("# an edit\n")
+    after = subprocess.run([sys.executable, "-c", script, spec], capture_output=True, text=True, env=env).stdout
+    assert len(before.strip()) == 64 and before != after
+    (tmp_path / "uses.yaml").write_text(spec)
+    explained = clockspec(site, "explain", "uses.yaml", cwd=tmp_path).stdout
+    assert re.search(r"model res_mlp from editable-plugin==1\.0\+source\.[0-9a-f]{12}\.", explained)
 
 
 def test_an_unknown_kind_says_how_a_plugins_kind_is_installed(tmp_path):
