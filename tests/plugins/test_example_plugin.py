@@ -68,6 +68,17 @@ def test_a_new_version_changes_the_train_hash_of_exactly_the_specs_that_use_it(s
     assert hashes["0.1.0"][1] == hashes["0.2.0"][1] == plain  # the one that does not keeps its hash
 
 
+def test_its_specs_are_checked_explained_and_diffed_without_importing_torch(sites):
+    """Only the IR side is imported to review a spec that uses it: its runtime module (torch)
+    is imported by the training step alone."""
+    script = ("import sys, clockspec\nfrom clockspec.compiler.explain import explain\n"
+              "a, b = clockspec.loads(sys.argv[1]), clockspec.loads(sys.argv[2])\n"
+              "print(explain(a.compile()).count('clockspec-resmlp==0.1.0'), bool(clockspec.diff(a, b)))\n"
+              "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('clockspec_resmlp')))\n")
+    out = python(sites["0.1.0"], "-c", script, RES, RES.replace("width: 8", "width: 16"))
+    assert out.stdout.splitlines() == ["1 True", "['clockspec_resmlp', 'clockspec_resmlp.ir']"], out.stderr
+
+
 @pytest.mark.slow
 def test_a_member_of_a_batch_of_three_res_mlps_is_bit_identical_to_it_alone(sites):
     """The suite's own test enumerates the runtime registries: with the plugin installed it
