@@ -1,4 +1,4 @@
-"""The example plugin (examples/plugin: the `res_mlp` model kind), pip-installed offline from a
+"""The example plugin (examples/plugin: the `res_mlp` model and `sign_parity` task kinds), pip-installed offline from a
 copy of its folder into a target folder that `clockspec` subprocesses see on PYTHONPATH; not
 on it, the plugin is uninstalled. It checks, explains and trains a batched family whose members
 equal their solo runs byte for byte; a new version changes the train hash of exactly the
@@ -22,6 +22,7 @@ TEACHER = "{kind: teacher, inputs: 6, classes: 3, rank: 1, train_size: 24, test_
 SPEC = "name: s\ntask: " + TEACHER + "\nmodel: MODEL\ntrain: {steps: 4}\nprobes: {every: 2}\n"
 RES = SPEC.replace("MODEL", "{kind: res_mlp, width: 8, depth: 2}")
 PLAIN = SPEC.replace("MODEL", "{kind: mlp, hidden: [8]}")
+PARITY = PLAIN.replace(TEACHER, "{kind: sign_parity, inputs: 6, relevant: 3, train_size: 24, test_size: 24}")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,8 @@ def test_installed_it_checks_and_explains_naming_its_version_uninstalled_check_s
     assert "Plugins (their versions are in the train hash): model res_mlp from clockspec-resmlp==0.2.0." in explained.stdout
     listed = python(sites["0.2.0"], "-m", "clockspec.commands.main", "plugins", cwd=tmp_path)
     assert listed.stdout == ("clockspec-resmlp 0.2.0\n"
-                             "  model res_mlp: trains on the stacked step (batched like clockspec's own kinds)\n")
+                             "  model res_mlp: trains on the stacked step (batched like clockspec's own kinds)\n"
+                             "  task sign_parity: trains on the stacked step (batched like clockspec's own kinds)\n")
     gone = python(None, "-m", "clockspec.commands.main", "check", "res.yaml", cwd=tmp_path)
     assert gone.returncode == 2 and "Traceback" not in gone.stderr
     assert f"res.yaml:3:15: error: unknown model kind 'res_mlp'\n  hint: did you mean 'embed_mlp'? {PLUGIN_HINT}" in gone.stderr
@@ -62,8 +64,9 @@ def test_installed_it_checks_and_explains_naming_its_version_uninstalled_check_s
 def test_a_new_version_changes_the_train_hash_of_exactly_the_specs_that_use_it(sites):
     script = ("import sys, clockspec\n"
               "for text in sys.argv[1:]: print(clockspec.loads(text).compile().train_hash)\n")
-    hashes = {v: python(site, "-c", script, RES, PLAIN).stdout.split() for v, site in sites.items()}
-    assert hashes["0.1.0"][0] != hashes["0.2.0"][0]  # the spec that uses it retrains
+    hashes = {v: python(site, "-c", script, RES, PLAIN, PARITY).stdout.split() for v, site in sites.items()}
+    assert hashes["0.1.0"][0] != hashes["0.2.0"][0]  # the specs that use it (its model, its task) retrain
+    assert hashes["0.1.0"][2] != hashes["0.2.0"][2]
     plain = clockspec.loads(PLAIN).compile().train_hash  # here, with no plugin installed
     assert hashes["0.1.0"][1] == hashes["0.2.0"][1] == plain  # the one that does not keeps its hash
 
@@ -80,10 +83,10 @@ def test_its_specs_are_checked_explained_and_diffed_without_importing_torch(site
 
 
 @pytest.mark.slow
-def test_a_member_of_a_batch_of_three_res_mlps_is_bit_identical_to_it_alone(sites):
+def test_a_member_of_a_batch_of_three_is_bit_identical_to_it_alone_with_the_plugins_kinds(sites):
     """The suite's own test enumerates the runtime registries: with the plugin installed it
-    has a `model-res_mlp` case (three members batched, the middle one equal to its solo run
-    byte for byte), with no edit."""
+    has a `model-res_mlp` and a `task-sign_parity` case (three members batched, the middle one
+    equal to its solo run byte for byte), with no edit."""
     out = python(sites["0.1.0"], "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-                 "tests/runtime/test_every_kind_batches.py", "-k", "model-res_mlp")
-    assert out.returncode == 0 and "1 passed" in out.stdout, out.stdout + out.stderr
+                 "tests/runtime/test_every_kind_batches.py", "-k", "model-res_mlp or task-sign_parity")
+    assert out.returncode == 0 and "2 passed" in out.stdout, out.stdout + out.stderr

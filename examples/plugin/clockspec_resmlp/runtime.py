@@ -1,5 +1,5 @@
-"""The runtime side of `res_mlp`: its builder and the module it builds, imported only by the
-training step (entry point `res_mlp` of the group `clockspec.runtime_kinds`).
+"""The runtime side of `res_mlp` (its builder and the module it builds) and of `sign_parity`
+(its data), imported only by the training step (the group `clockspec.runtime_kinds`).
 
 The module follows clockspec's `Model` protocol. Its `forward_stacked` is the forward over K
 members' parameters stacked on a leading axis, written as batched matmuls whose kernel does
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from clockspec.runtime.models.registry import MODELS
-from clockspec.runtime.tasks import Dataset
+from clockspec.runtime.tasks import TASKS, Dataset
 from clockspec_resmlp.ir import layer_names
 
 
@@ -107,3 +107,17 @@ class ResMLP(nn.Module):
 def res_mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> ResMLP:
     biased = [model.has_bias(name) for name in layer_names(model.depth)]
     return ResMLP(data.n_inputs, model.width, model.depth, data.n_classes, biased, model.init_scale, generator, dtype)
+
+
+@TASKS.register("sign_parity")
+def sign_parity(task) -> Dataset:
+    """Gaussian inputs (drawn in float64 from `data_seed`); label 1 when an odd number of the
+    first `relevant` coordinates is negative."""
+    g = torch.Generator().manual_seed(task.data_seed)
+    x_train = torch.randn(task.train_size, task.inputs, generator=g, dtype=torch.float64)
+    x_test = torch.randn(task.test_size, task.inputs, generator=g, dtype=torch.float64)
+
+    def parity(x: torch.Tensor) -> torch.Tensor:
+        return (x[:, :task.relevant] < 0).sum(1) % 2
+
+    return Dataset(x_train, parity(x_train), x_test, parity(x_test), n_inputs=task.inputs, n_classes=2)
