@@ -76,10 +76,13 @@ def test_its_specs_are_checked_explained_and_diffed_without_importing_torch(site
     is imported by the training step alone."""
     script = ("import sys, clockspec\nfrom clockspec.compiler.explain import explain\n"
               "a, b = clockspec.loads(sys.argv[1]), clockspec.loads(sys.argv[2])\n"
+              "from clockspec.diff.render import render\n"
               "print(explain(a.compile()).count('clockspec-resmlp==0.1.0'), bool(clockspec.diff(a, b)))\n"
+              "print([line for line in render(clockspec.diff(a, b)).splitlines() if 'plugins' in line])\n"
               "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('clockspec_resmlp')))\n")
     out = python(sites["0.1.0"], "-c", script, RES, RES.replace("width: 8", "width: 16"))
-    assert out.stdout.splitlines() == ["1 True", "['clockspec_resmlp', 'clockspec_resmlp.ir']"], out.stderr
+    assert out.stdout.splitlines() == ["1 True", "['plugins: model res_mlp from clockspec-resmlp==0.1.0']",
+                                       "['clockspec_resmlp', 'clockspec_resmlp.ir']"], out.stderr
 
 
 @pytest.mark.slow
