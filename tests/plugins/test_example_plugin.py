@@ -89,7 +89,7 @@ def test_its_specs_are_checked_explained_and_diffed_without_importing_torch(site
 def test_a_member_of_a_batch_of_three_is_bit_identical_to_it_alone_with_the_plugins_kinds(sites):
     """The suite's own test enumerates the runtime registries: with the plugin installed it
     has a `model-res_mlp` and a `task-sign_parity` case (three members batched, the middle one
-    equal to its solo run byte for byte), with no edit."""
-    out = python(sites["0.1.0"], "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+    equal to its solo run byte for byte), eager, and the model's compiled too, with no edit."""
+    out = python(sites["0.1.0"], "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "slow or not slow",
                  "tests/runtime/test_every_kind_batches.py", "-k", "model-res_mlp or task-sign_parity")
-    assert out.returncode == 0 and "2 passed" in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0 and "3 passed" in out.stdout, out.stdout + out.stderr
