@@ -25,9 +25,12 @@ def register(sub) -> None:
 def run(args) -> int:
     from clockspec.commands.overrides import overridden
     from clockspec.commands.paths import spec_paths
+    from clockspec.ir import plugins
     from clockspec.syntax.loading import load
 
     paths, errors = spec_paths(args.paths)
+    for warning in plugins.warnings():  # a spec that uses a refused plugin's kind fails with its reason
+        print(printable(warning), file=sys.stderr)
     if args.dependents:
         from clockspec.commands.dependents import families_based_on
 

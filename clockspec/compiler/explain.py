@@ -8,6 +8,7 @@ from clockspec.compiler import compile_cost
 from clockspec.compiler.compile_cost import EAGER_FLOPS  # FLOPs to an order of magnitude of time
 from clockspec.compiler.plan import Plan
 from clockspec.core.run_names import run_dir_name
+from clockspec.ir import plugins
 from clockspec.ir.base import format_number
 from clockspec.ir.losses import LOSSES
 from clockspec.ir.metrics import METRICS
@@ -18,8 +19,10 @@ def explain(plan: Plan) -> str:
     out = [f"# {spec.name}", ""]
     if spec.description:
         out += [spec.description.strip(), ""]
-    out += ["## What is trained on what", "", _task(plan), "", _model(plan), "", _training(plan), "",
-            _execution(plan), ""]
+    out += ["## What is trained on what", "", _task(plan), "", _model(plan), "", _training(plan), ""]
+    if plugins.used_by(spec):  # the installed code that computes these kinds, in the train hash
+        out += [f"Plugins (their versions are in the train hash): {'; '.join(plugins.used_by(spec))}.", ""]
+    out += [_execution(plan), ""]
     out += ["## The objective", "", *_objective(plan), ""]
     out += ["## What is measured", "", _probes(plan), ""]
     out += [f"- `{m}`: {METRICS[m].meaning}" + (f" (per probe: {METRICS[m].cost})" if METRICS[m].cost else "")

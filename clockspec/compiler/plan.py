@@ -21,6 +21,7 @@ from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.passes import recorded_metrics, run_passes
 from clockspec.compiler.schedule import probe_steps as _probe_steps
 from clockspec.core.errors import SpecError
+from clockspec.ir import plugins
 from clockspec.ir.metrics import METRICS
 from clockspec.ir.spec import Experiment, Probes, install_compiler
 from clockspec.syntax.source import PathT, RawDoc
@@ -183,15 +184,16 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
 
     task = _dump(spec.task)
     split_keys = spec.task.split_fields  # they choose the train/test split; the rest define the data
-    add("data", {**{k: v for k, v in task.items() if k not in split_keys}, **spec.task.content()})
+    add("data", {**{k: v for k, v in task.items() if k not in split_keys}, **spec.task.content(),
+                 **plugins.identity("task", spec.task.kind)})
     add("split", {k: task[k] for k in split_keys if k in task}, (NodeId.of("data"),))
     sizes = {k: facts[k] for k in spec.model.hashed_sizes}  # what the architecture is built from
-    add("model", {**_dump(spec.model, ("init_scale",)), **sizes})
+    add("model", {**_dump(spec.model, ("init_scale",)), **sizes, **plugins.identity("model", spec.model.kind)})
     add("init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, (NodeId.of("model"),))
     regs = {name: _dump(reg.resolved(spec.model)) for name, reg in spec.regularizers if reg is not None}
     loss_dtype = {"loss_dtype": spec.train.loss_dtype} if spec.train.loss_dtype else {}
     add("objective", {"loss": spec.train.loss, "regularizers": regs, **loss_dtype})
-    opt = _dump(spec.optimizer)
+    opt = {**_dump(spec.optimizer), **plugins.identity("optimizer", spec.optimizer.kind)}
     if spec.interventions is not None:  # they change each update, as the optimizer does
         opt["interventions"] = {name: _dump(kind) for name, kind in spec.interventions if kind is not None}
     if spec.optimizer.schedule == "cosine":

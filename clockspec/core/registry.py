@@ -22,6 +22,7 @@ class Registry(Mapping[str, T], Generic[T]):
         self.family = family
         self.required = required
         self._entries: dict[str, T] = {}
+        self.refused: dict[str, str] = {}  # name -> why a plugin's kind of that name was refused
 
     def add(self, name: str, entry: T) -> T:
         if name in self._entries:
@@ -33,6 +34,15 @@ class Registry(Mapping[str, T], Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def refuse(self, name: str, reason: str) -> None:
+        """Record that a plugin's kind `name` was refused, so a spec naming it is told why."""
+        self.refused[name] = reason
+
+    def remove(self, name: str) -> None:
+        """Take an entry out again (a test's scratch kind, a refused plugin's); for an IR kind,
+        `clockspec.ir.spec.refresh_kinds` then rebuilds the validators that held it."""
+        del self._entries[name]
+
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: `@REGISTRY.register("name")`."""
         return lambda entry: self.add(name, entry)
@@ -42,6 +52,8 @@ class Registry(Mapping[str, T], Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
+            if name in self.refused:
+                raise SpecError(f"{self.family} '{name}' is refused: {self.refused[name]}") from None
             hint = did_you_mean(name, self._entries)
             raise SpecError(f"there is no {self.family} '{name}'" + (f"; {hint}" if hint else "")) from None
 

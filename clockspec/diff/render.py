@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from clockspec.core.markdown_escape import code as _code
 from clockspec.diff.values import show
+from clockspec.ir import plugins
 
 if TYPE_CHECKING:
     from clockspec.diff.changes import Change
@@ -100,12 +101,19 @@ def text(d: SpecDiff) -> str:
     a, b = d.labels
     lines = [f"--- {a}", f"+++ {b}"]
     lines += [change_line(c) for c in d.changes]
+    if plugins_used(d) and d.changes:
+        lines.append(f"plugins: {'; '.join(plugins_used(d))}")
     if d.impact is not None and d.changes:
         lines += ["", "impact:"] + ["  " + line for line in impact_lines(d.impact)]
     if d.family is not None:
         lines += [""] + family_lines(d.family)
     lines += ["", summary(d)]
     return "\n".join(lines) + "\n"
+
+
+def plugins_used(d: SpecDiff) -> list[str]:
+    """`model res_mlp from clockspec-resmlp==0.1.0` for each plugin kind either side uses."""
+    return list(dict.fromkeys([*plugins.used_by(d.a), *plugins.used_by(d.b)]))
 
 
 def impact_lines(impact: Impact) -> list[str]:
@@ -184,6 +192,7 @@ def markdown(d: SpecDiff) -> str:
                   "defaults are not changes.", ""]
     if d.changes:
         lines += changes_md(d.changes)
+        lines += [f"Plugins: {_code('; '.join(plugins_used(d)))}", ""] if plugins_used(d) else []
     if d.impact is not None and d.changes:
         lines += impact_md(d.impact)
     if d.family is not None:
@@ -246,6 +255,8 @@ def to_json(d: SpecDiff) -> dict[str, Any]:
         "summary": summary(d),
         "changes": [c.to_json() for c in d.changes],
     }
+    if plugins_used(d):
+        out["plugins"] = plugins_used(d)
     if d.impact is not None:
         out["impact"] = d.impact.to_json()
     if d.family is not None:

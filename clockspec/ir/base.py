@@ -110,11 +110,6 @@ class KindRegistry(Registry[type[BaseModel]]):
                             f"every {self.family} must (see docs/extending.md)")
         return super().add(name, entry)
 
-    def remove(self, name: str) -> None:
-        """Take a kind out again (a test's scratch kind); `clockspec.ir.spec.refresh_kinds`
-        then rebuilds the validators that held it."""
-        del self._entries[name]
-
     @property
     def kinds(self) -> dict[str, type[BaseModel]]:
         return dict(self.items())

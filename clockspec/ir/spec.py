@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
+from clockspec.ir import plugins
 from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
 from clockspec.ir.interventions import Interventions
@@ -326,3 +327,7 @@ def refresh_kinds() -> None:
         Experiment.model_fields[name].annotation = registry.members()
     Experiment.model_rebuild(force=True)
     Family.model_rebuild(force=True)
+
+
+if plugins.load_ir(KIND_FIELDS):  # a plugin's kinds validate like clockspec's own
+    refresh_kinds()

@@ -233,6 +233,7 @@ _PATTERNS = {
     _pattern(ClockName): "a clock name (a letter or '_', then letters, digits or '_')",
     _pattern(Path): "a dotted path into the spec, like regularizers.weight_decay.strength",
 }
+PLUGIN_HINT = "A plugin's kind needs its distribution installed (pip install it); `clockspec plugins` lists them"
 # The registries whose kinds a discriminated union chooses between, to name the family of a bad tag.
 _UNION_FAMILIES = (*KIND_FIELDS.values(), CLOCKS, DISTRIBUTIONS)
 _BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
@@ -382,9 +383,16 @@ def _concrete(tp: Any) -> list[Any]:
 def _unknown_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
     ctx = _ctx(err)
     tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-    family = next((r.family for r in _UNION_FAMILIES if set(r.names()) == set(tags)), "")
-    return _at(doc, path + ("kind",), f"unknown {family} kind '{ctx.get('tag')}'".replace("  ", " "),
-               did_you_mean(ctx.get("tag"), tags) or f"known kinds: {', '.join(tags)}")
+    registry = next((r for r in _UNION_FAMILIES if set(r.names()) == set(tags)), None)
+    tag = ctx.get("tag")
+    message = f"unknown {registry.family if registry else ''} kind '{tag}'".replace("  ", " ")
+    if registry is not None and tag in registry.refused:
+        return _at(doc, path + ("kind",), f"{message}: {registry.refused[tag]}",
+                   "`clockspec plugins` lists the installed plugins and why one was refused")
+    hint = did_you_mean(tag, tags) or f"known kinds: {', '.join(tags)}"
+    if registry in KIND_FIELDS.values():  # the families a plugin can add kinds to
+        hint += ("" if hint.endswith("?") else ".") + f" {PLUGIN_HINT}"
+    return _at(doc, path + ("kind",), message, hint)
 
 
 def _no_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:

@@ -18,7 +18,7 @@ from clockspec.syntax.clk_front import parse_clk
 from clockspec.syntax.clk_printer import dump_clk, format_float
 from clockspec.syntax.loading import load_doc
 from clockspec.syntax.source import END_OF_FILE, START_OF_FILE, TRAILING
-from clockspec.syntax.validate import validate
+from clockspec.syntax.validate import PLUGIN_HINT, validate
 from clockspec.syntax.yaml_front import parse_yaml
 from clockspec.syntax.yaml_printer import dump_yaml
 from strategies import experiments, families
@@ -116,7 +116,7 @@ def test_three_mistakes_three_positions():
     got = [(d.line, d.col, d.message, d.hint) for d in info.value.diagnostics]
     assert got == [
         (3, 28, "unknown key 'modulos' in task", "did you mean 'modulus'?"),
-        (4, 9, "unknown model kind 'emb_mlp'", "did you mean 'embed_mlp'?"),
+        (4, 9, "unknown model kind 'emb_mlp'", f"did you mean 'embed_mlp'? {PLUGIN_HINT}"),
         (9, 28, "clocks.fit: unknown metric 'train_los'", "did you mean 'train_loss'?"),
     ]
 

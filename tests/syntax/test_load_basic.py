@@ -3,6 +3,7 @@
 import pytest
 
 import clockspec
+from clockspec.syntax.validate import PLUGIN_HINT
 
 SPEC = """\
 name: modadd-relu
@@ -35,4 +36,4 @@ def test_three_mistakes_three_positions():
         (7, 21, "clocks.fit: unknown metric 'train_los'"),
     ]
     assert [d.hint for d in info.value.diagnostics] == [
-        "did you mean 'modulus'?", "did you mean 'embed_mlp'?", "did you mean 'train_loss'?"]
+        "did you mean 'modulus'?", f"did you mean 'embed_mlp'? {PLUGIN_HINT}", "did you mean 'train_loss'?"]

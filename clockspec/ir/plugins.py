@@ -1,0 +1,149 @@
+"""Plugins: task, model and optimizer kinds from installed distributions, without a fork.
+
+A plugin is an installed package. Its entry points in the group `clockspec.kinds` are named
+after the kinds it provides and point at the module that registers their IR classes
+(torch-free: check, fmt, explain and diff need nothing else); its entry points in
+`clockspec.runtime_kinds`, under the same names, at the module that registers their runtime
+pieces, imported only by the training step (`clockspec.runtime.kinds`). A spec names a kind,
+never a Python path: which code provides it is decided by what is installed, and the plugin's
+distribution and version enter the hash of the plan nodes its kinds compute
+(`compiler/plan.py`), so upgrading a plugin retrains exactly what it touches.
+
+A plugin that fails to import, registers a name already taken, or registers fewer kinds than
+its entry points name is refused as a whole: its partial registrations are taken back, and
+each kind it names is recorded as refused in every registry (`Registry.refuse`), so a spec
+that names one is told which plugin and why, and every other spec is unaffected.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from clockspec.core.registry import Registry
+
+IR_GROUP = "clockspec.kinds"
+RUNTIME_GROUP = "clockspec.runtime_kinds"
+
+
+@dataclass
+class Plugin:
+    """One installed distribution's kinds, as one entry-point group found them."""
+
+    dist: str
+    version: str
+    kinds: dict[str, str]
+    """Kind name -> its family ("model", ...); "" for a kind a refused plugin names."""
+    problem: str | None = None
+    """Why the plugin was refused (None: loaded)."""
+    source: str | None = None
+    """For an editable install, a hash of its package's .py files: its code changes with no new version."""
+    runtime_problems: dict[str, str] = field(default_factory=dict)
+    """Kind -> why its runtime piece is missing (filled by the training step's check)."""
+
+    @property
+    def identity(self) -> str:
+        """`name==version`: what the plan's hashes hold and explain and diff print."""
+        return f"{self.dist}=={self.version}" + (f"+source.{self.source}" if self.source else "")
+
+
+PLUGINS: list[Plugin] = []  # the IR side's, loaded once by clockspec.ir.spec
+
+
+def load(group: str, registries: Mapping[str, Registry]) -> list[Plugin]:
+    """Import every distribution's entry points of `group`, one plugin per distribution."""
+    by_dist: dict[tuple[str, str], list[metadata.EntryPoint]] = {}
+    for point in metadata.entry_points(group=group):
+        dist = point.dist
+        by_dist.setdefault((dist.name, dist.version) if dist else (point.module, "unknown"), []).append(point)
+    return [_load_one(dist, version, points, registries) for (dist, version), points in sorted(by_dist.items())]
+
+
+def editable_source(dist: metadata.Distribution | None, points: list[metadata.EntryPoint]) -> str | None:
+    """A hash of the .py files of the packages an editable install's entry points name (their
+    relative paths and bytes); None for a regular install, whose version names its code."""
+    try:
+        url = json.loads((dist.read_text("direct_url.json") if dist else None) or "{}")
+    except ValueError:
+        return None
+    if not (isinstance(url, dict) and isinstance(url.get("dir_info"), dict) and url["dir_info"].get("editable")):
+        return None
+    digest = hashlib.sha256()
+    for top in sorted({point.module.split(".")[0] for point in points}):
+        found = importlib.util.find_spec(top)
+        folders = list(found.submodule_search_locations or []) if found else []
+        files = [(Path(folder), path) for folder in folders for path in sorted(Path(folder).rglob("*.py"))]
+        if found and not folders and found.origin:  # a single-module plugin
+            files = [(Path(found.origin).parent, Path(found.origin))]
+        for folder, path in files:
+            digest.update(f"{top}/{path.relative_to(folder).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
+              registries: Mapping[str, Registry]) -> Plugin:
+    declared = sorted({point.name for point in points})
+    before = {family: set(registry) for family, registry in registries.items()}
+    problem = None
+    try:
+        for module in dict.fromkeys(point.module for point in points):
+            importlib.import_module(module)
+    except Exception as exc:  # the plugin's own code: whatever it raises refuses it, never clockspec
+        problem = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+    source = None
+    try:
+        source = editable_source(points[0].dist, points) if problem is None else None
+    except OSError as exc:
+        problem = f"its source files cannot be read ({exc.strerror})"
+    added = {name: family for family, registry in registries.items() for name in set(registry) - before[family]}
+    unregistered = [name for name in declared if name not in added]
+    if problem is None and unregistered:
+        problem = f"its entry points name {', '.join(unregistered)}, which it does not register"
+    plugin = Plugin(dist, version, {name: added.get(name, "") for name in sorted({*declared, *added})}, problem, source)
+    if problem is not None:
+        for name, family in added.items():
+            registries[family].remove(name)
+        for registry in registries.values():
+            for name in plugin.kinds:
+                registry.refuse(name, f"it comes from the plugin {plugin.identity}, which was refused ({problem})")
+    return plugin
+
+
+def load_ir(registries: Mapping[str, Registry]) -> bool:
+    """Load the IR side's plugins (once); whether any kind was added (the unions need rebuilding)."""
+    PLUGINS[:] = load(IR_GROUP, registries)
+    return any(plugin.problem is None and plugin.kinds for plugin in PLUGINS)
+
+
+def provider(family: str, kind: str) -> Plugin | None:
+    """The loaded plugin that provides a kind of a family; None for clockspec's own."""
+    return next((p for p in PLUGINS if p.problem is None and p.kinds.get(kind) == family), None)
+
+
+def identity(family: str, kind: str) -> dict[str, str]:
+    """What a plan node computed by a kind adds to its hashed data: nothing for clockspec's own
+    kinds (every existing hash stays as it was), `{"plugin": "name==version"}` for a plugin's."""
+    plugin = provider(family, kind)
+    return {"plugin": plugin.identity} if plugin is not None else {}
+
+
+def warnings() -> list[str]:
+    """One line per refused plugin, for commands to print on stderr."""
+    return [f"warning: plugin {p.identity} refused: {p.problem}" for p in PLUGINS if p.problem is not None]
+
+
+def used_by(spec: object) -> list[str]:
+    """`model res_mlp from clockspec-resmlp==0.1.0` for each plugin kind an experiment uses
+    (what explain and diff print); none for a family or a spec of clockspec's own kinds."""
+    out = []
+    for family in ("task", "model", "optimizer"):
+        kind = getattr(getattr(spec, family, None), "kind", None)
+        plugin = provider(family, kind) if kind is not None else None
+        if plugin is not None:
+            out.append(f"{family} {kind} from {plugin.identity}")
+    return out
