@@ -329,7 +329,9 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
     queue: deque[Job] = deque()
     fresh: list[int] = []
     for i, (e, plan) in enumerate(zip(entries, plans)):
-        what = "new" if force else store.state(folder, e, plan)
+        what = "new" if force else store.state(folder.parent, folder / e.run_dir, plan)
+        if what == "clocks" and _show_here(plan, folder, e, outcome, board):
+            continue
         if what == "done":
             outcome.status[e.name] = "skipped"
             board.counts["skipped"] += 1
@@ -352,6 +354,21 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
         board.event(f"{len(entries)} members: {board.counts['skipped']} already done, "
                     f"{sum(len(j.members) for j in queue)} to run in {len(queue)} jobs")
     return queue
+
+
+def _show_here(plan: Plan, folder: Path, e: store.Entry, outcome: Outcome, board: Board) -> bool:
+    """A member whose program the store holds finished (trained under any name): shown under
+    its name here, at once and without torch; False when another process holds it (a job
+    waits for it)."""
+    from clockspec.core.errors import RunError
+    from clockspec.runtime import run
+
+    try:
+        result = run(plan, out=folder.parent, view=folder / e.run_dir, progress=False)
+    except RunError:
+        return False
+    _finished(worker.as_dict(plan, result), e.label, 1, outcome, board)
+    return True
 
 
 def _spare_cores(busy: int) -> int:

@@ -1,7 +1,8 @@
-"""The run index: every run directory under some folders, read back as one record each.
+"""The run index: every run under some folders, read back as one record each.
 
-A run directory is a folder holding `status.json`; a family folder holds `family.lock.json`
-and its members' run directories, which are grouped under it. Nothing is trained or
+A run is a view (a folder holding `view.json`, onto the store's object of its train hash:
+`clockspec.store.objects`) or a run directory of the previous layout (holding `status.json`);
+a family folder holds `family.lock.json` and its members' views, which are grouped under it. Nothing is trained or
 imported from torch: the records come from `status.json`, `clocks.json`, `spec.lock.yaml`
 and the `snapshots/` folder alone, so `clockspec runs` reads a run in a few ms (`python bench/runs_index.py RUN_DIR`: 1,000
 runs in 2.6 s on a busy 2-core machine, linear in the runs).
@@ -17,6 +18,7 @@ from clockspec.core.errors import SpecError
 from clockspec.core.fileio import read_json
 from clockspec.store.family import LOCK
 from clockspec.store.lock import held
+from clockspec.store.objects import VIEW, data_dir
 from clockspec.store.rundir import CLOCKS, PLAN, SPEC, STATUS
 from clockspec.store.snapshots import list_snapshots
 
@@ -43,6 +45,7 @@ class RunRecord:
     family: str = ""
     label: str = ""
     snapshots: list[int] = field(default_factory=list)
+    data: Path | None = None  # where its training files are: its object (None: `path` itself)
 
     def clock_step(self, name: str) -> int | None:
         record = self.clocks.get(name) or {}
@@ -88,38 +91,44 @@ def find_runs(folders: list[str | os.PathLike]) -> list[RunRecord]:
 
 def _walk(root: Path):
     """(run directory, family name, member label) under `root`."""
-    if (root / STATUS).is_file():
+    if _is_run(root):
         yield root, "", ""
         return
     if (root / LOCK).is_file():
         lock = read_json(root / LOCK) or {}
         for member in lock.get("members", []):
             run_dir = root / str(member.get("run_dir", ""))
-            if (run_dir / STATUS).is_file():
+            if _is_run(run_dir):
                 yield run_dir, str(lock.get("family", root.name)), str(member.get("label", ""))
         return
     for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         yield from _walk(child)
 
 
+def _is_run(path: Path) -> bool:
+    return (path / VIEW).is_file() or (path / STATUS).is_file()
+
+
 def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | None:
-    """The record of one run directory; None when its status is unreadable (a half-made folder)."""
-    status = read_json(run_dir / STATUS)
+    """The record of one run (a view, or a run directory of the previous layout); None when
+    its status is unreadable (a half-made folder, a view whose object is gone)."""
+    data = data_dir(run_dir)
+    status = read_json(data / STATUS)
     if not isinstance(status, dict) or "status" not in status:
         return None
     clocks = (read_json(run_dir / CLOCKS) or {}).get("clocks", {})
     spec = _locked_spec(run_dir)
     state = str(status["status"])
-    if state == "running" and not held(run_dir):
+    if state == "running" and not held(data):
         state = "died"  # its process ended without recording why (killed); `run --resume` continues it
     git = status.get("git") or {}
     commit = (git.get("commit") or "")[:10] + ("*" if git.get("dirty") else "")
     return RunRecord(
         path=run_dir, name=str(spec.get("name", run_dir.name)), status=state,
         step=int(status.get("step", 0) or 0), steps=status.get("steps"), train_hash=str(status.get("train_hash", "")),
-        wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(run_dir / STATUS)), git=commit,
+        wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(data / STATUS)), git=commit,
         tags=list(spec.get("tags") or []), clocks=clocks if isinstance(clocks, dict) else {},
-        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(run_dir)])
+        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(data)], data=data)
 
 
 def _locked_spec(run_dir: Path) -> dict[str, Any]:

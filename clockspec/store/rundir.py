@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from clockspec.core.fileio import write_atomic
+from clockspec.store.objects import data_dir
 
 FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
@@ -82,7 +83,7 @@ class RunDir:
     def read_rows(self, before: int | None = None) -> list[dict[str, Any]]:
         """The recorded probe rows (with step < `before` if given), skipping a torn last line."""
         try:
-            text = (self / METRICS).read_text()
+            text = (data_dir(self.path) / METRICS).read_text()  # a view's rows are its object's
         except FileNotFoundError:
             return []
         rows = []

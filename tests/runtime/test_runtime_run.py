@@ -74,9 +74,16 @@ def test_a_tiny_run_fits_groks_and_stops(grokked):
 
 def test_the_run_directory_holds_exactly_the_designed_files(grokked):
     plan, out, result = grokked
-    assert result.run_dir == out / f"tiny-grok-{plan.train_hash[:12]}"
+    assert result.view == out / f"tiny-grok-{plan.train_hash[:12]}"
+    assert result.run_dir == out / ".objects" / plan.train_hash
     assert sorted(p.name for p in result.run_dir.iterdir()) == sorted(
         ["spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png"])
+    # the name is a view: what its spec asks for, pointing at the object
+    assert sorted(p.name for p in result.view.iterdir()) == sorted(
+        ["view.json", "spec.lock.yaml", "plan.json", "clocks.json", "curves.png"])
+    assert json.loads((result.view / "view.json").read_text())["train_hash"] == plan.train_hash
+    for name in ("clocks.json", "curves.png", "spec.lock.yaml"):
+        assert (result.view / name).read_bytes() == (result.run_dir / name).read_bytes()
     assert clockspec.loads((result.run_dir / "spec.lock.yaml").read_text()) == plan.spec
     assert json.loads((result.run_dir / "plan.json").read_text())["train_hash"] == plan.train_hash
     status = json.loads((result.run_dir / "status.json").read_text())
@@ -107,9 +114,27 @@ def test_a_finished_run_is_reused_and_changed_clocks_are_reevaluated(grokked):
     assert changed.clocks["fit"].step < result.clocks["fit"].step
     assert changed.clocks["simplify"].step <= result.clocks["simplify"].step
     assert changed.clocks["generalize"] == result.clocks["generalize"]
-    recorded = json.loads((changed.run_dir / "clocks.json").read_text())["clocks"]
+    recorded = json.loads((changed.view / "clocks.json").read_text())["clocks"]
     assert recorded["fit"]["expr"] == "first train_loss <= 1.5"
     assert run(looser, out=out, progress=False).action == "reused"
+
+
+def test_a_clock_only_change_leaves_the_stored_run_byte_identical(grokked):
+    plan, out, result = grokked
+    stored = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
+    looser = plan_of(GROKS, **{"train_loss <= 0.1": "train_loss <= 1.5"})
+    changed = run(looser, out=out, progress=False)
+    assert changed.view == result.view and changed.run_dir == result.run_dir
+    assert changed.clocks["fit"].step < result.clocks["fit"].step
+    shown = json.loads((result.view / "clocks.json").read_text())["clocks"]["fit"]["expr"]
+    assert shown == "first train_loss <= 1.5"  # the view shows the set its spec asks for
+    back = run(plan, out=out, progress=False)  # the plain spec again: its own record, nothing evaluated
+    assert back.action == "reused" and back.clocks == result.clocks
+    assert json.loads((result.view / "clocks.json").read_text())["clocks"]["fit"]["expr"] == "first train_loss <= 0.1"
+    after = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
+    new = sorted(p.relative_to(result.run_dir).as_posix() for p in after if p not in stored)
+    assert len(new) == 2 and all(n.startswith("clocks/") for n in new)  # the second set's record and figure
+    assert {p: after[p] for p in stored} == stored
 
 
 def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
@@ -149,7 +174,7 @@ def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monke
     monkeypatch.setattr(Prober, "__call__", crash_at_90)
     with pytest.raises(clockspec.RunError, match="out of memory on cpu at step"):
         run(plan, out=tmp_path / "b", progress=False, checkpoint_every=0.0)
-    run_dir = next((tmp_path / "b").glob("tiny-batches-*"))
+    run_dir = tmp_path / "b" / ".objects" / plan.train_hash
     status = json.loads((run_dir / "status.json").read_text())
     assert status["status"] == "failed" and status["reason"] == "out of memory (MemoryError: simulated)"
     monkeypatch.setattr(Prober, "__call__", measure)
