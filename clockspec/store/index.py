@@ -175,7 +175,8 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 def differing(records: list[RunRecord]) -> list[str]:
     """The spec paths whose values are not the same in every record, in first-seen order; a
     part that some records lack altogether (`snapshots`, a regularizer) is one path, shown
-    on or off (`value_at`), not one per field inside it."""
+    on or off (`value_at`), unless the records that have it differ inside it: then each
+    field that differs is a path, `off` where the part is (weight decay off, 0.3, 1.0)."""
     paths: dict[str, None] = {}
     for r in records:
         paths.update(dict.fromkeys(r.spec))
@@ -187,7 +188,8 @@ def differing(records: list[RunRecord]) -> list[str]:
             continue
         parts = p.split(".")
         part = next((".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in absent), p)
-        out[part] = None
+        having = [r.spec.get(p) for r in records if any(k.startswith(part + ".") for k in r.spec)]
+        out[part if all(v == having[0] for v in having) else p] = None
     return list(out)
 
 
