@@ -94,8 +94,8 @@ def programs(records: list[RunRecord]) -> list[tuple[RunRecord, list[str]]]:
 
 
 def seen_as(r: RunRecord) -> str:
-    """The name a record shows a program under: `family/label`, or the experiment's name."""
-    return f"{r.family}/{r.label}" if r.family else r.name
+    """The name a record shows a program under: `family/member`, or the experiment's name."""
+    return f"{r.family}/{r.name}" if r.family else r.name
 
 
 def rows(records: list[RunRecord], raw: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
