@@ -182,14 +182,16 @@ def differing(records: list[RunRecord]) -> list[str]:
         paths.update(dict.fromkeys(r.spec))
     absent = {p for r in records for p, v in r.spec.items() if v is None}
     first = records[0].spec if records else {}
-    out: dict[str, None] = {}
+    varied: dict[str, tuple[str, bool]] = {}  # path -> (its part, whether the records having the part differ on it)
     for p in paths:
         if p.split(".")[0] in HIDDEN_PATHS or all(r.spec.get(p) == first.get(p) for r in records):
             continue
         parts = p.split(".")
         part = next((".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in absent), p)
         having = [r.spec.get(p) for r in records if any(k.startswith(part + ".") for k in r.spec)]
-        out[part if all(v == having[0] for v in having) else p] = None
+        varied[p] = (part, any(v != having[0] for v in having))
+    inner = {part for part, differs in varied.values() if differs}
+    out = {(p if part in inner else part): None for p, (part, differs) in varied.items() if differs or part not in inner}
     return list(out)
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -72,8 +73,11 @@ def test_one_row_per_run_families_grouped_clocks_censored(store, capsys):
     assert sorted(r["status"] for r in rows) == ["complete"] * 4 + ["died", "failed", "interrupted"]
     assert [r["family"] for r in rows][-2:] == ["idx-tiny-grid-seed"] * 2
     assert {"seed", "lr"} <= set(rows[0]) and "train_fraction" not in rows[0]  # only what differs
-    assert all(r["perfect"].startswith(">") for r in rows)  # never fired: censored at the last step
-    assert all(r["memorize"].isdigit() for r in rows if r["status"] == "complete")
+    assert all(r["perfect"] == r["step"] and r["perfect_censored"] == "1" for r in rows)  # censored at the last step
+    assert all(r["memorize"].isdigit() and r["memorize_censored"] == "0" for r in rows if r["status"] == "complete")
+    assert main(["runs", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert ">40" in table and ">" not in "".join(r["perfect"] for r in rows)  # `>N` is for people, not CSV
     assert {r["tags"] for r in rows} == {"smoke"} and all(r["git"] for r in rows)
 
 
@@ -128,6 +132,26 @@ def test_compare_overlays_the_runs_and_says_what_differs(store, tmp_path, capsys
     assert "1 spec values differ:" in text and "optimizer.lr: " in text and "memorize" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["compare", runs[0]]) == 2
+    everything = sorted(str(p) for p in out.glob("idx-tiny-*"))  # as a shell's runs/idx-tiny-* is: a family too
+    assert main(["compare", *everything, "-o", str(png)]) == 0
+    captured = capsys.readouterr()
+    assert "idx-tiny-grid-seed: a family folder; comparing its 2 members" in captured.err
+    assert captured.out.startswith("4 runs; ")
+
+
+def test_a_part_some_runs_lack_shows_its_values_where_they_differ():
+    from clockspec.store.index import RunRecord, differing, value_at
+
+    def record(spec):
+        return RunRecord(Path("r"), "r", "complete", 1, 1, "h", None, "", "", [], {}, {"seed": 0, **spec})
+
+    off, weak, strong = (record({"regularizers.weight_decay": None}),
+                         record({"regularizers.weight_decay.strength": 0.3, "regularizers.weight_decay.kind": "l2"}),
+                         record({"regularizers.weight_decay.strength": 1.0, "regularizers.weight_decay.kind": "l2"}))
+    (path,) = differing([off, weak, strong])
+    assert path == "regularizers.weight_decay.strength"
+    assert [value_at(r, path) for r in (off, weak, strong)] == [None, 0.3, 1.0]  # off, 0.3, 1.0: not on, on
+    assert differing([off, weak]) == ["regularizers.weight_decay"]  # only present or not: one on/off column
 
 
 def test_the_store_location(tmp_path, monkeypatch):
