@@ -27,7 +27,7 @@ class RunResult:
     status: str  # complete | diverged | interrupted
     step: int
     clocks: dict[str, ClockResult]
-    action: str  # trained | resumed | reused | reevaluated
+    action: str  # trained | resumed | extended | reused | reevaluated
     note: str = ""  # one sentence on what happened, for people
     elapsed_s: float = field(default=0.0, compare=False)
     view: Path | None = None  # the name's folder (`clockspec.store.objects`); run_dir is the object it shows

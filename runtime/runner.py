@@ -12,6 +12,7 @@ training and is imported only when there is training to do.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -25,6 +26,8 @@ from clockspec.core.fileio import read_json, write_atomic
 from clockspec.core.run_names import run_dir_name
 from clockspec.report.run_figure import plot_curves
 from clockspec.runtime.results import RunResult, clock_hashes, clocks_doc, final_clocks, for_device, open_view, show
+from clockspec.store.extend import base_for
+from clockspec.store.extend import prepare as extend
 from clockspec.store.lock import claim
 from clockspec.store.migrate import adopt
 from clockspec.store.objects import clock_key, object_dir, read_view, record_of
@@ -72,6 +75,10 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
                                        str(view), hint="pass --resume to continue it, or --force to start over",
                                        exit_status=2)
                     resume_from = rd / CHECKPOINT
+            base = base_for(store, plan) if previous is None and not force else None
+            if base is not None:  # the same program run shorter: continue it from its last step
+                extend(rd, *base, plan.train_hash)
+                resume_from = rd / CHECKPOINT
             from clockspec.runtime.device import resolve_device, resolve_dtype
             from clockspec.runtime.session import train
 
@@ -79,6 +86,9 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
             dtype = resolve_dtype(spec.train.dtype, where)
             open_view(view, plan)
             result = train(plan, rd, where, dtype, threads, progress, resume_from, checkpoint_every)
+            if base is not None:
+                result = dataclasses.replace(result, action="extended", note=(
+                    f"extended the stored run {base[0].name[:12]} ({base[1]:,} steps): {result.note}"))
             return show(view, plan, rd.path, result)
         except OSError as exc:
             raise failed_io(rd, exc) from exc

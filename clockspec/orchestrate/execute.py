@@ -242,7 +242,8 @@ def describe(result: dict[str, Any], label: str) -> str:
     """`✓ wd-0p1_seed-0 (wd=0.1,seed=0): complete at step 2,400 · fit 30 · generalize 1,850`."""
     mark = {"complete": "✓", "diverged": "!", "interrupted": "‖"}.get(result["status"], "?")
     clocks = " · ".join(f"{n} {c['step']:,}" if c["reached"] else f"{n} –" for n, c in result["clocks"].items())
-    how = {"reused": " (reused)", "reevaluated": " (clocks re-evaluated)", "resumed": " (resumed)"}.get(result["action"], "")
+    how = {"reused": " (reused)", "reevaluated": " (clocks re-evaluated)", "resumed": " (resumed)",
+           "extended": " (extended)"}.get(result["action"], "")
     return (f"{mark} {result['name']} ({label}): {result['status']} at step {result['step']:,}{how}"
             + (f" · {clocks}" if clocks else ""))
 
@@ -462,7 +463,7 @@ def _finished(result: dict[str, Any], label: str, batch: int, outcome: Outcome, 
     outcome.status[name] = result["status"]
     outcome.notes[name] = result["note"]
     board.counts["done"] += 1
-    if result["action"] in ("trained", "resumed"):
+    if result["action"] in ("trained", "resumed", "extended"):
         board.member_time.append(result["elapsed_s"] / batch)
     if result["status"] == "interrupted":
         outcome.interrupted = True

@@ -21,7 +21,9 @@ FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
     "spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
-OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, CURVES, CHECKPOINT)  # status first: see RunDir.clear
+FINAL = "final.pt"  # the state at the last step, kept by a run that a longer one may extend (store/extend.py)
+EXTENDS = "extends.json"  # in an extended run: the run it continued
+OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, CURVES, CHECKPOINT, FINAL, EXTENDS)  # status first: see RunDir.clear
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
 

@@ -24,7 +24,8 @@ clocks:
   memorize: first train_acc >= 0.95
   simplify: settle weight_norm within 5%
 """
-OUTPUTS = ("spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
+OUTPUTS = ("spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png",
+           "final.pt")  # the state at the last step: a longer run extends from it
 
 
 def clockspec(*args: str, cwd: Path, fault: str | None = None, **kw) -> subprocess.CompletedProcess:

@@ -254,3 +254,24 @@ def test_the_quickstart_groks_with_its_clocks_in_order(tmp_path):
     assert c["memorize"].step < c["fit"].step < c["generalize"].step < c["simplify"].step
     assert c["generalize"].step > 10 * c["memorize"].step  # grokking: a long wait between the two
     assert c["freeze"].step < c["generalize"].step
+
+
+def test_a_longer_run_extends_the_stored_one_byte_for_byte(tmp_path):
+    whole = run(plan_of(MINIBATCH), out=tmp_path / "scratch", progress=False)
+    short = run(plan_of(MINIBATCH, **{"steps: 120": "steps: 55"}), out=tmp_path / "b", progress=False)
+    assert short.step == 55 and (short.run_dir / "final.pt").exists()  # its last step, not a probe of the longer run
+    stored = {p: p.read_bytes() for p in short.run_dir.rglob("*") if p.is_file()}
+    longer = run(plan_of(MINIBATCH), out=tmp_path / "b", progress=False)
+    assert longer.action == "extended" and "resumed steps 55..120" in longer.note, longer.note
+    assert longer.run_dir != short.run_dir and longer.run_dir.name == whole.run_dir.name
+    assert (longer.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()
+    assert longer.clocks == whole.clocks and (longer.status, longer.step) == ("complete", 120)
+    assert json.loads((longer.run_dir / "extends.json").read_text()) == {"train_hash": short.run_dir.name, "step": 55}
+    assert {p: p.read_bytes() for p in short.run_dir.rglob("*") if p.is_file()} == stored  # the stored run unchanged
+
+
+def test_a_schedule_over_the_total_makes_a_longer_run_a_new_program(tmp_path):
+    cosine = {"lr: 0.01}": "lr: 0.01, schedule: cosine}"}
+    short = run(plan_of(MINIBATCH, **cosine, **{"steps: 120": "steps: 50"}), out=tmp_path, progress=False)
+    assert not (short.run_dir / "final.pt").exists()  # nothing to continue from: not kept
+    assert run(plan_of(MINIBATCH, **cosine), out=tmp_path, progress=False).action == "trained"
