@@ -14,6 +14,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from clockspec.report.runs_table import human_size as _size
     from clockspec.store.gc import collect, remove
     from clockspec.store.location import store_location
 
@@ -35,9 +36,3 @@ def run(args) -> int:
     return 0
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"

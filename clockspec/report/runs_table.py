@@ -5,7 +5,8 @@ One row per stored program (`clockspec.store.objects`), whatever number of names
 it. Columns: family, name, status, hash, the spec values that differ among the rows (by
 short key), each clock (its step; `>N` when censored: it had not fired by step N, the last
 step the run reached; in CSV the number N and a `CLOCK_censored` column), the names that
-point at the program, steps, wall, date, git commit (`*`: the tree was dirty), tags, snapshots.
+point at the program, steps, wall, size (its training files: rows, the state kept to extend
+it, snapshots), date, git commit (`*`: the tree was dirty), tags, snapshots.
 """
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ def rows(records: list[RunRecord], raw: bool = False) -> tuple[list[str], list[d
     varied = differing(records)
     clocks = list(dict.fromkeys(name for r in records for name in r.clocks))
     censored = [f"{c}_censored" for c in clocks] if raw else []
-    steps = ["step", "steps", "wall_s"] if raw else ["steps", "wall"]
+    steps = ["step", "steps", "wall_s", "bytes"] if raw else ["steps", "wall", "size"]
     fixed = ["family", "name", "status", "hash", "names", *steps, "date", "git", "tags", "snapshots"]
     taken = {*fixed, *clocks, *censored}
     keys = {p: k if k not in taken else p if p not in taken else f"spec.{p}"
@@ -122,16 +123,27 @@ def rows(records: list[RunRecord], raw: bool = False) -> tuple[list[str], list[d
             row.update({keys[p]: value_at(r, p) for p in varied})
             row.update({c: r.clock_step(c) if r.clock_step(c) is not None else r.step for c in clocks if c in r.clocks})
             row.update({f"{c}_censored": int(r.clock_step(c) is None) for c in clocks if c in r.clocks})
-            row.update(step=r.step, steps=r.steps, wall_s=r.wall_s)
+            row.update(step=r.step, steps=r.steps, wall_s=r.wall_s, bytes=r.bytes)
         else:
             row.update({keys[p]: show(value_at(r, p)) for p in varied})
             row.update({c: clock_cell(r, c) for c in clocks})
             row.update(steps=f"{r.step:,}" + (f"/{r.steps:,}" if r.steps and r.steps != r.step else ""),
-                       wall="" if r.wall_s is None else f"{r.wall_s:.1f}s")
+                       wall="" if r.wall_s is None else f"{r.wall_s:.1f}s", size=human_size(r.bytes))
         out.append(row)
     if not any(r.family for r in records):
         columns.remove("family")
     return columns, out
+
+
+def human_size(n: float) -> str:
+    """`812 B`, `1.2 MB`: bytes for people (powers of 1000)."""
+    if n < 1000:
+        return f"{n:.0f} B"
+    for unit in ("kB", "MB"):
+        n /= 1000
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1000:.1f} GB"
 
 
 def clock_cell(r: RunRecord, name: str) -> str:
@@ -171,6 +183,6 @@ def json_row(r: RunRecord) -> dict[str, Any]:
     """Every fact of a run, unformatted, for tools (and the Python API's DataFrame)."""
     return {"path": str(r.path), "family": r.family, "label": r.label, "name": r.name, "status": r.status,
             "step": r.step, "steps": r.steps, "hash": r.train_hash[:12], "wall_s": r.wall_s, "date": r.date,
-            "git": r.git, "tags": r.tags, "snapshots": r.snapshots,
+            "git": r.git, "tags": r.tags, "snapshots": r.snapshots, "bytes": r.bytes,
             "clocks": {n: r.clock_step(n) for n in r.clocks},
             "censored": {n: r.clock_step(n) is None for n in r.clocks}, "spec": r.spec}

@@ -8,7 +8,6 @@ checking again that no view has come to point at it.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
 from clockspec.store.lock import claim, held
-from clockspec.store.objects import HASH, OBJECTS, RECORDS, read_view, referenced
+from clockspec.store.objects import HASH, OBJECTS, RECORDS, read_view, referenced, size_of
 from clockspec.store.rundir import CHECKPOINT, FINISHED, STATUS
 
 ORPHAN = "no name points at it"
@@ -27,13 +26,6 @@ class Garbage:
     path: Path
     bytes: int
     why: str
-
-
-def size_of(path: Path) -> int:
-    """Bytes in a file, or in every file below a folder (links not followed)."""
-    if not path.is_dir() or path.is_symlink():
-        return path.lstat().st_size if path.exists() or path.is_symlink() else 0
-    return sum((Path(top) / f).lstat().st_size for top, _, files in os.walk(path) for f in files)
 
 
 def collect(store: Path) -> list[Garbage]:

@@ -18,7 +18,7 @@ from clockspec.core.errors import SpecError
 from clockspec.core.fileio import read_json
 from clockspec.store.family import LOCK
 from clockspec.store.lock import held
-from clockspec.store.objects import VIEW, data_dir
+from clockspec.store.objects import VIEW, data_dir, size_of
 from clockspec.store.rundir import CLOCKS, PLAN, SPEC, STATUS
 from clockspec.store.snapshots import list_snapshots
 
@@ -46,6 +46,7 @@ class RunRecord:
     label: str = ""
     snapshots: list[int] = field(default_factory=list)
     data: Path | None = None  # where its training files are: its object (None: `path` itself)
+    bytes: int = 0  # what its training files take on disk (metrics, kept state, snapshots)
 
     def clock_step(self, name: str) -> int | None:
         record = self.clocks.get(name) or {}
@@ -128,7 +129,8 @@ def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | No
         step=int(status.get("step", 0) or 0), steps=status.get("steps"), train_hash=str(status.get("train_hash", "")),
         wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(data / STATUS)), git=commit,
         tags=list(spec.get("tags") or []), clocks=clocks if isinstance(clocks, dict) else {},
-        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(data)], data=data)
+        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(data)], data=data,
+        bytes=size_of(data))
 
 
 def _locked_spec(run_dir: Path) -> dict[str, Any]:

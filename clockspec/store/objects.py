@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -102,3 +103,9 @@ def referenced(store: Path) -> dict[str, list[Path]]:
             out.setdefault(doc["train_hash"], []).append(view)
     return out
 
+
+def size_of(path: Path) -> int:
+    """Bytes in a file, or in every file below a folder (links not followed)."""
+    if not path.is_dir() or path.is_symlink():
+        return path.lstat().st_size if path.exists() or path.is_symlink() else 0
+    return sum((Path(top) / f).lstat().st_size for top, _, files in os.walk(path) for f in files)
