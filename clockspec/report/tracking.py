@@ -114,8 +114,9 @@ def _mlflow_run(mlflow: Any, record: RunRecord) -> None:
     for i in range(0, len(metrics), MLFLOW_BATCH):
         client.log_batch(run_id, metrics=metrics[i:i + MLFLOW_BATCH])
     for artifact in (CURVES, SPEC, CLOCKS, STATUS):
-        if (record.path / artifact).exists():
-            mlflow.log_artifact(str(record.path / artifact))
+        where = (record.data or record.path) if artifact == STATUS else record.path  # a view's status is its object's
+        if (where / artifact).exists():
+            mlflow.log_artifact(str(where / artifact))
 
 
 def _tensorboard(runs: list[RunRecord], store: Path, family: Path | None) -> str:

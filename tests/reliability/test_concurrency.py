@@ -23,7 +23,7 @@ CLI = [sys.executable, "-m", "clockspec.commands.main"]
 def wait_until_training(out: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for status in out.glob("*/status.json"):
+        for status in out.glob(".objects/*/status.json"):
             try:
                 if json.loads(status.read_text())["status"] == "running":
                     return

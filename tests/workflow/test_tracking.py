@@ -7,6 +7,7 @@ import json
 import pytest
 
 from clockspec.commands.main import main
+from clockspec.store.objects import data_dir
 from tiny import tiny_spec
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ def spec(tmp_path, monkeypatch):
 def test_mlflow_round_trip_of_an_experiment(spec, tmp_path):
     assert main(["run", str(spec), "--out", str(tmp_path / "runs"), "-q", "--log", "mlflow"]) == 0
     (run_dir,) = (tmp_path / "runs").glob("log-tiny-*")
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (data_dir(run_dir) / "metrics.jsonl").read_text().splitlines()]
     clocks = json.loads((run_dir / "clocks.json").read_text())["clocks"]
     client = mlflow.tracking.MlflowClient()
     (run,) = client.search_runs([client.get_experiment_by_name("log-tiny").experiment_id])
