@@ -352,7 +352,8 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
         for j in range(0, len(group), size):
             queue.append(Job([fresh[k] for k in group[j:j + size]], batched=size > 1))
     if outcome.status:
-        board.event(f"{len(entries)} members: {board.counts['skipped']} already done, "
+        stored = f"{board.counts['done']} shown from the store, " if board.counts["done"] else ""
+        board.event(f"{len(entries)} members: {board.counts['skipped']} already done, {stored}"
                     f"{sum(len(j.members) for j in queue)} to run in {len(queue)} jobs")
     return queue
 
