@@ -103,11 +103,16 @@ def _unfinished(status: Mapping[str, Any]) -> str:
 
 
 def failed_io(rd: RunDir, exc: OSError) -> RunError:
-    """A write failed (disk full, directory gone or read-only): record `failed`, say what to do."""
+    """A write failed (disk full, directory gone or read-only): record `failed`, say what to do.
+    A finished run's status is left as it is: the write that failed was a view's or a clock
+    record's, and the stored run never changes."""
     full = exc.errno in FULL
     what = exc.strerror or type(exc).__name__
     where = str(exc.filename or rd.path)
     last = read_json(rd / STATUS) or {}
+    if last.get("status") in FINISHED:
+        return RunError(f"cannot write {where}: {what}", str(rd.path),
+                        hint="free some space, then run it again" if full else "choose a writable --out")
     recorded = bool(last) and rd.record_status(
         {**last, "status": "failed", "reason": f"cannot write {where}: {what}"})
     hint = ("free some space, then clockspec run --resume continues from the last checkpoint" if full

@@ -192,3 +192,26 @@ def test_a_device_override_changes_the_members_and_says_so(fam, tmp_path):
     assert outcome.status == {"seed-0": "complete"}
     locked = [p.read_text() for p in (tmp_path / "runs" / "fam").glob("seed-0-*/spec.lock.yaml")]
     assert sum("device: cpu" in text for text in locked) == 1 and len(locked) == 2
+
+
+@pytest.mark.slow
+def test_a_ray_family_waits_for_the_process_training_its_member_then_reuses_it(fam, tmp_path):
+    ray = pytest.importorskip("ray")
+    path = fam("  grid:\n    seed: [0, 1]\n", steps=1500)  # seed 0 is the base's own program
+    solo = subprocess.Popen([sys.executable, "-m", "clockspec.commands.main", "run", "base.yaml", "--out", "runs", "-q"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    objects = tmp_path / "runs" / ".objects"
+    while solo.poll() is None and not list(objects.glob("*/status.json")):  # until the solo run holds it
+        time.sleep(0.05)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        outcome = run_family(expand_family(path), out=tmp_path / "runs", jobs=2, executor="ray",
+                             batch=False, stream=open(os.devnull, "w"))
+    finally:
+        ray.shutdown()
+    assert solo.wait() == 0, solo.stderr.read()
+    assert outcome.count("complete") == 2 and "reused" in outcome.notes["seed-0"], outcome.notes
+    assert len([p for p in objects.iterdir() if p.is_dir()]) == 2  # the base's program trained once, by the solo run
+    (shared,) = [p for p in objects.iterdir() if p.is_dir() and json.loads((p / "status.json").read_text())["spec_file"]
+                 == "base.yaml"]
+    assert json.loads((shared / "status.json").read_text())["status"] == "complete"

@@ -275,3 +275,20 @@ def test_a_schedule_over_the_total_makes_a_longer_run_a_new_program(tmp_path):
     short = run(plan_of(MINIBATCH, **cosine, **{"steps: 120": "steps: 50"}), out=tmp_path, progress=False)
     assert not (short.run_dir / "final.pt").exists()  # nothing to continue from: not kept
     assert run(plan_of(MINIBATCH, **cosine), out=tmp_path, progress=False).action == "trained"
+
+
+def test_a_failed_write_to_a_view_leaves_the_finished_run_as_it_was(grokked, monkeypatch):
+    import errno
+
+    import clockspec.runtime.results as results
+
+    plan, out, result = grokked
+    status = (result.run_dir / "status.json").read_bytes()
+
+    def full(view, *_):
+        raise OSError(errno.ENOSPC, "No space left on device", str(view / "view.json"))
+
+    monkeypatch.setattr(results, "write_view", full)
+    with pytest.raises(clockspec.RunError, match="No space left on device"):
+        run(plan, out=out, progress=False)
+    assert (result.run_dir / "status.json").read_bytes() == status
