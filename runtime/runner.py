@@ -75,15 +75,15 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
                                        str(view), hint="pass --resume to continue it, or --force to start over",
                                        exit_status=2)
                     resume_from = rd / CHECKPOINT
+            from clockspec.runtime.device import resolve_device, resolve_dtype
+            from clockspec.runtime.session import train
+
+            where = resolve_device(spec.device, "--device" if device else "device")  # bad input writes nothing
+            dtype = resolve_dtype(spec.train.dtype, where)
             base = base_for(store, plan) if previous is None and not force else None
             if base is not None:  # the same program run shorter: continue it from its last step
                 extend(rd, *base, plan.train_hash)
                 resume_from = rd / CHECKPOINT
-            from clockspec.runtime.device import resolve_device, resolve_dtype
-            from clockspec.runtime.session import train
-
-            where = resolve_device(spec.device, "--device" if device else "device")
-            dtype = resolve_dtype(spec.train.dtype, where)
             open_view(view, plan)
             result = train(plan, rd, where, dtype, threads, progress, resume_from, checkpoint_every)
             if base is not None:

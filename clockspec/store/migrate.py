@@ -28,7 +28,7 @@ def legacy_runs(store: Path) -> list[Path]:
     for status in sorted(Path(store).rglob(STATUS)):
         folder = status.parent
         rel = folder.relative_to(store).parts
-        if rel and rel[0] == OBJECTS or status.is_symlink() or read_view(folder) is not None:
+        if not rel or rel[0] == OBJECTS or status.is_symlink() or read_view(folder) is not None:
             continue
         out.append(folder)
     return out
@@ -67,7 +67,12 @@ def _better(old: dict, current: object) -> bool:
         return True
     if current.get("status") in FINISHED:
         return False
-    return old.get("status") in FINISHED or int(old.get("step", 0) or 0) > int(current.get("step", 0) or 0)
+    return old.get("status") in FINISHED or _step(old) > _step(current)
+
+
+def _step(status: dict) -> int:
+    step = status.get("step")
+    return step if isinstance(step, int) else 0
 
 
 def _install(legacy: Path, obj: Path) -> None:
