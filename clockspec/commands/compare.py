@@ -37,6 +37,7 @@ def run(args) -> int:
         if record is None:
             raise SpecError([argument_error(path, "not a run directory (it has no readable view.json or status.json)")])
         records.append(record)
+    records = _once(records)
     if len(records) < 2:
         raise SpecError([argument_error("compare", "give two or more run directories to compare")])
     text, labels = differences(records)
@@ -45,6 +46,21 @@ def run(args) -> int:
     write_atomic(args.output, figure)
     sys.stdout.write(text + f"figure: {args.output}\n")
     return 0
+
+
+def _once(records):
+    """Each stored run once: a name that shows the same run, with the same clocks, as one
+    listed before it is said and left out (its curves would hide the first's)."""
+    from clockspec.report.runs_table import seen_as
+
+    kept: dict[tuple, object] = {}
+    for r in records:
+        key = (r.data or r.path, tuple(sorted((n, r.clock_step(n)) for n in r.clocks)))
+        if key in kept:
+            print(f"{seen_as(r)}: the same stored run as {seen_as(kept[key])}; shown once", file=sys.stderr)
+        else:
+            kept[key] = r
+    return list(kept.values())
 
 
 def differences(records) -> tuple[str, list[str]]:
