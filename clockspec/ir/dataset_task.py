@@ -35,7 +35,6 @@ class DatasetTask(Classes):
     """Train on this many seeded training examples only (absent: all of them)."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("test_fraction", "split_seed", "train_subset", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = ""
