@@ -75,8 +75,7 @@ def changes(lock: dict[str, Any] | None, entries: list[Entry]) -> list[str]:
         old = before.get(name)
         if old is None:
             out.append(f"+ {name}: new member ({e.label})")
-        elif old["spec"] != e.spec:
-            diffs = _differences(old["spec"], e.spec)
+        elif diffs := _differences(old["spec"], e.spec):  # a field added since, absent = null, is no change
             shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
             out.append(f"~ {name}: {shown}")
     out += [f"- {name}: no longer a member" for name in before if name not in now]
