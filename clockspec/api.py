@@ -103,7 +103,7 @@ def run(source: SpecLike, *, set: dict[str, Any] | None = None, grid: dict[str, 
 
         r = run_plan(spec.compile(), out=where, device=device, force=force, resume=resume, progress=progress,
                      threads=threads or 1)
-        return Result(spec, [r.run_dir], {r.run_dir.name: r.status})
+        return Result(spec, [r.view], {r.view.name: r.status})
     return _run_family(spec, where, device=device, force=force, jobs=jobs, executor=executor, batch=batch,
                        threads=threads, accept_changes=accept_changes, quiet=not progress)
 
@@ -125,8 +125,9 @@ def _run_family(spec: Family, out: Path, **options: Any) -> Result:
     entries = [entry(m, compile_plan(m.spec)) for m in exp.members]
     dirs = [folder / e.run_dir for e in entries]
     from clockspec.core.fileio import read_json
+    from clockspec.store.objects import data_dir
 
-    status = {d.name: (read_json(d / "status.json") or {}).get("status", "missing") for d in dirs}
+    status = {d.name: (read_json(data_dir(d) / "status.json") or {}).get("status", "missing") for d in dirs}
     return Result(spec, dirs, status, folder, {folder.joinpath(e.run_dir).name: e.label for e in entries})
 
 

@@ -8,7 +8,8 @@ same device: one train hash, one trajectory. The loop and each member's path (pr
 clocks, snapshots, status, figure in its own run directory) are the training core's
 (`loop.train_members`, `member.MemberRun`). A member that diverges or whose stop clocks
 fire is finished at that step and leaves the stack while the others go on. A batched run
-keeps no checkpoint: an interrupted member starts over when its family is run again.
+keeps no checkpoint: an interrupted member starts over when its family is run again. Each member
+trains into its store object and is shown under its view, as a run alone is (`runner`).
 """
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ from clockspec.runtime.device import numerics, resolve_device, resolve_dtype
 from clockspec.runtime.drawing import FigurePool
 from clockspec.runtime.loop import train_members
 from clockspec.runtime.member import MemberRun, run_info
-from clockspec.runtime.results import RunResult, for_device
-from clockspec.runtime.runner import DEFAULT_OUT, failed_io
+from clockspec.runtime.results import RunResult, for_device, open_view, show
+from clockspec.runtime.runner import DEFAULT_OUT, failed_io, run
 from clockspec.runtime.stacked import Stacked
 from clockspec.store.lock import claim
-from clockspec.store.rundir import STATUS, RunDir
+from clockspec.store.objects import object_dir
+from clockspec.store.rundir import FINISHED, STATUS, RunDir
 
 
 def batchable(plans: Sequence[Any]) -> str | None:
@@ -44,8 +46,10 @@ def batchable(plans: Sequence[Any]) -> str | None:
 
 
 def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str | None = None,
-              threads: int = 1, figure_workers: int = 0) -> list[RunResult]:
-    """Train the members' plans together; one RunResult per plan, in order.
+              threads: int = 1, figure_workers: int = 0, views: Sequence[Path] | None = None) -> list[RunResult]:
+    """Train the members' plans together into the store `out`'s objects, each shown under its
+    view (default `out/<name>-<hash12>/`); one RunResult per plan, in order. A member whose
+    object another process finished meanwhile is reused, not trained again.
     figure_workers: processes that draw the members' figures while the stack trains on
     (`drawing.FigurePool`; 0: each is drawn as its member ends)."""
     plans = [for_device(p, device) for p in plans]
@@ -56,17 +60,28 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
     where = resolve_device(device or spec0.device, "--device" if device else "device")
     dtype = resolve_dtype(spec0.train.dtype, where)
     root = Path(out if out is not None else DEFAULT_OUT)
-    dirs = [RunDir(root / run_dir_name(p.spec.name, p.train_hash)) for p in plans]
+    views = list(views) if views is not None else [root / run_dir_name(p.spec.name, p.train_hash) for p in plans]
+    dirs = [RunDir(object_dir(root, p.train_hash)) for p in plans]
     with ExitStack() as locks:
         for rd in dirs:
             locks.enter_context(claim(rd.path))
         try:
             for rd in dirs:
                 rd.sweep()
-            with numerics(where, threads):
-                return _train(plans, dirs, where, dtype, threads, figure_workers)
+            done = [(read_json(rd / STATUS) or {}).get("status") in FINISHED for rd in dirs]
+            todo = [i for i, d in enumerate(done) if not d]
+            trained = {}
+            if todo:
+                for i in todo:
+                    open_view(views[i], plans[i])
+                with numerics(where, threads):
+                    results = _train([plans[i] for i in todo], [dirs[i] for i in todo], where, dtype, threads,
+                                     figure_workers)
+                trained = dict(zip(todo, results))
         except OSError as exc:
             raise _failed_write(dirs, exc) from exc
+    return [show(views[i], p, dirs[i].path, trained[i]) if i in trained else run(p, out=root, view=views[i])
+            for i, p in enumerate(plans)]
 
 
 def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype: torch.dtype,

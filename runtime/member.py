@@ -20,12 +20,25 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from clockspec.clocks import ClockTracker
+from clockspec.compiler.extension import why_not
 from clockspec.core.fileio import read_json
 from clockspec.core.version import __version__
 from clockspec.runtime.progress import Progress
 from clockspec.runtime.results import RunResult, clocks_doc, final_clocks, spec_text, write_clocks
 from clockspec.store.provenance import launch
-from clockspec.store.rundir import CHECKPOINT, CLOCKS, CURVES, FINISHED, METRICS, PLAN, SPEC, STATUS, RunDir, row_line
+from clockspec.store.rundir import (
+    CHECKPOINT,
+    CLOCKS,
+    CURVES,
+    FINAL,
+    FINISHED,
+    METRICS,
+    PLAN,
+    SPEC,
+    STATUS,
+    RunDir,
+    row_line,
+)
 from clockspec.store.snapshots import clear_snapshots, save_snapshot
 
 Snapshot = Callable[[int], bytes]  # the checkpoint of the training state at a step
@@ -68,6 +81,7 @@ class MemberRun:
         self.times: Any = None  # times.jsonl: each row's wall time, for the trackers (kept out of the rows)
         self.saved_at = self.looped = self.cpu = 0.0  # last checkpoint (monotonic); loop start (wall, CPU)
         self.compile_seconds: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)  # the step's compile (wall, CPU)
+        self.final_at = self.spec.train.steps if why_not(plan) is None else -1  # keep the state there: FINAL
 
     def open(self, resumes: Mapping[str, Any] | None = None) -> None:
         """Write the spec, the plan and a `running` status. A fresh run clears the directory
@@ -141,7 +155,10 @@ class MemberRun:
             save_snapshot(self.rd.path, step, reasons, steps, self.weights(), wanted.keep, int(wanted.max_mb * 2**20))
 
     def stepped(self, step: int) -> None:
-        """`step` updates are done: now and then, show it and take a checkpoint."""
+        """`step` updates are done: now and then, show it and take a checkpoint; at the last
+        step, keep the state that a longer run continues from (`store.extend`)."""
+        if step == self.final_at and self.snapshot is not None:
+            self.rd.write(FINAL, self.snapshot(step))
         if not step & 31:
             self.bar.tick(step)
             if self.snapshot is not None and time.monotonic() - self.saved_at > self.checkpoint_every:

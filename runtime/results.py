@@ -4,6 +4,7 @@ Torch-free, like `runner`, so that reusing or re-evaluating a finished run never
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +13,11 @@ from typing import Any
 from clockspec.clocks import ClockResult
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import compile as compile_plan
+from clockspec.core.fileio import read_json
 from clockspec.ir.metrics import METRICS
 from clockspec.report.run_figure import plot_curves
-from clockspec.store.rundir import CLOCKS, CURVES, RunDir
+from clockspec.store.objects import clock_key, record_of, write_view
+from clockspec.store.rundir import CLOCKS, CURVES, PLAN, SPEC, RunDir
 from clockspec.syntax.printing import dumps
 
 
@@ -24,9 +27,10 @@ class RunResult:
     status: str  # complete | diverged | interrupted
     step: int
     clocks: dict[str, ClockResult]
-    action: str  # trained | resumed | reused | reevaluated
+    action: str  # trained | resumed | extended | reused | reevaluated
     note: str = ""  # one sentence on what happened, for people
     elapsed_s: float = field(default=0.0, compare=False)
+    view: Path | None = None  # the name's folder (`clockspec.store.objects`); run_dir is the object it shows
 
 
 def for_device(plan: Any, device: str | None) -> Any:
@@ -85,3 +89,31 @@ def write_clocks(plan: Any, rd: RunDir, rows: Sequence[Mapping[str, Any]], clock
 def spec_text(spec: Any) -> str:
     """spec.lock.yaml: every value spelled out, so the record does not lean on today's defaults."""
     return dumps(spec, "yaml", full=True)
+
+
+def open_view(view: Path, plan: Any) -> None:
+    """Point the name's folder at the object before it trains (the index shows it running)."""
+    rd = RunDir(view)
+    rd.write(SPEC, spec_text(plan.spec))
+    rd.write_json(PLAN, plan.to_json())
+    rd.remove(CLOCKS, CURVES)
+    write_view(view, plan.train_hash, clock_key(clock_hashes(plan)))
+
+
+def show(view: Path, plan: Any, obj: Path, result: RunResult) -> RunResult:
+    """The name's folder showing what its spec asks for: its spec and plan, and the object's
+    clock record of its clock set with that record's figure."""
+    rd = RunDir(view)
+    key = clock_key(clock_hashes(plan))
+    record, figure = record_of(obj, key)
+    rd.write(SPEC, spec_text(plan.spec))
+    rd.write_json(PLAN, plan.to_json())
+    recorded = read_json(record)
+    if recorded is None:
+        rd.remove(CLOCKS, CURVES)
+    else:
+        rd.write_json(CLOCKS, recorded)
+        if figure.is_file():
+            rd.write(CURVES, figure.read_bytes())
+    write_view(view, plan.train_hash, key)
+    return dataclasses.replace(result, view=view)

@@ -10,6 +10,7 @@ import torch
 
 from clockspec.core.errors import RunError
 from clockspec.ir.spec import Experiment
+from clockspec.store.objects import data_dir
 from clockspec.store.rundir import SPEC
 from clockspec.store.snapshots import list_snapshots
 
@@ -30,7 +31,7 @@ def load_model(run_dir: str | Path, step: int | None = None, device: str = "cpu"
     from clockspec.runtime.tasks import build_task
     from clockspec.syntax.loading import load
 
-    run_dir = Path(run_dir)
+    run_dir = data_dir(run_dir)  # a view's snapshots are its object's
     snaps = list_snapshots(run_dir)
     if not snaps:
         raise RunError("this run has no snapshots", str(run_dir),

@@ -89,5 +89,5 @@ def test_wheel_installs_and_runs_in_an_isolated_venv(tmp_path):
     (work / "tiny.yaml").write_text(TINY)
     run(clockspec_cli, "check", "tiny.yaml", cwd=work)
     run(clockspec_cli, "run", "--quiet", "--out", "runs", "tiny.yaml", cwd=work)
-    run_dir, = (work / "runs").glob("tiny-*")
+    run_dir, = (work / "runs" / ".objects").glob("*")  # the one program, shown as runs/tiny-<hash>/
     assert json.loads((run_dir / "status.json").read_text())["status"] == "complete"

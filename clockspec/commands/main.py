@@ -18,7 +18,7 @@ from clockspec.commands.extras import missing_extra, missing_module
 from clockspec.core.errors import RunError, SpecError, printable
 
 COMMANDS = ("check", "fmt", "convert", "schema", "compile", "graph", "explain", "run", "expand", "ablate",
-            "diff", "report", "runs", "compare", "plugins")
+            "diff", "report", "runs", "compare", "gc", "migrate", "plugins")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -75,12 +75,12 @@ def run_spec(spec, args) -> int:
                       progress=False if args.quiet else None, threads=args.threads, wait=args.wait,
                       checkpoint_every=args.checkpoint_every)
     if args.quiet:
-        print(result.run_dir)
+        print(result.view)
     else:
         print(summary(plan, result, again(args)))
     from clockspec.commands.log_export import log_runs
 
-    log_runs(args, [result.run_dir], spec=spec)
+    log_runs(args, [result.view], spec=spec)
     return EXIT.get(result.status, 1)
 
 
@@ -105,7 +105,7 @@ def summary(plan, result, path: str) -> str:
         band = spec.probes.flip_band
         lines.append(f"pattern_flips ignored sign changes within {band:g} of zero (probes.flip_band)" if band
                      else "pattern_flips counted every sign change (probes.flip_band 0)")
-    lines.append(f"figure: {result.run_dir / 'curves.png'}")
+    lines.append(f"figure: {result.view / 'curves.png'}")
     if result.status == "interrupted":
         lines.append(f"continue with: clockspec run {path} --resume")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from clockspec.compiler import compile_cost
 from clockspec.compiler.compile_cost import EAGER_FLOPS  # FLOPs to an order of magnitude of time
+from clockspec.compiler.extension import why_not
 from clockspec.compiler.plan import Plan
 from clockspec.core.run_names import run_dir_name
 from clockspec.ir import plugins
@@ -34,12 +35,23 @@ def explain(plan: Plan) -> str:
                 "metric's last value."]
     out += ["", _stop(plan), "", "## Cost", "", *_cost(plan), ""]
     out += ["## Identity", "",
-            f"Train hash `{plan.train_hash[:12]}`: the run directory is `runs/{run_dir_name(spec.name, plan.train_hash)}/`. "
+            f"Train hash `{plan.train_hash[:12]}`: trained once into the store's `runs/.objects/` and shown as "
+            f"`runs/{run_dir_name(spec.name, plan.train_hash)}/`, as under any other name that asks for it. "
             "Editing a clock that the stop rule does not wait for, the description or the tags keeps this "
-            "hash: the clocks are re-evaluated from the recorded metrics without retraining.", ""]
+            "hash: the clocks are re-evaluated from the recorded metrics without retraining.", "", _longer(plan), ""]
     for diag in plan.diagnostics:
         out.append(f"Note: {diag.message}")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _longer(plan: Plan) -> str:
+    """What a run of the same spec with more `train.steps` does with this one."""
+    reason = why_not(plan)
+    if reason is not None:
+        return f"A run with more train.steps is a new program, trained from step 0: {reason}."
+    return ("A run with more train.steps continues this one from its last step, if it ran all its steps (the "
+            "state there is kept as `final.pt` in the store), bit for bit the longer run trained from step 0: "
+            "nothing here depends on the total.")
 
 
 def _task(plan: Plan) -> str:

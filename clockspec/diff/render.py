@@ -155,7 +155,7 @@ def _train_hash(impact: Impact, code: Any) -> str:
         return f"train hash {code(old[:12])} -> {code(new[:12])}: a new run ({code('runs/' + now)}); earlier runs are not reused"
     if was != now:
         return (f"train hash {code(old[:12])} unchanged, but the run directory is renamed: "
-                f"{code('runs/' + was)} -> {code('runs/' + now)} (move it to reuse the recorded run)")
+                f"{code('runs/' + was)} -> {code('runs/' + now)} (the new name shows the stored run: no retraining)")
     return f"train hash {code(old[:12])} unchanged: a recorded run in {code('runs/' + was)} stays valid"
 
 

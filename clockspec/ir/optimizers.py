@@ -51,6 +51,11 @@ class _Common(Strict):
     def filter_words(self) -> str:
         return self.grokfast.describe() if self.grokfast is not None else ""
 
+    @property
+    def uses_total_steps(self) -> str | None:
+        """Why the updates depend on `train.steps` (a longer run then differs from step 0), or None."""
+        return "its cosine schedule decays the learning rate to zero at train.steps" if self.schedule == "cosine" else None
+
 
 @OPTIMIZERS.register
 class SGD(_Common):

@@ -70,6 +70,11 @@ class Probes(Strict):
     llc: Optional[LLCOptions] = None
     """The llc metric's sampler settings; absent: the defaults below."""
 
+    @property
+    def uses_total_steps(self) -> str | None:
+        """Why the probe steps depend on `train.steps` beyond the last one, or None."""
+        return "its log-spaced probes are placed over train.steps" if self.schedule == "log" else None
+
     @field_validator("cadence")
     @classmethod
     def _empty_is_absent(cls, value: Any) -> Any:

@@ -242,7 +242,8 @@ def describe(result: dict[str, Any], label: str) -> str:
     """`✓ wd-0p1_seed-0 (wd=0.1,seed=0): complete at step 2,400 · fit 30 · generalize 1,850`."""
     mark = {"complete": "✓", "diverged": "!", "interrupted": "‖"}.get(result["status"], "?")
     clocks = " · ".join(f"{n} {c['step']:,}" if c["reached"] else f"{n} –" for n, c in result["clocks"].items())
-    how = {"reused": " (reused)", "reevaluated": " (clocks re-evaluated)", "resumed": " (resumed)"}.get(result["action"], "")
+    how = {"reused": " (reused)", "reevaluated": " (clocks re-evaluated)", "resumed": " (resumed)",
+           "extended": " (extended)"}.get(result["action"], "")
     return (f"{mark} {result['name']} ({label}): {result['status']} at step {result['step']:,}{how}"
             + (f" · {clocks}" if clocks else ""))
 
@@ -329,7 +330,9 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
     queue: deque[Job] = deque()
     fresh: list[int] = []
     for i, (e, plan) in enumerate(zip(entries, plans)):
-        what = "new" if force else store.state(folder, e, plan)
+        what = "new" if force else store.state(folder.parent, folder / e.run_dir, plan)
+        if what == "clocks" and _show_here(plan, folder, e, outcome, board):
+            continue
         if what == "done":
             outcome.status[e.name] = "skipped"
             board.counts["skipped"] += 1
@@ -349,9 +352,25 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
         for j in range(0, len(group), size):
             queue.append(Job([fresh[k] for k in group[j:j + size]], batched=size > 1))
     if outcome.status:
-        board.event(f"{len(entries)} members: {board.counts['skipped']} already done, "
+        stored = f"{board.counts['done']} shown from the store, " if board.counts["done"] else ""
+        board.event(f"{len(entries)} members: {board.counts['skipped']} already done, {stored}"
                     f"{sum(len(j.members) for j in queue)} to run in {len(queue)} jobs")
     return queue
+
+
+def _show_here(plan: Plan, folder: Path, e: store.Entry, outcome: Outcome, board: Board) -> bool:
+    """A member whose program the store holds finished (trained under any name): shown under
+    its name here, at once and without torch; False when another process holds it (a job
+    waits for it)."""
+    from clockspec.core.errors import RunError
+    from clockspec.runtime import run
+
+    try:
+        result = run(plan, out=folder.parent, view=folder / e.run_dir, progress=False)
+    except RunError:
+        return False
+    _finished(worker.as_dict(plan, result), e.label, 1, outcome, board)
+    return True
 
 
 def _spare_cores(busy: int) -> int:
@@ -445,7 +464,7 @@ def _finished(result: dict[str, Any], label: str, batch: int, outcome: Outcome, 
     outcome.status[name] = result["status"]
     outcome.notes[name] = result["note"]
     board.counts["done"] += 1
-    if result["action"] in ("trained", "resumed"):
+    if result["action"] in ("trained", "resumed", "extended"):
         board.member_time.append(result["elapsed_s"] / batch)
     if result["status"] == "interrupted":
         outcome.interrupted = True

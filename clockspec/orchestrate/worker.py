@@ -41,24 +41,35 @@ def received(text: str) -> Any:
 def run_members(specs: list[str], out: str, threads: int, device: str | None = None,
                 batched: bool = False, force: bool = False, checkpoint_every: float = 60.0,
                 figure_workers: int = 0) -> list[dict[str, Any]]:
-    """Train (or reuse, re-evaluate, resume) each member (`payload`s); batched ones together,
-    their figures drawn by `figure_workers` processes of their own (0: in line)."""
+    """Train (or reuse, re-evaluate, resume) each member (`payload`s) of the family folder
+    `out`, whose store is the folder above it; batched ones together, their figures drawn by
+    `figure_workers` processes of their own (0: in line). A member another process is
+    training is waited for, then reused."""
     from clockspec.compiler.plan import compile as compile_plan
+    from clockspec.core.run_names import run_dir_name
 
     plans = [compile_plan(received(text)) for text in specs]
+    store = Path(out).parent
+    views = [Path(out) / run_dir_name(p.spec.name, p.train_hash) for p in plans]
     if batched and len(plans) > 1:
         from clockspec.runtime.batched import run_batch
 
-        results = run_batch(plans, out=out, device=device, threads=threads, figure_workers=figure_workers)
+        results = run_batch(plans, out=store, device=device, threads=threads, figure_workers=figure_workers,
+                            views=views)
     else:
         from clockspec.runtime import run
 
-        results = [run(p, out=out, device=device, force=force, resume=True, progress=False, threads=threads,
-                       checkpoint_every=checkpoint_every)
-                   for p in plans]
-    return [{"name": p.spec.name, "status": r.status, "step": r.step, "action": r.action, "note": r.note,
-             "elapsed_s": r.elapsed_s, "clocks": {n: c.to_json() for n, c in r.clocks.items()}}
-            for p, r in zip(plans, results)]
+        results = [run(p, out=store, device=device, force=force, resume=True, progress=False, threads=threads,
+                       checkpoint_every=checkpoint_every, view=view, wait=True)
+                   for p, view in zip(plans, views)]
+    return [as_dict(p, r) for p, r in zip(plans, results)]
+
+
+def as_dict(plan: Any, result: Any) -> dict[str, Any]:
+    """A member's RunResult as plain data."""
+    return {"name": plan.spec.name, "status": result.status, "step": result.step, "action": result.action,
+            "note": result.note, "elapsed_s": result.elapsed_s,
+            "clocks": {n: c.to_json() for n, c in result.clocks.items()}}
 
 
 def calibrate(spec: str, sizes: list[int], threads: int, device: str | None = None) -> dict[int, float]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from clockspec.core.fileio import read_json
 from clockspec.store import family as store
+from clockspec.store.objects import data_dir
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class FamilyFolder:
 
 
 def is_run_dir(path: Path) -> bool:
-    return (path / "metrics.jsonl").is_file()
+    return (data_dir(path) / "metrics.jsonl").is_file()
 
 
 def read_family_folder(path: str | Path) -> FamilyFolder:
@@ -63,6 +64,6 @@ def read_family_folder(path: str | Path) -> FamilyFolder:
 
 def _member(name: str, label: str, assignment: dict[str, Any], run_dir: Path, spec: dict[str, Any],
             train_hash: str | None) -> FolderMember:
-    status = read_json(run_dir / "status.json") or {}
+    status = read_json(data_dir(run_dir) / "status.json") or {}
     clocks = read_json(run_dir / "clocks.json") or {}
     return FolderMember(name, label, assignment, run_dir, spec, train_hash, status, clocks, is_run_dir(run_dir))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.store.objects import data_dir
 
 Rows = Sequence[Mapping[str, Any]]
 
@@ -21,7 +22,7 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     """
     path = Path(path)
     if path.is_dir():
-        path = path / "metrics.jsonl"
+        path = data_dir(path) / "metrics.jsonl"
     try:
         lines = path.read_text().splitlines()
     except FileNotFoundError:

@@ -1,15 +1,19 @@
 """`clockspec runs`: the run index as rows (filtered, sorted, grouped by family) and as a
 table, CSV, JSON or Markdown.
 
-Columns: family, name, status, hash, the spec values that differ among the rows (by short
-key), each clock (its step; `>N` when censored: it had not fired by step N, the last step
-the run reached), steps, wall, date, git commit (`*`: the tree was dirty), tags, snapshots.
+One row per stored program (`clockspec.store.objects`), whatever number of names point at
+it. Columns: family, name, status, hash, the spec values that differ among the rows (by
+short key), each clock (its step; `>N` when censored: it had not fired by step N, the last
+step the run reached; in CSV the number N and a `CLOCK_censored` column), the names that
+point at the program, steps, wall, size (its training files: rows, the state kept to extend
+it, snapshots), date, git commit (`*`: the tree was dirty), tags, snapshots.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
@@ -81,27 +85,65 @@ def _order(value: Any) -> tuple:
     return (0, value)
 
 
-def rows(records: list[RunRecord]) -> tuple[list[str], list[dict[str, Any]]]:
-    """(column names, one dict per run) with the values as they print."""
+def programs(records: list[RunRecord]) -> list[tuple[RunRecord, list[str]]]:
+    """One entry per stored program (the first record that shows it, and every name that
+    points at it), in the records' order."""
+    groups: dict[Path, list[RunRecord]] = {}
+    for r in records:
+        groups.setdefault(r.data or r.path, []).append(r)
+    return [(group[0], [seen_as(r) for r in group]) for group in groups.values()]
+
+
+def seen_as(r: RunRecord) -> str:
+    """The name a record shows a program under: `family/member`, or the experiment's name."""
+    return f"{r.family}/{r.name}" if r.family else r.name
+
+
+def rows(records: list[RunRecord], raw: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+    """(column names, one dict per program) with the values as they print, or with `raw`
+    as numbers (for CSV: a clock's step, or the step it was censored at, beside a
+    `CLOCK_censored` column)."""
+    found = programs(records)
+    records = [r for r, _ in found]
     varied = differing(records)
     clocks = list(dict.fromkeys(name for r in records for name in r.clocks))
-    fixed = ["family", "name", "status", "hash", "steps", "wall", "date", "git", "tags", "snapshots"]
-    taken = {*fixed, *clocks}
+    censored = [f"{c}_censored" for c in clocks] if raw else []
+    steps = ["step", "steps", "wall_s", "bytes"] if raw else ["steps", "wall", "size"]
+    fixed = ["family", "name", "status", "hash", "names", *steps, "date", "git", "tags", "snapshots"]
+    taken = {*fixed, *clocks, *censored}
     keys = {p: k if k not in taken else p if p not in taken else f"spec.{p}"
             for p, k in naming.short_keys(varied).items()}
-    columns = [*fixed[:4], *keys.values(), *clocks, *fixed[4:]]
+    columns = [*fixed[:4], *keys.values(), *clocks, *censored, *fixed[4:]]
     out = []
-    for r in records:
-        row: dict[str, Any] = {"family": r.family, "name": r.name, "status": r.status, "hash": r.train_hash[:12]}
-        row.update({keys[p]: show(value_at(r, p)) for p in varied})
-        row.update({c: clock_cell(r, c) for c in clocks})
-        row.update(steps=f"{r.step:,}" + (f"/{r.steps:,}" if r.steps and r.steps != r.step else ""),
-                   wall="" if r.wall_s is None else f"{r.wall_s:.1f}s", date=r.date[:16].replace("T", " "),
-                   git=r.git, tags=",".join(r.tags), snapshots=",".join(map(str, r.snapshots)))
+    for r, names in found:
+        row: dict[str, Any] = {"family": r.family, "name": r.name, "status": r.status, "hash": r.train_hash[:12],
+                               "names": " ".join(names), "date": r.date[:16].replace("T", " "), "git": r.git,
+                               "tags": ",".join(r.tags), "snapshots": ",".join(map(str, r.snapshots))}
+        if raw:
+            row.update({keys[p]: value_at(r, p) for p in varied})
+            row.update({c: r.clock_step(c) if r.clock_step(c) is not None else r.step for c in clocks if c in r.clocks})
+            row.update({f"{c}_censored": int(r.clock_step(c) is None) for c in clocks if c in r.clocks})
+            row.update(step=r.step, steps=r.steps, wall_s=r.wall_s, bytes=r.bytes)
+        else:
+            row.update({keys[p]: show(value_at(r, p)) for p in varied})
+            row.update({c: clock_cell(r, c) for c in clocks})
+            row.update(steps=f"{r.step:,}" + (f"/{r.steps:,}" if r.steps and r.steps != r.step else ""),
+                       wall="" if r.wall_s is None else f"{r.wall_s:.1f}s", size=human_size(r.bytes))
         out.append(row)
     if not any(r.family for r in records):
         columns.remove("family")
     return columns, out
+
+
+def human_size(n: float) -> str:
+    """`812 B`, `1.2 MB`: bytes for people (powers of 1000)."""
+    if n < 1000:
+        return f"{n:.0f} B"
+    for unit in ("kB", "MB"):
+        n /= 1000
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1000:.1f} GB"
 
 
 def clock_cell(r: RunRecord, name: str) -> str:
@@ -121,9 +163,9 @@ def show(value: Any) -> str:
 
 
 def render(records: list[RunRecord], fmt: str = "table") -> str:
-    columns, table = rows(records)
     if fmt == "json":
-        return json.dumps([json_row(r) for r in records], indent=1) + "\n"
+        return json.dumps([{**json_row(r), "names": names} for r, names in programs(records)], indent=1) + "\n"
+    columns, table = rows(records, raw=fmt == "csv")
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
@@ -141,6 +183,6 @@ def json_row(r: RunRecord) -> dict[str, Any]:
     """Every fact of a run, unformatted, for tools (and the Python API's DataFrame)."""
     return {"path": str(r.path), "family": r.family, "label": r.label, "name": r.name, "status": r.status,
             "step": r.step, "steps": r.steps, "hash": r.train_hash[:12], "wall_s": r.wall_s, "date": r.date,
-            "git": r.git, "tags": r.tags, "snapshots": r.snapshots,
+            "git": r.git, "tags": r.tags, "snapshots": r.snapshots, "bytes": r.bytes,
             "clocks": {n: r.clock_step(n) for n in r.clocks},
             "censored": {n: r.clock_step(n) is None for n in r.clocks}, "spec": r.spec}

@@ -146,7 +146,8 @@ class MlflowRun:
             self.client.delete_tag(self.id, stale)
         self.client.log_batch(self.id, metrics=points, tags=[RunTag(k, v) for k, v in tags.items()])
         for artifact in (CURVES, SPEC, CLOCKS, STATUS):
-            path: Path = record.path / artifact
+            where = (record.data or record.path) if artifact == STATUS else record.path  # a view's status is its object's
+            path: Path = where / artifact
             if path.is_file():
                 self.client.log_artifact(self.id, str(path))
         self.client.set_terminated(self.id, "FINISHED" if record.status in ("complete", "diverged") else "FAILED")

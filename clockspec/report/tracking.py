@@ -142,8 +142,8 @@ Timed = tuple[dict[str, Any], float]  # a probe row and the unix time it was rec
 
 def timed_rows(record: RunRecord, rows: list[dict[str, Any]] | None = None) -> list[Timed]:
     """`rows` (default: all the run's rows) with the time each was recorded."""
-    rows = RunDir(record.path).read_rows() if rows is None else rows
-    times = read_times(record.path)
+    rows = RunDir(record.data or record.path).read_rows() if rows is None else rows
+    times = read_times(record.data or record.path)  # a view's training files are its object's
     start, wall, last = _started(record), record.wall_s or 0.0, max((r["step"] for r in rows), default=0)
     return [(r, times.get(r["step"], start + wall * r["step"] / max(last, 1))) for r in rows]
 

@@ -24,6 +24,7 @@ from clockspec.core.fileio import read_json
 from clockspec.report.tracking import Family, Timed, read_family, timed_rows
 from clockspec.report.tracking_export import tracker, tracker_errors
 from clockspec.store.index import read_run
+from clockspec.store.objects import data_dir
 from clockspec.store.rundir import CLOCKS, FINISHED, METRICS, PLAN, STATUS, RunDir
 
 NICE = 10  # the streaming process's lower priority than the training's
@@ -98,7 +99,7 @@ class Follower:
         for run_dir in self._run_dirs():
             if run_dir in self.finished:
                 continue
-            status = read_json(run_dir / STATUS)
+            status = read_json(data_dir(run_dir) / STATUS)
             state = status.get("status") if isinstance(status, dict) else None
             if run_dir not in self.live and state != "running":
                 continue  # a finished run found as it is: the final export sends it whole
@@ -107,16 +108,16 @@ class Follower:
     def _run_dirs(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return [p for p in sorted(self.root.iterdir())
-                if (self.pattern is None or self.pattern.fullmatch(p.name)) and not p.is_symlink()
-                and (p / STATUS).is_file() and (p / METRICS).is_file()]
+        return [p for p in sorted(self.root.iterdir())  # names (views): their training files are their object's
+                if (self.pattern is None or self.pattern.fullmatch(p.name)) and not p.is_symlink() and p.is_dir()
+                and (data_dir(p) / STATUS).is_file() and (data_dir(p) / METRICS).is_file()]
 
     def _stream(self, run_dir: Path, ended: bool) -> None:
-        size = (run_dir / METRICS).stat().st_size
+        size = (data_dir(run_dir) / METRICS).stat().st_size
         live = self.live.get(run_dir)
         if live is not None and size == live["size"] and not ended:
             return  # nothing new since the last look
-        rows = RunDir(run_dir).read_rows()
+        rows = RunDir(data_dir(run_dir)).read_rows()
         if live is not None and len(rows) < live["rows"]:  # started over (--force): a fresh tracker run
             live = None
         if live is None:

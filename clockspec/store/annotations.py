@@ -11,6 +11,7 @@ from pathlib import Path
 
 from clockspec.core.fileio import read_json, write_atomic
 from clockspec.store.lock import held
+from clockspec.store.objects import VIEW, data_dir
 from clockspec.store.rundir import STATUS
 
 ANNOTATIONS = "annotations.json"
@@ -48,9 +49,11 @@ def annotate(run_dir: Path, add: list[str] = (), remove: list[str] = (), note: s
 
 
 def remove_run(run_dir: Path) -> None:
-    """Delete a run directory: only a real one (a status, no symbolic link) that no process holds."""
-    if run_dir.is_symlink() or not (run_dir / STATUS).is_file():
+    """Delete a run's name: its folder, a view (the program it shows stays in the store until
+    `clockspec gc` finds no name needs it) or a run directory of the previous layout; only a
+    real one (no symbolic link) whose program no process holds."""
+    if run_dir.is_symlink() or not ((run_dir / VIEW).is_file() or (run_dir / STATUS).is_file()):
         raise ValueError(f"{run_dir}: not a run directory")
-    if held(run_dir):
+    if held(data_dir(run_dir)) or held(run_dir):
         raise ValueError(f"{run_dir}: a process is running it")
     shutil.rmtree(run_dir)

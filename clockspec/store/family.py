@@ -5,8 +5,8 @@
   with it and says what changed before running anything.
 - `attempts.json`: failed attempts per member, so one that keeps failing is not retried
   forever.
-- `<member>-<train hash 12>/`: each member's run directory, as `clockspec.runtime.run`
-  names it under this folder.
+- `<member>-<train hash 12>/`: each member's view onto the store's object of its train
+  hash (`clockspec.store.objects`), as `clockspec.runtime.run` names it under this folder.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from clockspec.compiler.plan import Plan
 from clockspec.core.fileio import read_json, write_atomic
 from clockspec.core.run_names import run_dir_name
 from clockspec.families.expand import Expansion, Member
+from clockspec.store.objects import clock_key, object_dir, read_view
 from clockspec.store.rundir import CLOCKS, FINISHED, STATUS
 
 LOCK = "family.lock.json"
@@ -74,8 +75,7 @@ def changes(lock: dict[str, Any] | None, entries: list[Entry]) -> list[str]:
         old = before.get(name)
         if old is None:
             out.append(f"+ {name}: new member ({e.label})")
-        elif old["spec"] != e.spec:
-            diffs = _differences(old["spec"], e.spec)
+        elif diffs := _differences(old["spec"], e.spec):  # a field added since, absent = null, is no change
             shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
             out.append(f"~ {name}: {shown}")
     out += [f"- {name}: no longer a member" for name in before if name not in now]
@@ -95,17 +95,21 @@ def _show(value: Any) -> str:
     return "off" if value is None else json.dumps(value)
 
 
-def state(folder: Path, e: Entry, plan: Plan) -> str:
-    """`done` (finished, clocks current), `clocks` (finished, clocks to re-evaluate),
-    `unfinished` (interrupted: resume it) or `new`."""
-    run_dir = folder / e.run_dir
-    status = read_json(run_dir / STATUS) or {}
-    if status.get("train_hash") != e.train_hash:
+def state(store: Path, view: Path, plan: Plan) -> str:
+    """`done` (finished, and `view` shows the plan's clock set), `clocks` (finished: only the
+    view to point or its clocks to evaluate, no training), `unfinished` (interrupted: resume
+    it) or `new`. A run directory of the previous layout at `view` is judged in place (a run
+    moves it into the store)."""
+    train_hash = plan.train_hash
+    status = read_json(object_dir(store, train_hash) / STATUS) or {}
+    if status.get("train_hash") != train_hash and read_view(view) is None:
+        status = read_json(view / STATUS) or {}
+    if status.get("train_hash") != train_hash:
         return "new"
     if status.get("status") in FINISHED:
-        clocks = read_json(run_dir / CLOCKS) or {}
-        want = {name: plan.hash(NodeId.clock(name)) for name in plan.spec.clocks}
-        return "done" if clocks.get("clock_hashes") == want else "clocks"
+        key = clock_key({name: plan.hash(NodeId.clock(name)) for name in plan.spec.clocks})
+        shown = read_view(view) == {"train_hash": train_hash, "clocks": key} and (view / CLOCKS).is_file()
+        return "done" if shown else "clocks"
     return "unfinished"
 
 

@@ -1,7 +1,8 @@
-"""The run index: every run directory under some folders, read back as one record each.
+"""The run index: every run under some folders, read back as one record each.
 
-A run directory is a folder holding `status.json`; a family folder holds `family.lock.json`
-and its members' run directories, which are grouped under it. Nothing is trained or
+A run is a view (a folder holding `view.json`, onto the store's object of its train hash:
+`clockspec.store.objects`) or a run directory of the previous layout (holding `status.json`);
+a family folder holds `family.lock.json` and its members' views, which are grouped under it. Nothing is trained or
 imported from torch: the records come from `status.json`, `clocks.json`, `spec.lock.yaml`
 and the `snapshots/` folder alone, so `clockspec runs` reads a run in a few ms (`python bench/runs_index.py RUN_DIR`: 1,000
 runs in 2.6 s on a busy 2-core machine, linear in the runs).
@@ -18,6 +19,7 @@ from clockspec.core.fileio import read_json
 from clockspec.store.annotations import read_annotations
 from clockspec.store.family import LOCK
 from clockspec.store.lock import held
+from clockspec.store.objects import VIEW, data_dir, size_of
 from clockspec.store.rundir import CLOCKS, PLAN, SPEC, STATUS
 from clockspec.store.snapshots import list_snapshots
 
@@ -45,6 +47,8 @@ class RunRecord:
     label: str = ""
     snapshots: list[int] = field(default_factory=list)
     note: str = ""  # annotations.json's note (`runs --note`)
+    data: Path | None = None  # where its training files are: its object (None: `path` itself)
+    bytes: int = 0  # what its training files take on disk (metrics, kept state, snapshots)
 
     def clock_step(self, name: str) -> int | None:
         record = self.clocks.get(name) or {}
@@ -90,29 +94,35 @@ def find_runs(folders: list[str | os.PathLike]) -> list[RunRecord]:
 
 def _walk(root: Path):
     """(run directory, family name, member label) under `root`."""
-    if (root / STATUS).is_file():
+    if _is_run(root):
         yield root, "", ""
         return
     if (root / LOCK).is_file():
         lock = read_json(root / LOCK) or {}
         for member in lock.get("members", []):
             run_dir = root / str(member.get("run_dir", ""))
-            if (run_dir / STATUS).is_file():
+            if _is_run(run_dir):
                 yield run_dir, str(lock.get("family", root.name)), str(member.get("label", ""))
         return
     for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         yield from _walk(child)
 
 
+def _is_run(path: Path) -> bool:
+    return (path / VIEW).is_file() or (path / STATUS).is_file()
+
+
 def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | None:
-    """The record of one run directory; None when its status is unreadable (a half-made folder)."""
-    status = read_json(run_dir / STATUS)
+    """The record of one run (a view, or a run directory of the previous layout); None when
+    its status is unreadable (a half-made folder, a view whose object is gone)."""
+    data = data_dir(run_dir)
+    status = read_json(data / STATUS)
     if not isinstance(status, dict) or "status" not in status:
         return None
     clocks = (read_json(run_dir / CLOCKS) or {}).get("clocks", {})
     spec = _locked_spec(run_dir)
     state = str(status["status"])
-    if state == "running" and not held(run_dir):
+    if state == "running" and not held(data):
         state = "died"  # its process ended without recording why (killed); `run --resume` continues it
     git = status.get("git") or {}
     commit = (git.get("commit") or "")[:10] + ("*" if git.get("dirty") else "")
@@ -120,10 +130,10 @@ def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | No
     return RunRecord(
         path=run_dir, name=str(spec.get("name", run_dir.name)), status=state,
         step=int(status.get("step", 0) or 0), steps=status.get("steps"), train_hash=str(status.get("train_hash", "")),
-        wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(run_dir / STATUS)), git=commit,
+        wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(data / STATUS)), git=commit,
         tags=list(dict.fromkeys([*(spec.get("tags") or []), *said.tags])), clocks=clocks if isinstance(clocks, dict) else {},
-        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(run_dir)],
-        note=said.note)
+        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(data)],
+        note=said.note, data=data, bytes=size_of(data))
 
 
 def _locked_spec(run_dir: Path) -> dict[str, Any]:
@@ -170,19 +180,23 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 def differing(records: list[RunRecord]) -> list[str]:
     """The spec paths whose values are not the same in every record, in first-seen order; a
     part that some records lack altogether (`snapshots`, a regularizer) is one path, shown
-    on or off (`value_at`), not one per field inside it."""
+    on or off (`value_at`), unless the records that have it differ inside it: then each
+    field that differs is a path, `off` where the part is (weight decay off, 0.3, 1.0)."""
     paths: dict[str, None] = {}
     for r in records:
         paths.update(dict.fromkeys(r.spec))
     absent = {p for r in records for p, v in r.spec.items() if v is None}
     first = records[0].spec if records else {}
-    out: dict[str, None] = {}
+    varied: dict[str, tuple[str, bool]] = {}  # path -> (its part, whether the records having the part differ on it)
     for p in paths:
         if p.split(".")[0] in HIDDEN_PATHS or all(r.spec.get(p) == first.get(p) for r in records):
             continue
         parts = p.split(".")
         part = next((".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in absent), p)
-        out[part] = None
+        having = [r.spec.get(p) for r in records if any(k.startswith(part + ".") for k in r.spec)]
+        varied[p] = (part, any(v != having[0] for v in having))
+    inner = {part for part, differs in varied.values() if differs}
+    out = {(p if part in inner else part): None for p, (part, differs) in varied.items() if differs or part not in inner}
     return list(out)
 
 

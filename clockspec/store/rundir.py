@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from clockspec.core.fileio import write_atomic
+from clockspec.store.objects import data_dir
 
 FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
     "spec.lock.yaml", "plan.json", "metrics.jsonl", "clocks.json", "status.json", "curves.png")
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
 TIMES = "times.jsonl"  # when each probe row was recorded (wall clock), apart from the bit-identical rows
-OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, TIMES, CURVES, CHECKPOINT)  # status first: see RunDir.clear
+FINAL = "final.pt"  # the state at the last step, kept by a run that a longer one may extend (store/extend.py)
+EXTENDS = "extends.json"  # in an extended run: the run it continued
+OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, TIMES, CURVES, CHECKPOINT, FINAL, EXTENDS)  # status first: see RunDir.clear
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
 
@@ -83,7 +86,7 @@ class RunDir:
     def read_rows(self, before: int | None = None) -> list[dict[str, Any]]:
         """The recorded probe rows (with step < `before` if given), skipping a torn last line."""
         try:
-            text = (self / METRICS).read_text()
+            text = (data_dir(self.path) / METRICS).read_text()  # a view's rows are its object's
         except FileNotFoundError:
             return []
         rows = []

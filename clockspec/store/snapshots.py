@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.store.objects import data_dir
 
 FOLDER, INDEX = "snapshots", "index.json"
 
@@ -25,11 +26,11 @@ class Snapshot:
     clock_steps: dict[str, int] = field(default_factory=dict)  # each clock's step as known online then
 
     def path(self, run_dir: Path) -> Path:
-        return Path(run_dir) / FOLDER / self.file
+        return data_dir(run_dir) / FOLDER / self.file
 
 
 def list_snapshots(run_dir: str | Path) -> list[Snapshot]:
-    data = read_json(Path(run_dir) / FOLDER / INDEX)
+    data = read_json(data_dir(run_dir) / FOLDER / INDEX)  # a view's are its object's
     if not isinstance(data, list):
         return []
     return [Snapshot(int(d["step"]), str(d["file"]), int(d.get("bytes", 0)), list(d.get("reasons", [])),

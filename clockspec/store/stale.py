@@ -10,8 +10,8 @@ from clockspec.families.expand import expand_family
 from clockspec.ir.spec import Experiment, Family
 from clockspec.store.family import Entry, entry, state
 
-SAYS = {"done": "up to date", "clocks": "finished; clocks changed (re-evaluated from its metrics in ms, "
-        "no retraining)", "unfinished": "unfinished (resume it)", "new": "no run"}
+SAYS = {"done": "up to date", "clocks": "finished; this name or its clocks to show (from a clock record, or "
+        "re-evaluated from its metrics in ms; no retraining)", "unfinished": "unfinished (resume it)", "new": "no run"}
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,13 @@ def staleness(path: str, spec: Experiment | Family, out: Path) -> list[Staleness
     if isinstance(spec, Experiment):
         plan = compile_plan(spec)
         e = Entry(spec.name, "", {}, {}, plan.train_hash)
-        return [Staleness(path, spec.name, state(out, e, plan), out / e.run_dir)]
+        return [Staleness(path, spec.name, state(out, out / e.run_dir, plan), out / e.run_dir)]
     exp = expand_family(spec)
     folder = out / exp.family.family
     found = []
     for member in exp.members:
         plan = compile_plan(member.spec)
         e = entry(member, plan)
-        found.append(Staleness(path, f"{exp.family.family}/{member.name}", state(folder, e, plan), folder / e.run_dir))
+        found.append(Staleness(path, f"{exp.family.family}/{member.name}", state(out, folder / e.run_dir, plan),
+                                 folder / e.run_dir))
     return found

@@ -15,6 +15,7 @@ from clockspec.families.expand import expand_family
 from clockspec.orchestrate.execute import MAX_ATTEMPTS, run_family
 from clockspec.report.family_summary import family_report
 from clockspec.store import family as store
+from clockspec.store.objects import data_dir
 from thread_backend import ThreadBackend
 
 BASE = """\
@@ -137,7 +138,8 @@ def test_an_interrupted_family_resumes(fam, tmp_path):
     folder = tmp_path / "runs" / "fam"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until seed-0 finished and seed-1 is early in its run
-        states = {p.parent.name.rsplit("-", 1)[0]: json.loads(p.read_text() or "{}") for p in folder.glob("*/status.json")}
+        states = {v.name.rsplit("-", 1)[0]: json.loads((data_dir(v) / "status.json").read_text() or "{}")
+                  for v in folder.glob("*-*/") if (data_dir(v) / "status.json").is_file()}
         second = states.get("seed-1", {})
         if states.get("seed-0", {}).get("status") == "complete" and second.get("status") == "running" \
                 and second.get("step", 0) < 1000:  # far from its end: the interrupt cannot lose the race
@@ -147,9 +149,10 @@ def test_an_interrupted_family_resumes(fam, tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "resume with: clockspec run" in err
-    states = {p.parent.name.rsplit("-", 1)[0]: json.loads(p.read_text())["status"] for p in folder.glob("*/status.json")}
+    states = {v.name.rsplit("-", 1)[0]: json.loads((data_dir(v) / "status.json").read_text())["status"]
+              for v in folder.glob("*-*/")}
     assert states["seed-0"] == "complete" and states["seed-1"] == "interrupted"
-    assert list(folder.glob("seed-1-*/checkpoint.pt"))
+    assert [v for v in folder.glob("seed-1-*/") if (data_dir(v) / "checkpoint.pt").is_file()]
     again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert "seed-1 (seed=1): complete at step 3,000 (resumed)" in again.stderr
@@ -168,7 +171,7 @@ def test_a_real_ray_cluster(fam, tmp_path):
     finally:
         ray.shutdown()
     assert outcome.count("complete") == 2
-    assert len(list((tmp_path / "runs" / "fam").glob("seed-*/metrics.jsonl"))) == 2
+    assert len([v for v in (tmp_path / "runs" / "fam").glob("seed-*/") if (data_dir(v) / "metrics.jsonl").is_file()]) == 2
 
 
 def test_ray_missing_says_how_to_install(fam, tmp_path, monkeypatch):
@@ -189,3 +192,26 @@ def test_a_device_override_changes_the_members_and_says_so(fam, tmp_path):
     assert outcome.status == {"seed-0": "complete"}
     locked = [p.read_text() for p in (tmp_path / "runs" / "fam").glob("seed-0-*/spec.lock.yaml")]
     assert sum("device: cpu" in text for text in locked) == 1 and len(locked) == 2
+
+
+@pytest.mark.slow
+def test_a_ray_family_waits_for_the_process_training_its_member_then_reuses_it(fam, tmp_path):
+    ray = pytest.importorskip("ray")
+    path = fam("  grid:\n    seed: [0, 1]\n", steps=1500)  # seed 0 is the base's own program
+    solo = subprocess.Popen([sys.executable, "-m", "clockspec.commands.main", "run", "base.yaml", "--out", "runs", "-q"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    objects = tmp_path / "runs" / ".objects"
+    while solo.poll() is None and not list(objects.glob("*/status.json")):  # until the solo run holds it
+        time.sleep(0.05)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        outcome = run_family(expand_family(path), out=tmp_path / "runs", jobs=2, executor="ray",
+                             batch=False, stream=open(os.devnull, "w"))
+    finally:
+        ray.shutdown()
+    assert solo.wait() == 0, solo.stderr.read()
+    assert outcome.count("complete") == 2 and "reused" in outcome.notes["seed-0"], outcome.notes
+    assert len([p for p in objects.iterdir() if p.is_dir()]) == 2  # the base's program trained once, by the solo run
+    (shared,) = [p for p in objects.iterdir() if p.is_dir() and json.loads((p / "status.json").read_text())["spec_file"]
+                 == "base.yaml"]
+    assert json.loads((shared / "status.json").read_text())["status"] == "complete"

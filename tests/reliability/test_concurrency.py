@@ -15,6 +15,7 @@ from clockspec.core.errors import RunError
 from clockspec.families.expand import expand_family
 from clockspec.orchestrate.execute import run_family
 from clockspec.store.lock import claim
+from clockspec.store.objects import data_dir
 from tests.reliability.kit import SPEC, assert_same_result, assert_whole, clockspec, run_dir
 
 CLI = [sys.executable, "-m", "clockspec.commands.main"]
@@ -23,7 +24,7 @@ CLI = [sys.executable, "-m", "clockspec.commands.main"]
 def wait_until_training(out: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for status in out.glob("*/status.json"):
+        for status in out.glob(".objects/*/status.json"):
             try:
                 if json.loads(status.read_text())["status"] == "running":
                     return
@@ -64,9 +65,9 @@ def test_different_experiments_in_parallel_share_nothing(tmp_path, spec_file, re
                               stderr=subprocess.PIPE, text=True) for name in ("k.yaml", "other.yaml")]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    dirs = sorted(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    dirs = sorted(p for p in (tmp_path / "runs" / ".objects").iterdir() if p.is_dir())
     assert len(dirs) == 2
-    mine = Path(tmp_path / outs[0][0].strip())
+    mine = data_dir(Path(tmp_path / outs[0][0].strip()))  # the view -q printed, and the object it shows
     assert_same_result(mine, reference())  # as if it had run alone
     other = [d for d in dirs if d != mine][0]
     assert_whole(other)

@@ -124,5 +124,6 @@ def test_a_missing_device_is_a_usage_error_that_writes_nothing(tmp_path, spec_fi
     assert main(["run", str(spec), "--out", str(tmp_path / "runs"), "--device", "cuda:63"]) == 2
     err = capsys.readouterr().err
     assert "--device" in err and ("not available" in err or "does not exist" in err) and "Traceback" not in err
-    left = [p.name for p in (tmp_path / "runs").iterdir()]
-    assert len(left) == 1 and left[0].startswith(".killme-") and left[0].endswith(".lock")  # no run directory
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == [".objects"]  # no view
+    left = [p.name for p in (tmp_path / "runs" / ".objects").iterdir()]
+    assert len(left) == 1 and left[0].startswith(".") and left[0].endswith(".lock")  # no object, only its lock

@@ -74,9 +74,16 @@ def test_a_tiny_run_fits_groks_and_stops(grokked):
 
 def test_the_run_directory_holds_exactly_the_designed_files(grokked):
     plan, out, result = grokked
-    assert result.run_dir == out / f"tiny-grok-{plan.train_hash[:12]}"
+    assert result.view == out / f"tiny-grok-{plan.train_hash[:12]}"
+    assert result.run_dir == out / ".objects" / plan.train_hash
     assert sorted(p.name for p in result.run_dir.iterdir()) == sorted(
         ["spec.lock.yaml", "plan.json", "metrics.jsonl", "times.jsonl", "clocks.json", "status.json", "curves.png"])
+    # the name is a view: what its spec asks for, pointing at the object
+    assert sorted(p.name for p in result.view.iterdir()) == sorted(
+        ["view.json", "spec.lock.yaml", "plan.json", "clocks.json", "curves.png"])
+    assert json.loads((result.view / "view.json").read_text())["train_hash"] == plan.train_hash
+    for name in ("clocks.json", "curves.png", "spec.lock.yaml"):
+        assert (result.view / name).read_bytes() == (result.run_dir / name).read_bytes()
     assert clockspec.loads((result.run_dir / "spec.lock.yaml").read_text()) == plan.spec
     assert json.loads((result.run_dir / "plan.json").read_text())["train_hash"] == plan.train_hash
     status = json.loads((result.run_dir / "status.json").read_text())
@@ -107,9 +114,27 @@ def test_a_finished_run_is_reused_and_changed_clocks_are_reevaluated(grokked):
     assert changed.clocks["fit"].step < result.clocks["fit"].step
     assert changed.clocks["simplify"].step <= result.clocks["simplify"].step
     assert changed.clocks["generalize"] == result.clocks["generalize"]
-    recorded = json.loads((changed.run_dir / "clocks.json").read_text())["clocks"]
+    recorded = json.loads((changed.view / "clocks.json").read_text())["clocks"]
     assert recorded["fit"]["expr"] == "first train_loss <= 1.5"
     assert run(looser, out=out, progress=False).action == "reused"
+
+
+def test_a_clock_only_change_leaves_the_stored_run_byte_identical(grokked):
+    plan, out, result = grokked
+    stored = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
+    looser = plan_of(GROKS, **{"train_loss <= 0.1": "train_loss <= 1.5"})
+    changed = run(looser, out=out, progress=False)
+    assert changed.view == result.view and changed.run_dir == result.run_dir
+    assert changed.clocks["fit"].step < result.clocks["fit"].step
+    shown = json.loads((result.view / "clocks.json").read_text())["clocks"]["fit"]["expr"]
+    assert shown == "first train_loss <= 1.5"  # the view shows the set its spec asks for
+    back = run(plan, out=out, progress=False)  # the plain spec again: its own record, nothing evaluated
+    assert back.action == "reused" and back.clocks == result.clocks
+    assert json.loads((result.view / "clocks.json").read_text())["clocks"]["fit"]["expr"] == "first train_loss <= 0.1"
+    after = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
+    new = sorted(p.relative_to(result.run_dir).as_posix() for p in after if p not in stored)
+    assert len(new) == 2 and all(n.startswith("clocks/") for n in new)  # the second set's record and figure
+    assert {p: after[p] for p in stored} == stored
 
 
 def test_same_seed_same_metrics_and_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
@@ -149,7 +174,7 @@ def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, monke
     monkeypatch.setattr(Prober, "__call__", crash_at_90)
     with pytest.raises(clockspec.RunError, match="out of memory on cpu at step"):
         run(plan, out=tmp_path / "b", progress=False, checkpoint_every=0.0)
-    run_dir = next((tmp_path / "b").glob("tiny-batches-*"))
+    run_dir = tmp_path / "b" / ".objects" / plan.train_hash
     status = json.loads((run_dir / "status.json").read_text())
     assert status["status"] == "failed" and status["reason"] == "out of memory (MemoryError: simulated)"
     monkeypatch.setattr(Prober, "__call__", measure)
@@ -229,3 +254,41 @@ def test_the_quickstart_groks_with_its_clocks_in_order(tmp_path):
     assert c["memorize"].step < c["fit"].step < c["generalize"].step < c["simplify"].step
     assert c["generalize"].step > 10 * c["memorize"].step  # grokking: a long wait between the two
     assert c["freeze"].step < c["generalize"].step
+
+
+def test_a_longer_run_extends_the_stored_one_byte_for_byte(tmp_path):
+    whole = run(plan_of(MINIBATCH), out=tmp_path / "scratch", progress=False)
+    short = run(plan_of(MINIBATCH, **{"steps: 120": "steps: 55"}), out=tmp_path / "b", progress=False)
+    assert short.step == 55 and (short.run_dir / "final.pt").exists()  # its last step, not a probe of the longer run
+    stored = {p: p.read_bytes() for p in short.run_dir.rglob("*") if p.is_file()}
+    longer = run(plan_of(MINIBATCH), out=tmp_path / "b", progress=False)
+    assert longer.action == "extended" and "resumed steps 55..120" in longer.note, longer.note
+    assert longer.run_dir != short.run_dir and longer.run_dir.name == whole.run_dir.name
+    assert (longer.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()
+    assert longer.clocks == whole.clocks and (longer.status, longer.step) == ("complete", 120)
+    assert json.loads((longer.run_dir / "extends.json").read_text()) == {"train_hash": short.run_dir.name, "step": 55}
+    assert {p: p.read_bytes() for p in short.run_dir.rglob("*") if p.is_file()} == stored  # the stored run unchanged
+
+
+def test_a_schedule_over_the_total_makes_a_longer_run_a_new_program(tmp_path):
+    cosine = {"lr: 0.01}": "lr: 0.01, schedule: cosine}"}
+    short = run(plan_of(MINIBATCH, **cosine, **{"steps: 120": "steps: 50"}), out=tmp_path, progress=False)
+    assert not (short.run_dir / "final.pt").exists()  # nothing to continue from: not kept
+    assert run(plan_of(MINIBATCH, **cosine), out=tmp_path, progress=False).action == "trained"
+
+
+def test_a_failed_write_to_a_view_leaves_the_finished_run_as_it_was(grokked, monkeypatch):
+    import errno
+
+    import clockspec.runtime.results as results
+
+    plan, out, result = grokked
+    status = (result.run_dir / "status.json").read_bytes()
+
+    def full(view, *_):
+        raise OSError(errno.ENOSPC, "No space left on device", str(view / "view.json"))
+
+    monkeypatch.setattr(results, "write_view", full)
+    with pytest.raises(clockspec.RunError, match="No space left on device"):
+        run(plan, out=out, progress=False)
+    assert (result.run_dir / "status.json").read_bytes() == status

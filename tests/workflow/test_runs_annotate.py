@@ -8,6 +8,7 @@ import pytest
 
 from clockspec.commands.main import main
 from clockspec.store.index import find_runs
+from clockspec.store.objects import data_dir
 from tiny import tiny_spec
 
 
@@ -24,11 +25,11 @@ def test_tags_and_a_note_are_kept_beside_the_run_and_listed(store, capsys):
     assert "tags paper, fig-2; note: the one in figure 2" in capsys.readouterr().out
     (record,) = find_runs([store])
     assert record.tags == ["spec-tag", "paper", "fig-2"] and record.note == "the one in figure 2"
-    status = (record.path / "status.json").read_text()
+    status = (data_dir(record.path) / "status.json").read_text()
     assert main(["runs", str(store), "--untag", "fig-2", "--note", ""]) == 0
     (record,) = find_runs([store])
     assert record.tags == ["spec-tag", "paper"] and record.note == ""
-    assert (record.path / "status.json").read_text() == status  # the run itself untouched
+    assert (data_dir(record.path) / "status.json").read_text() == status  # the run itself untouched
     capsys.readouterr()
     assert main(["runs", str(store), "--format", "json"]) == 0
     (listed,) = json.loads(capsys.readouterr().out)

@@ -7,11 +7,13 @@ import io
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from clockspec.commands.main import main
 from clockspec.store.location import store_location
+from clockspec.store.objects import data_dir
 from tiny import tiny_spec
 
 SPEC = tiny_spec("idx-tiny", head="tags: [smoke]\n")
@@ -38,11 +40,12 @@ def store(tmp_path_factory, threaded):
     assert main(["run", str(spec), "--out", str(out), "-q", "--set", "optimizer.lr=0.05"]) == 0
     with threaded():
         assert main(["run", str(spec), "--out", str(out), "-q", "--grid", "seed=1,2", "--jobs", "1"]) == 0
-    (first,) = [p for p in out.glob("idx-tiny-*/") if (p / "status.json").exists() and json.loads((p / "status.json").read_text())["overrides"] == []]
+    (first,) = [p for p in out.glob("idx-tiny-*/") if (data_dir(p) / "status.json").exists()
+                and json.loads((data_dir(p) / "status.json").read_text())["overrides"] == []]
     for status, reason in (("failed", "cannot write: No space left on device"), ("interrupted", "interrupted at step 20"),
                            ("running", "")):
-        copy = out / "elsewhere" / f"{status}-run"
-        shutil.copytree(first, copy)
+        copy = out / "elsewhere" / f"{status}-run"  # run directories of the previous layout: read as they are
+        shutil.copytree(data_dir(first), copy)
         doc = json.loads((copy / "status.json").read_text())
         (copy / "status.json").write_text(json.dumps({**doc, "status": status, "step": 20, "reason": reason}))
     return repo, spec, out, first
@@ -56,12 +59,12 @@ def _table(capsys, *args) -> list[dict]:
 def test_status_records_the_launch(store):
     repo, spec, out, first = store
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    doc = json.loads((first / "status.json").read_text())
+    doc = json.loads((data_dir(first) / "status.json").read_text())
     assert doc["git"]["commit"] == head and doc["git"]["dirty"] is False
     assert doc["command"] == ["clockspec", "run", str(spec), "--out", str(out), "-q"] and doc["overrides"] == []
     assert doc["spec_file"] == str(spec) and doc["host"] and doc["device_name"] and doc["torch"] and doc["python"]
     (member,) = [p for p in (out / "idx-tiny-grid-seed").glob("seed-1-*")]
-    assert json.loads((member / "status.json").read_text())["overrides"] == ["grid seed=1,2"]
+    assert json.loads((data_dir(member) / "status.json").read_text())["overrides"] == ["grid seed=1,2"]
 
 
 def test_one_row_per_run_families_grouped_clocks_censored(store, capsys):
@@ -70,8 +73,11 @@ def test_one_row_per_run_families_grouped_clocks_censored(store, capsys):
     assert sorted(r["status"] for r in rows) == ["complete"] * 4 + ["died", "failed", "interrupted"]
     assert [r["family"] for r in rows][-2:] == ["idx-tiny-grid-seed"] * 2
     assert {"seed", "lr"} <= set(rows[0]) and "train_fraction" not in rows[0]  # only what differs
-    assert all(r["perfect"].startswith(">") for r in rows)  # never fired: censored at the last step
-    assert all(r["memorize"].isdigit() for r in rows if r["status"] == "complete")
+    assert all(r["perfect"] == r["step"] and r["perfect_censored"] == "1" for r in rows)  # censored at the last step
+    assert all(r["memorize"].isdigit() and r["memorize_censored"] == "0" for r in rows if r["status"] == "complete")
+    assert main(["runs", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert ">40" in table and ">" not in "".join(r["perfect"] for r in rows)  # `>N` is for people, not CSV
     assert {r["tags"] for r in rows} == {"smoke"} and all(r["git"] for r in rows)
 
 
@@ -79,7 +85,7 @@ def test_where_sort_and_formats(store, capsys):
     _, _, out, _ = store
     rows = _table(capsys, str(out), "--where", "status == complete and optimizer.lr > 0.03")
     assert len(rows) == 1 and "lr" not in rows[0]  # one run: nothing differs
-    assert json.loads((store[2] / f"idx-tiny-{rows[0]['hash']}" / "status.json").read_text())["overrides"] == [
+    assert json.loads((data_dir(store[2] / f"idx-tiny-{rows[0]['hash']}") / "status.json").read_text())["overrides"] == [
         "optimizer.lr=0.05"]
     rows = _table(capsys, str(out), "--where", "status in [failed, interrupted]", "--sort=-status")
     assert [r["status"] for r in rows] == ["interrupted", "failed"]
@@ -119,13 +125,36 @@ def test_stale_says_what_has_no_complete_run(store, capsys):
 
 def test_compare_overlays_the_runs_and_says_what_differs(store, tmp_path, capsys):
     _, _, out, _ = store
-    runs = sorted(str(p) for p in out.glob("idx-tiny-*") if p.is_dir() and (p / "status.json").exists())
+    runs = sorted(str(p) for p in out.glob("idx-tiny-*") if p.is_dir() and (p / "view.json").exists())
     png = tmp_path / "cmp.png"
     assert main(["compare", *runs, "-o", str(png)]) == 0
     text = capsys.readouterr().out
     assert "1 spec values differ:" in text and "optimizer.lr: " in text and "memorize" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["compare", runs[0]]) == 2
+    everything = sorted(str(p) for p in out.glob("idx-tiny-*"))  # as a shell's runs/idx-tiny-* is: a family too
+    assert main(["compare", *everything, "-o", str(png)]) == 0
+    captured = capsys.readouterr()
+    assert "idx-tiny-grid-seed: a family folder; comparing its 2 members" in captured.err
+    assert captured.out.startswith("4 runs; ")
+    assert main(["compare", runs[0], runs[0], runs[1], "-o", str(png)]) == 0  # a run named twice is shown once
+    captured = capsys.readouterr()
+    assert "the same stored run as" in captured.err and captured.out.startswith("2 runs; ")
+
+
+def test_a_part_some_runs_lack_shows_its_values_where_they_differ():
+    from clockspec.store.index import RunRecord, differing, value_at
+
+    def record(spec):
+        return RunRecord(Path("r"), "r", "complete", 1, 1, "h", None, "", "", [], {}, {"seed": 0, **spec})
+
+    off, weak, strong = (record({"regularizers.weight_decay": None}),
+                         record({"regularizers.weight_decay.strength": 0.3, "regularizers.weight_decay.kind": "l2"}),
+                         record({"regularizers.weight_decay.strength": 1.0, "regularizers.weight_decay.kind": "l2"}))
+    (path,) = differing([off, weak, strong])
+    assert path == "regularizers.weight_decay.strength"
+    assert [value_at(r, path) for r in (off, weak, strong)] == [None, 0.3, 1.0]  # off, 0.3, 1.0: not on, on
+    assert differing([off, weak]) == ["regularizers.weight_decay"]  # only present or not: one on/off column
 
 
 def test_the_store_location(tmp_path, monkeypatch):
@@ -177,6 +206,6 @@ def test_a_run_without_its_plan_is_read_from_its_locked_spec(store, tmp_path):
     from clockspec.store.index import read_run
 
     copy = tmp_path / "copy"
-    shutil.copytree(store[3], copy)
+    shutil.copytree(data_dir(store[3]), copy)
     (copy / "plan.json").unlink()
     assert read_run(copy).spec == read_run(store[3]).spec and read_run(copy).spec["optimizer.lr"] == 0.02

@@ -12,6 +12,7 @@ from clockspec.commands.main import main
 from clockspec.core.errors import RunError, SpecError
 from clockspec.runtime import load_model
 from clockspec.runtime.tasks import build_task
+from clockspec.store.objects import data_dir
 from clockspec.store.snapshots import Snapshot, _within_budget, list_snapshots
 from tiny import tiny_spec
 
@@ -38,13 +39,13 @@ def test_saved_at_the_firing_probe_and_loadable_as_that_model(run_dir):
     assert by_reason["memorize"].step == memorize and by_reason["memorize"].clock_steps == {"memorize": memorize}
     assert "perfect" not in by_reason  # it never fired: no snapshot
     # the loaded model is the one the probe at that step measured
-    rows = {r["step"]: r for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines())}
+    rows = {r["step"]: r for r in map(json.loads, (data_dir(run_dir) / "metrics.jsonl").read_text().splitlines())}
     model = load_model(run_dir, memorize)
     data = build_task(compile(loads(SPEC)).spec.task)
     with torch.no_grad():
         acc = (model(data.x_train).argmax(1) == data.y_train).float().mean().item()
     assert acc == pytest.approx(rows[memorize]["train_acc"], abs=1e-6)
-    assert not (run_dir / "checkpoint.pt").exists()  # the run finished; its snapshots stay
+    assert not (data_dir(run_dir) / "checkpoint.pt").exists()  # the run finished; its snapshots stay
 
 
 def test_an_online_settle_snapshot_holds_the_probe_where_it_provisionally_settled(run_dir):
@@ -54,7 +55,7 @@ def test_an_online_settle_snapshot_holds_the_probe_where_it_provisionally_settle
 
 def test_the_budget_keeps_at_most_keep_clock_ones_last(run_dir):
     snaps = list_snapshots(run_dir)
-    assert len(snaps) <= 4 and sorted(p.name for p in (run_dir / "snapshots").glob("*.pt")) == \
+    assert len(snaps) <= 4 and sorted(p.name for p in (data_dir(run_dir) / "snapshots").glob("*.pt")) == \
         sorted(s.file for s in snaps)
     made = [Snapshot(0, "a", 10, ["every"]), Snapshot(10, "b", 10, ["fit"]), Snapshot(20, "c", 10, ["every"]),
             Snapshot(30, "d", 10, ["every"])]

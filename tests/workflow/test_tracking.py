@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from clockspec.commands.main import main
+from clockspec.store.objects import data_dir
 from tiny import tiny_spec
 
 pytestmark = pytest.mark.slow
@@ -33,7 +34,7 @@ def spec(tmp_path, monkeypatch):
 
 
 def rows_of(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (data_dir(run_dir) / "metrics.jsonl").read_text().splitlines()]
 
 
 def mlflow_runs(name: str) -> list:
@@ -91,7 +92,7 @@ def test_a_run_exported_twice_is_one_tracker_run_with_one_point_per_probe(spec, 
     assert main(["run", str(spec), "--out", str(out), "-q", *ALL]) == 0
     (run_dir,) = out.glob("log-tiny-*")
     rows = rows_of(run_dir)
-    times = {t["step"]: t["time"] for t in map(json.loads, (run_dir / "times.jsonl").read_text().splitlines())}
+    times = {t["step"]: t["time"] for t in map(json.loads, (data_dir(run_dir) / "times.jsonl").read_text().splitlines())}
     clocks = json.loads((run_dir / "clocks.json").read_text())["clocks"]
 
     (run,) = mlflow_runs("log-tiny")
@@ -165,9 +166,10 @@ def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
 
     done = tmp_path / "done"
     assert main(["run", str(spec), "--out", str(done), "-q"]) == 0
-    (finished,) = done.glob("log-tiny-*")
+    (view,) = done.glob("log-tiny-*")
+    finished = data_dir(view)  # the trained program's files, laid out as one run directory here
     store = tmp_path / "live"
-    run_dir = store / finished.name
+    run_dir = store / view.name
     shutil.copytree(finished, run_dir)
     lines = (finished / "metrics.jsonl").read_text().splitlines(keepends=True)
     status = json.loads((finished / "status.json").read_text())
@@ -180,7 +182,7 @@ def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
     (run,) = mlflow_runs("log-tiny")
     client = mlflow.tracking.MlflowClient()
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 10]
-    assert [p.step for p in scalars(store / "tensorboard" / finished.name, "train_loss")] == [0, 10]
+    assert [p.step for p in scalars(store / "tensorboard" / view.name, "train_loss")] == [0, 10]
 
     (run_dir / "metrics.jsonl").write_text("".join(lines[:3]))
     follower = Follower(["mlflow", "tensorboard", "wandb"], store, store)
@@ -192,7 +194,7 @@ def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
     (run_dir / "metrics.jsonl").write_text("".join(lines[:fired // 10 + 1]))  # up to the probe where it fires
     follower.poll()
     assert client.get_run(run.info.run_id).data.metrics["clock.memorize"] == fired  # while still running
-    assert [p.step for p in scalars(store / "tensorboard" / finished.name, "clock/memorize")] == [fired]
+    assert [p.step for p in scalars(store / "tensorboard" / view.name, "clock/memorize")] == [fired]
 
     (run_dir / "metrics.jsonl").write_text("".join(lines))
     shutil.copy(finished / "clocks.json", run_dir / "clocks.json")
@@ -200,8 +202,8 @@ def test_points_reach_the_trackers_while_the_run_trains(spec, tmp_path):
     follower.poll()
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")] == [0, 10, 20, 30, 40]
     assert len(client.get_metric_history(run.info.run_id, "clock.memorize")) == 1
-    assert [p.step for p in scalars(store / "tensorboard" / finished.name, "train_loss")] == [0, 10, 20, 30, 40]
-    assert len(scalars(store / "tensorboard" / finished.name, "clock/memorize")) == 1  # not again at the end
+    assert [p.step for p in scalars(store / "tensorboard" / view.name, "train_loss")] == [0, 10, 20, 30, 40]
+    assert len(scalars(store / "tensorboard" / view.name, "clock/memorize")) == 1  # not again at the end
     assert [h["_step"] for h in wandb_history(store)] == [0, 10, 20, 30, 40]
     assert follower.finished == {run_dir}
 
