@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from clockspec.core.errors import RunError, SpecError, argument_error
+from clockspec.core.safepaths import component
 from clockspec.store.index import RunRecord
 from clockspec.store.rundir import CLOCKS, CURVES, SPEC, STATUS, RunDir
 
@@ -130,8 +131,8 @@ def _tensorboard(runs: list[RunRecord], store: Path, family: Path | None) -> str
 
     root = store / "tensorboard" / (family.name if family is not None else "")
     for record in runs:
-        folder = root / (record.label.replace("=", "-").replace(",", "_") if family is not None and record.label
-                         else record.path.name)
+        folder = root / component(record.label.replace("=", "-").replace(",", "_") if family is not None and record.label
+                                  else record.path.name)
         writer = EventFileWriter(str(folder))
         for row in RunDir(record.path).read_rows():
             writer.add_event(scalars(row["step"], _finite_metrics(row)))

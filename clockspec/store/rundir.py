@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from clockspec.core.fileio import write_atomic
+from clockspec.core.safepaths import UnsafePath, open_no_follow
 
 FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
 SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
@@ -66,7 +67,7 @@ class RunDir:
             if exc.errno not in FULL:
                 return False
         try:
-            with open(self / STATUS, "r+b") as fh:
+            with open(open_no_follow(self / STATUS, os.O_RDWR), "r+b") as fh:
                 old = len(fh.read())
                 data = (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode()
                 if len(data) > old:
@@ -76,7 +77,7 @@ class RunDir:
                 fh.flush()
                 os.fsync(fh.fileno())
             return True
-        except OSError:
+        except (OSError, UnsafePath):
             return False
 
     def read_rows(self, before: int | None = None) -> list[dict[str, Any]]:
@@ -102,7 +103,8 @@ class RunDir:
         self.write(METRICS, "".join(row_line(r) for r in rows))
 
     def append_rows(self) -> TextIO:
-        return open(self / METRICS, "a", encoding="utf-8")
+        fd = open_no_follow(self / METRICS, os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # never append into a link's target
+        return open(fd, "a", encoding="utf-8")
 
     def remove(self, *names: str) -> None:
         for name in names:
