@@ -7,6 +7,7 @@ from __future__ import annotations
 from clockspec.compiler import compile_cost
 from clockspec.compiler.compile_cost import EAGER_FLOPS  # FLOPs to an order of magnitude of time
 from clockspec.compiler.plan import Plan
+from clockspec.core.escape import terminal_lines
 from clockspec.core.run_names import run_dir_name
 from clockspec.ir.base import format_number
 from clockspec.ir.losses import LOSSES
@@ -17,7 +18,7 @@ def explain(plan: Plan) -> str:
     spec = plan.spec
     out = [f"# {spec.name}", ""]
     if spec.description:
-        out += [spec.description.strip(), ""]
+        out += [terminal_lines(spec.description.strip()), ""]
     out += ["## What is trained on what", "", _task(plan), "", _model(plan), "", _training(plan), "",
             _execution(plan), ""]
     out += ["## The objective", "", *_objective(plan), ""]

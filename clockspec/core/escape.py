@@ -20,7 +20,21 @@ def terminal(text: str) -> str:
 
 
 def csv_cell(value: Any) -> Any:
-    """A cell for a CSV file: text starting like a formula (`=HYPERLINK(...)`) gets a leading `'`."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """A cell for a CSV file: text starting like a formula (`=HYPERLINK(...)`) gets a leading
+    `'`; a plain number (`-0.5`, `+1e-3`) stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _number(value):
         return "'" + value
     return value
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text.lower().lstrip("+-") not in ("inf", "infinity", "nan")
+
+
+def terminal_lines(text: str) -> str:
+    """Text of several lines for a terminal: its line breaks kept, everything else unprintable escaped."""
+    return "\n".join(printable(line) for line in text.splitlines())

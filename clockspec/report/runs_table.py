@@ -12,7 +12,9 @@ import io
 import json
 from typing import Any
 
+from clockspec.core import markdown_escape
 from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
+from clockspec.core.escape import csv_cell, terminal
 from clockspec.core.numbers import format_float
 from clockspec.ir import paths
 from clockspec.store.index import RunRecord, differing, value_at
@@ -120,21 +122,27 @@ def show(value: Any) -> str:
     return naming.readable(value)
 
 
+ESCAPE = {"csv": csv_cell, "md": markdown_escape.text, "table": terminal}  # each cell, for where it goes
+
+
 def render(records: list[RunRecord], fmt: str = "table") -> str:
-    columns, table = rows(records)
+    """The records as `fmt`; free text (tags, labels, varied descriptions) escaped for it: a
+    terminal is sent no control character, a spreadsheet runs no formula, a `|` stays in its cell."""
     if fmt == "json":
         return json.dumps([json_row(r) for r in records], indent=1) + "\n"
+    columns, table = rows(records)
+    escape = ESCAPE[fmt if fmt in ESCAPE else "table"]
+    cells = [[escape(str(row[c])) for c in columns] for row in table]
+    heads = [escape(c) for c in columns]
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table)
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerows([heads, *cells])
         return buf.getvalue()
     from tabulate import tabulate
 
     style = "github" if fmt == "md" else "simple"
-    return tabulate([[row[c] for c in columns] for row in table], headers=columns, tablefmt=style,
-                    disable_numparse=True) + "\n"
+    return tabulate(cells, headers=heads, tablefmt=style, disable_numparse=True) + "\n"
 
 
 def json_row(r: RunRecord) -> dict[str, Any]:
