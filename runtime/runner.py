@@ -20,10 +20,22 @@ from typing import Any
 from clockspec.clocks import ClockResult, evaluate_clocks
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
+from clockspec.core.records import DamagedFile, read_record
 from clockspec.core.run_names import run_dir_name
 from clockspec.runtime.results import RunResult, clock_hashes, final_clocks, for_device, spec_text, write_clocks
 from clockspec.store.lock import claim
-from clockspec.store.rundir import CHECKPOINT, CLOCKS, FINISHED, FULL, PLAN, SPEC, STATUS, RunDir
+from clockspec.store.rundir import (
+    CHECKPOINT,
+    CLOCKS,
+    CLOCKS_FIELDS,
+    FINISHED,
+    FULL,
+    PLAN,
+    SPEC,
+    STATUS,
+    STATUS_FIELDS,
+    RunDir,
+)
 
 DEFAULT_OUT = "runs"
 CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
@@ -48,10 +60,10 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
     with claim(rd.path, wait, on_wait=lambda who: print(f"waiting for {who}", file=sys.stderr)):
         try:
             rd.sweep()  # the directory itself is made by the first write: refused input leaves none
-            previous = read_json(rd / STATUS) if not force else None
+            previous = read_record(rd / STATUS, STATUS_FIELDS) if not force else None
             resume_from = None
             if previous and previous.get("train_hash") == plan.train_hash:
-                if previous.get("status") in FINISHED and read_json(rd / CLOCKS) is not None:
+                if previous.get("status") in FINISHED and read_record(rd / CLOCKS, CLOCKS_FIELDS) is not None:
                     rd.remove(CHECKPOINT)  # left by a process killed between its last two writes
                     return _reuse(plan, rd, previous)
                 if (rd / CHECKPOINT).exists():
@@ -83,7 +95,8 @@ def failed_io(rd: RunDir, exc: OSError) -> RunError:
     full = exc.errno in FULL
     what = exc.strerror or type(exc).__name__
     where = str(exc.filename or rd.path)
-    last = read_json(rd / STATUS) or {}
+    last = read_json(rd / STATUS)
+    last = last if isinstance(last, dict) else {}
     recorded = bool(last) and rd.record_status(
         {**last, "status": "failed", "reason": f"cannot write {where}: {what}"})
     hint = ("free some space, then clockspec run --resume continues from the last checkpoint" if full
@@ -95,11 +108,11 @@ def failed_io(rd: RunDir, exc: OSError) -> RunError:
 
 def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any]) -> RunResult:
     spec = plan.spec
-    recorded = read_json(rd / CLOCKS)
+    recorded = read_record(rd / CLOCKS, CLOCKS_FIELDS)
     hashes = clock_hashes(plan)
-    status, step = previous["status"], int(previous["step"])
+    status, step = previous["status"], previous.get("step") or 0
     if recorded.get("clock_hashes") == hashes:
-        clocks = {n: ClockResult.from_json(d) for n, d in recorded["clocks"].items()}
+        clocks = {n: clock_record(rd / CLOCKS, n, d) for n, d in (recorded.get("clocks") or {}).items()}
         return RunResult(rd.path, status, step, clocks, "reused",
                          f"reused the finished run in {rd.path} (same train hash; clocks unchanged)")
     began = time.perf_counter()
@@ -112,3 +125,13 @@ def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any]) -> RunResult:
     return RunResult(rd.path, status, step, clocks, "reevaluated",
                      f"only clocks changed: re-evaluated {len(clocks)} clocks from {len(rows)} recorded probes "
                      f"in {elapsed * 1e3:.1f} ms, no retraining", elapsed)
+
+
+def clock_record(path: Path, name: str, data: Any) -> ClockResult:
+    """A clock's record from clocks.json, or DamagedFile naming it."""
+    if not isinstance(data, dict) or not (data.get("step") is None or type(data.get("step")) is int):
+        raise DamagedFile(path, f"clocks.{name}", "a clock record with a whole-number step")
+    try:
+        return ClockResult.from_json(data)
+    except KeyError as exc:
+        raise DamagedFile(path, f"clocks.{name}.{exc.args[0]}", "a value") from None

@@ -29,6 +29,9 @@ def _field_problem(path: str) -> tuple[str, str | None] | None:
     """Paths a --where or --sort may name: a run fact, `clocks.NAME`, or a spec path."""
     if path in RUN_FIELDS or (path.startswith("clocks.") and path.count(".") == 1):
         return None
+    first = path.split(".")[0]
+    if first in RUN_FIELDS:  # `name.__class__`: a run field has no parts (not a spec path to vary)
+        return f"'{first}' is a run field, a single value with no parts", f"compare {first} itself, e.g. {first} == ..."
     problem = paths.path_problem(path)
     if problem and "." not in path:
         return problem[0], f"or a run field: {', '.join(RUN_FIELDS)}, clocks.NAME"

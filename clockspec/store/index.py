@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.errors import Diagnostic, SpecError, argument_error
 from clockspec.core.fileio import read_json
 from clockspec.core.safepaths import UnsafePath, inside, is_real_dir
 from clockspec.store.family import LOCK
@@ -78,7 +78,8 @@ def find_runs(folders: list[str | os.PathLike]) -> list[RunRecord]:
     for folder in folders:
         root = Path(folder)
         if not root.is_dir():
-            raise SpecError(f"{folder}: no such folder (a run store, a family folder or a run directory)")
+            raise SpecError([argument_error(str(folder), "no such folder (a run store, a family folder or a run "
+                                                         "directory)")])
         for run_dir, family, label in _walk(root):
             if run_dir.resolve() not in seen:
                 seen.add(run_dir.resolve())

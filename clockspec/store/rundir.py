@@ -23,6 +23,8 @@ SPEC, PLAN, METRICS, CLOCKS, STATUS, CURVES = (
 CHECKPOINT = "checkpoint.pt"  # only while a run is unfinished (interrupted or failed)
 OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, CURVES, CHECKPOINT)  # status first: see RunDir.clear
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+STATUS_FIELDS = {"status": str, "step": int, "steps": int, "train_hash": str, "wall_s": (int, float), "git": dict}
+CLOCKS_FIELDS = {"clocks": dict, "clock_hashes": dict, "status": str}  # what a reader may rely on (core.records)
 STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
 
 
