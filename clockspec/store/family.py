@@ -18,9 +18,10 @@ from typing import Any
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import Plan
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.records import read_record
 from clockspec.core.run_names import run_dir_name
 from clockspec.families.expand import Expansion, Member
-from clockspec.store.rundir import CLOCKS, FINISHED, STATUS
+from clockspec.store.rundir import CLOCKS, CLOCKS_FIELDS, FINISHED, STATUS, STATUS_FIELDS
 
 LOCK = "family.lock.json"
 ATTEMPTS = "attempts.json"
@@ -99,11 +100,11 @@ def state(folder: Path, e: Entry, plan: Plan) -> str:
     """`done` (finished, clocks current), `clocks` (finished, clocks to re-evaluate),
     `unfinished` (interrupted: resume it) or `new`."""
     run_dir = folder / e.run_dir
-    status = read_json(run_dir / STATUS) or {}
+    status = read_record(run_dir / STATUS, STATUS_FIELDS) or {}
     if status.get("train_hash") != e.train_hash:
         return "new"
     if status.get("status") in FINISHED:
-        clocks = read_json(run_dir / CLOCKS) or {}
+        clocks = read_record(run_dir / CLOCKS, CLOCKS_FIELDS) or {}
         want = {name: plan.hash(NodeId.clock(name)) for name in plan.spec.clocks}
         return "done" if clocks.get("clock_hashes") == want else "clocks"
     return "unfinished"
@@ -114,10 +115,12 @@ class Attempts:
 
     def __init__(self, folder: Path):
         self.path = folder / ATTEMPTS
-        self.data: dict[str, dict[str, Any]] = read_json(self.path) or {}
+        data = read_json(self.path)  # a damaged record counts no attempts (and is rewritten)
+        self.data: dict[str, dict[str, Any]] = {k: v for k, v in data.items() if isinstance(v, dict)
+                                                 and type(v.get("failed")) is int} if isinstance(data, dict) else {}
 
     def count(self, name: str) -> int:
-        return int(self.data.get(name, {}).get("failed", 0))
+        return self.data.get(name, {}).get("failed", 0)
 
     def failed(self, name: str, error: str) -> int:
         record = self.data.setdefault(name, {"failed": 0})

@@ -122,3 +122,40 @@ def test_a_set_that_a_grid_would_replace_is_refused(tmp_path, sets, grid, capsys
     assert main(["run", str(spec), "--out", str(tmp_path / "runs"), "--set", sets, "--grid", grid]) == 2
     assert "also set by --set" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_damaged_member_status_stops_a_family_run_with_the_file_named(tmp_path, monkeypatch, capsys):
+    from clockspec.orchestrate import execute
+    from thread_backend import ThreadBackend
+
+    monkeypatch.setattr(execute, "LocalBackend", lambda jobs, threads: ThreadBackend(1))
+    spec = tmp_path / "t.yaml"
+    spec.write_text(tiny_spec("fd-tiny", steps=10))
+    args = ["run", str(spec), "--out", str(tmp_path / "runs"), "-q", "--grid", "seed=1,2"]
+    assert main(args) == 0
+    (member,) = (tmp_path / "runs" / "fd-tiny-grid-seed").glob("seed-1-*")
+    (member / "status.json").write_text("[1]")
+    (member.parent / "attempts.json").write_text('{"seed-1": 3, "seed-2": {"failed": "x"}}')
+    capsys.readouterr()
+    assert main(args) == 2
+    assert f"{member / 'status.json'}: error: (the file): expected a JSON object" in capsys.readouterr().err
+
+
+def test_a_malformed_ray_address_is_named_as_the_variable(monkeypatch):
+    from clockspec.core.errors import RunError
+    from clockspec.orchestrate.ray_cluster import connect
+
+    class FakeRay:
+        def is_initialized(self):
+            return False
+
+        def init(self, address=None, **_):
+            raise ValueError("Invalid address format: garbage::")
+
+    monkeypatch.setenv("RAY_ADDRESS", "garbage::")
+    with pytest.raises(RunError) as info:
+        connect(FakeRay(), 1, 1, None)
+    assert info.value.diagnostic.file == "RAY_ADDRESS" and info.value.exit_status == 2
+    with pytest.raises(RunError) as info:
+        connect(FakeRay(), 1, 1, "x::")
+    assert info.value.diagnostic.file == "--address"
