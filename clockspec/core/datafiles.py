@@ -22,6 +22,7 @@ import hashlib
 import io
 import math
 import re
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -164,7 +165,9 @@ def _csv(raw: bytes, header: bool) -> dict[str, np.ndarray]:
     except UnicodeDecodeError as exc:
         raise DataFileError(f"is not UTF-8 text (byte {exc.start:,})") from None
     try:
-        table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=int(header), ndmin=2, dtype=np.float64)
+        with warnings.catch_warnings():  # "input contained no data": said below, as an error
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=int(header), ndmin=2, dtype=np.float64)
     except ValueError as exc:
         raise DataFileError(f"is not a table of numbers separated by commas: {_where(str(exc), header)}") from None
     if table.shape[0] == 0 or table.shape[1] < 2:

@@ -43,9 +43,15 @@ def inside(root: str | os.PathLike, relative: object) -> Path:
     parts = Path(relative).parts
     if Path(relative).is_absolute() or ".." in parts or relative.startswith("~"):
         raise UnsafePath(f"{_show(relative)} leads outside {root}")
+    if any(len(os.fsencode(part)) > 255 for part in parts):
+        raise UnsafePath(f"{_show(relative[:40])}... has a part longer than a file name can be")
     base = Path(root)
     path = base.joinpath(*parts)
-    if not path.resolve().is_relative_to(base.resolve()):
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a link loop, a name the file system refuses
+        raise UnsafePath(f"{_show(relative)} cannot be resolved (a link loop?)") from None
+    if not real.is_relative_to(base.resolve()):
         raise UnsafePath(f"{_show(relative)} leads outside {root} through a link")
     return path
 
