@@ -9,7 +9,6 @@ import io
 import pytest
 
 from clockspec.commands.main import main
-from clockspec.core.escape import csv_cell, terminal, terminal_lines
 from tiny import tiny_spec
 
 HEAD = 'description: "\\e]0;pwned\\a\\e[2Jcleared\\nsecond line"\ntags: ["\\e[31mred", "=HYPERLINK(1)", "a|b"]\n'
@@ -54,6 +53,8 @@ def test_runs_markdown_keeps_a_pipe_in_its_cell(store, capsys):
 
 @pytest.mark.parametrize("text", ["\x1b[2J", "\x9b31m", "a\nb", "\u202eevil", "\x00", "\r"])
 def test_terminal_text_never_holds_a_control_character(text):
+    from clockspec.core.escape import terminal, terminal_lines
+
     assert terminal(text).isprintable()
     assert all(line.isprintable() for line in terminal_lines(text + "\nok").split("\n"))
 
@@ -63,4 +64,6 @@ def test_terminal_text_never_holds_a_control_character(text):
                                              ("-0.5", "-0.5"), ("+1e-3", "+1e-3"), ("-1+2", "'-1+2"),
                                              ("-inf", "'-inf")])
 def test_csv_cells_are_never_formulas(value, cell):
+    from clockspec.core.escape import csv_cell
+
     assert csv_cell(value) == cell

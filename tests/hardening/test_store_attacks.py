@@ -13,7 +13,6 @@ import shutil
 import pytest
 
 from clockspec.commands.main import main
-from clockspec.core.safepaths import UnsafePath, component, inside, open_no_follow, refuse_link
 from clockspec.orchestrate import execute
 from thread_backend import ThreadBackend
 from tiny import tiny_spec
@@ -40,12 +39,16 @@ def store(made, tmp_path):
 @pytest.mark.parametrize("label", ["../../../../x", "/etc/x", "..", ".", ".hidden", "a/b\\c", "x\x1b[2J",
                                    "%2F", "", "é" * 300])
 def test_a_label_is_one_safe_folder_name(label):
+    from clockspec.core.safepaths import component
+
     name = component(label)
     assert "/" not in name and "\\" not in name and name not in ("", ".", "..") and not name.startswith(".")
     assert name.isprintable() and len(name) <= 120
 
 
 def test_distinct_labels_stay_distinct_folder_names():
+    from clockspec.core.safepaths import component
+
     labels = ["a/b", "a%2Fb", "a_b", "a-b", "..", "%2E%2E", "x" * 300, "x" * 301]
     assert len({component(x) for x in labels}) == len(labels)
 
@@ -112,6 +115,7 @@ def test_a_run_directory_that_is_a_link_is_not_written_into(store, tmp_path, cap
 
 
 def test_metrics_appended_through_a_link_is_refused(tmp_path):
+    from clockspec.core.safepaths import UnsafePath
     from clockspec.store.rundir import METRICS, RunDir
 
     target = tmp_path / "t.txt"
@@ -156,6 +160,8 @@ def test_runs_does_not_follow_links_that_loop(store, capsys):
 
 
 def test_inside_refuses_what_leaves_the_root(tmp_path):
+    from clockspec.core.safepaths import UnsafePath, inside
+
     (tmp_path / "in").mkdir()
     (tmp_path / "link").symlink_to("/")
     assert inside(tmp_path, "in/x") == tmp_path / "in" / "x"
@@ -165,6 +171,8 @@ def test_inside_refuses_what_leaves_the_root(tmp_path):
 
 
 def test_no_follow_primitives_refuse_links(tmp_path):
+    from clockspec.core.safepaths import UnsafePath, open_no_follow, refuse_link
+
     (tmp_path / "t").write_text("t")
     (tmp_path / "l").symlink_to(tmp_path / "t")
     with pytest.raises(UnsafePath):
