@@ -70,7 +70,9 @@ def test_a_damaged_snapshot_index_is_left_out(store, capsys):
     _, out, plain, _ = store
     (plain / "snapshots").mkdir(exist_ok=True)
     (plain / "snapshots" / "index.json").write_text('[{"step": "x", "file": 3}, 5, {"step": 1, "file": "../x.pt"}]')
-    assert main(["runs", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--out", str(out), "--format", "json"]) == 0
+    assert [r["snapshots"] for r in json.loads(capsys.readouterr().out)] == [[], []]
 
 
 def test_a_damaged_family_lock_is_named_with_its_field(tmp_path, capsys):

@@ -11,7 +11,7 @@ import pytest
 from clockspec.commands.main import main
 from tiny import tiny_spec
 
-HEAD = 'description: "\\e]0;pwned\\a\\e[2Jcleared\\nsecond line"\ntags: ["\\e[31mred", "=HYPERLINK(1)", "a|b"]\n'
+HEAD = 'description: "\\e]0;pwned\\a\\e[2Jcleared\\nsecond line"\ntags: ["=HYPERLINK(1)", "\\e[31mred", "a|b"]\n'
 
 
 @pytest.fixture(scope="module")
