@@ -118,7 +118,7 @@ def _npz(raw: bytes) -> dict[str, np.ndarray]:
                             "numpy.savez(path, x=..., y=...)")
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         raise DataFileError("is not a readable .npz archive (not a zip file, or a truncated one); save the arrays with "
                             "numpy.savez(path, x=..., y=...)") from None
     with archive:
@@ -209,10 +209,11 @@ def _pair(arrays: dict[str, np.ndarray], x_key: str, y_key: str) -> tuple[np.nda
                             f"{list(x.shape)}")
     if y.ndim != 1 or len(y) != len(x):
         raise DataFileError(f"{y_key} must hold one label per example of {x_key} ({len(x)}); got shape {list(y.shape)}")
-    if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
-        raise DataFileError(f"{y_key} must be whole-number class labels; got {y.dtype}")
-    if len(y) == 0 or y.min() < 0 or y.max() >= MAX_CLASSES:
-        raise DataFileError(f"{y_key} must hold at least one label, each a class in 0..{MAX_CLASSES - 1}")
+    with np.errstate(all="ignore"):  # NaN labels, float16 limits: refused below, not warned about
+        if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
+            raise DataFileError(f"{y_key} must be whole-number class labels; got {y.dtype}")
+        if len(y) == 0 or float(y.min()) < 0 or float(y.max()) >= MAX_CLASSES:
+            raise DataFileError(f"{y_key} must hold at least one label, each a class in 0..{MAX_CLASSES - 1}")
     flat = x.reshape(len(x), -1).astype(np.float64)
     if flat.shape[1] == 0:
         raise DataFileError(f"{x_key} has no inputs per example (shape {list(x.shape)}); at least one is needed")
