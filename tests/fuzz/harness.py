@@ -33,6 +33,8 @@ class FrontEnd:
     def load(self, path: Path) -> list[Input]:
         """A regression file as the inputs to replay: specs as bytes and (if UTF-8) as text."""
         data = path.read_bytes()
+        if self.name == "datafile":  # a file's bytes, as they are
+            return [data]
         try:
             text = data.decode("utf-8", "surrogatepass")
         except UnicodeDecodeError:
