@@ -160,14 +160,13 @@ def _check_headers(np, archive: zipfile.ZipFile) -> None:
 
 def _csv(raw: bytes, header: bool) -> dict[str, np.ndarray]:
     np = _numpy()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"is not UTF-8 text (byte {exc.start:,})") from None
+    text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig")  # read as parsed: no second copy of the file
     try:
         with warnings.catch_warnings():  # "input contained no data": said below, as an error
             warnings.simplefilter("ignore", UserWarning)
-            table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=int(header), ndmin=2, dtype=np.float64)
+            table = np.loadtxt(text, delimiter=",", skiprows=int(header), ndmin=2, dtype=np.float64)
+    except UnicodeDecodeError:
+        raise DataFileError("is not UTF-8 text") from None
     except ValueError as exc:
         raise DataFileError(f"is not a table of numbers separated by commas: {_where(str(exc), header)}") from None
     if table.shape[0] == 0 or table.shape[1] < 2:
@@ -214,7 +213,7 @@ def _pair(arrays: dict[str, np.ndarray], x_key: str, y_key: str) -> tuple[np.nda
             raise DataFileError(f"{y_key} must be whole-number class labels; got {y.dtype}")
         if len(y) == 0 or float(y.min()) < 0 or float(y.max()) >= MAX_CLASSES:
             raise DataFileError(f"{y_key} must hold at least one label, each a class in 0..{MAX_CLASSES - 1}")
-    flat = x.reshape(len(x), -1).astype(np.float64)
+    flat = x.reshape(len(x), -1).astype(np.float64, copy=False)
     if flat.shape[1] == 0:
         raise DataFileError(f"{x_key} has no inputs per example (shape {list(x.shape)}); at least one is needed")
     if not np.all(np.isfinite(flat)) or np.abs(flat).max() > FLOAT32_MAX:
