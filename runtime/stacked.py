@@ -26,7 +26,7 @@ from clockspec.runtime.models import Model, build_model, require
 from clockspec.runtime.objective import LOSSES
 from clockspec.runtime.optimizers import MemberOptimizer
 from clockspec.runtime.regularizers import build_regularizers
-from clockspec.runtime.tasks import build_task
+from clockspec.runtime.tasks import build_task, unchanged_data
 
 
 class Stacked:
@@ -42,6 +42,8 @@ class Stacked:
     def __init__(self, plans: Sequence[Any], where: torch.device, dtype: torch.dtype,
                  compiled: bool | None = None):
         spec0 = plans[0].spec
+        for plan in plans:
+            unchanged_data(plan)
         self.loss_name, self.loss = spec0.train.loss, LOSSES[spec0.train.loss]
         shared = build_task(spec0.task).to(where, dtype) if len({p.spec.task for p in plans}) == 1 else None
         self.data = [shared if shared is not None else build_task(p.spec.task).to(where, dtype) for p in plans]

@@ -154,3 +154,15 @@ def test_load_model_works_on_a_dataset_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "runs")
     model = load_model(run_dir)
     assert sum(p.numel() for p in model.parameters()) == 3 * 8 + 8 + 8 * 4 + 4
+
+
+def test_a_data_file_changed_after_compiling_trains_nothing(tmp_path):
+    from clockspec.core.errors import RunError
+    from clockspec.runtime import run
+
+    np.savez(tmp_path / "data.npz", x=np.zeros((10, 2)), y=np.arange(10) % 2)
+    plan = clockspec.load(spec_at(tmp_path)).compile()
+    np.savez(tmp_path / "data.npz", x=np.ones((10, 2)), y=np.arange(10) % 2)  # as if edited while a family runs
+    with pytest.raises(RunError, match="changed since this experiment was compiled"):
+        run(plan, out=tmp_path / "runs", progress=False)
+    assert not list((tmp_path / "runs").rglob("metrics.jsonl"))
