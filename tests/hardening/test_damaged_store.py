@@ -161,3 +161,13 @@ def test_a_malformed_ray_address_is_named_as_the_variable(monkeypatch):
     with pytest.raises(RunError) as info:
         connect(FakeRay(), 1, 1, "x::")
     assert info.value.diagnostic.file == "--address"
+
+
+def test_a_run_that_diverges_at_step_0_draws_its_curves_and_records_diverged(tmp_path):
+    spec = tmp_path / "t.yaml"
+    spec.write_text(tiny_spec("dv-tiny", steps=10))
+    main(["run", str(spec), "--out", str(tmp_path / "runs"), "-q", "--set", "model.init_scale=1e30"])
+    (status,) = (tmp_path / "runs").glob("dv-tiny-*/status.json")
+    doc = json.loads(status.read_text())
+    assert (doc["status"], doc["step"]) == ("diverged", 0)
+    assert (status.parent / "curves.png").stat().st_size > 0
