@@ -74,6 +74,9 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
                     resume_from = rd / CHECKPOINT
             from clockspec.runtime.device import resolve_device, resolve_dtype
             from clockspec.runtime.session import train
+            from clockspec.runtime.tasks import unchanged_data
+
+            unchanged_data(plan)  # before anything is written: a changed data file leaves no half-made run
 
             where = resolve_device(spec.device, "--device" if device else "device")
             dtype = resolve_dtype(spec.train.dtype, where)

@@ -165,4 +165,4 @@ def test_a_data_file_changed_after_compiling_trains_nothing(tmp_path):
     np.savez(tmp_path / "data.npz", x=np.ones((10, 2)), y=np.arange(10) % 2)  # as if edited while a family runs
     with pytest.raises(RunError, match="changed since this experiment was compiled"):
         run(plan, out=tmp_path / "runs", progress=False)
-    assert not list((tmp_path / "runs").rglob("metrics.jsonl"))
+    assert not list((tmp_path / "runs").rglob("*.json"))  # nothing half-written (no `running` status left)
