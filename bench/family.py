@@ -9,10 +9,14 @@
    for one slot, and the time of the strategy it picks (plus the calibration's) is printed
    over the better of the two (goal <= 1.05). Every member's metrics.jsonl is checked to be
    the same bytes in both modes.
+   The same for the specs that trained on the torch module's step before issue 24 and now
+   batch: a Grokfast MLP family (goal >= 2x) and a parametrized transformer family (Nanda's
+   shape at CPU size, output scale alpha and a per-layer rate).
 2. expansion: a 1,000-member family expanded (and every member validated and checked by
    the compiler passes); goal: under 1 s.
 
     python bench/family.py [--steps-small N] [--steps-quickstart N] [--seeds K] [--device cpu]
+        [--skip small quickstart grokfast transformer expansion]
 """
 from __future__ import annotations
 
@@ -37,6 +41,31 @@ clocks:
   fit: first train_acc >= 0.99
   generalize: first test_acc >= 0.99
 """
+GROKFAST = """\
+name: grokfast-{seed}
+seed: {seed}
+task: {{kind: modular, op: add, modulus: 23, train_fraction: 0.5}}
+model: {{kind: mlp, hidden: [64]}}
+regularizers: {{weight_decay: {{strength: 1.0}}}}
+optimizer: {{kind: adamw, lr: 0.003, grokfast: {{alpha: 0.98, lamb: 2.0}}}}
+train: {{steps: {steps}}}
+probes: {{every: 50}}
+clocks:
+  fit: first train_acc >= 0.99
+"""
+TRANSFORMER = """\
+name: transformer-{seed}
+seed: {seed}
+task: {{kind: modular, op: add, modulus: 23, train_fraction: 0.3}}
+model: {{kind: transformer, d_model: 32, heads: 4, d_head: 8, d_mlp: 128,
+         parametrization: {{output_scale: 2.0, layers: {{unembed: {{lr: 0.5}}}}}}}}
+regularizers: {{weight_decay: {{strength: 1.0}}}}
+optimizer: {{kind: adamw, lr: 0.001}}
+train: {{steps: {steps}}}
+probes: {{every: 50}}
+clocks:
+  fit: first train_acc >= 0.99
+"""
 BIG = """\
 clockspec: 1
 family: bench-expand
@@ -51,8 +80,8 @@ exclude: ["seed == 100"]
 """
 
 
-def small_plans(seeds: int, steps: int) -> list:
-    return [clockspec.compile(clockspec.loads(SMALL.format(seed=s, steps=steps))) for s in range(seeds)]
+def plans_of(text: str, seeds: int, steps: int) -> list:
+    return [clockspec.compile(clockspec.loads(text.format(seed=s, steps=steps))) for s in range(seeds)]
 
 
 def quickstart_plans(seeds: int, steps: int) -> list:
@@ -149,16 +178,25 @@ def main() -> None:
     parser.add_argument("--steps-small", type=int, default=1500)
     parser.add_argument("--steps-quickstart", type=int, default=400)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["small", "quickstart", "expansion"])
+    parser.add_argument("--steps-grokfast", type=int, default=1000)
+    parser.add_argument("--steps-transformer", type=int, default=300)
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["small", "quickstart", "grokfast", "transformer", "expansion"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, device {args.device}, 1 torch thread")
     if "expansion" not in args.skip:
         expansion()
     if "small" not in args.skip:
-        batched_vs_sequential("small modular (p=23)", small_plans(args.seeds, args.steps_small), args.device)
+        batched_vs_sequential("small modular (p=23)", plans_of(SMALL, args.seeds, args.steps_small), args.device)
     if "quickstart" not in args.skip:
         batched_vs_sequential("quickstart (p=53)", quickstart_plans(args.seeds, args.steps_quickstart), args.device)
+    if "grokfast" not in args.skip:
+        batched_vs_sequential("Grokfast MLP (p=23, goal >= 2x)", plans_of(GROKFAST, args.seeds, args.steps_grokfast),
+                              args.device)
+    if "transformer" not in args.skip:
+        batched_vs_sequential("parametrized transformer (p=23)", plans_of(TRANSFORMER, args.seeds,
+                                                                          args.steps_transformer), args.device)
 
 
 if __name__ == "__main__":

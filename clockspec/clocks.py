@@ -45,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from clockspec.ir.clocks import EnterClock, FirstClock, LastClock, SettleClock, TransitionClock
+from clockspec.core.registry import Registry
+from clockspec.ir.clocks import CLOCKS, EnterClock, FirstClock, LastClock, SettleClock, TransitionClock
 
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 
@@ -205,6 +206,11 @@ class ClockTracker:
         self.rows: list[Mapping[str, Any]] = []
         # Each clock reads the rows that hold its metric: one with its own cadence resolves at its probes.
         self._rows_of: dict[str, list[Mapping[str, Any]]] = {c.metric: [] for c in self.clocks.values()}
+        for clock in self.clocks.values():
+            judge_of(clock.kind)
+            if clock.online and type(clock) not in _SCANNERS and not isinstance(clock, SettleClock):
+                raise TypeError(f"clock kind {clock.kind!r} says it fires online but has no online scanner "
+                                "(clockspec.clocks._SCANNERS)")
         self._scans = {n: _SCANNERS[type(c)](c) for n, c in self.clocks.items() if type(c) in _SCANNERS}
         self._settled: dict[str, int] = {}  # provisional online settle steps
         self._known: dict[str, int] = {}  # clock -> probe step at which it became known
@@ -300,6 +306,39 @@ class ClockTracker:
 
 
 _SCANNERS: dict[type, Any] = {FirstClock: _First, EnterClock: _Enter}  # the clocks scanned incrementally online
+Judgement = tuple[tuple[int, float] | None, dict[str, float]]  # (step, value) or None (censored), and the extras
+
+# Each clock kind's judge over a whole recorded stream: (clock, rows with its metric, not_before) -> Judgement.
+JUDGES: Registry[Any] = Registry("clock judge")
+
+
+def _scanned(clock: Any, rows: list[Mapping[str, Any]], not_before: int) -> Judgement:
+    scan = _SCANNERS[type(clock)](clock)
+    scan.advance(rows, not_before)
+    return scan.fired, ({"entries": scan.entries} if isinstance(clock, EnterClock) else {})
+
+
+JUDGES.add("first", _scanned)
+JUDGES.add("enter", _scanned)
+JUDGES.add("settle", lambda clock, rows, not_before: (settle_step(clock, rows, not_before), {}))
+JUDGES.add("last", lambda clock, rows, not_before: (last_step(clock, rows, not_before), {}))
+JUDGES.add("transition", lambda clock, rows, not_before: transition_step(clock, rows, not_before))
+
+
+def judge_of(kind: str) -> Any:
+    """The judge of a clock kind; a kind registered without one is refused, never judged as another."""
+    if kind not in JUDGES:
+        raise TypeError(f"clock kind {kind!r} has no judge: register one in clockspec.clocks.JUDGES "
+                        "(see docs/extending.md)")
+    return JUDGES[kind]
+
+
+def _every_clock_kind_is_judged() -> None:
+    for kind in CLOCKS:
+        judge_of(kind)
+
+
+_every_clock_kind_is_judged()
 
 
 def judge(clock: Any, rows: list[Mapping[str, Any]], not_before: int) -> ClockResult:
@@ -307,19 +346,7 @@ def judge(clock: Any, rows: list[Mapping[str, Any]], not_before: int) -> ClockRe
     fired; an `enter` clock's entries and a transition's fit are given either way). Rows without
     the clock's metric (not due at that probe: its cadence) are not evidence either way."""
     rows = [r for r in rows if clock.metric in r]
-    extra: dict[str, float] = {}
-    if isinstance(clock, TransitionClock):
-        fired, extra = transition_step(clock, rows, not_before)
-    elif type(clock) in _SCANNERS:
-        scan = _SCANNERS[type(clock)](clock)
-        scan.advance(rows, not_before)
-        fired = scan.fired
-        if isinstance(clock, EnterClock):
-            extra = {"entries": scan.entries}
-    elif isinstance(clock, LastClock):
-        fired = last_step(clock, rows, not_before)
-    else:
-        fired = settle_step(clock, rows, not_before)
+    fired, extra = judge_of(clock.kind)(clock, rows, not_before)
     if fired is None:
         return ClockResult(None, False, _last_value(rows, clock.metric), clock.metric, extra)
     return ClockResult(fired[0], True, fired[1], clock.metric, extra)

@@ -5,13 +5,10 @@ split seed, init scale, learning rate and regularizer strengths. Their step is
 `stacked.Stacked`, the very step a run alone takes (a stack of one), so a member trained in
 a batch writes the same metrics.jsonl, bit for bit, as the same spec trained alone on the
 same device: one train hash, one trajectory. The loop and each member's path (probe, rows,
-clocks, status, figure in its own run directory) are the training core's
+clocks, snapshots, status, figure in its own run directory) are the training core's
 (`loop.train_members`, `member.MemberRun`). A member that diverges or whose stop clocks
-fire is finished at that step and leaves the stack while the others go on.
-
-Not batched (the executor runs these one by one): schatten and coupled weight-decay
-penalties, whose terms hold the network's own parameters. A batched run keeps no
-checkpoint: an interrupted member starts over when its family is run again.
+fire is finished at that step and leaves the stack while the others go on. A batched run
+keeps no checkpoint: an interrupted member starts over when its family is run again.
 """
 from __future__ import annotations
 
@@ -41,8 +38,6 @@ from clockspec.store.rundir import STATUS, RunDir
 def batchable(plans: Sequence[Any]) -> str | None:
     """Why these plans cannot train as one batch, or None."""
     keys = {batch_key(p.spec) for p in plans}
-    if None in keys:
-        return "a member's regularizers or optimizer are not batched (see runtime/batched.py)"
     if len(keys) > 1:
         return "the members differ in more than seed, split seed, init scale, lr and regularizer strengths"
     return None
@@ -81,9 +76,9 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
     figures = FigurePool(figure_workers) if figure_workers > 0 else None
     members = [MemberRun(plan, rd, run_info(plan, where, threads, torch.__version__, len(plans)), began,
                          batch=len(plans), figures=figures) for plan, rd in zip(plans, dirs)]
-    for m in members:
+    for k, m in enumerate(members):
         m.open()
-        m.begin(0, compile_seconds=stacked.compile_seconds)
+        m.begin(0, compile_seconds=stacked.compile_seconds, weights=lambda k=k: stacked.weights(k))
     try:
         train_members(stacked, members, 0, plans[0].spec.train.steps)
     finally:

@@ -1,33 +1,40 @@
-"""Grokfast-EMA (Lee et al. 2024, "Grokfast: accelerated grokking by amplifying slow gradients").
+"""Grokfast-EMA (Lee et al. 2024, "Grokfast: accelerated grokking by amplifying slow gradients"),
+a gradient transform of the stacked step.
 
 Before each update: ema <- alpha * ema + (1 - alpha) * g (ema starts at the first gradient),
-then g <- g + lamb * ema, as the authors' `gradfilter_ema`. The averages live in the
-optimizer's per-parameter state (key `grokfast_ema`), so a checkpoint of the optimizer
-holds them and a resumed run continues the same filter.
+then g <- g + lamb * ema, as the authors' `gradfilter_ema`. Applied to each member's slice of
+each stacked gradient as a tensor of its own (so a member's filter does not depend on the
+stack), its averages stacked like the parameters and kept in the optimizer's state (a
+checkpoint holds them, and a resumed run continues the same filter).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
-KEY = "grokfast_ema"
+
+class GrokfastFilter:
+    key = "grokfast_ema"  # its entry in the optimizer's state
+
+    def __init__(self, cfg: Any):
+        self.alpha, self.lamb = cfg.alpha, cfg.lamb
+
+    def __call__(self, grads: list[torch.Tensor], averages: list[torch.Tensor] | None,
+                 params: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Amplify the slow part of `grads` (each stacked parameter's slices, parameter by
+        parameter, member by member) in place; the new averages, stacked like `params`."""
+        if averages is None:
+            averages = [p.grad.clone() for p in params]
+            ema = _slices(averages)
+        else:
+            ema = _slices(averages)
+            torch._foreach_mul_(ema, self.alpha)
+            torch._foreach_add_(ema, torch._foreach_mul(grads, 1 - self.alpha))
+        torch._foreach_add_(grads, ema, alpha=self.lamb)
+        return averages
 
 
-def filter_gradients(optimizer: torch.optim.Optimizer, alpha: float, lamb: float) -> dict[torch.Tensor, torch.Tensor]:
-    """Amplify each gradient's slow part in place; the new averages, to store after the step
-    (an optimizer such as Adam initialises a parameter's state only while it is empty)."""
-    averages = {}
-    with torch.no_grad():
-        for group in optimizer.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                before = optimizer.state[p].get(KEY)
-                ema = p.grad.clone() if before is None else before * alpha + p.grad * (1 - alpha)
-                p.grad.add_(ema, alpha=lamb)
-                averages[p] = ema
-    return averages
-
-
-def store(optimizer: torch.optim.Optimizer, averages: dict[torch.Tensor, torch.Tensor]) -> None:
-    for p, ema in averages.items():
-        optimizer.state[p][KEY] = ema
+def _slices(stacked: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Each member's slice of each stacked tensor, in the order the step lists gradients."""
+    return [s[k] for s in stacked for k in range(s.shape[0])]

@@ -10,8 +10,8 @@ divergence is still reported at its exact step.
 
 `train_members` is that loop for one member or for many: what happens to each member (its
 rows, clocks, checkpoints and outputs) is its `MemberRun`; how a step is computed is the
-`Steps` it is given: `stacked.Stacked` for one member or many stacked on a leading axis,
-`Solo` for a model as a torch module (`clockspec.compiler.batching.execution` says which).
+`Steps` it is given: `stacked.Stacked`, the one training step, for one member or many
+stacked on a leading axis.
 """
 from __future__ import annotations
 
@@ -24,15 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from clockspec.runtime.interventions import build_interventions
 from clockspec.runtime.member import MemberRun
-from clockspec.runtime.metrics import Prober
-from clockspec.runtime.models import build_model
-from clockspec.runtime.objective import Objective, build_loss
-from clockspec.runtime.optimizers import Stepper
-from clockspec.runtime.parametrization import param_groups
-from clockspec.runtime.regularizers import build_regularizers
-from clockspec.runtime.tasks import build_task
 
 CHECK_EVERY = 32  # steps between reads of the objectives when no probe reads them sooner
 
@@ -181,71 +173,6 @@ class Batches:
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
-class Solo:
-    """The step of one model as a torch module: its objective on the (mini)batch, torch's
-    backward and the optimizer's update; and its training state, for a checkpoint. The step
-    of the specs that `stacked.Stacked` does not take (`batching.execution`: a penalty term
-    on the network's own parameters, a model without a stacked forward)."""
-
-    def __init__(self, spec: Any, metrics: list[str], device: torch.device, dtype: torch.dtype):
-        data = build_task(spec.task)
-        self.model = build_model(spec.model, data, spec.seed, dtype).to(device)
-        self.data = data.to(device, dtype)
-        regularizers = build_regularizers(spec.regularizers, self.model)
-        loss = build_loss(spec.train)
-        self.objective_of = Objective(loss, [r.penalty for r in regularizers if r.penalty is not None])
-        self.stepper = Stepper(spec.optimizer, param_groups(spec.model, self.model, spec.optimizer.lr),
-                               [pair for r in regularizers for pair in r.decay], spec.train.steps)
-        self.prober = Prober(metrics, self.model, self.data, loss, spec.probes)
-        self.interventions = build_interventions(spec.interventions, self.model)  # hooks around each update
-        self.batches = Batches(len(self.data.y_train), spec.train.batch, spec.seed, device)
-        self.full, self.x, self.y = self.batches.full, self.data.x_train, self.data.y_train
-        self.loss: torch.Tensor | None = None
-
-    def objective(self, t: int) -> torch.Tensor:
-        if self.full:
-            self.loss = self.objective_of(self.model(self.x), self.y)
-        else:
-            idx = self.batches(t)
-            self.loss = self.objective_of(self.model(self.x[idx]), self.y[idx])
-        return self.loss.detach().reshape(1)
-
-    def backward(self) -> None:
-        self.stepper.optimizer.zero_grad(set_to_none=True)
-        self.loss.backward()
-        self.interventions.after_backward()
-
-    def retire(self, members: list[int]) -> None:
-        """Nothing to leave out: a model alone ends its run."""
-
-    def probe(self, k: int, t: int) -> dict[str, Any]:
-        return self.prober(t)
-
-    def update(self, t: int) -> None:
-        self.stepper.step(t)
-        self.interventions.after_update()
-
-    def snapshot(self, step: int) -> bytes:
-        """The checkpoint at `step`: model, optimizer, the metrics' memory, RNG states."""
-        state = {
-            "step": step,
-            "model": self.model.state_dict(),
-            "optimizer": self.stepper.optimizer.state_dict(),
-            "probe_memory": self.prober.memory,
-        }
-        return checkpoint_bytes(state)
-
-    def load_state_dict(self, state: dict[str, Any]) -> int:
-        """Continue from a checkpoint; the step it was taken at."""
-        self.model.load_state_dict(state["model"])
-        self.stepper.optimizer.load_state_dict(state["optimizer"])
-        self.prober.memory.update(state["probe_memory"])
-        torch.set_rng_state(state["torch_rng"])
-        if "cuda_rng" in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        return int(state["step"])
-
-
 class InterruptGuard:
     """The first Ctrl-C asks the loop to stop at the next step boundary (and checkpoint
     there); a second one interrupts at once (as Ctrl-C normally does)."""
@@ -270,8 +197,7 @@ class InterruptGuard:
 
 
 def checkpoint_bytes(state: dict[str, Any]) -> bytes:
-    """`state` and the random states a resume needs, serialised: the one checkpoint format
-    of a module step and a stack alike."""
+    """`state` and the random states a resume needs, serialised: the checkpoint format of the step."""
     state = {**state, "torch_rng": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda_rng"] = torch.cuda.get_rng_state_all()

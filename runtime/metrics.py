@@ -26,6 +26,7 @@ from clockspec.runtime.objective import Loss
 from clockspec.runtime.tasks import Dataset
 
 METRICS = Registry("runtime metric")
+INITIAL = "initial_parameters"  # the probe memory's copy of the parameters as built
 
 
 class ProbeContext:
@@ -51,6 +52,16 @@ class ProbeContext:
     @cached_property
     def test_logits(self) -> torch.Tensor:
         return self.model(self.data.x_test)
+
+    @cached_property
+    def loss_gradient(self) -> list[torch.Tensor]:
+        """The gradient of the training loss (the data term alone, on the whole training set)
+        for every parameter, computed here rather than read from `.grad`: the step's own
+        gradient is of a minibatch, with penalties and interventions applied."""
+        params = list(self.model.parameters())
+        with torch.enable_grad():
+            loss = self.loss(self.model(self.data.x_train), self.data.y_train)
+            return list(torch.autograd.grad(loss, params, allow_unused=True, materialize_grads=True))
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -227,6 +238,90 @@ def grad_ratio(ctx: ProbeContext):
     return torch.linalg.vector_norm(head.double()) / torch.linalg.vector_norm(embedding.double())
 
 
+@METRICS.register("collapse_share")
+def collapse_share(ctx: ProbeContext):
+    """Share of training examples whose own loss is exactly 0, or whose loss gradient with
+    respect to the logits is exactly 0 in every class, as the run computes them. Every loss
+    here is a mean of per-example terms, so n times its gradient holds each example's own in
+    its row; the losses are taken one example at a time (a loss need not vectorise)."""
+    logits, labels = ctx.train_logits.detach(), ctx.data.y_train
+    with torch.enable_grad():
+        z = logits.clone().requires_grad_()
+        (grads,) = torch.autograd.grad(ctx.loss(z, labels) * len(labels), z)
+    losses = torch.stack([ctx.loss(zi, yi) for zi, yi in zip(logits.split(1), labels.split(1))])
+    return ((losses == 0) | (grads == 0).all(1)).double().mean()
+
+
+@METRICS.register("grad_weight_cosine")
+def grad_weight_cosine(ctx: ProbeContext):
+    theta = torch.cat([p.detach().double().flatten() for p in ctx.model.parameters()])
+    descent = -torch.cat([g.double().flatten() for g in ctx.loss_gradient])
+    return torch.nn.functional.cosine_similarity(descent, theta, dim=0, eps=1e-300)
+
+
+def keeps_initial(fn):
+    """A metric that needs the initial parameters: the prober copies them into its memory
+    when it is built (the model as built is the initialisation), so a checkpoint keeps them."""
+    fn.keeps_initial = True
+    return fn
+
+
+@METRICS.register("init_distance")
+@keeps_initial
+def init_distance(ctx: ProbeContext):
+    initial = ctx.memory[INITIAL]
+    return torch.sqrt(sum((p.detach().double() - initial[name].double()).square().sum()
+                          for name, p in ctx.model.named_parameters()))
+
+
+@METRICS.register("kernel_alignment")
+def kernel_alignment(ctx: ProbeContext):
+    """Linear CKA of the features F with the targets Y, both centred over the training set:
+    ||F^T Y||^2 / (||F^T F|| ||Y^T Y||), which is the alignment of the Gram matrices F F^T and
+    Y Y^T without forming those n x n matrices."""
+    features = require(getattr(ctx.model, "features", None), "the hidden features the head reads",
+                       "metric kernel_alignment")
+    f = require(features(ctx.data.x_train), "a hidden layer", "metric kernel_alignment").double()
+    y = ctx.data.y_train
+    y = y.double() if y.is_floating_point() else torch.nn.functional.one_hot(y, ctx.data.n_classes).double()
+    f, y = f - f.mean(0), y.reshape(len(y), -1) - y.reshape(len(y), -1).mean(0)
+    cross = torch.linalg.matrix_norm(f.T @ y).square()
+    scale = torch.linalg.matrix_norm(f.T @ f) * torch.linalg.matrix_norm(y.T @ y)
+    return cross / scale if scale > 0 else None
+
+
+def frequency_shares(acts: torch.Tensor) -> torch.Tensor:
+    """(neurons, p // 2) each neuron's share of its centred activation energy over the (p, p)
+    grid in frequency k = 1..p//2: the 2-D DFT coefficients (i, j) with i, j in {0, k, p - k}
+    (its cos/sin(w a), cos/sin(w b) and their products). acts: (p, p, neurons)."""
+    p = acts.shape[0]
+    power = torch.fft.fft2(acts - acts.mean((0, 1)), dim=(0, 1)).abs().square()
+    total = power.sum((0, 1))
+    shares = []
+    for k in range(1, p // 2 + 1):
+        idx = torch.tensor(sorted({0, k, (p - k) % p}), device=acts.device)
+        shares.append(power.index_select(0, idx).index_select(1, idx).sum((0, 1)) / total)
+    return torch.stack(shares, 1)
+
+
+@METRICS.register("neuron_frequencies")
+def neuron_frequencies(ctx: ProbeContext):
+    """As Nanda et al.'s `calculate_key_freqs`: each neuron's best frequency over all pairs;
+    the key frequencies are the distinct ones. Neurons that are constant over the grid (dead)
+    have no frequency and are left out."""
+    p = require(ctx.data.n_tokens, "token inputs", "metric neuron_frequencies")
+    grid = torch.cartesian_prod(torch.arange(p), torch.arange(p)).to(ctx.data.x_train.device)
+    preacts = require(ctx.model.forward_with_preacts(grid)[1] or None, "hidden pre-activations",
+                      "metric neuron_frequencies")
+    acts = torch.relu(preacts[-1].double()).reshape(p, p, -1)
+    live = acts.flatten(0, 1).var(0) > 0
+    if not live.any():
+        return Parts(torch.tensor(0.0), {"explained": torch.tensor(float("nan"))})
+    shares = frequency_shares(acts[:, :, live])
+    best = shares.max(1)
+    return Parts(torch.tensor(float(best.indices.unique().numel())), {"explained": best.values.mean()})
+
+
 @dataclass(frozen=True)
 class Parts:
     """A metric's value and its named parts, recorded beside it as `<metric>.<part>`
@@ -272,6 +367,8 @@ class Prober:
         self.functions = [METRICS[name] for name in self.names]
         self.model, self.data, self.loss, self.options = model, data, loss, options
         self.memory: dict[str, Any] = {}
+        if any(getattr(fn, "keeps_initial", False) for fn in self.functions):
+            self.memory[INITIAL] = {name: p.detach().clone() for name, p in model.named_parameters()}
         self.cadence = dict(getattr(options, "cadence", None) or {})  # metric -> steps between its probes
 
     def __call__(self, step: int) -> dict[str, Any]:

@@ -1,43 +1,107 @@
-"""Optimizer builders and learning-rate schedules.
+"""Optimizer kinds' updates on the stacked step, and learning-rate schedules.
 
-Weight decay is a regularizer, not an optimizer setting: `Stepper` applies the decoupled
-decay the regularizers ask for, then the optimizer's step, at the scheduled rate.
-Every update is torch's fused kernel (one kernel over all tensors, on CPU as on CUDA): the
-choice is recorded in the plan (`batching.execution`) and part of the train hash.
+Each optimizer kind registers its `Rule` in `OPTIMIZERS`: the state tensors it keeps per
+parameter (`states`, stacked like the parameters) and `apply`, its update of a list of
+tensors, each one member's slice of one stacked parameter. The registry decides which rule
+an optimizer kind runs, never the kind's name; a rule without `states` or `apply` is refused
+when it registers. `MemberOptimizer` applies the step of every member: the scheduled rate,
+the regularizers' decoupled decay, the gradient transforms (Grokfast), then the kind's rule
+(torch's fused kernels for SGD and Adam/AdamW), each slice a tensor of the member's own
+shape, so a member's update does not depend on the other members in the stack.
 Schedules: a linear warmup over `warmup_steps` (any schedule), then constant (`constant`,
 `warmup`) or a cosine decay to zero at the last step (`cosine`).
 """
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import torch
 from torch.optim.adam import adam as adam_update
 from torch.optim.sgd import sgd as sgd_update
 
 from clockspec.core.registry import Registry
-from clockspec.runtime.grokfast import filter_gradients, store
+from clockspec.runtime.grokfast import GrokfastFilter
 
-OPTIMIZERS = Registry("runtime optimizer")
+OPTIMIZERS = Registry("runtime optimizer", required=("states", "apply"))
+
+
+class Rule(Protocol):
+    """One optimizer kind's update of member slices (`OPTIMIZERS`)."""
+
+    states: tuple[str, ...]
+    """Names of the state tensors kept per parameter tensor (zeros at the start)."""
+
+    def apply(self, params: list[torch.Tensor], grads: list[torch.Tensor], state: dict[str, list[torch.Tensor]],
+              counts: list[torch.Tensor], lr: float) -> None:
+        """Update `params` in place from `grads` at rate `lr`. `state`: each state tensor's
+        slices, in the order of `params`; `counts`: each slice's step count (a float
+        tensor, as torch's optimizers keep it), to be advanced by the rule."""
 
 
 @OPTIMIZERS.register("sgd")
-def sgd(cfg, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
+class SGD:
+    """torch's SGD (momentum, Nesterov), fused. The momentum buffer starts at zero: the
+    first step's buffer is then 0 * momentum + g = g, the value torch gives it."""
+
+    states: tuple[str, ...] = ("momentum",)
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+        self.states = ("momentum",) if cfg.momentum else ()  # no buffer without momentum
+
+    def apply(self, params, grads, state, counts, lr):
+        cfg = self.cfg
+        buffers = state["momentum"] if cfg.momentum else [None] * len(params)
+        sgd_update(params, grads, buffers, fused=True, weight_decay=0.0, momentum=cfg.momentum, lr=lr,
+                   dampening=0.0, nesterov=cfg.nesterov, maximize=False)
 
 
 @OPTIMIZERS.register("adam")
-def adam(cfg, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps, fused=True)
+class Adam:
+    """torch's Adam, fused; AdamW is the same kernel with the decay decoupled (the decay
+    itself comes from the weight_decay regularizer, so both are exactly torch's)."""
+
+    states = ("exp_avg", "exp_avg_sq")
+    decoupled = False
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+
+    def apply(self, params, grads, state, counts, lr):
+        cfg = self.cfg
+        adam_update(params, grads, state["exp_avg"], state["exp_avg_sq"], [], counts, fused=True, amsgrad=False,
+                    beta1=cfg.betas[0], beta2=cfg.betas[1], lr=lr, weight_decay=0.0, eps=cfg.eps, maximize=False,
+                    decoupled_weight_decay=self.decoupled)
 
 
 @OPTIMIZERS.register("adamw")
-def adamw(cfg, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    # The decay itself comes from the weight_decay regularizer (see Stepper).
-    return torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps, weight_decay=0.0, fused=True)
+class AdamW(Adam):
+    decoupled = True
+
+
+@OPTIMIZERS.register("lion")
+class Lion:
+    """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2):
+    p <- p - lr * sign(beta1 * m + (1 - beta1) * g); m <- beta2 * m + (1 - beta2) * g.
+    Elementwise foreach arithmetic on each member's slice."""
+
+    states = ("exp_avg",)
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+
+    def apply(self, params, grads, state, counts, lr):
+        beta1, beta2 = self.cfg.betas
+        m = state["exp_avg"]
+        update = torch._foreach_mul(m, beta1)
+        torch._foreach_add_(update, grads, alpha=1 - beta1)
+        torch._foreach_sign_(update)
+        torch._foreach_add_(params, update, alpha=-lr)
+        torch._foreach_mul_(m, beta2)
+        torch._foreach_add_(m, grads, alpha=1 - beta2)
+        torch._foreach_add_(counts, 1.0)
 
 
 def lr_factor(cfg, steps: int) -> Callable[[int], float] | None:
@@ -56,137 +120,96 @@ def lr_factor(cfg, steps: int) -> Callable[[int], float] | None:
     return factor
 
 
-class Stepper:
-    """One update: set the scheduled rate, shrink decayed weights, step the optimizer.
-
-    `params` are parameters, or torch parameter groups whose `lr_scale` multiplies the
-    rate of their parameters (the parametrization's per-layer lr); a decayed parameter
-    shrinks at its own group's rate, as torch's AdamW decays it."""
-
-    def __init__(self, cfg, params: list[Any], decay: list[tuple[torch.nn.Parameter, float]], steps: int):
-        self.optimizer = OPTIMIZERS[cfg.kind](cfg, params)
-        self.base_lr = cfg.lr
-        self.factor = lr_factor(cfg, steps)
-        scale_of = {id(p): g.get("lr_scale", 1.0) for g in self.optimizer.param_groups for p in g["params"]}
-        by_rate: dict[float, list[torch.nn.Parameter]] = defaultdict(list)
-        for p, strength in decay:
-            by_rate[strength * scale_of[id(p)]].append(p)
-        self.decay = list(by_rate.items())
-        self.grokfast = cfg.grokfast
-
-    def lr(self, t: int) -> float:
-        return self.base_lr * self.factor(t) if self.factor else self.base_lr
-
-    def step(self, t: int) -> None:
-        lr = self.lr(t)
-        if self.factor:
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr * group.get("lr_scale", 1.0)
-        if self.decay:
-            with torch.no_grad():
-                for strength, params in self.decay:
-                    for p in params:
-                        p.mul_(1.0 - lr * strength)
-        if self.grokfast is None:
-            self.optimizer.step()
-            return
-        averages = filter_gradients(self.optimizer, self.grokfast.alpha, self.grokfast.lamb)
-        self.optimizer.step()
-        store(self.optimizer, averages)
-
-
 class MemberOptimizer:
-    """torch's own SGD / Adam / AdamW update, its fused kernel, applied to each member's
-    slice of the stacked parameters as that member's optimizer would alone (members that
-    share a learning rate share one call); the regularizers' decoupled decay first, as
-    `Stepper` does. Each slice goes through the kernel as a tensor of the member's own
-    shape, so its update does not depend on the other members in the stack."""
+    """The update of every member of a stack: the kind's `Rule` on each member's slices, at
+    the member's rate times each parameter's `lr_scales` (the parametrization's per-layer
+    rates; slices that share a rate share one call), after the regularizers' decoupled decay
+    (W <- W (1 - rate * strength)) and the optimizer's gradient transforms."""
 
     def __init__(self, cfg: Any, steps: int, lrs: list[float], decay: list[dict[int, float]],
-                 params: list[torch.Tensor]):
-        self.cfg, self.lrs, self.decay = cfg, list(lrs), list(decay)
+                 params: list[torch.Tensor], lr_scales: list[float] | None = None):
+        self.rule: Rule = OPTIMIZERS[cfg.kind](cfg)
+        self.lrs, self.decay = list(lrs), list(decay)
+        self.scales = list(lr_scales or [1.0] * len(params))
         self.factor = lr_factor(cfg, steps)
-        adaptive = cfg.kind != "sgd"
+        self.filter = GrokfastFilter(cfg.grokfast) if cfg.grokfast is not None else None
         self.params = params
-        self.state = {"exp_avg": [torch.zeros_like(p) for p in params] if adaptive else [],
-                      "exp_avg_sq": [torch.zeros_like(p) for p in params] if adaptive else [],
-                      "counts": torch.zeros(len(lrs), len(params), dtype=torch.float32, device=params[0].device),
-                      "momentum": None}  # stacked like the parameters, once SGD made its buffers
-        self._groups: list[tuple[float, list[int], dict[str, list]]] | None = None
+        self.state: dict[str, Any] = {name: [torch.zeros_like(p) for p in params] for name in self.rule.states}
+        self.state["counts"] = torch.zeros(len(lrs), len(params), dtype=torch.float32, device=params[0].device)
+        if self.filter is not None:
+            self.state[self.filter.key] = None  # the filter's average starts at the first gradient
+        self._groups: list[Slices] | None = None
 
     def step(self, t: int) -> None:
         factor = self.factor(t) if self.factor else 1.0
-        cfg = self.cfg
         with torch.no_grad():
-            for lr, rows, views in self._views():
-                lr *= factor
-                for strength, decayed in views["decay"]:
-                    torch._foreach_mul_(decayed, 1.0 - lr * strength)
-                grads = [p.grad[k] for k in rows for p in self.params]
-                if cfg.kind == "sgd":
-                    self._sgd(rows, views["params"], grads, lr)
-                else:
-                    adam_update(views["params"], grads, views["exp_avg"], views["exp_avg_sq"], [], views["counts"],
-                         fused=True, amsgrad=False, beta1=cfg.betas[0], beta2=cfg.betas[1], lr=lr,
-                         weight_decay=0.0, eps=cfg.eps, maximize=False, decoupled_weight_decay=cfg.kind == "adamw")
+            if self.filter is not None:  # the filter sees the gradients once every slice has decayed
+                for group in self._groups_of_slices():
+                    group.decay(group.rate * factor)
+                grads = [p.grad[k] for p in self.params for k in range(p.shape[0])]
+                self.state[self.filter.key] = self.filter(grads, self.state[self.filter.key], self.params)
+            for group in self._groups_of_slices():
+                if self.filter is None:
+                    group.decay(group.rate * factor)
+                grads = [self.params[i].grad[k] for k, i in group.slots]
+                self.rule.apply(group.params, grads, group.state, group.counts, group.rate * factor)
 
-    def _views(self) -> list[tuple[float, list[int], dict[str, list]]]:
-        """Per learning rate, its rows and their slices of every tensor the update reads:
-        made once, until the stack or the state is replaced."""
+    def _groups_of_slices(self) -> list[Slices]:
+        """The slices grouped by their rate (member lr x the parameter's scale), rows in stack
+        order, with their views of every tensor the update reads: made once, until the stack
+        or the state is replaced (the gradients are new each step and sliced then)."""
         if self._groups is None:
-            def sliced(stack: list[torch.Tensor], rows: list[int]) -> list[torch.Tensor]:
-                return [s[k] for k in rows for s in stack]
-
-            self._groups = []
-            for lr, rows in _by_value(self.lrs).items():
-                decay = [(strength, [self.params[i][k] for k, i in pairs])
-                         for strength, pairs in _decay_groups(self.decay, rows).items()]
-                counts = self.state["counts"]
-                self._groups.append((lr, rows, {
-                    "params": sliced(self.params, rows), "exp_avg": sliced(self.state["exp_avg"], rows),
-                    "exp_avg_sq": sliced(self.state["exp_avg_sq"], rows), "decay": decay,
-                    "counts": [counts[k, i] for k in rows for i in range(len(self.params))]}))
+            by_rate: dict[float, list[tuple[int, int]]] = {}
+            for k, lr in enumerate(self.lrs):
+                for i, scale in enumerate(self.scales):
+                    by_rate.setdefault(lr * scale, []).append((k, i))
+            self._groups = [Slices(rate, slots, self) for rate, slots in by_rate.items()]
         return self._groups
-
-    def _sgd(self, rows: list[int], views: list[torch.Tensor], grads: list[torch.Tensor], lr: float) -> None:
-        cfg, momentum = self.cfg, self.state["momentum"]
-        buffers = [None] * len(views) if momentum is None else [m[k] for k in rows for m in momentum]
-        sgd_update(views, grads, buffers, fused=True, weight_decay=0.0, momentum=cfg.momentum, lr=lr, dampening=0.0,
-            nesterov=cfg.nesterov, maximize=False)
-        if momentum is None and cfg.momentum:  # torch made each slice's buffer: keep them stacked
-            momentum = self.state["momentum"] = [torch.zeros_like(p) for p in self.params]
-            for buf, (k, m) in zip(buffers, [(k, m) for k in rows for m in momentum]):
-                m[k].copy_(buf)
 
     def keep(self, rows: list[int], index: torch.Tensor, params: list[torch.Tensor]) -> None:
         """Only these rows of the stack go on; `params`: their stacked parameters."""
         self.lrs = [self.lrs[r] for r in rows]
         self.decay = [self.decay[r] for r in rows]
         self.params = params
-        self.state = {name: (None if value is None else value.index_select(0, index) if name == "counts"
-                             else [s.index_select(0, index) for s in value]) for name, value in self.state.items()}
+        self.state = {name: _rows(value, index) for name, value in self.state.items()}
         self._groups = None
 
     def state_dict(self) -> dict[str, Any]:
         return dict(self.state)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        missing = set(self.state) - set(state)
+        if missing:
+            raise KeyError(f"the checkpoint has no optimizer state {', '.join(sorted(missing))}")
         self.state = dict(state)
         self._groups = None
 
 
-def _by_value(values: list[float]) -> dict[float, list[int]]:
-    """Rows grouped by value, in first-seen order."""
-    out: dict[float, list[int]] = {}
-    for row, value in enumerate(values):
-        out.setdefault(value, []).append(row)
-    return out
+class Slices:
+    """One rate's (row, parameter index) slots and their views: the parameters, the rule's
+    state tensors, the step counts and the decayed slices by strength."""
+
+    def __init__(self, rate: float, slots: list[tuple[int, int]], opt: MemberOptimizer):
+        self.rate, self.slots = rate, slots
+        self.params = [opt.params[i][k] for k, i in slots]
+        self.state = {name: [opt.state[name][i][k] for k, i in slots] for name in opt.rule.states}
+        self.counts = [opt.state["counts"][k, i] for k, i in slots]
+        self.decayed: dict[float, list[torch.Tensor]] = {}
+        for (k, i), view in zip(slots, self.params):
+            strength = opt.decay[k].get(i)
+            if strength is not None:
+                self.decayed.setdefault(strength, []).append(view)
+
+    def decay(self, lr: float) -> None:
+        """W <- W (1 - lr * strength) for the decayed slices, by strength."""
+        for strength, tensors in self.decayed.items():
+            torch._foreach_mul_(tensors, 1.0 - lr * strength)
 
 
-def _decay_groups(decay: list[dict[int, float]], rows: list[int]) -> dict[float, list[tuple[int, int]]]:
-    """{strength: [(row, parameter index)]} over these rows."""
-    out: dict[float, list[tuple[int, int]]] = {}
-    for k in rows:
-        for i, strength in decay[k].items():
-            out.setdefault(strength, []).append((k, i))
-    return out
+def _rows(value: Any, index: torch.Tensor) -> Any:
+    """The kept rows of a stacked state entry (a tensor, a list of them, or None)."""
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        return value.index_select(0, index)
+    return [s.index_select(0, index) for s in value]

@@ -98,11 +98,57 @@ class Scaled(nn.Module):
         return None if w is None or self.centered else self.alpha * w
 
 
-def param_groups(model_cfg: Any, net: Any, lr: float) -> list[dict[str, Any]]:
-    """The optimizer's parameter groups: one per learning-rate multiplier (`lr_scale`)."""
+def network(model: Any) -> nn.Module:
+    """The network itself, under its `Scaled` output when it has one: the parameters the
+    stacked step stacks, by the names the network's stacked forward reads."""
+    return model.net if isinstance(model, Scaled) else model
+
+
+def output_scale(model: Any) -> float | None:
+    """alpha, the multiplier of the logits (1 without one); None when the output is centred
+    (the logits are then alpha (f - f_0), no function of the parameters alone)."""
+    if not isinstance(model, Scaled):
+        return 1.0
+    return None if model.centered else model.alpha
+
+
+def lr_scales(model_cfg: Any, model: Any) -> list[float]:
+    """Each of the network's parameters' learning-rate multiplier (the parametrization's
+    per-layer lr), in `network(model).named_parameters()` order."""
     spec: Parametrization | None = getattr(model_cfg, "parametrization", None)
-    groups: dict[float, list[nn.Parameter]] = {}
-    for name, _, p in net.spec_parameters():
-        scale = spec.setting(layer_of(name), "lr") if spec else None
-        groups.setdefault(1.0 if scale is None else float(scale), []).append(p)
-    return [{"params": ps, "lr": lr * scale, "lr_scale": scale} for scale, ps in groups.items()]
+    if spec is None:
+        return [1.0] * len(list(network(model).parameters()))
+    by_id = {}
+    for name, _, p in model.spec_parameters():
+        scale = spec.setting(layer_of(name), "lr")
+        by_id[id(p)] = 1.0 if scale is None else float(scale)
+    return [by_id[id(p)] for p in network(model).parameters()]
+
+
+class StackedOutput:
+    """`Scaled` for the stacked forward: alpha * f(params, x), or alpha * (f(params, x) -
+    f(params_0, x)) with params_0 the members' stacked initial parameters (held, frozen)."""
+
+    def __init__(self, forward: Any, alpha: float, initial: dict[str, torch.Tensor] | None):
+        self.forward, self.alpha, self.initial = forward, alpha, initial
+
+    def __call__(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        logits = self.forward(params, x)
+        if self.initial is not None:
+            with torch.no_grad():
+                start = self.forward(self.initial, x)
+            logits = logits - start
+        return self.alpha * logits
+
+    def keep(self, index: torch.Tensor) -> None:
+        """Only these rows of the stack go on."""
+        if self.initial is not None:
+            self.initial = {name: p.index_select(0, index) for name, p in self.initial.items()}
+
+
+def stacked_forward(model: Any, forward: Any, stacked_initial: Any) -> Any:
+    """The stacked forward with the model's output scale (`forward` itself when it has none).
+    `stacked_initial()`: the members' initial parameters stacked (asked only when centred)."""
+    if not isinstance(model, Scaled):
+        return forward
+    return StackedOutput(forward, model.alpha, stacked_initial() if model.centered else None)

@@ -7,12 +7,19 @@ Two forms:
   AdamW (Loshchilov and Hutter); for plain SGD this is the gradient step of
   (strength / 2) * ||W||_F^2. It works the same with every optimizer, so `adamw` plus
   weight decay is exactly torch's AdamW, and `adam` plus weight decay is the same thing.
-- coupled (`decoupled: false`): strength * sum_i ||W_i||_F^2 added to the loss.
+- coupled (`decoupled: false`): strength * sum_i ||W_i||_F^2 added to the loss. Its gradient,
+  2 strength W, is added to each member's gradient right after the backward (before the
+  interventions and Grokfast see it, as the loss term's would be): the same step without
+  differentiating the term through the graph.
 `per_layer` gives one strength per layer matrix (input to output order), replacing `strength`.
+
+A penalty is a function of one member's parameters, named as the network names them
+(`parametrization.network`): the stacked step calls it on each member's slices, so a
+member's objective does not depend on the stack it trains in.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -21,15 +28,18 @@ from clockspec.core.errors import SpecError
 from clockspec.core.registry import Registry
 from clockspec.runtime.linalg import auto_q, schatten_energy
 from clockspec.runtime.models import Model, require
+from clockspec.runtime.parametrization import network, output_scale
 
 REGULARIZERS = Registry("runtime regularizer")
 SCHATTEN_EPS = 1e-12
+Params = Mapping[str, torch.Tensor]  # one member's parameters by the network's names
 
 
 @dataclass
 class Regularizer:
-    penalty: Callable[[], torch.Tensor] | None = None  # added to the data loss
+    penalty: Callable[[Params], torch.Tensor] | None = None  # added to the data loss
     decay: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # decoupled
+    coupled: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # strength * ||W||^2 in the loss
 
 
 def build_regularizers(regularizers, model: Model) -> list[Regularizer]:
@@ -54,13 +64,26 @@ def weight_decay(cfg, model: Model) -> Regularizer:
     per_layer = dict(zip(map(id, layers), cfg.per_layer or []))
     chosen = [(p, float(per_layer.get(id(p), cfg.strength))) for _, role, p in params if role in cfg.targets]
     pairs = [(p, s) for p, s in chosen if s > 0]
-    if cfg.decoupled:
-        return Regularizer(decay=pairs)
-    return Regularizer(penalty=lambda: sum(s * w.square().sum() for w, s in pairs))
+    return Regularizer(decay=pairs) if cfg.decoupled else Regularizer(coupled=pairs)
 
 
 @REGULARIZERS.register("schatten")
 def schatten(cfg, model: Model) -> Regularizer:
     factors = require(model.linear_factors(), "an end-to-end linear map (a deep_linear model)", "regularizer schatten")
     q = auto_q(cfg.q, len(factors))
-    return Regularizer(penalty=lambda: cfg.strength * schatten_energy(model.end_to_end(), q, SCHATTEN_EPS))
+    alpha = require(output_scale(model), "an uncentred output (its logits a product of its factors)", "regularizer schatten")
+    names = _names(model, factors)
+
+    def penalty(params: Params) -> torch.Tensor:
+        product = params[names[0]]
+        for name in names[1:]:
+            product = params[name] @ product
+        return cfg.strength * schatten_energy(alpha * product if alpha != 1.0 else product, q, SCHATTEN_EPS)
+
+    return Regularizer(penalty=penalty)
+
+
+def _names(model: Model, params: list[torch.Tensor]) -> list[str]:
+    """The network's names of these parameters, in their order."""
+    named = {id(p): name for name, p in network(model).named_parameters()}
+    return [named[id(p)] for p in params]

@@ -2,8 +2,7 @@
 
 The torch half of `run` (see `runner`), imported only when there is something to train.
 The training itself is the one core (`loop.train_members`) with the member's `MemberRun`
-and the step its plan's execution names: `stacked.Stacked` (a stack of one, the step of a
-batch too) or `loop.Solo` (the torch module).
+and the one training step, `stacked.Stacked` (a stack of one, the step of a batch too).
 """
 from __future__ import annotations
 
@@ -17,11 +16,10 @@ import torch
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
 from clockspec.runtime.device import numerics
-from clockspec.runtime.loop import Solo, train_members
+from clockspec.runtime.loop import train_members
 from clockspec.runtime.member import MemberRun, run_info
 from clockspec.runtime.progress import wanted
 from clockspec.runtime.results import RunResult
-from clockspec.runtime.snapshots import model_bytes
 from clockspec.runtime.stacked import Stacked
 from clockspec.store.rundir import STATUS, RunDir
 
@@ -35,15 +33,14 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
     start = member.start
     try:
         with numerics(where, threads):
-            solo = step_of(plan, where, dtype)
+            stack = Stacked([plan], where, dtype)
             rows: list[dict[str, Any]] = []
             if resume_from is not None:
-                start = _resume(solo, resume_from, where, rd)
+                start = _resume(stack, resume_from, where, rd)
                 rows = rd.read_rows(before=start)
-            member.begin(start, rows, wanted(progress), solo.snapshot, checkpoint_every,
-                         weights=lambda: model_bytes(solo.model),
-                         compile_seconds=solo.compile_seconds if isinstance(solo, Stacked) else None)
-            train_members(solo, [member], start, spec.train.steps)
+            member.begin(start, rows, wanted(progress), stack.snapshot, checkpoint_every,
+                         weights=lambda: stack.weights(0), compile_seconds=stack.compile_seconds)
+            train_members(stack, [member], start, spec.train.steps)
     except (MemoryError, torch.OutOfMemoryError) as exc:
         last = read_json(rd / STATUS) or {}
         rd.record_status({**last, "status": "failed", "reason": f"out of memory ({type(exc).__name__}: {exc})"[:500]})
@@ -52,17 +49,10 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
     return member.result
 
 
-def step_of(plan: Any, where: torch.device, dtype: torch.dtype) -> Stacked | Solo:
-    """The step the plan's execution names (`clockspec.compiler.batching.execution`)."""
-    if plan.derived["execution"]["step"] == "stacked":
-        return Stacked([plan], where, dtype)
-    return Solo(plan.spec, list(plan.metrics), where, dtype)
-
-
-def _resume(solo: Stacked | Solo, path: Path, where: torch.device, rd: RunDir) -> int:
-    """Load the checkpoint into `solo`; the step it was taken at."""
+def _resume(stack: Stacked, path: Path, where: torch.device, rd: RunDir) -> int:
+    """Load the checkpoint into `stack`; the step it was taken at."""
     try:
-        return solo.load_state_dict(torch.load(path, map_location=where, weights_only=True))
+        return stack.load_state_dict(torch.load(path, map_location=where, weights_only=True))
     except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, KeyError, TypeError) as exc:
         raise RunError(f"cannot read the checkpoint {path} ({type(exc).__name__}): it was written by another "
                        "torch or clockspec, or damaged", str(rd.path),

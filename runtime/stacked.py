@@ -1,32 +1,39 @@
-"""`Stacked`: the training step of K >= 1 members over a leading member axis.
+"""`Stacked`: the one training step, of K >= 1 members over a leading member axis.
 
-The one numerical program of every model that has a stacked forward (`Model.forward_stacked`)
-and whose regularizers are not loss terms on the network's own parameters
-(`clockspec.compiler.batching.execution`): a run alone is a stack of one, a batch of
-members a stack of K, and a member's metrics have the same bits either way. Each member's
-network is built by the ordinary builders (so its initial weights are exactly those of the
-spec), their parameters stacked into one tensor per layer, trained with the model's stacked
-forward (its first layer a per-token projection gather where the inputs are tokens), each
-member's loss, one backward and torch's fused optimizer kernel applied slice by slice
-(`optimizers.MemberOptimizer`). At each probe, a member's slice is copied into its own
-network and measured by the ordinary `Prober`.
+Every spec trains on it: a run alone is a stack of one, a batch of members a stack of K, and
+a member's metrics have the same bits either way. Each member's network is built by the
+ordinary builders (so its initial weights, init laws included, are exactly those of the
+spec), their parameters stacked into one tensor per layer, and every feature runs on the
+stack, per member: the model's stacked forward (its first layer a per-token projection
+gather where the inputs are tokens) under the parametrization's output scale, the loss
+(`objective.LossKind`, in `train.loss_dtype` when asked), the regularizers' penalties on
+each member's slices, one backward, the interventions' hooks (`interventions.Hooks`), and
+`optimizers.MemberOptimizer`'s update (decoupled decay, Grokfast, the optimizer kind's rule,
+per-layer rates). At each probe, a member's slice is copied into its own network and
+measured by the ordinary `Prober`; a snapshot is that network's bytes.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
+from clockspec.runtime import kinds
 from clockspec.runtime.compiled import CompiledLosses
+from clockspec.runtime.interventions import build_interventions
 from clockspec.runtime.loop import Batches, checkpoint_bytes
 from clockspec.runtime.metrics import Prober
-from clockspec.runtime.models import Model, build_model, require
-from clockspec.runtime.objective import LOSSES
+from clockspec.runtime.models import Model, build_model
+from clockspec.runtime.objective import build_loss
 from clockspec.runtime.optimizers import MemberOptimizer
+from clockspec.runtime.parametrization import lr_scales, network, stacked_forward
 from clockspec.runtime.regularizers import build_regularizers
+from clockspec.runtime.snapshots import model_bytes
 from clockspec.runtime.tasks import build_task, unchanged_data
+
+Penalty = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+kinds.check()  # every IR kind has its runtime piece before anything trains
 
 
 class Stacked:
@@ -44,7 +51,7 @@ class Stacked:
         spec0 = plans[0].spec
         for plan in plans:
             unchanged_data(plan)
-        self.loss_name, self.loss = spec0.train.loss, LOSSES[spec0.train.loss]
+        self.loss = build_loss(spec0.train)
         shared = build_task(spec0.task).to(where, dtype) if len({p.spec.task for p in plans}) == 1 else None
         self.data = [shared if shared is not None else build_task(p.spec.task).to(where, dtype) for p in plans]
         self.models: list[Model] = [build_model(p.spec.model, d, p.spec.seed, dtype).to(where)
@@ -52,13 +59,16 @@ class Stacked:
         self.probers = [Prober(list(p.metrics), m, d, self.loss, p.spec.probes)
                         for p, m, d in zip(plans, self.models, self.data)]
         self.batches = [Batches(len(d.y_train), p.spec.train.batch, p.spec.seed, where) for p, d in zip(plans, self.data)]
-        self.forward = require(getattr(self.models[0], "forward_stacked", None), "a forward over stacked members",
-                               f"training model {spec0.model.kind} in a batch")
-        names = [name for name, _ in self.models[0].named_parameters()]
-        self.params = {name: torch.stack([dict(m.named_parameters())[name].detach() for m in self.models])
-                       .requires_grad_() for name in names}
+        self.params = _stack([network(m) for m in self.models])
+        self.forward = stacked_forward(self.models[0], network(self.models[0]).forward_stacked,
+                                       lambda: {n: p.detach().clone() for n, p in self.params.items()})
+        regularizers = [build_regularizers(p.spec.regularizers, m) for p, m in zip(plans, self.models)]
+        self.penalties: list[list[Penalty]] = [[r.penalty for r in regs if r.penalty is not None] for regs in regularizers]
         self.optimizer = MemberOptimizer(spec0.optimizer, spec0.train.steps, [p.spec.optimizer.lr for p in plans],
-                                         _decay(plans, self.models), list(self.params.values()))
+                                         _strengths(self.models, regularizers, "decay"), list(self.params.values()),
+                                         lr_scales(spec0.model, self.models[0]))
+        self.coupled = _strengths(self.models, regularizers, "coupled")  # per member, {parameter index: strength}
+        self.hooks = build_interventions(spec0.interventions, self.models)
         self.shared = shared is not None
         self.rows = list(range(len(plans)))  # the member of each row of the stack
         self.leaving: list[int] = []
@@ -79,31 +89,30 @@ class Stacked:
         return losses.index_select(0, self.live) if self.leaving else losses
 
     def _forward_losses(self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self._member_losses(self.forward(params, x), y)
+        """(K,) each member's objective: its loss, plus its penalties on its own slices."""
+        losses = self.loss.stacked(self.forward(params, x), y)
+        if not any(self.penalties):
+            return losses
+        rows = [{name: p[row] for name, p in params.items()} for row in range(len(self.rows))]
+        return losses + torch.stack([sum(pen(rows[row]) for pen in self.penalties[k]) if self.penalties[k]
+                                     else losses.new_zeros(()) for row, k in enumerate(self.rows)])
 
     def compile_seconds(self) -> tuple[float, float]:
         """Wall and CPU seconds spent compiling the step so far (0, 0: not compiled)."""
         return (self.compiled.seconds, self.compiled.cpu_seconds) if self.compiled else (0.0, 0.0)
 
     def _inputs(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The (mini)batch of every member in the stack: shared (n, ...) or per member (K, n, ...)."""
+        """The (mini)batch of every member in the stack: inputs shared (n, ...) or per member
+        (K, n, ...), labels per member (K, n, ...) (shared ones expanded, not copied)."""
         if self.batches[0].full:
             if self.shared:
-                return self.data[0].x_train, self.data[0].y_train
+                y = self.data[0].y_train
+                return self.data[0].x_train, y.expand(len(self.rows), *y.shape)
             return (torch.stack([self.data[k].x_train for k in self.rows]),
                     torch.stack([self.data[k].y_train for k in self.rows]))
         idx = [self.batches[k](t) for k in self.rows]
         return (torch.stack([self.data[k].x_train[i] for k, i in zip(self.rows, idx)]),
                 torch.stack([self.data[k].y_train[i] for k, i in zip(self.rows, idx)]))
-
-    def _member_losses(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """(K,) each member's loss: the runtime's loss per member, or for cross-entropy
-        (a mean over examples) one call over all members' rows, averaged per member."""
-        k = logits.shape[0]
-        if self.loss_name == "cross_entropy":
-            labels = y.repeat(k) if y.dim() == 1 else y.flatten()
-            return F.cross_entropy(logits.flatten(0, 1), labels, reduction="none").view(k, -1).mean(1)
-        return torch.stack([self.loss(logits[i], y if y.dim() == 1 else y[i]) for i in range(k)])
 
     def backward(self) -> None:
         for p in self.params.values():
@@ -112,12 +121,27 @@ class Stacked:
             self.losses.sum().backward()
         else:
             self.compiled.backward(self.losses.sum())
+        if any(self.coupled):
+            self._add_coupled_decay()
+        self.hooks.after_backward(self)
+
+    def _add_coupled_decay(self) -> None:
+        """The gradient of each member's coupled weight decay, 2 strength W, on its slices."""
+        params = list(self.params.values())
+        by_strength: dict[float, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+        for row, k in enumerate(self.rows):
+            for i, strength in self.coupled[k].items():
+                by_strength.setdefault(strength, []).append((params[i].grad[row], params[i][row]))
+        with torch.no_grad():
+            for strength, pairs in by_strength.items():
+                grads, weights = zip(*pairs)
+                torch._foreach_add_(list(grads), list(weights), alpha=2 * strength)
 
     def probe(self, k: int, t: int) -> dict[str, Any]:
         """Member k's slice, copied into its own network, measured by the ordinary prober."""
         row = self.rows.index(k)
         with torch.no_grad():
-            for name, p in self.models[k].named_parameters():
+            for name, p in network(self.models[k]).named_parameters():
                 p.copy_(self.params[name][row])
                 grad = self.params[name].grad
                 p.grad = None if grad is None else grad[row].clone()
@@ -125,6 +149,11 @@ class Stacked:
 
     def update(self, t: int) -> None:
         self.optimizer.step(t)
+        self.hooks.after_update(self)
+
+    def weights(self, k: int) -> bytes:
+        """Member k's model as of its last probe (which copied its slice into it): a snapshot's bytes."""
+        return model_bytes(self.models[k])
 
     def retire(self, members: list[int]) -> None:
         """These members ended: drop their rows before the next step."""
@@ -141,6 +170,8 @@ class Stacked:
         self.leaving = []
         self.params = {name: p.detach().index_select(0, index).requires_grad_() for name, p in self.params.items()}
         self.optimizer.keep(keep, index, list(self.params.values()))
+        if hasattr(self.forward, "keep"):
+            self.forward.keep(index)
 
     def snapshot(self, step: int) -> bytes:
         """The checkpoint of a stack of one at `step`: parameters, optimizer state, the metrics' memory, RNG."""
@@ -161,12 +192,18 @@ class Stacked:
         return int(state["step"])
 
 
-def _decay(plans: Sequence[Any], models: list[Model]) -> list[dict[int, float]]:
-    """Per member, {parameter index: decoupled decay strength}, as the runtime's
-    regularizer builders decide it."""
+def _stack(nets: Sequence[torch.nn.Module]) -> dict[str, torch.Tensor]:
+    """The members' parameters, one tensor per network parameter with a leading member axis."""
+    names = [name for name, _ in nets[0].named_parameters()]
+    return {name: torch.stack([dict(net.named_parameters())[name].detach() for net in nets]).requires_grad_()
+            for name in names}
+
+
+def _strengths(models: Sequence[Model], regularizers: Sequence[Sequence[Any]], form: str) -> list[dict[int, float]]:
+    """Per member, {parameter index: strength} of the regularizers' `decay` (decoupled) or
+    `coupled` weight decay, as the runtime's regularizer builders decide it."""
     out: list[dict[int, float]] = []
-    for plan, model in zip(plans, models):
-        index = {id(p): i for i, p in enumerate(model.parameters())}
-        out.append({index[id(p)]: strength for reg in build_regularizers(plan.spec.regularizers, model)
-                    for p, strength in reg.decay})
+    for model, regs in zip(models, regularizers):
+        index = {id(p): i for i, p in enumerate(network(model).parameters())}
+        out.append({index[id(p)]: strength for reg in regs for p, strength in getattr(reg, form)})
     return out

@@ -24,12 +24,17 @@ class Dataset:
     y_test: torch.Tensor
     n_inputs: int  # width of the input vector a plain model sees (2p one-hot operands for modular)
     n_classes: int
-    n_tokens: int | None = None  # modular: x holds operand indices in [0, p), shape (n, 2)
+    n_tokens: int | None = None  # token tasks: x holds operand values in [0, n_tokens), shape (n, operands)
     noisy: torch.Tensor | None = None  # label noise: which training labels were replaced (bool, n_train)
 
     @property
     def tokens(self) -> bool:
         return self.n_tokens is not None
+
+    @property
+    def arity(self) -> int | None:
+        """How many operands (token positions) an example has (None: real-valued inputs)."""
+        return self.x_train.shape[1] if self.tokens else None
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Dataset:
         def move(x: torch.Tensor) -> torch.Tensor:
@@ -105,14 +110,21 @@ def modular_labels(op: str, a: torch.Tensor, b: torch.Tensor, p: int) -> torch.T
 
 @TASKS.register("modular")
 def modular(task) -> Dataset:
-    """All pairs (a, b) of Z_p (b != 0 for div), split at random by `split_seed`."""
-    p = task.modulus
-    a, b = torch.cartesian_prod(torch.arange(p), torch.arange(p)).unbind(1)
-    if task.op == "div":
-        a, b = a[b != 0], b[b != 0]
-    y = modular_labels(task.op, a, b, p)
-    parts = split_pairs(torch.stack([a, b], dim=1), y, task.train_fraction, task.split_seed)
-    return Dataset(*parts, n_inputs=2 * p, n_classes=p, n_tokens=p)
+    """All tuples (a, b, ...) of Z_p but those with a zero operand the task leaves out (b for
+    div), split at random by `split_seed`; three or more operands are folded left to right
+    ((a - b) - c)."""
+    p, k = task.modulus, task.operand_count
+    x = torch.cartesian_prod(*[torch.arange(p)] * k)
+    keep = torch.ones(len(x), dtype=torch.bool)
+    for j, name in enumerate("ab"):
+        if name in task.zero_free:
+            keep &= x[:, j] != 0
+    x = x[keep]
+    y = modular_labels(task.op, x[:, 0], x[:, 1], p)
+    for j in range(2, k):
+        y = modular_labels(task.op, y, x[:, j], p)
+    parts = split_pairs(x, y, task.train_fraction, task.split_seed)
+    return Dataset(*parts, n_inputs=k * p, n_classes=p, n_tokens=p)
 
 
 @TASKS.register("teacher")
@@ -160,20 +172,38 @@ def sparse_parity(task) -> Dataset:
     return Dataset(*strings(task.train_size), *strings(task.test_size), n_inputs=task.bits, n_classes=2)
 
 
+def hermite(k: int, z: torch.Tensor) -> torch.Tensor:
+    """The probabilists' Hermite polynomial He_k(z), by He_{j+1} = z He_j - j He_{j-1}."""
+    before, now = torch.ones_like(z), z
+    if k == 0:
+        return before
+    for j in range(1, k):
+        before, now = now, z * now - j * before
+    return now
+
+
 @TASKS.register("regression")
 def regression(task) -> Dataset:
-    """y = W x / sqrt(d), or per output sum_j c_j z^j of z = W x / sqrt(d) (coefficients ~ N(0, 1/j!))."""
+    """y = W x / sqrt(d); per output sum_j c_j z^j of z = W x / sqrt(d) (coefficients ~ N(0, 1/j!));
+    or, named exactly, the given coefficients' polynomial or He_k of z = u . x, u = w / ||w||."""
     g = torch.Generator().manual_seed(task.data_seed)
     w = torch.randn(task.outputs, task.inputs, generator=g, dtype=torch.float64)
     degree = 1 if task.target == "linear" else task.degree
     coef = torch.randn(degree, task.outputs, generator=g, dtype=torch.float64)
     coef /= torch.tensor([math.factorial(j) ** 0.5 for j in range(1, degree + 1)], dtype=torch.float64)[:, None]
+    exact = task.target == "hermite" or task.coefficients is not None
+
+    def target(z: torch.Tensor) -> torch.Tensor:
+        if task.target == "hermite":
+            return hermite(task.degree, z)
+        if task.coefficients is not None:
+            return sum(c * z**j for j, c in enumerate(task.coefficients))
+        return z if task.target == "linear" else sum(coef[j - 1] * z**j for j in range(1, degree + 1))
 
     def points(n: int) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.randn(n, task.inputs, generator=g, dtype=torch.float64)
-        z = x @ w.T / task.inputs**0.5
-        y = z if task.target == "linear" else sum(coef[j - 1] * z**j for j in range(1, degree + 1))
-        return x, y
+        z = x @ (w / w.norm(dim=1, keepdim=True)).T if exact else x @ w.T / task.inputs**0.5
+        return x, target(z)
 
     return Dataset(*points(task.train_size), *points(task.test_size), n_inputs=task.inputs, n_classes=task.outputs)
 

@@ -234,7 +234,71 @@ def families(draw) -> Family:
         vary=draw(varies()),
         exclude=draw(st.lists(st.sampled_from(PREDICATES), max_size=2)),
         name_template=draw(st.none() | st.sampled_from(TEMPLATES)),
+        phases=draw(st.none() | st.sampled_from(PHASE_SETS)),
     )
 
 
+@st.composite
+def refine_families(draw) -> Family:
+    """A refine region stands alone: no other combinator, exclusion or template."""
+    return Family(family=draw(names), description=draw(text),
+                  base=draw(experiments() | st.sampled_from(["quickstart.yaml", "../specs/modadd.clk"])),
+                  vary={"refine": draw(refines())}, phases=draw(st.none() | st.sampled_from(PHASE_SETS)))
+
+
+# ---- phases and refine regions (clockspec.ir.phases, clockspec.ir.refine) ----------------
+
+PHASE_WORDS = {"and", "or", "not", "reached", "censored", "otherwise"}
+clock_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(lambda n: n not in PHASE_WORDS)
+positive = st.floats(min_value=0.0, max_value=1e12, allow_nan=False, allow_infinity=False)
+
+
+def phase_terms():
+    from clockspec.ir.phases import Term
+
+    return st.builds(Term, positive, st.none() | clock_names) | st.builds(Term, st.just(1.0), clock_names)
+
+
+def phase_rules():
+    """Rule trees as the parser builds them: junctions of two or more items."""
+    from clockspec.ir.phases import Compare, Junction, Not, Reached
+
+    leaves = st.builds(Reached, clock_names, st.booleans()) | st.builds(
+        Compare, phase_terms(), st.sampled_from(["<", "<=", ">", ">="]), phase_terms())
+    return st.recursive(leaves, lambda inner: st.builds(Not, inner) | st.builds(
+        Junction, st.sampled_from(["and", "or"]), st.lists(inner, min_size=2, max_size=3).map(tuple)), max_leaves=8)
+
+
+def phase_text(node) -> str:
+    from clockspec.ir.phases import text as rule_text
+
+    return rule_text(node)
+
+
+@st.composite
+def refines(draw) -> dict[str, Any]:
+    def axis():
+        low = draw(st.floats(0.001, 100.0))
+        return {"path": draw(st.sampled_from(list(VARIED))), "low": low, "high": low * draw(st.floats(1.5, 1000.0)),
+                "scale": draw(st.sampled_from(["linear", "log"]))}
+
+    x, y = axis(), axis()
+    if x["path"] == y["path"]:
+        y["path"] = "task.train_fraction" if x["path"] != "task.train_fraction" else "seed"
+    out = {"x": x, "y": y, "coarse": draw(st.integers(2, 5)), "levels": draw(st.integers(0, 3))}
+    if draw(st.booleans()):
+        out["budget"] = draw(st.integers(5 ** 2 * 4, 500))  # never below the coarse grid
+    if draw(st.booleans()):
+        out["seeds"] = draw(st.lists(st.integers(0, 100), unique=True, max_size=4))
+    return out
+
+
 specs = experiments() | families()
+PHASE_SETS = [  # phase rules that pass the family's overlap and coverage check
+    {"comprehension": "generalize reached and generalize <= 3 * memorize",
+     "grokking": "generalize reached and generalize > 3 * memorize",
+     "memorization": "memorize reached and generalize censored",
+     "confusion": "memorize censored and generalize censored"},
+    {"early": "generalize reached and generalize <= 2000", "unclassified": "otherwise"},
+    {"fits": "fit reached", "never": "not fit reached"},
+]

@@ -76,7 +76,8 @@ def call(*cmd, cwd=None, status=0):
     return done
 
 
-DATASET_SPECS = ("omnigrok_large_init.yaml", "omnigrok_constrained.yaml")  # task: dataset, read with numpy
+DATASET_SPECS = ("omnigrok_large_init.yaml", "omnigrok_constrained.yaml",  # task: dataset, read with numpy
+                 "synthetic_strokes_large_init.yaml", "synthetic_strokes_constrained.yaml")
 REVIEW = [
     ("check", "specs"), ("fmt", "--check", "specs"), ("convert", "specs/quickstart.yaml", "--to", "clk"),
     ("schema",), ("compile", "specs/modadd.yaml"), ("graph", "specs/modadd.yaml", "--format", "dot"),

@@ -25,6 +25,9 @@ def run(args) -> int:
         for m in exp.members:
             print(m.name)
         return 0
+    refined = refine_plan(Path(args.family))
+    if refined:
+        print(refined + "\nits first round:")
     print(summary(exp))
     if exp.members:
         print()
@@ -33,6 +36,16 @@ def run(args) -> int:
         written = write_members(exp, Path(args.out), args.to)
         print(f"\nwrote {written} member specs to {args.out}/", file=sys.stderr)
     return 0
+
+
+def refine_plan(path) -> str | None:
+    """What a refine family will do (its members are chosen as it runs), or None."""
+    from clockspec.families.lattice import describe
+    from clockspec.ir.spec import Family
+    from clockspec.syntax.loading import load
+
+    spec = load(path)
+    return describe(spec) if isinstance(spec, Family) and spec.vary.refine is not None else None
 
 
 def write_members(exp, out, syntax: str) -> int:

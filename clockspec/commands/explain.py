@@ -15,7 +15,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from clockspec.commands.compile import compile_path
+    from clockspec.commands.expand import refine_plan
     from clockspec.compiler.explain import explain
+
+    refined = refine_plan(args.path) if str(args.path).endswith((".yaml", ".yml", ".clk")) else None
+    if refined:  # a refine family: what its rounds will do
+        print(refined)
+        return 0
 
     print(explain(compile_path(args)), end="")
     return 0

@@ -27,25 +27,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(spec, args) -> int:
     """Expand, run, aggregate; exit 0 when every member finished, 1 when some failed, 130
     when interrupted."""
+    from clockspec.commands.phase_run import run_refined, write_phases
     from clockspec.families.expand import expand_family
     from clockspec.orchestrate.execute import run_family
     from clockspec.report.family_summary import family_report
 
     exp = expand_family(spec)
-    outcome = run_family(exp, out=args.out, jobs=args.jobs, executor=args.executor, address=args.address,
-                         batch=not args.no_batch, accept_changes=args.accept_changes,
-                         retry_failed=args.retry_failed, device=args.device, force=args.force,
-                         # --threads defaults to 1 for one run; a family divides the cores instead
-                         threads=args.threads if args.threads != 1 else None, source=args.path,
-                         quiet=args.quiet, wait=args.wait, checkpoint_every=args.checkpoint_every)
+    options = dict(out=args.out, jobs=args.jobs, executor=args.executor, address=args.address,
+                   batch=not args.no_batch, accept_changes=args.accept_changes,
+                   retry_failed=args.retry_failed, device=args.device, force=args.force,
+                   # --threads defaults to 1 for one run; a family divides the cores instead
+                   threads=args.threads if args.threads != 1 else None, source=args.path,
+                   quiet=args.quiet, wait=args.wait, checkpoint_every=args.checkpoint_every)
+    if spec.vary.refine is not None:  # rounds, each a run of the points so far (accepted changes)
+        options.pop("accept_changes")
+        outcome, exp = run_refined(spec, options)
+    else:
+        outcome = run_family(exp, **options)
     folder = Path(args.out) / exp.family.family
     report = family_report(folder)
+    phase_files = write_phases(spec, exp, folder, plots=True) if spec.phases or spec.vary.refine else []
     counts = ", ".join(f"{outcome.count(s)} {s}" for s in ("complete", "diverged", "failed", "skipped", "interrupted")
                        if outcome.count(s))
     print(f"family {exp.family.family}: {len(exp.members)} members ({counts}) in {outcome.wall_s:.1f} s")
     for name in ("family.csv", "clocks.png"):
         if (folder / name).exists():
             print(f"  {folder / name}")
+    for path in phase_files:
+        print(f"  {path}")
     if report.table:
         print()
         print(report.table)

@@ -21,6 +21,7 @@ def run(args) -> int:
     from clockspec.report.family_analysis import write_family_report
     from clockspec.report.family_folder import is_run_dir, read_family_folder
     from clockspec.report.family_summary import family_report
+    from clockspec.report.phase_summary import add_phase_section, phase_report
     from clockspec.report.run_report import write_run_report
 
     path = Path(args.path)
@@ -34,6 +35,9 @@ def run(args) -> int:
         analyses = write_family_report(folder, plots=not args.no_plots)
         if folder.lock is not None:  # a folder `clockspec run FAMILY` made
             family_report(folder, plots=not args.no_plots)  # family.csv, family.json, clocks.png
+            phases = phase_report(folder, plots=not args.no_plots)  # where the run wrote phases.json
+            if phases is not None:
+                add_phase_section(path, phases, plots=not args.no_plots)
     if not args.quiet:
         for label, a in analyses:
             print(f"{label} ({a.status}, last step {a.last_step})")

@@ -1,11 +1,11 @@
 """Which members can train together in one process, over a leading member axis.
 
+Every spec trains on the one stacked step (runtime/stacked.py), alone as a stack of one.
 Members batch when they share every shape and every setting of the training loop and
-differ only in values that can be per-member tensors, plus what each member measures (its
-clocks and `stop`, tracked per member). Each kind says whether it batches (`batchable`)
-and which of its fields may differ inside a batch (`per_member_fields`: the split seed,
-the init scale, the learning rate, regularizer strengths); the seed always may. Penalties
-added to the loss (schatten, coupled weight decay) are not batched.
+differ only in values that can be per-member tensors, plus what each member measures and
+keeps (its clocks, `stop` and snapshots, tracked per member). Each kind says which of its
+fields may differ inside a batch (`per_member_fields`: the split seed, the init scale, the
+learning rate, regularizer strengths); the seed always may.
 """
 from __future__ import annotations
 
@@ -16,17 +16,13 @@ from typing import Any
 from clockspec.compiler import compile_cost
 from clockspec.ir.spec import Experiment
 
-PER_RUN = ("name", "description", "tags", "clocks", "stop")
+PER_RUN = ("name", "description", "tags", "clocks", "stop", "snapshots")
 KIND_PARTS = ("task", "model", "optimizer")
 
 
-def batch_key(spec: Experiment) -> str | None:
-    """Members with equal keys can share a batch; None when a spec never batches."""
+def batch_key(spec: Experiment) -> str:
+    """Members with equal keys can share a batch."""
     regs = {name: reg for name, reg in spec.regularizers if reg is not None}
-    kinds = [getattr(spec, part) for part in KIND_PARTS] + list(regs.values())
-    kinds += [kind for _, kind in (spec.interventions or ()) if kind is not None]
-    if not all(kind.batchable for kind in kinds) or spec.snapshots is not None or spec.train.loss_dtype:
-        return None  # penalty terms hold the network's own parameters; a snapshot is one model's; the stacked step has no hooks
     data: dict[str, Any] = spec.model_dump(mode="json", exclude=set(PER_RUN))
     data.pop("seed")
     for part in KIND_PARTS:
@@ -38,25 +34,28 @@ def batch_key(spec: Experiment) -> str | None:
     return json.dumps(data, sort_keys=True)
 
 
-def execution(spec: Experiment, flops_per_step: float) -> dict[str, Any]:
+def execution(spec: Experiment, flops_per_step: float, param_shapes: Sequence[Sequence[Any]] = ()) -> dict[str, Any]:
     """The numerical program that trains `spec`, as the runtime will compute it: part of the
     train hash (a change of program is a new hash, never a reused run), said by `explain`.
 
-    step: `stacked` (runtime/stacked.py: a run alone is a stack of one, so a member of a
-    batch follows the same trajectory bit for bit) or `module` (the torch module, for specs
-    that never batch). first_layer: how token inputs enter (`first_layer`). optimizer:
-    torch's `fused` kernel. compiled: whether the step is torch.compile'd
-    (`compile_cost.compiles`: as `train.compile` says, or when the run is long enough)."""
-    stacked = batch_key(spec) is not None
-    return {"step": "stacked" if stacked else "module", "first_layer": first_layer(spec), "optimizer": "fused",
-            "compiled": compile_cost.compiles(spec, stacked, flops_per_step)}
+    step: `stacked` (runtime/stacked.py: every spec's, a run alone a stack of one, so a
+    member of a batch follows the same trajectory bit for bit). first_layer: how token
+    inputs enter (`first_layer`). optimizer: torch's `fused` kernel. compiled: whether the
+    step is torch.compile'd (`compile_cost.compiles`: as `train.compile` says, or when the
+    run is long enough). one_column: present when a layer has one output (`param_shapes`:
+    a weight of shape (1, in)), which the step multiplies member by member
+    (runtime/models/network.member_matmul), another program than torch's batched kernel."""
+    out = {"step": "stacked", "first_layer": first_layer(spec), "optimizer": "fused",
+           "compiled": compile_cost.compiles(spec, flops_per_step)}
+    if any(len(shape) == 2 and shape[0] == 1 for _, shape in param_shapes):
+        out["one_column"] = "member_by_member"
+    return out
 
 
 def first_layer(spec: Experiment) -> str:
-    """How the training step takes the inputs into the first layer: `projection_gather` (the
-    stacked step of a model whose first layer maps the embeddings, `projects_embeddings`:
-    their per-token projections, gathered), `embedding_then_linear` (its module step),
-    `token_embedding` (token and position embeddings into a residual stream),
+    """How the training step takes the inputs into the first layer: `projection_gather` (a
+    model whose first layer maps the embeddings, `projects_embeddings`: their per-token
+    projections, gathered), `token_embedding` (token and position embeddings into a residual stream),
     `column_gather` (one-hot token inputs: W_1's columns) or `dense`."""
     if not spec.task.token_inputs:
         return "dense"
@@ -64,7 +63,7 @@ def first_layer(spec: Experiment) -> str:
         return "column_gather"
     if not spec.model.projects_embeddings:
         return "token_embedding"
-    return "projection_gather" if batch_key(spec) is not None else "embedding_then_linear"
+    return "projection_gather"
 
 
 def first_layer_flops(first_layer: str, w1: Sequence[int], vocab: int, n: int, training: bool) -> int:
@@ -95,16 +94,13 @@ def probe_first_layer(spec: Experiment) -> str:
 
 
 def groups(specs: Iterable[Experiment], size: int | None = None) -> list[list[int]]:
-    """Indices of specs grouped by batch key, in first-seen order; singletons stay alone.
+    """Indices of specs grouped by batch key, in first-seen order.
 
     `size` caps a group (a batch too large for memory or for the cores is split)."""
     by_key: dict[str, list[int]] = {}
     out: list[list[int]] = []
     for i, spec in enumerate(specs):
         key = batch_key(spec)
-        if key is None:
-            out.append([i])
-            continue
         if key not in by_key:
             by_key[key] = []
             out.append(by_key[key])

@@ -33,21 +33,18 @@ def eager_seconds(spec: Experiment, flops_per_step: float) -> float:
     return spec.train.steps * flops_per_step / EAGER_FLOPS
 
 
-def compiles(spec: Experiment, stacked: bool, flops_per_step: float) -> bool:
+def compiles(spec: Experiment, flops_per_step: float) -> bool:
     """Whether the step is torch.compile'd: as the spec says, or (auto) when it pays on a
-    device torch compiles for (not mps). Only the stacked step compiles (passes.py rejects
-    `compile: true` on the module step)."""
+    device torch compiles for (not mps)."""
     choice = spec.train.compile
     if choice != "auto":
-        return bool(choice) and stacked
-    return stacked and spec.device != "mps" and eager_seconds(spec, flops_per_step) > pays_after(spec)
+        return bool(choice)
+    return spec.device != "mps" and eager_seconds(spec, flops_per_step) > pays_after(spec)
 
 
 def reason(spec: Experiment, derived: dict[str, Any]) -> str:
     """Why the step is (not) compiled, for `explain`."""
     choice = spec.train.compile
-    if choice is not True and derived["execution"]["step"] != "stacked":
-        return "not compiled (the torch module step never is)"
     if choice != "auto":
         return "torch.compile'd (train.compile: true)" if choice else "not compiled (train.compile: false)"
     estimate = f"the eager steps would take ~{eager_seconds(spec, derived['flops_per_step']):.0f} s"

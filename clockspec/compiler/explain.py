@@ -23,7 +23,8 @@ def explain(plan: Plan) -> str:
             _execution(plan), ""]
     out += ["## The objective", "", *_objective(plan), ""]
     out += ["## What is measured", "", _probes(plan), ""]
-    out += [f"- `{m}`: {METRICS[m].meaning}" for m in plan.metrics]
+    out += [f"- `{m}`: {METRICS[m].meaning}" + (f" (per probe: {METRICS[m].cost})" if METRICS[m].cost else "")
+            for m in plan.metrics]
     out += ["", "## Clocks", ""]
     out += _clocks(plan) or ["No clocks: the run records metrics only."]
     if spec.clocks:
@@ -62,7 +63,6 @@ FIRST_LAYER = {
     "projection_gather": "token inputs enter as a per-token projection gather ((E W1a^T)[a] + (E W1b^T)[b], the "
                          "same function as the embeddings concatenated through W1, at a fraction of the cost)",
     "column_gather": "token inputs enter by gathering W1's one-hot columns",
-    "embedding_then_linear": "token inputs enter as embeddings, then the first linear layer",
     "token_embedding": "token inputs enter as token plus position embeddings, the residual stream",
     "dense": "dense inputs enter the first linear layer",
 }
@@ -71,10 +71,11 @@ FIRST_LAYER = {
 def _execution(plan: Plan) -> str:
     """How the runtime computes the step: part of the train hash, so a change is a new run."""
     ex = plan.derived["execution"]
-    step = ("stacked (a run alone is a stack of one, so this member gives the same metrics alone or in a "
-            "family batch, bit for bit)" if ex["step"] == "stacked" else "the torch module (never batched)")
-    return (f"Execution (part of the train hash): step {step}; {FIRST_LAYER[ex['first_layer']]}; torch's "
-            f"{ex['optimizer']} optimizer kernel; {compile_cost.reason(plan.spec, plan.derived)}.")
+    one_column = ("; a layer with one output is multiplied member by member" if "one_column" in ex else "")
+    return (f"Execution (part of the train hash): the stacked step (every spec's: a run alone is a stack of one, so "
+            f"this member gives the same metrics alone or in a family batch, bit for bit); "
+            f"{FIRST_LAYER[ex['first_layer']]}{one_column}; torch's {ex['optimizer']} optimizer kernel; "
+            f"{compile_cost.reason(plan.spec, plan.derived)}.")
 
 
 def _objective(plan: Plan) -> list[str]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from clockspec.compiler import facts as derived
 from clockspec.compiler import limits
-from clockspec.compiler.batching import batch_key
 from clockspec.compiler.schedule import count_probes
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.ir.clocks import FirstClock, SettleClock
@@ -203,16 +202,6 @@ def device_supports_dtype(ctx: Context) -> Iterable[Finding]:
                       "use dtype float32 on mps, or device cpu/cuda for float64")
 
 
-def compile_fits_step(ctx: Context) -> Iterable[Finding]:
-    """Only the stacked step compiles (compile_cost.py): an explicit `compile: true` on a spec
-    that trains through the torch module would be silently ignored otherwise."""
-    if ctx.spec.train.compile is True and batch_key(ctx.spec) is None:
-        yield Finding(("train", "compile"), "train.compile: true needs the stacked training step, and this spec trains "
-                      "through the torch module (a transformer, a parametrization, interventions, loss_dtype, "
-                      "snapshots or a penalty regularizer keep it there)",
-                      "drop train.compile (auto), or set it to false")
-
-
 def sizes_within_limits(ctx: Context) -> Iterable[Finding]:
     """Hard limits on products of sizes (clockspec.compiler.limits), at the field that matters most."""
     spec = ctx.spec
@@ -292,7 +281,6 @@ PASSES: tuple[Callable[[Context], Iterable[Finding]], ...] = (
     probe_schedule_fires,
     clocks_can_fire,
     device_supports_dtype,
-    compile_fits_step,
     sizes_within_limits,
     fits_in_memory,
     measurement_caveats,

@@ -164,7 +164,7 @@ def _derived(spec: Experiment, ctx) -> dict[str, Any]:
     out["param_shapes"] = [[name, shape] for name, shape in ctx.shapes]
     out["schatten_q"] = METRICS["schatten"].option_value(spec)
     out["induced_penalty"] = derived.induced_penalty(spec)
-    out["execution"] = batching.execution(spec, out["flops_per_step"])
+    out["execution"] = batching.execution(spec, out["flops_per_step"], out["param_shapes"])
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any, Union
 from pydantic import ValidationError
 
 from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.families import lattice
 from clockspec.ir import paths
 from clockspec.ir.spec import Experiment, Family
 from clockspec.syntax import naming
@@ -73,11 +74,15 @@ def expand_family(family: Union[Family, str, os.PathLike],
     failing member is reported at the family value that produced it, grouped by failure."""
     family = _as_family(family)
     doc, file, pos = _located(family)
+    if family.vary.refine is not None:  # its first round: the coarse grid (clockspec.families.refine)
+        return _coarse(family, doc, file, pos, base_dir)
     rules, problems = compile_rules(family)
     if problems:
         raise SpecError([Diagnostic(msg, file, *_shift(pos(p), off), hint) for p, msg, hint, off in problems])
     assert rules is not None
     base = _resolve_base(family, doc, file, pos, base_dir)
+    if family.phases is not None:
+        lattice.check_clocks(family, base, file, pos(("phases",)))
     base_data = plain(base)
     bad = [] if rules.exclude else _bad_values(family, rules, base_data, doc, file)
     if bad:  # a value no member can take: refused once, not once per member that has it
@@ -92,6 +97,18 @@ def expand_family(family: Union[Family, str, os.PathLike],
     for member, member_doc in zip(members, found_members.docs):
         remember_source(member.spec, member_doc)  # compiling it later points into the family
     return Expansion(family, base, members, rules.varied, rules.keys, found_members.excluded, found_members.merged)
+
+
+def _coarse(family: Family, doc: RawDoc | None, file: str, pos, base_dir) -> Expansion:
+    _, problems = compile_rules(family)
+    if problems:
+        raise SpecError([Diagnostic(msg, file, *_shift(pos(p), off), hint) for p, msg, hint, off in problems])
+    lumpy = lattice.distinct_values(family.vary.refine)
+    if lumpy:
+        raise SpecError([Diagnostic(lumpy, file, *pos(("vary", "refine", "levels")))])
+    base = _resolve_base(family, doc, file, pos, base_dir)
+    lattice.check_clocks(family, base, file, pos(("phases",) if family.phases is not None else ("vary", "refine")))
+    return expand_family(lattice.points_family(family, lattice.coarse(family.vary.refine), base))
 
 
 def _origin(base: Experiment, file: str) -> Path | None:

@@ -37,7 +37,6 @@ class DatasetTask(Classes):
     """For a `.csv` (required there): whether its first line names the columns; never guessed from its look."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("test_fraction", "split_seed", "train_subset", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = ""

@@ -2,8 +2,8 @@
 
 `interventions: {weight_norm: {norm: 40}, grad_clip: {max_norm: 1.0}}`; a kind that is absent
 (or set to null in a family) is off, and a spec with none leaves the key out. Each gives its
-plain-language description (`describe`) and says it does not batch (`batchable`: the stacked
-step of `clockspec.runtime.batched` applies none of them, so such members train alone).
+plain-language description (`describe`) and when it acts (`when`); the stacked step
+(runtime/stacked.py) applies it to each member of a stack (runtime/interventions/).
 The optimizer's Grokfast filter is an optimizer option (`clockspec.ir.optimizers`), the
 loss's kind and dtype are `train.loss` and `train.loss_dtype`.
 """
@@ -15,7 +15,7 @@ from pydantic import Field, create_model
 
 from clockspec.ir.base import KindRegistry, Strict, format_number
 
-INTERVENTIONS = KindRegistry("intervention", required=("describe", "batchable", "when"))
+INTERVENTIONS = KindRegistry("intervention", required=("describe", "when"))
 
 
 @INTERVENTIONS.register
@@ -28,7 +28,6 @@ class WeightNorm(Strict):
     factor: float = Field(1.0, gt=0.0, le=1e6)
     """Multiplies `norm` (with `init`: hold `factor` times the initial norm)."""
 
-    batchable: ClassVar[bool] = False
     when: ClassVar[str] = "after each update"
 
     def describe(self) -> str:
@@ -46,7 +45,6 @@ class GradClip(Strict):
     max_norm: float = Field(1.0, gt=0.0)
     """The largest total gradient norm an update may use."""
 
-    batchable: ClassVar[bool] = False
     when: ClassVar[str] = "before each update"
 
     def describe(self) -> str:

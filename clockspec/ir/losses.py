@@ -1,9 +1,12 @@
 """The training losses `train.loss` names, each with what the explain page, the figures and
-the checks say of it; `runtime/objective.py` computes each under the same name."""
+the checks say of it; `runtime/objective.py` computes each under the same name. The spec's
+choices (`LossName`) are the registry's names: one list of losses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from clockspec.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -13,7 +16,8 @@ class Loss:
     real_targets: bool = False  # also fits a task with real-valued targets (regression)
 
 
-LOSSES = {
+LOSSES: Registry[Loss] = Registry("loss", required=("meaning", "unit", "real_targets"))
+for _name, _loss in {
     "cross_entropy": Loss("cross-entropy", "cross-entropy (nats)"),
     "mse": Loss("mean squared error against one-hot (or a regression task's real) targets (torch's MSELoss: "
                 "mean over examples and outputs)", "mean squared error", real_targets=True),
@@ -23,6 +27,6 @@ LOSSES = {
                       "of exp (Prieto et al. 2025)", "StableMax cross-entropy"),
     "hinge": Loss("multiclass hinge, mean of max(0, 1 - margin) with margin = logit[y] - max_{c != y} logit[c]",
                   "multiclass hinge"),
-}
-LossName = Literal["cross_entropy", "mse", "mse_half_sum", "stablemax", "hinge"]
-assert set(LossName.__args__) == set(LOSSES)  # one list of losses
+}.items():
+    LOSSES.add(_name, _loss)
+LossName = Literal[tuple(LOSSES.names())]  # type: ignore[valid-type]

@@ -31,6 +31,7 @@ class Metric:
     # The option's value as the run uses it (given the model), and as a figure's title says it.
     resolve: Callable[[Any, Any], Any] = lambda value, model: value
     option_words: Callable[[Any], str] = str
+    cost: str = ""  # the work a probe adds beyond the shared forward passes, as explain says it
 
     def option_value(self, spec: Any) -> Any:
         """The value of this metric's probe option in `spec`, resolved (None without an option)."""
@@ -85,8 +86,10 @@ def _token_inputs(spec: Any) -> str | None:
 
 def _modular_addition(spec: Any) -> str | None:
     """Nanda's progress measures are defined for (a + b) mod p: the logits' cos/sin(w(a + b))."""
-    if not spec.task.token_inputs or getattr(spec.task, "op", None) != "add":
+    if not spec.task.token_inputs or getattr(spec.task, "op", None) != "add" or spec.task.sizes()["arity"] != 2:
         return f"needs modular addition (op add), not {spec.task.summary()}"
+    if spec.task.zero_free:
+        return "needs modular addition over every pair (a, b); this task leaves out pairs with a zero operand"
     return None
 
 
@@ -146,6 +149,21 @@ def _embed(spec: Any) -> str | None:
     if not spec.model.embeds_tokens:
         return f"needs an {_kinds(MODELS, lambda cls: cls.embeds_tokens)} model (embedding + head), not {spec.model.kind}"
     return None
+
+
+def _hidden_features(spec: Any) -> str | None:
+    """The head must read a hidden layer: an MLP's last hidden activations, or a deep linear
+    net's product of all but its last factor."""
+    depth = spec.model.linear_depth or 0
+    if depth >= 2 or getattr(spec.model, "hidden", None):
+        return None
+    return f"needs a model whose head reads a hidden layer (hidden layers or a deep linear net), not {spec.model.summary()}"
+
+
+def _relu_modular_addition(spec: Any) -> str | None:
+    if getattr(spec.model, "hidden", None) == []:
+        return f"needs hidden ReLU neurons, and {spec.model.summary()} has no hidden layer"
+    return _modular_addition(spec) or _relu(spec)
 
 
 for _m in [
@@ -237,6 +255,46 @@ for _m in [
     Metric("llc", "local learning coefficient of the training loss at the current parameters (devinterp's SGLD "
            "estimate; expensive: give it a cadence)", requires=_devinterp, structural=True, option="llc",
            resolve=_llc_options, option_words=_llc_words),
+    Metric(
+        "collapse_share",
+        "share of training examples whose loss, or whose gradient with respect to the logits, is exactly zero "
+        "in the precision the loss is computed in (Prieto et al. 2025's softmax collapse; with the hinge, every "
+        "example past margin 1)",
+        requires=_classes,
+        cost="one backward pass to the logits and one loss call per training example: give it a cadence on "
+             "large training sets",
+    ),
+    Metric(
+        "grad_weight_cosine",
+        "cosine between the descent direction -grad L (the training loss on the whole training set, no penalty) "
+        "and the parameters theta: near 1 when the update only scales the weights (Prieto et al. 2025's naive "
+        "loss minimisation)",
+        cost="one forward and backward pass over the training set",
+    ),
+    Metric(
+        "init_distance",
+        "||theta - theta_0||: Euclidean distance of all parameters from their initial values (hidden progress)",
+        structural=True,
+        cost="a copy of the initial parameters, kept in the checkpoint",
+    ),
+    Metric(
+        "kernel_alignment",
+        "centred kernel alignment of the last hidden features' Gram matrix with the targets' (one-hot labels, or "
+        "the real targets) over the training set, in [0, 1] (lazy -> rich: Kumar et al. 2024)",
+        requires=_hidden_features,
+        structural=True,
+        cost="one forward pass over the training set",
+    ),
+    Metric(
+        "neuron_frequencies",
+        "Nanda's neuron-based key frequencies: how many distinct frequencies the last hidden layer's ReLU neurons "
+        "are best explained by over all p^2 pairs (each live neuron's centred activations, the frequency whose "
+        "linear and product terms hold most of its variance); each neuron's best share, averaged, as "
+        "neuron_frequencies.explained",
+        requires=_relu_modular_addition,
+        structural=True,
+        cost="a forward pass over all p^2 pairs and a 2-D DFT per neuron: give it a cadence",
+    ),
 ]:
     register(_m)
 

@@ -2,8 +2,8 @@
 
 A model gives its parameter layout (`param_shapes`, the contract the runtime builds to),
 the parameters read by index rather than multiplied (`lookup_tables`), the task sizes its
-architecture is built from (`hashed_sizes`), whether it batches and the fields that may
-differ inside a batch of runs (`batchable`, `per_member_fields`), its capabilities, whether
+architecture is built from (`hashed_sizes`), the fields that may differ inside a batch of
+runs (`per_member_fields`), its capabilities, whether
 it can train on a task (`task_misfit`), its plain-language description (`describe`,
 `summary`) and its ablation axes (`ablation_axes`).
 
@@ -27,7 +27,7 @@ from clockspec.ir.base import Axis, KindRegistry, format_number
 from clockspec.ir.parametrization import Parametrized
 
 MODELS = KindRegistry("model", fields=("init_scale",), required=(
-    "param_shapes", "lookup_tables", "hashed_sizes", "per_member_fields", "batchable", "embeds_tokens",
+    "param_shapes", "lookup_tables", "hashed_sizes", "per_member_fields", "embeds_tokens",
     "projects_embeddings", "compile_saving", "linear_depth",
     "relu_units", "task_misfit", "describe", "summary", "ablation_axes"))
 
@@ -139,13 +139,13 @@ class MLP(_HiddenLayers):
 
 @MODELS.register
 class EmbedMLP(_HiddenLayers):
-    """Token embeddings of both operands -> hidden layer(s) -> linear head (the paper's ReLU model)."""
+    """Token embeddings of the operands -> hidden layer(s) -> linear head (the paper's ReLU model)."""
 
     kind: Literal["embed_mlp"]
     embed_dim: int = Field(128, ge=1, le=65536)
     """Size of each token embedding."""
     combine: Literal["concat", "sum"] = "concat"
-    """How the two operands' embeddings meet: `concat` or `sum`."""
+    """How the operands' embeddings meet: `concat` or `sum`."""
     hidden: list[Width] = Field(default_factory=lambda: [128], min_length=1, max_length=64)
     """Widths of the hidden layers."""
     activation: Activation = "relu"
@@ -162,8 +162,8 @@ class EmbedMLP(_HiddenLayers):
     compile_saving: ClassVar[float] = 0.2  # 1.26-1.35x on CPU (specs/quickstart.yaml)
 
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
-        """`embed.weight` (p x d, shared by both operands), then hidden layers and head as an MLP's."""
-        first = 2 * self.embed_dim if self.combine == "concat" else self.embed_dim
+        """`embed.weight` (p x d, shared by every operand), then hidden layers and head as an MLP's."""
+        first = sizes["arity"] * self.embed_dim if self.combine == "concat" else self.embed_dim
         embed = ("embed.weight", [sizes["vocab"], self.embed_dim])
         return [embed] + _dense_layers(first, self.hidden, sizes["output_dim"], self.has_bias)
 
@@ -175,7 +175,7 @@ class EmbedMLP(_HiddenLayers):
 
     def describe(self, task: Any, sizes: Mapping[str, int]) -> str:
         joined = "concatenated" if self.combine == "concat" else "summed"
-        return (f"token embeddings ({sizes['vocab']} x {self.embed_dim}, shared by both operands, {joined}) -> "
+        return (f"token embeddings ({sizes['vocab']} x {self.embed_dim}, shared by the {sizes['arity']} operands, {joined}) -> "
                 f"{' -> '.join(map(str, self.hidden))} ({self.activation}) -> linear head to {sizes['output_dim']} "
                 f"classes, {_biases(self.bias)}. Init scale {format_number(self.init_scale)}.")
 
@@ -233,10 +233,18 @@ class Transformer(Parametrized):
         """The tokens after the p operand values: `=`, then `op` for Power's sequence."""
         return ["="] if self.sequence == "a b =" else ["=", "op"]
 
+    def positions(self, arity: int) -> list[str]:
+        """The sequence for `arity` operands: `a b =` is the operands then `=`, `a op b =` an
+        `op` between consecutive operands (three operands: `a b c =`, `a op b op c =`)."""
+        names = [chr(ord("a") + i) for i in range(arity)]
+        if self.sequence == "a b =":
+            return names + ["="]
+        return [t for i, n in enumerate(names) for t in ([n] if i == 0 else ["op", n])] + ["="]
+
     def param_shapes(self, sizes: Mapping[str, int]) -> Shapes:
         """Torch's layout of the module runtime/models/transformer.py builds (weights (out, in))."""
         d, qkv = self.d_model, self.heads * self.d_head
-        vocab, n_ctx = sizes["vocab"] + len(self.extra_tokens), len(self.sequence.split())
+        vocab, n_ctx = sizes["vocab"] + len(self.extra_tokens), len(self.positions(sizes["arity"]))
         shapes: Shapes = [("embed.weight", [vocab, d]), ("pos_embed.weight", [n_ctx, d])]
         for i in range(self.layers):
             block = f"blocks.{i}"
@@ -253,7 +261,7 @@ class Transformer(Parametrized):
     def example_macs(self, sizes: Mapping[str, int]) -> int:
         """Multiply-adds per example (for the cost estimate): every block at every position but
         the last block, whose queries, output, MLP and the unembedding run at the readout only."""
-        d, qkv, n = self.d_model, self.heads * self.d_head, len(self.sequence.split())
+        d, qkv, n = self.d_model, self.heads * self.d_head, len(self.positions(sizes["arity"]))
         mlp = 2 * d * self.d_mlp
         full_block = n * (4 * d * qkv + mlp) + 2 * n * n * qkv  # projections, MLP, scores and mixing
         last_block = 2 * n * d * qkv + 2 * d * qkv + mlp + 2 * n * qkv
@@ -267,16 +275,21 @@ class Transformer(Parametrized):
         return [(f"{name}.weight", [self.d_model]), (f"{name}.bias", [self.d_model])] if self.layer_norm != "none" else []
 
     def task_misfit(self, task: Any) -> tuple[str, str] | None:
-        if task.token_inputs:
-            return None
-        return (f"a transformer reads token sequences, but a {task.kind} task has real-valued inputs",
-                "use model mlp or deep_linear for this task")
+        if not task.token_inputs:
+            return (f"a transformer reads token sequences, but a {task.kind} task has real-valued inputs",
+                    "use model mlp or deep_linear for this task")
+        sizes = task.sizes()
+        if self.tied and sizes["output_dim"] != sizes["vocab"]:
+            return (f"tied: true reads the answer out through the embedding's rows of the token values, but the "
+                    f"{task.kind} task has {sizes['output_dim']} classes over {sizes['vocab']} token values",
+                    "set tied: false (a head of its own) for this task")
+        return None
 
     def describe(self, task: Any, sizes: Mapping[str, int]) -> str:
         mlp = f"an MLP {self.d_model} -> {self.d_mlp} ({self.activation}) -> {self.d_model}" if self.d_mlp else "no MLP"
         norm = {"none": "no LayerNorm", "pre": "pre-LayerNorm", "post": "post-LayerNorm"}[self.layer_norm]
         head = "the embedding's answer rows (tied)" if self.tied else "a head of its own"
-        return (f"a {self.layers}-layer decoder transformer over the sequence `{self.sequence}` "
+        return (f"a {self.layers}-layer decoder transformer over the sequence `{' '.join(self.positions(sizes['arity']))}` "
                 f"({sizes['vocab'] + len(self.extra_tokens)} tokens, learned positions): d_model {self.d_model}, "
                 f"{self.heads} heads of {self.d_head} ({self.attention} attention), {mlp} per block, {norm}; "
                 f"read out at the last position through {head} to {sizes['output_dim']} classes. "

@@ -1,8 +1,7 @@
 """Optimizer kinds (with their learning-rate schedule), and every fact the compiler asks of one.
 
 An optimizer gives the state tensors it keeps per parameter tensor (`state_tensors`, for
-the memory estimate), whether it batches and which fields may differ inside a batch
-(`batchable`, `per_member_fields`), whether its steps are per-coordinate adaptive
+the memory estimate), which fields may differ inside a batch (`per_member_fields`), whether its steps are per-coordinate adaptive
 (`adaptive`) or plain gradient descent (`plain_gradient_descent`, what the theory's rates
 assume), and its plain-language description (`describe`).
 """
@@ -15,7 +14,7 @@ from pydantic import Field
 from clockspec.ir.base import KindRegistry, Strict, format_number
 
 OPTIMIZERS = KindRegistry("optimizer", required=(
-    "state_tensors", "batchable", "per_member_fields", "adaptive", "plain_gradient_descent", "describe"))
+    "state_tensors", "per_member_fields", "adaptive", "plain_gradient_descent", "describe"))
 
 Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
 # A pair written as a list (strict mode would want a Python tuple); each beta stays strict.
@@ -48,10 +47,6 @@ class _Common(Strict):
 
     per_member_fields: ClassVar[tuple[str, ...]] = ("lr",)
 
-    @property
-    def batchable(self) -> bool:
-        """The stacked step has no gradient filter: a Grokfast member trains alone."""
-        return self.grokfast is None
 
     def filter_words(self) -> str:
         return self.grokfast.describe() if self.grokfast is not None else ""
@@ -90,8 +85,12 @@ class _Moments(_Common):
     state_tensors: ClassVar[int] = 2
     plain_gradient_descent: ClassVar[bool] = False
 
+    torch_betas: ClassVar[tuple[float, float]] = (0.9, 0.999)  # torch.optim.Adam's and AdamW's default
+
     def describe(self) -> str:
         betas = f"betas ({format_number(self.betas[0])}, {format_number(self.betas[1])})"
+        if tuple(self.betas) != self.torch_betas:
+            betas += f" (torch's default is ({', '.join(map(format_number, self.torch_betas))}))"
         return f"{self.kind} at lr {format_number(self.lr)}, {betas}" + self.filter_words()
 
 
@@ -111,6 +110,26 @@ class AdamW(_Moments):
     """Decay rates of the moment estimates."""
     eps: float = Field(1e-8, gt=0.0)
     """Added to the denominator."""
+
+
+@OPTIMIZERS.register
+class Lion(_Common):
+    """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2):
+    the sign of an interpolated momentum, one state tensor per parameter."""
+
+    kind: Literal["lion"]
+    lr: float = Field(1e-4, gt=0.0, le=1e3)
+    """Learning rate (the peak, under a schedule); the paper's are 3-10x smaller than AdamW's."""
+    betas: Betas = (0.9, 0.99)
+    """beta1 interpolates the update's momentum, beta2 decays the kept one."""
+
+    adaptive: ClassVar[bool] = True
+    state_tensors: ClassVar[int] = 1
+    plain_gradient_descent: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        betas = f"betas ({format_number(self.betas[0])}, {format_number(self.betas[1])})"
+        return f"lion at lr {format_number(self.lr)}, {betas} (sign of the momentum)" + self.filter_words()
 
 
 OptimizerSpec = OPTIMIZERS.union()

@@ -119,15 +119,11 @@ def param_roles(shapes: Iterable[tuple[str, list[int]]], lookup_tables: Iterable
 
 
 class Parametrized(Strict):
-    """A model kind with a `parametrization` (absent: the kind's defaults, batchable)."""
+    """A model kind with a `parametrization` (absent: the kind's defaults)."""
 
     parametrization: Optional[Parametrization] = None
     """Init laws, output multiplier alpha, per-layer lr and bias (see docs/parametrization.md)."""
 
-    @property
-    def batchable(self) -> bool:
-        """Members batch only with the kind's default parametrization (the stacked path has no per-layer knobs)."""
-        return self.parametrization is None
 
     def has_bias(self, layer: str) -> bool:
         """The layer's bias: its `layers` setting, else the model's `bias`."""

@@ -4,13 +4,13 @@ compiler asks of one.
 `regularizers: {weight_decay: {...}, schatten: {...}}`; a kind that is absent (or set to
 null in a family) is off. Every regularizer has a `strength` (ablations scale it, batches
 hold it per member); it gives the problems it has with a model (`misfits`), itself as the
-objective hashes it for a model (`resolved`), whether it batches (`batchable`, with
-`per_member_fields`) and its plain-language description (`describe`).
+objective hashes it for a model (`resolved`), the fields that may differ inside a batch
+(`per_member_fields`) and its plain-language description (`describe`).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional, get_args
 
 from pydantic import Field, create_model
 
@@ -22,7 +22,7 @@ from clockspec.ir.parametrization import Role
 # derives; biases and LayerNorm parameters are not factors of the end-to-end map.
 DEFAULT_DECAY: tuple[Role, ...] = ("weights", "embeddings")
 REGULARIZERS = KindRegistry("regularizer", fields=("strength",), required=(
-    "misfits", "resolved", "batchable", "per_member_fields", "describe"))
+    "misfits", "resolved", "per_member_fields", "describe"))
 Misfit = tuple[tuple[str, ...], str]  # (the field at fault, below the regularizer's own path; the message)
 
 
@@ -42,10 +42,6 @@ class WeightDecay(Strict):
 
     per_member_fields: ClassVar[tuple[str, ...]] = ("strength",)
 
-    @property
-    def batchable(self) -> bool:
-        """A decoupled shrink is per-member arithmetic; a loss term holds the network's own parameters."""
-        return self.decoupled
 
     def misfits(self, spec: Any, layers: list[str] | None) -> Iterator[Misfit]:
         """`per_layer` must list one strength per weight layer (`layers`, None when unknown)."""
@@ -61,7 +57,10 @@ class WeightDecay(Strict):
                else "added to the loss as a penalty")
         strengths = f"per layer {self.per_layer}" if self.per_layer else f"lambda = {format_number(self.strength)}"
         targets = ", ".join(self.targets)
-        return f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}; it applies to the {targets}."
+        spared = [role for role in get_args(Role) if role not in self.targets]
+        unlike_torch = (f"; the {' and '.join(spared)} do not decay (torch's weight_decay decays every parameter; "
+                        "`applies_to` changes it)") if spared else ""
+        return f"Weight decay: lambda * sum_i ||W_i||_F^2 with {strengths}, {how}; it applies to the {targets}{unlike_torch}."
 
     @property
     def targets(self) -> list[str]:
@@ -79,7 +78,6 @@ class Schatten(Strict):
     q: float | Literal["auto"] = "auto"  # auto: 2/L for a depth-L deep linear net
     """The exponent; `auto` is 2/L for a depth-L deep linear net."""
 
-    batchable: ClassVar[bool] = False  # a loss term on the end-to-end map
     per_member_fields: ClassVar[tuple[str, ...]] = ("strength",)
 
     def misfits(self, spec: Any, layers: list[str] | None) -> Iterator[Misfit]:

@@ -19,6 +19,8 @@ from clockspec.ir.losses import LossName
 from clockspec.ir.metrics import METRIC_NAMES, LLCOptions
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
+from clockspec.ir.phases import PhaseRule
+from clockspec.ir.refine import Refine
 from clockspec.ir.regularizers import Regularizers
 from clockspec.ir.task_zoo import TaskSpec
 from clockspec.ir.tasks import MAX_SEED, TASKS
@@ -277,6 +279,8 @@ class Vary(Strict):
     """Seeded random draws of every param."""
     grid: Optional[dict[Path, list[Any]]] = None
     """Dotted path -> values; the product of the axes, the last varying fastest."""
+    refine: Optional[Refine] = None
+    """A two-axis region sampled adaptively toward its phase boundaries (alone: no other combinator)."""
 
 
 class Family(Strict):
@@ -296,6 +300,9 @@ class Family(Strict):
     """Predicates over a member's settings; members that match are left out."""
     name_template: Optional[Annotated[str, Field(max_length=200)]] = None
     """How members are named; by default from the family name and the varied values."""
+    phases: Optional[dict[Name, PhaseRule]] = Field(None, max_length=32)
+    """Phase name -> rule over the members' clocks (docs/phases.md); a refine family without
+    it uses Liu et al. 2022's four."""
 
 
 Spec = Union[Experiment, Family]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
@@ -44,7 +44,6 @@ class SparseParityTask(Classes):
     """Seed of the relevant positions and of the strings."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ()
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = ""
@@ -91,7 +90,6 @@ class GroupTask(Classes):
     """Seed of the train/test split."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = True
     dense_inputs: ClassVar[str] = "the two elements one-hot"
@@ -112,7 +110,7 @@ class GroupTask(Classes):
 
     def sizes(self) -> dict[str, int]:
         n_train, n_test = _split(self.train_fraction, self.order**2)
-        return {"input_dim": 2 * self.order, "output_dim": self.order, "vocab": self.order,
+        return {"input_dim": 2 * self.order, "output_dim": self.order, "vocab": self.order, "arity": 2,
                 "n_train": n_train, "n_test": n_test}
 
     def example_bytes(self, dtype_bytes: int) -> int:
@@ -145,14 +143,13 @@ class AdditionTask(Classes):
     """Seed of the train/test split."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = True
     dense_inputs: ClassVar[str] = "the two operands one-hot"
 
     def sizes(self) -> dict[str, int]:
         n_train, n_test = _split(self.train_fraction, self.operands**2)
-        return {"input_dim": 2 * self.operands, "output_dim": 2 * self.operands - 1, "vocab": self.operands,
+        return {"input_dim": 2 * self.operands, "output_dim": 2 * self.operands - 1, "vocab": self.operands, "arity": 2,
                 "n_train": n_train, "n_test": n_test}
 
     def example_bytes(self, dtype_bytes: int) -> int:
@@ -180,10 +177,14 @@ class RegressionTask(TaskBase):
     """Input dimension d."""
     outputs: int = Field(1, ge=1, le=65536)
     """Target dimension."""
-    target: Literal["linear", "polynomial"] = "linear"
-    """`linear`: y = W x / sqrt(d); `polynomial`: y_o = sum_j c_oj z_o^j with z = W x / sqrt(d), j = 1..degree."""
+    target: Literal["linear", "polynomial", "hermite"] = "linear"
+    """`linear`: y = W x / sqrt(d); `polynomial`: y_o = sum_j c_oj z_o^j with z = W x / sqrt(d), j = 1..degree
+    (or the given `coefficients` of a unit projection); `hermite`: y_o = He_degree(u_o . x), u_o a seeded unit vector."""
     degree: int = Field(2, ge=1, le=8)
-    """Highest power of a polynomial target."""
+    """Highest power of a random polynomial target; k of a Hermite target He_k."""
+    coefficients: Optional[list[float]] = Field(None, min_length=1, max_length=9)
+    """A polynomial target named exactly: y_o = sum_j c_j z_o^j for j = 0..len - 1, the same c for every output,
+    with z_o = u_o . x (u_o a seeded unit vector, so z_o ~ N(0, 1)); `[0, 0, 1]` is z^2. Absent: random c_oj."""
     train_size: int = Field(256, ge=1, le=10_000_000)
     """Training examples."""
     test_size: int = Field(1024, ge=1, le=10_000_000)
@@ -192,11 +193,17 @@ class RegressionTask(TaskBase):
     """Seed of the inputs and the teacher."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ()
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = ""
     value_targets: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _coefficients_of_a_polynomial(self) -> RegressionTask:
+        if self.coefficients is not None and self.target != "polynomial":
+            raise field_error("coefficients", f"coefficients name a polynomial target, and the target is {self.target}",
+                              "set target: polynomial, or drop coefficients")
+        return self
 
     def sizes(self) -> dict[str, int]:
         return {"input_dim": self.inputs, "output_dim": self.outputs,
@@ -205,9 +212,18 @@ class RegressionTask(TaskBase):
     def example_bytes(self, dtype_bytes: int) -> int:
         return (self.inputs + self.outputs) * dtype_bytes
 
-    def describe(self, sizes: Mapping[str, int]) -> str:
-        what = ("a random linear teacher" if self.target == "linear"
+    def target_words(self) -> str:
+        """The target as explain says it."""
+        if self.target == "hermite":
+            return f"the Hermite polynomial He_{self.degree} of a seeded unit projection u . x"
+        if self.coefficients is not None:
+            terms = " + ".join(f"{c:g} z^{j}" for j, c in enumerate(self.coefficients) if c != 0) or "0"
+            return f"the polynomial {terms} of a seeded unit projection z = u . x"
+        return ("a random linear teacher" if self.target == "linear"
                 else f"a random degree-{self.degree} polynomial of a linear teacher's projections")
+
+    def describe(self, sizes: Mapping[str, int]) -> str:
+        what = self.target_words()
         return (f"Gaussian inputs in R^{self.inputs}, {self.outputs} real target(s) from {what}; "
                 f"{self.train_size:,} training and {self.test_size:,} test points (data seed {self.data_seed}).")
 

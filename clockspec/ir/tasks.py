@@ -1,9 +1,8 @@
 """Task kinds: what data an experiment trains on, and every fact the compiler asks of one.
 
 A task gives the model's view of its data (`sizes`), which of its fields choose the
-train/test split rather than the labels (`split_fields`, the rest define the data), whether
-it batches and which fields may differ inside a batch (`batchable`, `per_member_fields`),
-whether its inputs are tokens (`token_inputs`) and how a dense first layer reads them
+train/test split rather than the labels (`split_fields`, the rest define the data), which
+fields may differ inside a batch (`per_member_fields`), whether its inputs are tokens (`token_inputs`) and how a dense first layer reads them
 (`dense_inputs`), the bytes of one example (`example_bytes`), its plain-language
 description (`describe`, `summary`) and its ablation axes (`ablation_axes`).
 """
@@ -22,10 +21,11 @@ from clockspec.ir.base import Axis, KindRegistry, Strict, field_error
 MAX_SEED = 2**64 - 1
 
 TASKS = KindRegistry("task", required=(
-    "sizes", "split_fields", "batchable", "per_member_fields", "token_inputs", "dense_inputs", "example_bytes",
+    "sizes", "split_fields", "per_member_fields", "token_inputs", "dense_inputs", "example_bytes",
     "describe", "summary", "ablation_axes", "value_targets", "anchor", "data_problems", "content"))
 
-# Binary operations on Z_p. `div` needs b != 0 and an inverse, so a prime modulus.
+# Binary operations on Z_p. `div` needs b != 0 and an inverse, so a prime modulus. `add`,
+# `sub` and `mul` also take more operands, folded left to right (a - b - c).
 MODULAR_OPS = {
     "add": "a + b",
     "sub": "a - b",
@@ -36,6 +36,8 @@ MODULAR_OPS = {
     "x3_plus_xy": "a^3 + a*b",
 }
 PRIME_OPS = {"div"}
+FOLDED_OPS = {"add": "+", "sub": "-", "mul": "*"}  # the ops that take three or more operands
+MAX_TUPLES = 4096**2  # p^arity examples at most (all of them are made): as many as two operands mod 4096
 
 
 def is_prime(n: int) -> bool:
@@ -122,44 +124,91 @@ class ModularTask(Classes):
     """Share of all pairs used for training; the rest is the test set."""
     split_seed: int = Field(0, ge=0, le=MAX_SEED)
     """Seed of the train/test split."""
+    arity: Optional[int] = Field(None, ge=2, le=8)
+    """How many operands (absent: two, a and b); three or more for add, sub and mul, folded left to right."""
+    nonzero: Optional[list[Literal["a", "b"]]] = Field(None, min_length=1, max_length=2)
+    """Operands that may not be 0: `[b]` keeps only the pairs with b != 0 (Grokfast's `a * b`);
+    absent: every pair (`div` always leaves b = 0 out)."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_fraction", "split_seed", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
     token_inputs: ClassVar[bool] = True
-    dense_inputs: ClassVar[str] = "the two operands one-hot"
+    dense_inputs: ClassVar[str] = "the operands one-hot"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _two_operands_is_the_default(cls, data: Any) -> Any:
+        """`arity: 2` says what leaving it out says: one spelling, one hash."""
+        if isinstance(data, dict) and data.get("arity") == 2:
+            return {k: v for k, v in data.items() if k != "arity"}
+        return data
 
     @model_validator(mode="after")
     def _prime_where_needed(self) -> ModularTask:
         if self.op in PRIME_OPS and not is_prime(self.modulus):
             raise field_error("modulus", f"op '{self.op}' needs a prime modulus; {self.modulus} is not prime",
                               f"the nearest primes are {_prime_below(self.modulus)} and {_prime_above(self.modulus)}")
+        if self.arity is not None and self.op not in FOLDED_OPS:
+            raise field_error("arity", f"op '{self.op}' takes two operands",
+                              f"three or more operands go with op {', '.join(FOLDED_OPS)}")
+        if self.n_pairs > MAX_TUPLES:
+            raise field_error("arity", f"{self.modulus}^{self.operand_count} = {self.n_pairs:,} examples, above the limit of "
+                              f"{MAX_TUPLES:,}", "fewer operands or a smaller modulus")
+        return self
+
+    @model_validator(mode="after")
+    def _nonzero_says_something(self) -> ModularTask:
+        if self.nonzero is not None and len(set(self.nonzero)) < len(self.nonzero):
+            raise field_error("nonzero", f"an operand is named twice in nonzero {self.nonzero}")
+        if self.op == "div" and self.nonzero == ["b"]:
+            raise field_error("nonzero", "op 'div' already leaves out b = 0", "drop nonzero, or name a")
+        if self.nonzero is not None and self.arity is not None:
+            raise field_error("nonzero", "nonzero names operands of a pair (a, b); this task has "
+                              f"{self.arity} operands", "drop nonzero, or arity")
         return self
 
     @property
+    def zero_free(self) -> frozenset[str]:
+        """The operands that are never 0: `nonzero`'s, and b for div."""
+        return frozenset(self.nonzero or ()) | ({"b"} if self.op == "div" else frozenset())
+
+    @property
+    def operand_count(self) -> int:
+        return self.arity or 2
+
+    @property
     def n_pairs(self) -> int:
-        return self.modulus * (self.modulus - 1) if self.op == "div" else self.modulus**2
+        p = self.modulus
+        if self.operand_count > 2:
+            return p**self.operand_count
+        return (p - 1 if "a" in self.zero_free else p) * (p - 1 if "b" in self.zero_free else p)
 
     def sizes(self) -> dict[str, int]:
-        """Both operands one-hot for a dense model (input 2p), or p tokens for an embedding."""
+        """Every operand one-hot for a dense model (input k p), or p tokens at k positions for an embedding."""
         n = self.n_pairs
         n_train = min(max(round(self.train_fraction * n), 1), n - 1)
-        return {"input_dim": 2 * self.modulus, "output_dim": self.modulus, "vocab": self.modulus,
-                "n_train": n_train, "n_test": n - n_train}
+        return {"input_dim": self.operand_count * self.modulus, "output_dim": self.modulus, "vocab": self.modulus,
+                "arity": self.operand_count, "n_train": n_train, "n_test": n - n_train}
 
     def example_bytes(self, dtype_bytes: int) -> int:
-        return 2 * 8  # two int64 tokens, whatever the run's dtype
+        return self.operand_count * 8  # an int64 token per operand, whatever the run's dtype
 
     def describe(self, sizes: Mapping[str, int]) -> str:
-        pairs = "pairs (a, b) with b != 0" if self.op == "div" else "pairs (a, b)"
-        expr = MODULAR_OPS[self.op].split(" (")[0]
+        if self.operand_count > 2:
+            names = [chr(ord("a") + i) for i in range(self.operand_count)]
+            pairs, expr = f"{self.operand_count}-tuples ({', '.join(names)})", f" {FOLDED_OPS[self.op]} ".join(names)
+        else:
+            free = sorted(self.zero_free)
+            pairs = f"pairs (a, b) with {' and '.join(f'{v} != 0' for v in free)}" if free else "pairs (a, b)"
+            expr = MODULAR_OPS[self.op].split(" (")[0]
         return (f"`({expr}) mod {self.modulus}` over all {self.n_pairs:,} {pairs} of "
                 f"Z_{self.modulus}; {self.train_fraction:.0%} of them ({sizes['n_train']:,}) are the training set and "
                 f"the other {sizes['n_test']:,} the test set (split seed {self.split_seed}). {self.modulus} classes."
                 + self.noise_words(sizes["n_train"]))
 
     def summary(self) -> str:
-        return f"(a {self.op} b) mod {self.modulus}, train fraction {self.train_fraction:g}"
+        operands = " ".join(chr(ord("a") + i) for i in range(1, self.operand_count))
+        return f"(a {self.op} {operands}) mod {self.modulus}, train fraction {self.train_fraction:g}"
 
     def ablation_axes(self) -> list[Axis]:
         f = self.train_fraction
@@ -186,7 +235,6 @@ class TeacherTask(Classes):
     """Seed of the inputs and the teacher."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("train_size", "test_size", "label_noise")
-    batchable: ClassVar[bool] = True
     per_member_fields: ClassVar[tuple[str, ...]] = ()
     token_inputs: ClassVar[bool] = False
     dense_inputs: ClassVar[str] = ""

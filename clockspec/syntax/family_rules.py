@@ -35,7 +35,7 @@ def combinator_axes(family: Family) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
     for name in type(vary).model_fields:
         axes = getattr(vary, name)
-        if axes is None:
+        if axes is None or name == "refine":  # not a fixed set of values: clockspec.families.refine
             continue
         out.append((name, dict(axes.params) if name == "random" else dict(axes)))
     return out
@@ -62,6 +62,7 @@ def compile_rules(family: Family) -> tuple[Rules | None, list[Problem]]:
     template = None
     if family.name_template is not None:
         template = _parsed(("name_template",), problems, naming.parse_template, family.name_template, keys)
+    problems += refine_problems(family) + phase_problems(family)
     if problems:
         return None, problems
     return Rules(varied, keys, exclude, template), []
@@ -92,6 +93,48 @@ def _axes_problems(comb: str, axes: dict[str, Any], sources: dict[str, tuple]) -
                       f"{n} values, '{first_path}' has {first_len}", None, 0)
                      for path, n in lengths.items() if n != first_len]
     return problems
+
+
+def refine_problems(family: Family) -> list[Problem]:
+    """A refine region stands alone (its members are chosen as it runs) on two real paths."""
+    refine = family.vary.refine
+    if refine is None:
+        return []
+    where = ("vary", "refine")
+    others = [c for c, _ in combinator_axes(family)]
+    out: list[Problem] = [(where, f"vary.refine cannot be combined with vary.{others[0]}",
+                           "give seeds in vary.refine.seeds; run other variations as families of their own", 0)
+                          ] if others else []
+    if family.exclude:
+        out.append((("exclude",), "exclude cannot be used with vary.refine (a cell needs all its corners)", None, 0))
+    if family.name_template is not None:
+        out.append((("name_template",), "name_template cannot be used with vary.refine (points are named by "
+                    "their values)", None, 0))
+    first = refine.coarse ** 2 * refine.per_point
+    if refine.budget is not None and refine.budget < first:
+        out.append((where + ("budget",), f"a budget of {refine.budget} members is less than the coarse grid's "
+                    f"{first} ({refine.coarse} x {refine.coarse} points x {refine.per_point} seeds)", None, 0))
+    for axis in ("x", "y"):
+        problem = paths.path_problem(getattr(refine, axis).path)
+        if problem:
+            out.append((where + (axis, "path"), problem[0], problem[1], 0))
+    return out
+
+
+def phase_problems(family: Family) -> list[Problem]:
+    """Each phase rule parses, at most one is `otherwise`, and no clock outcome is claimed
+    by two phases or by none (clock names are checked against the base on expansion)."""
+    if family.phases is None:
+        return []
+    from clockspec.ir.phases import parse_phases
+
+    try:
+        phases = parse_phases(family.phases)
+    except SourceError as exc:
+        return [(("phases", exc.phase) if hasattr(exc, "phase") else ("phases",),
+                 exc.message, exc.hint, exc.offset)]
+    problem = phases.check()
+    return [(("phases",), problem, None, 0)] if problem else []
 
 
 def member_count(family: Family) -> int:

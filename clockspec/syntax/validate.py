@@ -456,7 +456,7 @@ def _ctx(err: dict) -> dict:
 
 _REWORDS = {
     "extra_forbidden": _unknown_key, "union_tag_invalid": _unknown_kind, "union_tag_not_found": _no_kind,
-    "missing": _missing, "too_long": _too_long, "too_short": _too_short, "clock_syntax": _clock_syntax,
+    "missing": _missing, "too_long": _too_long, "too_short": _too_short, "clock_syntax": _clock_syntax, "phase_syntax": _clock_syntax,
     "field_error": _field_error, "string_pattern_mismatch": _pattern_mismatch, "literal_error": _not_a_choice,
 }
 

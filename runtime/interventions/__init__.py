@@ -4,7 +4,7 @@ One module per kind (weight_norm.py, grad_clip.py), each registering its builder
 `INTERVENTIONS`; every module of this package is imported here. A builder returns a `Hook`:
 `after_backward` runs once the gradient is computed (before the update: clipping),
 `after_update` once the optimizer stepped (a constraint on the weights). The loop calls
-them through `Hooks`, its one seam for interventions (`loop.Solo`).
+them through `Hooks`, its one seam for interventions (`stacked.Stacked`).
 """
 from __future__ import annotations
 

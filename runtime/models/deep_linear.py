@@ -8,8 +8,8 @@ from clockspec.runtime.models.registry import MODELS
 from clockspec.runtime.tasks import Dataset
 
 
-@MODELS.register("deep_linear")
+@MODELS.register("deep_linear", Network)
 def deep_linear(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
     dims = [data.n_inputs] + [model.width] * (model.depth - 1) + [data.n_classes]
-    return Network(dims, "linear", False, model.init_scale, generator, dtype, n_tokens=data.n_tokens,
+    return Network(dims, "linear", False, model.init_scale, generator, dtype, n_tokens=data.n_tokens, arity=data.arity,
                    names=[f"layers.{i}" for i in range(model.depth)])

@@ -9,8 +9,8 @@ from clockspec.runtime.models.registry import MODELS
 from clockspec.runtime.tasks import Dataset
 
 
-@MODELS.register("mlp")
+@MODELS.register("mlp", Network)
 def mlp(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Network:
     dims = [data.n_inputs, *model.hidden, data.n_classes]
     biased = [model.has_bias(name) for name in layer_names(len(dims) - 1)]
-    return Network(dims, model.activation, biased, model.init_scale, generator, dtype, n_tokens=data.n_tokens)
+    return Network(dims, model.activation, biased, model.init_scale, generator, dtype, n_tokens=data.n_tokens, arity=data.arity)

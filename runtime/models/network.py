@@ -29,14 +29,15 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 class Network(nn.Module):
     """Linear layers W_1..W_L (each `out x in`) with an activation between them; a `Model`.
 
-    `embedding` (p x d), when present, maps each operand to a vector; the two vectors are
-    concatenated or summed. Without it, operand indices select columns of W_1 (the one-hot
-    input of width 2p); float inputs are multiplied as usual.
+    `embedding` (p x d), when present, maps each operand to a vector; the operands' vectors
+    are concatenated or summed. Without it, operand indices select columns of W_1 (the one-hot
+    input of width k p for k operands); float inputs are multiplied as usual.
     """
 
     def __init__(self, dims: list[int], activation: str, bias: bool | list[bool], init_scale: float,
                  generator: torch.Generator, dtype: torch.dtype, n_tokens: int | None = None,
-                 embed_dim: int | None = None, combine: str = "concat", names: list[str] | None = None):
+                 embed_dim: int | None = None, combine: str = "concat", names: list[str] | None = None,
+                 arity: int | None = None):
         super().__init__()
         n_layers = len(dims) - 1
         self.names = names or layer_names(n_layers)  # the IR's layer names (param_shapes)
@@ -50,8 +51,8 @@ class Network(nn.Module):
         if embed_dim is not None:
             table = torch.empty(n_tokens, embed_dim, dtype=dtype).normal_(generator=generator)
             self.embedding = nn.Parameter(table * init_scale)
-        if n_tokens is not None:  # operand b's one-hot block (its rows of a projection table) starts at p
-            self.register_buffer("offsets", torch.tensor([0, n_tokens]), persistent=False)
+        if n_tokens is not None:  # operand j's one-hot block (its rows of a projection table) starts at j p
+            self.register_buffer("offsets", torch.arange(arity) * n_tokens, persistent=False)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList() if any(has_bias) else None
         for fan_in, fan_out, on in zip(dims[:-1], dims[1:], has_bias):
@@ -72,13 +73,13 @@ class Network(nn.Module):
 
     def token_table(self) -> torch.Tensor | None:
         """(p, d): each operand value's vector. The embedding; else, for one-hot token inputs,
-        the first layer's columns of operand a beside those of operand b (p x 2 width)."""
+        the first layer's columns of each operand side by side (p x k width)."""
         if self.embedding is not None:
             return self.embedding
         if self.n_tokens is None:
             return None
         p, w = self.n_tokens, self.weights[0]
-        return torch.cat([w[:, :p].t(), w[:, p:2 * p].t()], 1)
+        return torch.cat([w[:, j * p:(j + 1) * p].t() for j in range(len(self.offsets))], 1)
 
     def spec_parameters(self) -> list[tuple[str, str, nn.Parameter]]:
         """(IR name, role, parameter) in the IR's param_shapes order."""
@@ -137,6 +138,11 @@ class Network(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_with_preacts(x)[0]
 
+    def features(self, x: torch.Tensor) -> torch.Tensor | None:
+        """What the head reads: the last hidden layer's activations (None without a hidden layer)."""
+        preacts = self.forward_with_preacts(x)[1]
+        return self.activation(preacts[-1]) if preacts else None
+
     def forward_stacked(self, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """`forward` over parameters stacked on a leading member axis: the same layers,
         written as batched matmuls and gathers (vmap over `functional_call` costs several
@@ -152,7 +158,9 @@ class Network(nn.Module):
         last = len(weights) - 1
         for i in range(first, len(weights)):
             wt = weights[i].transpose(1, 2)
-            if biases is None:
+            if wt.shape[2] == 1:  # one output: torch's kernel then depends on the stack's size
+                z = member_matmul(h, wt) + (0 if biases is None else biases[i].unsqueeze(1))
+            elif biases is None:
                 z = h @ wt
             elif h.dim() == 3:
                 z = torch.baddbmm(biases[i].unsqueeze(1), h, wt)  # the bias add fused into the matmul
@@ -169,9 +177,9 @@ class Network(nn.Module):
         """How the stacked input enters: its first hidden values and the layers they have passed.
 
         Token inputs pass the first layer as a per-token projection gather: W_1 applied to the
-        concatenated (or summed) embeddings of a and b equals row a of one projection table
-        plus row b of another (`first_tables`), so the first layer costs p x d x h
-        multiply-adds instead of n x 2d x h, and its backward is an index_add."""
+        concatenated (or summed) embeddings of the operands equals the sum of one projection
+        table's row per operand (`first_tables`), so the first layer costs p x d x h
+        multiply-adds per operand instead of n x k d x h, and its backward is an index_add."""
         if x.is_floating_point():
             return x, 0
         tables = self._first_tables(params, weights[0])  # (K, 2p, h): operand a's rows, then b's
@@ -180,22 +188,33 @@ class Network(nn.Module):
         base = torch.arange(k, device=x.device).view(k, 1, 1) * rows
         index = (index if per_member else index.unsqueeze(0)) + base
         picked = torch.index_select(tables.flatten(0, 1), 0, index.flatten()).view(*index.shape, -1)
-        h = picked[:, :, 0] + picked[:, :, 1]
+        h = picked[:, :, 0]
+        for j in range(1, picked.shape[2]):
+            h = h + picked[:, :, j]
         if biases is not None:
             h = h + biases[0].unsqueeze(1)
         return (h if len(weights) == 1 else self.activation(h)), 1
 
     def _first_tables(self, params: Mapping[str, torch.Tensor], w1: torch.Tensor) -> torch.Tensor:
-        """(K, 2p, h): the first layer's output for each token of operand a (rows 0..p-1) and
-        of operand b (rows p..2p-1); one-hot inputs read W_1's columns as they are."""
+        """(K, k p, h): the first layer's output for each token of operand j (rows j p..(j+1) p - 1);
+        one-hot inputs read W_1's columns as they are."""
         if self.embedding is None:
             return w1.transpose(1, 2)
         table = params["embedding"]  # (K, p, d)
+        k = len(self.offsets)
         if self.combine == "concat":
             d = table.shape[2]
-            return torch.cat([table @ w1[:, :, :d].transpose(1, 2), table @ w1[:, :, d:].transpose(1, 2)], 1)
+            return torch.cat([table @ w1[:, :, j * d:(j + 1) * d].transpose(1, 2) for j in range(k)], 1)
         projected = table @ w1.transpose(1, 2)
-        return torch.cat([projected, projected], 1)
+        return torch.cat([projected] * k, 1)
+
+def member_matmul(h: torch.Tensor, wt: torch.Tensor) -> torch.Tensor:
+    """h @ wt member by member: h (n, in) shared or (K, n, in), wt (K, in, out). For a
+    product with one output column torch's batched kernel takes another path for a stack of
+    one than for a stack of several (other roundings), so such a layer multiplies each
+    member's slice alone, the same call whatever the stack's size."""
+    return torch.stack([(h if h.dim() == 2 else h[k]) @ wt[k] for k in range(wt.shape[0])])
+
 
 def layer_names(n_layers: int) -> list[str]:
     """`hidden.0` ... then `head`: the IR's names of an MLP's layers."""

@@ -3,8 +3,8 @@
 The training core, the metrics, the regularizers and the batched path are written against
 this protocol, never against an architecture's class. Besides what every model answers
 (logits, hidden pre-activations, its weight matrices), a model has optional capabilities:
-a token embedding, a readout head, a factorisation into linear maps, a forward over members
-stacked on a leading axis. It answers None for one it lacks, and `require` turns that None
+a token embedding, a readout head, a factorisation into linear maps. Every model also has a
+forward over members stacked on a leading axis (the training step). It answers None for one it lacks, and `require` turns that None
 into an error that names who asked. A model built without a member of the protocol is
 refused when it is built (`conform`), not deep inside a probe with an AttributeError.
 """
@@ -57,8 +57,8 @@ class Model(Protocol):
 
     def forward_stacked(self, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """The forward of K members whose parameters (this model's names) are stacked on a
-        leading member axis: (K, n, classes). Optional: a model that cannot train in a
-        batch does not define it."""
+        leading member axis: (K, n, classes), each member's slice computed from that member's
+        values alone. The one training step (runtime/stacked.py) runs it, for one member or many."""
 
     def parameters(self) -> Iterator[nn.Parameter]: ...
 
@@ -71,9 +71,7 @@ class Model(Protocol):
     def to(self, device: torch.device) -> Model: ...
 
 
-OPTIONAL = ("forward_stacked",)
-MEMBERS = tuple(name for name in (*vars(Model), *Model.__annotations__)
-                if not name.startswith("_") and name not in OPTIONAL)
+MEMBERS = tuple(name for name in (*vars(Model), *Model.__annotations__) if not name.startswith("_"))
 
 
 def conform(model: Any, kind: str) -> Model:

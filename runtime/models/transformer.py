@@ -31,7 +31,7 @@ from torch import nn
 from clockspec.core.errors import SpecError
 from clockspec.ir.models import Transformer as TransformerSpec
 from clockspec.ir.parametrization import param_roles
-from clockspec.runtime.models.network import ACTIVATIONS
+from clockspec.runtime.models.network import ACTIVATIONS, member_matmul
 from clockspec.runtime.models.registry import MODELS
 from clockspec.runtime.tasks import Dataset
 
@@ -136,12 +136,13 @@ class Block(nn.Module):
 class Transformer(nn.Module):
     """The `transformer` kind; a `Model` (runtime/models/protocol.py)."""
 
-    def __init__(self, cfg, n_values: int, n_classes: int, generator: torch.Generator, dtype: torch.dtype):
+    def __init__(self, cfg, n_values: int, n_classes: int, arity: int, generator: torch.Generator,
+                 dtype: torch.dtype):
         super().__init__()
-        layout = cfg.sequence.split()
+        layout = cfg.positions(arity)
         extra = {name: n_values + i for i, name in enumerate(cfg.extra_tokens)}
-        self.layout = [layout.index("a"), layout.index("b")], {i: extra[t] for i, t in enumerate(layout) if t in extra}
-        self.n_classes, self.norm, self.tied = n_classes, cfg.layer_norm, cfg.tied
+        self.layout = [i for i, t in enumerate(layout) if t not in extra], {i: extra[t] for i, t in enumerate(layout) if t in extra}
+        self.n_values, self.n_classes, self.norm, self.tied = n_values, n_classes, cfg.layer_norm, cfg.tied
         self.embed = nn.Embedding(n_values + len(extra), cfg.d_model, dtype=dtype)
         self.pos_embed = nn.Embedding(len(layout), cfg.d_model, dtype=dtype)
         self.blocks = nn.ModuleList(Block(cfg, i, dtype) for i in range(cfg.layers))
@@ -167,17 +168,18 @@ class Transformer(nn.Module):
 
     def token_table(self) -> torch.Tensor:
         """W_E's rows of the p operand values (not `=` or `op`)."""
-        return self.embed.weight[: self.n_classes]
+        return self.embed.weight[: self.n_values]
 
     @property
     def head(self) -> nn.Parameter | None:
         return None if self.unembed is None else self.unembed.weight
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """(n, 2) operand pairs -> (n, sequence length) token ids."""
-        (a_at, b_at), fixed = self.layout
-        out = x.new_empty(x.shape[0], len(fixed) + 2)
-        out[:, a_at], out[:, b_at] = x[:, 0], x[:, 1]
+        """(n, k) operand tuples -> (n, sequence length) token ids."""
+        operand_at, fixed = self.layout
+        out = x.new_empty(x.shape[0], len(fixed) + len(operand_at))
+        for j, at in enumerate(operand_at):
+            out[:, at] = x[:, j]
         for at, token in fixed.items():
             out[:, at] = token
         return out
@@ -208,11 +210,11 @@ class Transformer(nn.Module):
         """`forward` over parameters stacked on a leading member axis (this module's names):
         the same layers as batched matmuls over (member, ...) so that each member's slice is
         computed from that member's values alone and its bits do not depend on the stack's
-        size (tests/runtime/test_transformer_stacked.py). `x` is shared (n, 2) or per member
-        (K, n, 2); the result is (K, n, classes), read out at the last position."""
+        size (tests/runtime/test_transformer_stacked.py). `x` is shared (n, k) or per member
+        (K, n, k); the result is (K, n, classes), read out at the last position."""
         table = params["embed.weight"]
         k, vocab, _ = table.shape
-        tokens = self.tokens(x.reshape(-1, 2)).view(*x.shape[:-1], -1)
+        tokens = self.tokens(x.reshape(-1, x.shape[-1])).view(*x.shape[:-1], -1)
         index = (tokens if x.dim() == 3 else tokens.unsqueeze(0)) + (torch.arange(k, device=x.device) * vocab).view(k, 1, 1)
         resid = table.flatten(0, 1).index_select(0, index.flatten()).view(*index.shape, -1)
         resid = resid + params["pos_embed.weight"][:, : tokens.shape[-1]].unsqueeze(1)
@@ -222,7 +224,7 @@ class Transformer(nn.Module):
         if self.norm == "pre":
             final = _norm(params, "ln_final", final)
         readout = table[:, : self.n_classes] if self.tied else params["unembed.weight"]
-        return torch.bmm(final, readout.transpose(1, 2))
+        return torch.bmm(final, readout.transpose(1, 2))  # two classes at least: no one-column product
 
     def forward_full(self, x: torch.Tensor) -> torch.Tensor:
         """The same logits, with every position computed in every block (for the tests)."""
@@ -253,7 +255,8 @@ def _linear(params: Mapping[str, torch.Tensor], name: str, h: torch.Tensor) -> t
     """nn.Linear `name` of each member on its slice: h (K, ..., in) -> (K, ..., out), one bmm."""
     weight, bias = params[name + ".weight"], params.get(name + ".bias")
     k = h.shape[0]
-    out = torch.bmm(h.reshape(k, -1, h.shape[-1]), weight.transpose(1, 2)).view(*h.shape[:-1], weight.shape[1])
+    flat, wt = h.reshape(k, -1, h.shape[-1]), weight.transpose(1, 2)
+    out = (member_matmul(flat, wt) if weight.shape[1] == 1 else torch.bmm(flat, wt)).view(*h.shape[:-1], weight.shape[1])
     return out if bias is None else out + _member_view(bias, h)
 
 
@@ -268,8 +271,8 @@ def _member_view(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     return v.view(v.shape[0], *[1] * (h.dim() - 2), v.shape[1])
 
 
-@MODELS.register("transformer")
+@MODELS.register("transformer", Transformer)
 def transformer(model, data: Dataset, generator: torch.Generator, dtype: torch.dtype) -> Transformer:
     if not data.tokens:
         raise SpecError("model transformer needs a task with token inputs (modular)")
-    return Transformer(model, data.n_tokens, data.n_classes, generator, dtype)
+    return Transformer(model, data.n_tokens, data.n_classes, data.arity, generator, dtype)

@@ -1,11 +1,9 @@
 """`train.compile`: whether the stacked step is torch.compile'd (compiler/compile_cost.py),
 decided from the plan alone, recorded in its execution and its train hash."""
-import pytest
 
 import clockspec
 from clockspec.compiler import compile_cost
 from clockspec.compiler.explain import explain
-from clockspec.core.errors import SpecError
 
 SPEC = """\
 name: c
@@ -58,11 +56,8 @@ def test_auto_never_compiles_on_mps():
     assert plan(steps=200_000, model=WIDE, p=97, device="mps").derived["execution"]["compiled"] is False
 
 
-def test_compile_true_on_the_module_step_is_an_error_at_the_field():
+def test_compile_true_compiles_every_spec_since_every_spec_trains_on_the_stacked_step():
     text = SPEC.format(p=7, model=SMALL, steps=100, compile=", compile: true", device="cpu")
-    text += "interventions: {grad_clip: {max_norm: 1.0}}\n"  # hooks between backward and update: the module step
-    with pytest.raises(SpecError) as err:
-        clockspec.compile(clockspec.loads(text, file="t.yaml"))
-    [d] = err.value.diagnostics
-    assert (d.file, d.line, d.col) == ("t.yaml", 5, 30)  # at the value
-    assert d.message.startswith("train.compile: true needs the stacked training step") and "false" in d.hint
+    text += "interventions: {grad_clip: {max_norm: 1.0}}\n"  # once kept on the torch module's step
+    assert clockspec.compile(clockspec.loads(text)).derived["execution"] == {
+        "step": "stacked", "first_layer": "projection_gather", "optimizer": "fused", "compiled": True}

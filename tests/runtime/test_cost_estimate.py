@@ -1,5 +1,4 @@
-"""The plan's FLOPs are what torch computes: the step its execution names (stacked or the
-module) and a probe's forward, counted by torch.utils.flop_counter.FlopCounterMode.
+"""The plan's FLOPs are what torch computes: the stacked step and a probe's forward, counted by torch.utils.flop_counter.FlopCounterMode.
 
 Tolerance: none. Both count products only (matmuls, 2 FLOPs per multiply-add); gathers,
 adds, activations, the loss and the optimizer are free to both, so the counts are equal.
@@ -10,7 +9,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import clockspec
 from clockspec.runtime.models import build_model
-from clockspec.runtime.session import step_of
+from clockspec.runtime.stacked import Stacked
 from clockspec.runtime.tasks import build_task
 
 MODULAR = "{kind: modular, modulus: 23, train_fraction: 0.5}"
@@ -22,13 +21,13 @@ CASES = {  # name: (task, model, extra), and the first layer each one's executio
     "mlp on dense inputs": (TEACHER, "{kind: mlp, hidden: [32]}", ""),
     "deep_linear": (TEACHER, "{kind: deep_linear, depth: 3, width: 16}", ""),
     "deep_linear on tokens": (MODULAR, "{kind: deep_linear, depth: 3, width: 16}", ""),
-    "embed_mlp alone (module step)": (MODULAR, "{kind: embed_mlp, embed_dim: 16, hidden: [32]}",
-                                      "snapshots: {every: 100}\n"),
+    "embed_mlp with snapshots": (MODULAR, "{kind: embed_mlp, embed_dim: 16, hidden: [32]}",
+                                 "snapshots: {every: 100}\n"),
     "minibatch": (MODULAR, "{kind: embed_mlp, embed_dim: 16, hidden: [32]}", "train: {steps: 1000, batch: 64}\n"),
 }
 FIRST_LAYER = {"embed_mlp concat": "projection_gather", "embed_mlp sum": "projection_gather",
                "mlp on tokens": "column_gather", "mlp on dense inputs": "dense", "deep_linear": "dense",
-               "deep_linear on tokens": "column_gather", "embed_mlp alone (module step)": "embedding_then_linear",
+               "deep_linear on tokens": "column_gather", "embed_mlp with snapshots": "projection_gather",
                "minibatch": "projection_gather"}
 
 
@@ -42,7 +41,7 @@ def plan_of(case: str):
 def test_flops_per_step_are_the_steps_torch_runs(case):
     plan = plan_of(case)
     assert plan.derived["execution"]["first_layer"] == FIRST_LAYER[case]
-    step = step_of(plan, torch.device("cpu"), torch.float32)
+    step = Stacked([plan], torch.device("cpu"), torch.float32)
     with FlopCounterMode(display=False) as counter:
         step.objective(0)
         step.backward()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import clockspec
-from clockspec.compiler.batching import batch_key, groups
+from clockspec.compiler.batching import groups
 from clockspec.runtime import run
 from clockspec.runtime.batched import run_batch
 from clockspec.runtime.models import build_model
@@ -123,8 +123,7 @@ def test_members_group_by_what_they_share():
         "train: {steps: 5}\n",
         "regularizers: {weight_decay: {strength: 0.1, decoupled: false}}\n",
     )]
-    assert batch_key(specs[4]) is None  # a penalty term holds the network's own parameters
-    assert groups(specs) == [[0], [1, 2], [3], [4]]
+    assert groups(specs) == [[0], [1, 2], [3], [4]]  # a penalty (coupled decay) is another program
     assert groups(specs[1:3] * 3, size=4) == [[0, 1, 2, 3], [4, 5]]
 
 

@@ -8,12 +8,10 @@ import torch
 
 import clockspec
 from clockspec.compiler.batching import batch_key
-from clockspec.runtime.loop import Solo
 from clockspec.runtime.models import build_model
-from clockspec.runtime.optimizers import Stepper
-from clockspec.runtime.parametrization import param_groups
 from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.tasks import build_task
+from stacks import member, stack_of, step
 
 torch.set_num_threads(1)
 WIDE = "{kind: teacher, inputs: 400, classes: 300, rank: 2, train_size: 8, test_size: 8}"
@@ -80,16 +78,14 @@ def test_alpha_and_a_per_layer_lr_in_one_hand_checked_sgd_step():
     spec = load("{kind: deep_linear, depth: 2, width: 3, parametrization: {output_scale: 4, "
                 "layers: {layers.1: {lr: 0.5}}}}", task="{kind: teacher, inputs: 5, classes: 2, rank: 1, "
                 "train_size: 6, test_size: 2}", optimizer="{kind: sgd, lr: 0.1}", train="{loss: mse}")
-    solo = Solo(spec, [], torch.device("cpu"), torch.float64)
-    w1, w2 = (p.detach().clone() for _, _, p in solo.model.spec_parameters())
-    x, y = solo.data.x_train, torch.nn.functional.one_hot(solo.data.y_train, 2).double()
+    stack = stack_of(spec)
+    w1, w2 = (p.clone() for p in member(stack).values())
+    x, y = stack.data[0].x_train, torch.nn.functional.one_hot(stack.data[0].y_train, 2).double()
     f = 4 * x @ w1.T @ w2.T
     g = 2 * (f - y) / f.numel()  # d mean((f - y)^2) / df
     grad_w2, grad_w1 = 4 * g.T @ (x @ w1.T), 4 * (g @ w2).T @ x
-    solo.objective(0)
-    solo.backward()
-    solo.update(0)
-    new_w1, new_w2 = (p.detach() for _, _, p in solo.model.spec_parameters())
+    step(stack)
+    new_w1, new_w2 = member(stack).values()
     torch.testing.assert_close(new_w1, w1 - 0.1 * grad_w1)
     torch.testing.assert_close(new_w2, w2 - 0.05 * grad_w2)
 
@@ -133,21 +129,21 @@ def test_transformer_norms_decay_when_named_and_each_at_its_layers_rate():
     net, p = params_of(spec)
     norms = {n for n in p if ".ln" in n or n.startswith("ln_final")}
     assert {n for n, t in p.items() if id(t) in decayed(spec, net)} == norms
-    before = {n: t.detach().clone() for n, t in p.items()}
-    regs = build_regularizers(spec.regularizers, net)
-    stepper = Stepper(spec.optimizer, param_groups(spec.model, net, 0.2), [d for r in regs for d in r.decay], 10)
-    for t in p.values():
+    stack = stack_of(spec)
+    before = {n: t.clone() for n, t in member(stack).items()}
+    for t in stack.params.values():
         t.grad = torch.zeros_like(t)
-    stepper.step(0)
-    for n, t in p.items():
+    stack.update(0)
+    for n, t in member(stack).items():
         rate = 0.5 if n.startswith("ln_final") else 1.0
         factor = 1 - 0.2 * rate * 0.1 if n in norms else 1.0
         torch.testing.assert_close(t.detach(), before[n] * factor)
 
 
-def test_a_parametrized_model_trains_alone():
-    assert batch_key(load("{kind: mlp}")) is not None
-    assert batch_key(load("{kind: mlp, parametrization: {output_scale: 2}}")) is None
+def test_members_batch_only_with_the_same_parametrization():
+    plain, scaled = load("{kind: mlp}"), load("{kind: mlp, parametrization: {output_scale: 2}}")
+    assert batch_key(plain) != batch_key(scaled)
+    assert batch_key(scaled) == batch_key(scaled.model_copy(update={"seed": 5}))
 
 
 @pytest.mark.parametrize("model, message", [

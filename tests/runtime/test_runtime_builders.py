@@ -20,9 +20,10 @@ from clockspec.runtime.models import MODELS, build_model
 from clockspec.runtime.models.network import ACTIVATIONS
 from clockspec.runtime.models.protocol import conform
 from clockspec.runtime.objective import LOSSES, mse
-from clockspec.runtime.optimizers import OPTIMIZERS, Stepper, lr_factor
+from clockspec.runtime.optimizers import OPTIMIZERS, lr_factor
 from clockspec.runtime.regularizers import REGULARIZERS, SCHATTEN_EPS, build_regularizers
 from clockspec.runtime.tasks import TASKS, build_task
+from stacks import member, stack_of, step
 
 torch.set_num_threads(1)
 
@@ -177,47 +178,47 @@ def deep(reg="", opt="{kind: sgd, lr: 0.1}"):
     return s, data, build_model(s.model, data, 0, torch.float64)
 
 
-def sgd_step(s, net, regs, loss):
-    stepper = Stepper(s.optimizer, list(net.parameters()), [d for r in regs for d in r.decay], 10)
-    net.zero_grad()
-    loss.backward()
-    stepper.step(0)
-
-
 def test_decoupled_weight_decay_shrinks_each_layer_by_lr_times_its_strength():
     s, data, net = deep("{weight_decay: {per_layer: [0.5, 0.0, 2.0]}}")
-    before = [w.detach().clone() for w in net.weights]
-    regs = build_regularizers(s.regularizers, net)
-    loss = F.cross_entropy(net(data.x_train), data.y_train)
-    grads = torch.autograd.grad(loss, list(net.weights), retain_graph=True)
-    sgd_step(s, net, regs, loss)
-    for w0, g, w1, strength in zip(before, grads, net.weights, [0.5, 0.0, 2.0]):
-        assert torch.allclose(w1.detach(), w0 * (1 - 0.1 * strength) - 0.1 * g)
+    stack = stack_of(s)
+    before = member(stack)
+    weights = [before[f"weights.{i}"].clone() for i in range(3)]
+    weights_req = [w.clone().requires_grad_() for w in weights]
+    x = F.one_hot(data.x_train[:, 0], 7).double() @ weights_req[0][:, :7].T + \
+        F.one_hot(data.x_train[:, 1], 7).double() @ weights_req[0][:, 7:].T
+    grads = torch.autograd.grad(F.cross_entropy(x @ weights_req[1].T @ weights_req[2].T, data.y_train), weights_req)
+    step(stack)
+    after = member(stack)
+    for i, (w0, g, strength) in enumerate(zip(weights, grads, [0.5, 0.0, 2.0])):
+        torch.testing.assert_close(after[f"weights.{i}"], w0 * (1 - 0.1 * strength) - 0.1 * g)
 
 
 def test_adamw_with_weight_decay_is_torch_adamw():
-    s, data, net = deep("{weight_decay: {strength: 0.3}}", "{kind: adamw, lr: 0.01, betas: [0.9, 0.98]}")
-    ref = [w.detach().clone().requires_grad_() for w in net.weights]
+    s, data, _ = deep("{weight_decay: {strength: 0.3}}", "{kind: adamw, lr: 0.01, betas: [0.9, 0.98]}")
+    stack = stack_of(s)
+    ref = [member(stack)[f"weights.{i}"].clone().requires_grad_() for i in range(3)]
     torch_opt = torch.optim.AdamW(ref, lr=0.01, betas=(0.9, 0.98), weight_decay=0.3)
-    regs = build_regularizers(s.regularizers, net)
-    stepper = Stepper(s.optimizer, list(net.parameters()), [d for r in regs for d in r.decay], 10)
     for t in range(5):
-        net.zero_grad()
-        F.cross_entropy(net(data.x_train), data.y_train).backward()
-        stepper.step(t)
+        step(stack, t)
         torch_opt.zero_grad()
         x = F.one_hot(data.x_train[:, 0], 7).double() @ ref[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ ref[0][:, 7:].T
         F.cross_entropy(x @ ref[1].T @ ref[2].T, data.y_train).backward()
         torch_opt.step()
-    for mine, theirs in zip(net.weights, ref):
-        assert torch.allclose(mine, theirs, atol=1e-12)
+    mine = member(stack)
+    for i, theirs in enumerate(ref):
+        assert torch.allclose(mine[f"weights.{i}"], theirs, atol=1e-12)
 
 
-def test_coupled_weight_decay_adds_the_squared_frobenius_norms_to_the_loss():
-    s, data, net = deep("{weight_decay: {strength: 0.2, decoupled: false}}")
-    (reg,) = build_regularizers(s.regularizers, net)
-    assert not reg.decay
-    assert torch.isclose(reg.penalty(), 0.2 * sum((w.detach() ** 2).sum() for w in net.weights))
+def test_coupled_weight_decay_is_the_gradient_of_the_squared_frobenius_norms_added_to_the_loss():
+    s, data, _ = deep("{weight_decay: {strength: 0.2, decoupled: false}}")
+    stack = stack_of(s)
+    w = [p.clone().requires_grad_() for p in member(stack).values()]
+    x = F.one_hot(data.x_train[:, 0], 7).double() @ w[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ w[0][:, 7:].T
+    objective = F.cross_entropy(x @ w[1].T @ w[2].T, data.y_train) + 0.2 * sum(v.square().sum() for v in w)
+    grads = torch.autograd.grad(objective, w)
+    step(stack)
+    for mine, w0, g in zip(member(stack).values(), w, grads):
+        torch.testing.assert_close(mine, w0.detach() - 0.1 * g)
 
 
 def test_per_layer_strengths_must_match_the_layers():
@@ -229,14 +230,15 @@ def test_per_layer_strengths_must_match_the_layers():
 def test_schatten_penalty_is_the_quasi_norm_of_the_end_to_end_map():
     s, data, net = deep("{schatten: {strength: 0.5}}")
     (reg,) = build_regularizers(s.regularizers, net)
+    params = dict(net.named_parameters())
     sigma = torch.linalg.svdvals(net.end_to_end().detach())
     exact = 0.5 * (sigma ** (2 / 3)).sum()  # q = 2/L, L = 3
     # The smoothing that keeps gradients finite at sigma = 0 moves each term by < eps^(q/2).
-    assert abs(reg.penalty().item() - exact.item()) < 0.5 * len(sigma) * SCHATTEN_EPS ** (1 / 3)
-    assert abs(reg.penalty().item() - exact.item()) < 1e-3 * exact.item()
+    assert abs(reg.penalty(params).item() - exact.item()) < 0.5 * len(sigma) * SCHATTEN_EPS ** (1 / 3)
+    assert abs(reg.penalty(params).item() - exact.item()) < 1e-3 * exact.item()
     with torch.no_grad():
         net.weights[0].zero_()  # rank 0: sigma^(q-1) would be infinite without the smoothing
-    reg.penalty().backward()
+    reg.penalty(params).backward()
     assert all(torch.isfinite(w.grad).all() for w in net.weights)
 
 
@@ -247,15 +249,25 @@ def test_schatten_needs_an_end_to_end_map():
         build_regularizers(s.regularizers, net)
 
 
-@pytest.mark.parametrize("kind,cls", [("sgd", torch.optim.SGD), ("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW)])
-def test_optimizers_carry_their_hyperparameters(kind, cls):
-    extra = {"sgd": ", momentum: 0.5", "adam": ", betas: [0.8, 0.9]", "adamw": ", eps: 1.0e-6"}[kind]
-    s, data, net = deep(opt=f"{{kind: {kind}, lr: 0.02{extra}}}")
-    opt = Stepper(s.optimizer, list(net.parameters()), [], 10).optimizer
-    group = opt.param_groups[0]
-    assert type(opt) is cls and group["lr"] == 0.02 and group["weight_decay"] == 0
-    assert {"sgd": group.get("momentum"), "adam": group.get("betas"), "adamw": group.get("eps")}[kind] == \
-        {"sgd": 0.5, "adam": (0.8, 0.9), "adamw": 1e-6}[kind]
+@pytest.mark.parametrize("kind,cls,options", [
+    ("sgd", torch.optim.SGD, {"momentum": 0.5}), ("sgd", torch.optim.SGD, {"momentum": 0.5, "nesterov": True}),
+    ("adam", torch.optim.Adam, {"betas": (0.8, 0.9)}), ("adamw", torch.optim.AdamW, {"eps": 1e-6, "betas": (0.9, 0.98)})])
+def test_each_optimizer_kind_steps_as_torchs_optimizer_with_its_hyperparameters(kind, cls, options):
+    """Three stacked steps of the kind's rule against torch's own optimizer on the same network."""
+    text = ", ".join(f"{k}: {list(v) if isinstance(v, tuple) else str(v).lower()}" for k, v in options.items())
+    s, data, _ = deep(opt=f"{{kind: {kind}, lr: 0.02, {text}}}")
+    stack = stack_of(s)
+    ref = [member(stack)[f"weights.{i}"].clone().requires_grad_() for i in range(3)]
+    torch_opt = cls(ref, lr=0.02, weight_decay=0.0, **options)
+    for t in range(3):
+        step(stack, t)
+        torch_opt.zero_grad()
+        x = F.one_hot(data.x_train[:, 0], 7).double() @ ref[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ ref[0][:, 7:].T
+        F.cross_entropy(x @ ref[1].T @ ref[2].T, data.y_train).backward()
+        torch_opt.step()
+    mine = member(stack)
+    for i, theirs in enumerate(ref):
+        torch.testing.assert_close(mine[f"weights.{i}"], theirs.detach(), atol=1e-12, rtol=0)
 
 
 def test_schedules():
@@ -275,4 +287,4 @@ def test_mse_is_torchs_mean_and_mse_half_sum_the_half_sum_over_classes():
     assert mse(logits, labels).item() == pytest.approx(torch.nn.MSELoss()(logits, target).item())
     assert mse(logits, labels).item() == pytest.approx(((1 + 1 + 0) + (1 + 0 + 9)) / 6)
     assert LOSSES["mse_half_sum"](logits, labels).item() == pytest.approx(0.5 * ((1 + 1 + 0) + (1 + 0 + 9)) / 2)
-    assert LOSSES["cross_entropy"] is F.cross_entropy
+    assert LOSSES["cross_entropy"].single is F.cross_entropy

@@ -53,18 +53,18 @@ def test_the_loss_dtype_is_the_losses_own(monkeypatch):
         seen.append(logits.dtype)
         return stablemax_cross_entropy(logits, labels)
 
-    monkeypatch.setitem(objective.LOSSES, "stablemax", spy)
+    monkeypatch.setitem(objective.LOSSES._entries, "stablemax", objective.LossKind(spy, objective.per_member(spy)))
     loss = build_loss(clockspec.loads(SPEC % ("stablemax", ", loss_dtype: float64")).train)
     assert loss(torch.zeros(2, 3), torch.tensor([0, 1])).dtype == torch.float64 and seen == [torch.float64]
     plain = build_loss(clockspec.loads(SPEC % ("stablemax", "")).train)
     assert plain(torch.zeros(2, 3), torch.tensor([0, 1])).dtype == torch.float32
 
 
-def test_the_loss_dtype_is_in_the_objective_node_and_is_not_batched():
+def test_the_loss_dtype_is_in_the_objective_node_and_the_batch_key():
     plain, wide = clockspec.loads(SPEC % ("hinge", "")), clockspec.loads(SPEC % ("hinge", ", loss_dtype: float64"))
     assert "loss_dtype" not in plain.compile().nodes["objective"].data
     assert wide.compile().nodes["objective"].data["loss_dtype"] == "float64"
-    assert batch_key(plain) is not None and batch_key(wide) is None
+    assert batch_key(plain) != batch_key(wide)
 
 
 def test_explain_says_which_loss_in_which_precision():

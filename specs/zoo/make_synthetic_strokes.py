@@ -1,11 +1,12 @@
-"""Write digits.npz: a small synthetic image set for the Omnigrok specs (nothing is downloaded).
+"""Write synthetic_strokes.npz: a small SYNTHETIC image set (random strokes, not handwriting) for
+the synthetic_strokes_* specs; the Omnigrok specs use the real digits (make_sklearn_digits.py).
 
 Ten classes of 10x10 grey images. Each class is a fixed pattern of a few random strokes
 (drawn once from the seed); an example is its class's pattern shifted by up to one pixel,
 its strokes thickened or not, scaled in brightness and covered in Gaussian noise, so that
 1,000 training images do not cover the class by rote. Deterministic: the same file every time.
 
-    python specs/zoo/make_digits.py            # writes specs/zoo/digits.npz
+    python specs/zoo/make_synthetic_strokes.py    # writes specs/zoo/synthetic_strokes.npz
 """
 from __future__ import annotations
 
@@ -49,4 +50,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("digits.npz"))
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("synthetic_strokes.npz"))
