@@ -18,7 +18,7 @@ from typing import Any
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import Plan
 from clockspec.core.fileio import read_json, write_atomic
-from clockspec.core.records import read_record
+from clockspec.core.records import DamagedFile, read_record
 from clockspec.core.run_names import run_dir_name
 from clockspec.families.expand import Expansion, Member
 from clockspec.store.rundir import CLOCKS, CLOCKS_FIELDS, FINISHED, STATUS, STATUS_FIELDS
@@ -62,6 +62,17 @@ def write_lock(folder: Path, exp: Expansion, entries: list[Entry], source: str) 
         "keys": exp.keys,
         "members": [e.to_json() for e in entries],
     })
+
+
+def read_lock(folder: Path) -> dict[str, Any] | None:
+    """The folder's lock, each member a record with a name and a spec (DamagedFile naming the
+    field otherwise); None when the folder has none."""
+    lock = read_record(folder / LOCK, {"members": list, "family": str})
+    for i, member in enumerate(lock.get("members") or [] if lock else []):
+        if not isinstance(member, dict) or not isinstance(member.get("name"), str) \
+                or not isinstance(member.get("spec"), dict):
+            raise DamagedFile(folder / LOCK, f"members[{i}]", "a member record with a name and a spec")
+    return lock
 
 
 def changes(lock: dict[str, Any] | None, entries: list[Entry]) -> list[str]:

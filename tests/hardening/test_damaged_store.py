@@ -171,3 +171,15 @@ def test_a_run_that_diverges_at_step_0_draws_its_curves_and_records_diverged(tmp
     doc = json.loads(status.read_text())
     assert (doc["status"], doc["step"]) == ("diverged", 0)
     assert (status.parent / "curves.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("text", "field"), [("[1]", "(the file)"), ('{"members": 3}', "members"),
+                                             ('{"members": [{"name": 5, "spec": 3}]}', "members[0]")])
+def test_a_damaged_family_lock_stops_a_family_run_with_the_field_named(tmp_path, text, field, capsys):
+    folder = tmp_path / "runs" / "fl-tiny-grid-seed"
+    folder.mkdir(parents=True)
+    (folder / "family.lock.json").write_text(text)
+    spec = tmp_path / "t.yaml"
+    spec.write_text(tiny_spec("fl-tiny", steps=10))
+    assert main(["run", str(spec), "--out", str(tmp_path / "runs"), "-q", "--grid", "seed=1,2"]) == 2
+    assert capsys.readouterr().err.startswith(f"{folder / 'family.lock.json'}: error: {field}: expected")
