@@ -27,18 +27,18 @@ def component(text: str) -> str:
     """`text` as one folder name: readable characters kept, every other one (`/`, `\\`, `%`,
     control characters, a leading `.`) percent-encoded, so distinct labels stay distinct
     and none is `..`, hidden or absolute; a long one is cut and given a hash of the whole."""
-    name = quote(text, safe="=,_-+@")
+    name = quote(text, safe="=,_-+@", errors="surrogatepass")  # a lone surrogate (JSON "\ud800") too
     if name.startswith("."):
         name = "%2E" + name[1:]
     if len(name) > MAX_COMPONENT:
-        name = name[:MAX_COMPONENT - 17] + "-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        name = name[:MAX_COMPONENT - 17] + "-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return name or "%00"
 
 
 def inside(root: str | os.PathLike, relative: object) -> Path:
     """`root / relative` for a path read from a file under `root`: it must be relative text
     without `..`, and lead (links followed) to a place inside `root`. Raises UnsafePath."""
-    if not isinstance(relative, str) or not relative or "\0" in relative:
+    if not isinstance(relative, str) or not relative or "\0" in relative or not _encodable(relative):
         raise UnsafePath(f"expected a relative path inside {root}; got {_show(relative)}")
     parts = Path(relative).parts
     if Path(relative).is_absolute() or ".." in parts or relative.startswith("~"):
@@ -83,6 +83,14 @@ def is_real_dir(path: Path) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no file name
+        return False
+    return True
 
 
 def _show(value: object) -> str:

@@ -37,7 +37,7 @@ def store(made, tmp_path):
 
 
 @pytest.mark.parametrize("label", ["../../../../x", "/etc/x", "..", ".", ".hidden", "a/b\\c", "x\x1b[2J",
-                                   "%2F", "", "é" * 300])
+                                   "%2F", "", "é" * 300, "\ud800"])
 def test_a_label_is_one_safe_folder_name(label):
     from clockspec.core.safepaths import component
 
@@ -165,7 +165,7 @@ def test_inside_refuses_what_leaves_the_root(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "link").symlink_to("/")
     assert inside(tmp_path, "in/x") == tmp_path / "in" / "x"
-    for bad in ["../x", "/etc/passwd", "in/../../x", "link/etc", "~root", "", None, 3, ["x"], "a\0b"]:
+    for bad in ["../x", "/etc/passwd", "in/../../x", "link/etc", "~root", "", None, 3, ["x"], "a\0b", "\ud800"]:
         with pytest.raises(UnsafePath):
             inside(tmp_path, bad)
 
