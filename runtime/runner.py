@@ -23,6 +23,7 @@ from typing import Any
 from clockspec.clocks import ClockResult, evaluate_clocks
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.records import DamagedFile, read_record
 from clockspec.core.run_names import run_dir_name
 from clockspec.report.run_figure import plot_curves
 from clockspec.runtime.results import RunResult, clock_hashes, clocks_doc, final_clocks, for_device, open_view, show
@@ -31,7 +32,7 @@ from clockspec.store.extend import prepare as extend
 from clockspec.store.lock import claim
 from clockspec.store.migrate import adopt
 from clockspec.store.objects import clock_key, object_dir, read_view, record_of
-from clockspec.store.rundir import CHECKPOINT, CLOCKS, FINISHED, FULL, STATUS, RunDir
+from clockspec.store.rundir import CHECKPOINT, CLOCKS, CLOCKS_FIELDS, FINISHED, FULL, STATUS, STATUS_FIELDS, RunDir
 
 DEFAULT_OUT = "runs"
 CHECKPOINT_EVERY_S = 60.0  # besides Ctrl-C, so that a killed process loses at most a minute
@@ -63,10 +64,10 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
     with claim(rd.path, wait, on_wait=lambda who: print(f"waiting for {who}", file=sys.stderr)):
         try:
             rd.sweep()  # the directory itself is made by the first write: refused input leaves none
-            previous = read_json(rd / STATUS) if not force else None
+            previous = read_record(rd / STATUS, STATUS_FIELDS) if not force else None
             resume_from = None
             if previous and previous.get("train_hash") == plan.train_hash:
-                if previous.get("status") in FINISHED and read_json(rd / CLOCKS) is not None:
+                if previous.get("status") in FINISHED and read_record(rd / CLOCKS, CLOCKS_FIELDS) is not None:
                     rd.remove(CHECKPOINT)  # left by a process killed between its last two writes
                     return _reuse(plan, rd, previous, view)
                 if (rd / CHECKPOINT).exists():
@@ -77,6 +78,9 @@ def run(plan: Any, out: str | Path | None = None, device: str | None = None, for
                     resume_from = rd / CHECKPOINT
             from clockspec.runtime.device import resolve_device, resolve_dtype
             from clockspec.runtime.session import train
+            from clockspec.runtime.tasks import unchanged_data
+
+            unchanged_data(plan)  # before anything is written: a changed data file leaves no half-made run
 
             where = resolve_device(spec.device, "--device" if device else "device")  # bad input writes nothing
             dtype = resolve_dtype(spec.train.dtype, where)
@@ -109,7 +113,8 @@ def failed_io(rd: RunDir, exc: OSError) -> RunError:
     full = exc.errno in FULL
     what = exc.strerror or type(exc).__name__
     where = str(exc.filename or rd.path)
-    last = read_json(rd / STATUS) or {}
+    last = read_json(rd / STATUS)
+    last = last if isinstance(last, dict) else {}
     if last.get("status") in FINISHED:
         return RunError(f"cannot write {where}: {what}", str(rd.path),
                         hint="free some space, then run it again" if full else "choose a writable --out")
@@ -127,11 +132,11 @@ def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any], view: Path) -> Ru
     evaluated before, or one evaluated now from its rows (a new record; the run's files stay
     as they are)."""
     spec = plan.spec
-    status, step = previous["status"], int(previous["step"])
+    status, step = previous["status"], previous.get("step") or 0
     record, figure = record_of(rd.path, clock_key(clock_hashes(plan)))
-    recorded = read_json(record)
+    recorded = read_record(record, CLOCKS_FIELDS)
     if recorded is not None:
-        clocks = {n: ClockResult.from_json(d) for n, d in recorded["clocks"].items()}
+        clocks = {n: clock_record(record, n, d) for n, d in (recorded.get("clocks") or {}).items()}
         return show(view, plan, rd.path, RunResult(
             rd.path, status, step, clocks, "reused",
             f"reused the finished run in {rd.path} (same train hash; clock set recorded)", view=view))
@@ -145,3 +150,13 @@ def _reuse(plan: Any, rd: RunDir, previous: Mapping[str, Any], view: Path) -> Ru
         rd.path, status, step, clocks, "reevaluated",
         f"only clocks changed: re-evaluated {len(clocks)} clocks from {len(rows)} recorded probes "
         f"in {elapsed * 1e3:.1f} ms, no retraining (the stored run is unchanged)", elapsed, view=view))
+
+
+def clock_record(path: Path, name: str, data: Any) -> ClockResult:
+    """A clock's record from a clocks file, or DamagedFile naming it."""
+    if not isinstance(data, dict) or not (data.get("step") is None or type(data.get("step")) is int):
+        raise DamagedFile(path, f"clocks.{name}", "a clock record with a whole-number step")
+    try:
+        return ClockResult.from_json(data)
+    except KeyError as exc:
+        raise DamagedFile(path, f"clocks.{name}.{exc.args[0]}", "a value") from None

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from clockspec.core.errors import RunError
+from clockspec.core.fileio import read_json
 from clockspec.ir.spec import Experiment
 from clockspec.store.objects import data_dir
-from clockspec.store.rundir import SPEC
+from clockspec.store.rundir import PLAN, SPEC
 from clockspec.store.snapshots import list_snapshots
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -42,7 +44,21 @@ def load_model(run_dir: str | Path, step: int | None = None, device: str = "cpu"
                        f"{', '.join(str(s.step) for s in snaps)}", str(run_dir))
     spec = load(run_dir / SPEC)
     assert isinstance(spec, Experiment)
-    data = build_task(spec.task)
+    data = _shapes(run_dir) if spec.task.reads_file() else build_task(spec.task)
     model = build_model(spec.model, data, spec.seed, DTYPES[spec.train.dtype])
     model.load_state_dict(torch.load(chosen.path(run_dir), map_location="cpu", weights_only=True))
     return model.to(device).eval()
+
+
+def _shapes(run_dir: Path) -> Any:
+    """The model's sizes as the run's plan recorded them, for a task that read a file: the
+    file's path is relative to the spec's folder, which a run directory does not know (and
+    the data may have changed or gone since; the model needs only its sizes)."""
+    from clockspec.runtime.tasks import Dataset
+
+    derived = (read_json(run_dir / PLAN) or {}).get("derived") or {}
+    sizes = derived.get("input_dim"), derived.get("output_dim")
+    if not all(type(n) is int and n > 0 for n in sizes):
+        raise RunError("plan.json records no input_dim and output_dim (damaged?)", str(run_dir / PLAN))
+    empty = torch.empty(0)
+    return Dataset(empty, empty, empty, empty, n_inputs=sizes[0], n_classes=sizes[1])

@@ -30,7 +30,7 @@ from clockspec.runtime.optimizers import MemberOptimizer
 from clockspec.runtime.parametrization import lr_scales, network, stacked_forward
 from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.snapshots import model_bytes
-from clockspec.runtime.tasks import build_task
+from clockspec.runtime.tasks import build_task, unchanged_data
 
 Penalty = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 kinds.check()  # every IR kind has its runtime piece before anything trains
@@ -49,6 +49,8 @@ class Stacked:
     def __init__(self, plans: Sequence[Any], where: torch.device, dtype: torch.dtype,
                  compiled: bool | None = None):
         spec0 = plans[0].spec
+        for plan in plans:
+            unchanged_data(plan)
         self.loss = build_loss(spec0.train)
         shared = build_task(spec0.task).to(where, dtype) if len({p.spec.task for p in plans}) == 1 else None
         self.data = [shared if shared is not None else build_task(p.spec.task).to(where, dtype) for p in plans]

@@ -45,6 +45,23 @@ class Dataset:
                        x_test=move(self.x_test), y_test=move(self.y_test), noisy=noisy)
 
 
+def unchanged_data(plan) -> None:
+    """RunError if the task's data (a file's content hash) is not what the plan was compiled
+    with: a file edited while a family runs must not train a member under the old hash."""
+    from clockspec.core.datafiles import DataFileError
+    from clockspec.core.errors import RunError
+
+    try:
+        now = plan.spec.task.content()
+    except DataFileError as exc:
+        raise RunError(f"the task's data file cannot be read any more: {exc}", plan.spec.name, exit_status=2) from None
+    recorded = plan.nodes["data"].data
+    if any(recorded.get(key) != value for key, value in now.items()):
+        raise RunError("the task's data file changed since this experiment was compiled (its content hash differs)",
+                       plan.spec.name, hint="run the command again: it compiles the new data under a new hash",
+                       exit_status=2)
+
+
 def build_task(task) -> Dataset:
     data = TASKS[task.kind](task)
     noise = getattr(task, "label_noise", None)  # a field of every classification task

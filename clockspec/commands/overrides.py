@@ -21,10 +21,11 @@ def add_grid(p: argparse.ArgumentParser) -> None:
 def overridden(spec, args):
     """The spec with the command's --set (and, for run, --grid) applied; errors name the argument."""
     from clockspec.families.adhoc import grid_family, with_overrides
-    from clockspec.syntax.overrides import GRID, SET, parse_all
+    from clockspec.syntax.overrides import GRID, SET, parse_all, refuse_overlap
 
     sets = parse_all(getattr(args, "overrides", None), SET)
     grids = parse_all(getattr(args, "grids", None), GRID)
+    refuse_overlap(sets, grids)
     spec = with_overrides(spec, sets)
     return grid_family(spec, grids) if grids else spec
 

@@ -8,6 +8,7 @@ from clockspec.compiler import compile_cost
 from clockspec.compiler.compile_cost import EAGER_FLOPS  # FLOPs to an order of magnitude of time
 from clockspec.compiler.extension import why_not
 from clockspec.compiler.plan import Plan
+from clockspec.core.escape import terminal_lines
 from clockspec.core.run_names import run_dir_name
 from clockspec.ir import plugins
 from clockspec.ir.base import format_number
@@ -19,7 +20,7 @@ def explain(plan: Plan) -> str:
     spec = plan.spec
     out = [f"# {spec.name}", ""]
     if spec.description:
-        out += [spec.description.strip(), ""]
+        out += [terminal_lines(spec.description.strip()), ""]
     out += ["## What is trained on what", "", _task(plan), "", _model(plan), "", _training(plan), ""]
     if plugins.used_by(spec):  # the installed code that computes these kinds, in the train hash
         out += [f"Plugins (their versions are in the train hash): {'; '.join(plugins.used_by(spec))}.", ""]

@@ -50,8 +50,9 @@ def _umask() -> int:
 
 def read_json(path: str | os.PathLike) -> Any:
     """The JSON document in `path`, or None when there is none: the file is missing, or holds
-    no whole JSON (a file written by something other than `write_atomic`, cut short)."""
+    no whole JSON (a file written by something other than `write_atomic`, cut short, not
+    UTF-8, nested past the parser's depth, or a folder where a file goes)."""
     try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        return json.loads(Path(path).read_bytes())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError, RecursionError):
         return None

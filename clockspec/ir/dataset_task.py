@@ -1,14 +1,14 @@
 """The `dataset` task: a local `.npz` or `.csv` file, never downloaded.
 
 Its `path` is relative to the spec file's folder (the loader tells the task where that is:
-`anchor`), and like a family's `base` it must stay inside the folder tree its written path
-names, links followed. The file is read and checked when the experiment compiles, so a
+`anchor`) and stays inside it: no `..` part, no absolute path, and every link followed, the
+file lies in that folder (unlike a family's `base`, a data file is no shared spec text: a
+`../` would make any `.csv` or `.npz` on the machine readable, and echoed by a parse error). The file is read and checked when the experiment compiles, so a
 missing, unreadable or wrongly shaped file is a positioned error at `path` before anything
 trains, and its SHA-256 is part of the plan's data node: a changed file invalidates the run.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Optional
@@ -33,6 +33,8 @@ class DatasetTask(Classes):
     """Seed of that split and of the training subset."""
     train_subset: Optional[int] = Field(None, ge=1, le=10_000_000)
     """Train on this many seeded training examples only (absent: all of them)."""
+    header: Optional[bool] = None
+    """For a `.csv` (required there): whether its first line names the columns; never guessed from its look."""
 
     split_fields: ClassVar[tuple[str, ...]] = ("test_fraction", "split_seed", "train_subset", "label_noise")
     per_member_fields: ClassVar[tuple[str, ...]] = ("split_seed",)
@@ -63,23 +65,32 @@ class DatasetTask(Classes):
     def data(self) -> DataFile:
         """The checked file (raises DataFileError)."""
         self._inside_tree()
-        return read_data_file(self.file())
+        return read_data_file(self.file(), header=bool(self.header))
 
     def _inside_tree(self) -> None:
         if "\0" in self.path:
             raise DataFileError("holds a NUL character, which no file name can")
         if Path(self.path).suffix.lower() not in SUFFIXES:
             raise DataFileError(f"is not a data file; a dataset path ends in {' or '.join(SUFFIXES)}")
-        climbs = [p for p in Path(os.path.normpath(self.path)).parts if p == ".."]
-        root = self.folder.joinpath(*climbs).resolve()
+        if Path(self.path).is_absolute() or ".." in Path(self.path).parts:
+            raise DataFileError("leads outside the spec's folder; a dataset path is relative to it, without '..' "
+                                "(copy or link the file into the spec's folder)")
+        if not self.file().resolve().is_relative_to(self.folder.resolve()):
+            raise DataFileError("leads outside the spec's folder through a link (links followed)")
         real = self.file().resolve()
-        if Path(self.path).is_absolute() or not real.is_relative_to(root):
-            raise DataFileError("leads outside the folder tree a dataset may come from: the spec's folder, or the "
-                                "one its leading '../'s climb to (links followed)")
         if real.suffix.lower() not in SUFFIXES:
             raise DataFileError(f"is a link to a file that is not {' or '.join(SUFFIXES)}")
 
+    def reads_file(self) -> bool:
+        return True
+
     def data_problems(self) -> list[str]:
+        csv = Path(self.path).suffix.lower() == ".csv"
+        if csv and self.header is None:
+            return [f"dataset '{self.path}' is a .csv: say whether its first line names the columns "
+                    "(header: true or header: false); it is never guessed"]
+        if not csv and self.header is not None:
+            return [f"dataset '{self.path}': header is for a .csv file only"]
         try:
             data = self.data()
         except DataFileError as exc:

@@ -76,6 +76,10 @@ class TaskBase(Strict):
         """Why the task's data cannot be read, before anything trains (a file task's)."""
         return []
 
+    def reads_file(self) -> bool:
+        """Its data comes from a file beside the spec (so a run directory alone cannot rebuild it)."""
+        return False
+
     def content(self) -> dict[str, Any]:
         """What identifies the data beyond the fields (a file's content hash), for the data node."""
         return {}

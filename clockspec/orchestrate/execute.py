@@ -26,7 +26,6 @@ from clockspec.compiler import batching
 from clockspec.compiler.plan import Plan
 from clockspec.compiler.plan import compile as compile_plan
 from clockspec.core.errors import Diagnostic, SpecError
-from clockspec.core.fileio import read_json
 from clockspec.families.expand import Expansion
 from clockspec.orchestrate import cost, worker
 from clockspec.store import family as store
@@ -254,7 +253,7 @@ def prepare(exp: Expansion, out: Path, accept_changes: bool, source: str) -> tup
     folder = Path(out) / exp.family.family
     plans = [compile_plan(m.spec) for m in exp.members]
     entries = [store.entry(m, p) for m, p in zip(exp.members, plans)]
-    lock = read_json(folder / store.LOCK)
+    lock = store.read_lock(folder)
     changed = store.changes(lock, entries)
     if changed and not accept_changes:
         shown = changed[:20] + ([f"... and {len(changed) - 20} more"] if len(changed) > 20 else [])

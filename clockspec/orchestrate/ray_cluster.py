@@ -28,7 +28,12 @@ def connect(ray: Any, jobs: int, threads: int, address: str | None) -> bool:
         return False
     quiet = {"include_dashboard": False, "log_to_driver": False}
     if address or os.environ.get("RAY_ADDRESS"):
-        ray.init(address=address, **quiet)
+        where, given = ("--address", address) if address else ("RAY_ADDRESS", os.environ["RAY_ADDRESS"])
+        try:
+            ray.init(address=address, **quiet)
+        except (ValueError, ConnectionError) as exc:  # a malformed or unreachable address
+            raise RunError(f"cannot join the Ray cluster at {given!r}: {exc}", where,
+                           hint="HOST:PORT, ray://HOST:PORT or auto", exit_status=2) from None
     else:
         ray.init(address="local", num_cpus=jobs * threads, **quiet)
     return True

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from clockspec.clocks import ClockResult, evaluate_clocks
-from clockspec.core.fileio import read_json
+from clockspec.core.records import read_record
 from clockspec.ir.clocks import FirstClock, SettleClock
 from clockspec.ir.metrics import METRICS
 from clockspec.report import verdicts as V
@@ -38,6 +38,7 @@ from clockspec.report.fits import ScalingFit, TailFit, fit_scaling, fit_tail
 from clockspec.report.rows import Rows, read_rows, recorded, series
 from clockspec.report.theory import Rate, predicted_rates
 from clockspec.store.objects import data_dir
+from clockspec.store.rundir import CLOCKS, CLOCKS_FIELDS, STATUS, STATUS_FIELDS
 
 FREEZE_THRESHOLD = 1e-3
 DEFAULT_FIT_LOSS = 1e-2  # the fit clock when the spec has none: first train_loss <= 1e-2 ...
@@ -124,8 +125,8 @@ def analyze_run(run_dir: str | Path, rows: Rows | None = None, status: Mapping[s
         from clockspec.syntax.loading import load
 
         spec = load(run_dir / "spec.lock.yaml")
-    recorded_clocks = (read_json(run_dir / "clocks.json") or {}) if clocks is None else clocks
-    recorded_status = (read_json(data_dir(run_dir) / "status.json") or {}) if status is None else status
+    recorded_clocks = read_record(run_dir / CLOCKS, CLOCKS_FIELDS) or {} if clocks is None else clocks
+    recorded_status = read_record(data_dir(run_dir) / STATUS, STATUS_FIELDS) or {} if status is None else status
     status_text = recorded_status.get("status") or recorded_clocks.get("status") or "unknown"
     results = None
     if spec is None and recorded_clocks.get("clocks"):

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.core.fileio import read_json
+from clockspec.core.safepaths import UnsafePath, inside
 from clockspec.store import family as store
 from clockspec.store.objects import data_dir
 
@@ -58,12 +60,43 @@ def read_family_folder(path: str | Path) -> FamilyFolder:
     if lock is None:
         dirs = sorted(d for d in path.iterdir() if d.is_dir() and is_run_dir(d)) if path.is_dir() else []
         return FamilyFolder(path, None, [_member(d.name, d.name, {}, d, {}, None) for d in dirs])
-    return FamilyFolder(path, lock, [_member(m["name"], m["label"], m["assignment"], path / m["run_dir"], m["spec"],
-                                             m["train_hash"]) for m in lock["members"]])
+    return FamilyFolder(path, lock, [_member(m["name"], m["label"], m["assignment"], _run_dir(path, m, i), m["spec"],
+                                             m["train_hash"]) for i, m in enumerate(_members(path, lock))])
+
+
+MEMBER_FIELDS = {"name": str, "label": str, "assignment": dict, "spec": dict, "train_hash": str}
+
+
+def _members(path: Path, lock: Any) -> list[dict[str, Any]]:
+    """The lock's members, each checked field by field: a damaged lock is an error naming the field."""
+    members = lock.get("members") if isinstance(lock, dict) else None
+    if not isinstance(members, list):
+        _damaged(path, "members", "expected a list of members")
+    for i, m in enumerate(members):
+        for name, kind in MEMBER_FIELDS.items():
+            if not isinstance(m, dict) or not isinstance(m.get(name), kind):
+                _damaged(path, f"members[{i}].{name}", f"expected {kind.__name__}")
+    return members
+
+
+def _run_dir(path: Path, member: dict[str, Any], i: int) -> Path:
+    try:
+        return inside(path, member.get("run_dir"))  # an edited lock may name `../elsewhere`: never written there
+    except UnsafePath as exc:
+        _damaged(path, f"members[{i}].run_dir", str(exc))
+
+
+def _damaged(path: Path, field: str, message: str) -> NoReturn:
+    raise SpecError([Diagnostic(f"{field}: {message}", str(path / store.LOCK), line=0, col=0,
+                                hint="the family's lock was damaged or edited: run the family again to rewrite it")])
 
 
 def _member(name: str, label: str, assignment: dict[str, Any], run_dir: Path, spec: dict[str, Any],
             train_hash: str | None) -> FolderMember:
-    status = read_json(data_dir(run_dir) / "status.json") or {}
-    clocks = read_json(run_dir / "clocks.json") or {}
+    status = _mapping(read_json(data_dir(run_dir) / "status.json"))
+    clocks = _mapping(read_json(run_dir / "clocks.json"))
     return FolderMember(name, label, assignment, run_dir, spec, train_hash, status, clocks, is_run_dir(run_dir))
+
+
+def _mapping(doc: Any) -> dict[str, Any]:
+    return doc if isinstance(doc, dict) else {}

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.escape import csv_cell
 from clockspec.core.fileio import write_atomic
 from clockspec.families.table import part_or_value
 from clockspec.ir import paths
@@ -104,9 +105,6 @@ def write_csv(report: FamilyReport) -> None:
     write_atomic(report.folder / CSV, buf.getvalue())
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
-
-
 def _cell(value: Any) -> Any:
     """A varied value as a CSV cell; text that a spreadsheet would run as a formula
     (`=HYPERLINK(...)` in a varied description) is kept as text by a leading quote."""
@@ -114,9 +112,7 @@ def _cell(value: Any) -> Any:
         return "off"
     if isinstance(value, (list, dict)):
         value = naming.readable(value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return csv_cell(value)
 
 
 def text_table(report: FamilyReport, limit: int = 40) -> str:

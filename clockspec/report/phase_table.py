@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from clockspec.core.errors import Diagnostic, SourceError, SpecError
+from clockspec.core.escape import FORMULA_START
 from clockspec.core.fileio import read_json, write_atomic
 from clockspec.families.lattice import FAILED, point_phase
 from clockspec.ir import paths
@@ -26,7 +27,6 @@ from clockspec.ir.phases import PhaseError, Phases, from_results, parse_phases
 from clockspec.ir.refine import RefineAxis
 from clockspec.ir.spec import Name
 from clockspec.report.family_folder import FamilyFolder
-from clockspec.report.family_table import FORMULA_START
 from clockspec.store import family as store
 
 SETUP, CSV, PNG = "phases.json", "phases.csv", "phases.png"

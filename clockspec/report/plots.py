@@ -60,8 +60,7 @@ def _curve(ax, curve: ClockCurve | None, fit: ScalingFit | None, a: RunAnalysis,
             ax.plot([thr], [res.step], "*", color="k", ms=11, label=f"spec clock '{name}'")
         elif not res.reached:
             ax.plot([thr], [curve.last_step], "^", color="k", ms=9, label=f"spec clock '{name}': censored")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_axes(ax)
     ax.invert_xaxis()
     ax.set_xlabel(f"{sym} (harder to the right)")
     ax.set_ylabel("step")
@@ -92,8 +91,7 @@ def _tail(ax, a: RunAnalysis, rows: Rows) -> None:
         res = a.clocks.get(name)
         if res is not None and res.reached and res.step:
             ax.axvline(res.step, color=TAB10[(4 + i) % 10], lw=0.8, label=f"{name} @ {res.step}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_axes(ax)
     ax.set_xlabel("step")
     ax.legend(fontsize=7)
 
@@ -139,8 +137,7 @@ def _log_axes(ax) -> None:
     a panel say nothing) and at whole decades over a long one (1-2-5 labels would collide)."""
     from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullLocator
 
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_axes(ax)
     for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
         decades = abs(np.log10(limits[1] / limits[0])) if min(limits) > 0 else 0.0
         subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
@@ -149,6 +146,18 @@ def _log_axes(ax) -> None:
         axis.set_minor_locator(NullLocator())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))  # steps as numbers, not powers
     ax.tick_params(labelsize=7)
+
+
+def _log_axes(ax) -> None:
+    """Log axes where there is something positive to draw on them; else a note (a short run's
+    two probe rows leave no positive gap, and log axes on no data cannot be drawn)."""
+    drawn = [(np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)) for line in ax.lines]
+    if not any(np.any((x > 0) & (y > 0)) for x, y in drawn if x.shape == y.shape):
+        ax.text(0.5, 0.5, "nothing to draw on log axes (too few probe rows)", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)
+        return
+    ax.set_xscale("log")
+    ax.set_yscale("log")
 
 
 def _save(fig, path) -> Path:

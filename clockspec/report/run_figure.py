@@ -52,7 +52,7 @@ def plot_curves(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, A
 
 def curves_figure(rows: list[Mapping[str, Any]], spec: Any, clocks: Mapping[str, Any], status: str) -> Any:
     """The figure itself (a test measures its layout)."""
-    panels = _panels(rows)
+    panels = _panels(rows) or [("no finite probe row to draw", [])]  # a run that diverged at step 0
     last = max((r["step"] for r in rows), default=0)
     log_x = last >= 100
     ncols = 2 if len(panels) > 1 else 1

@@ -16,7 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from clockspec.core import markdown_escape
 from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean
+from clockspec.core.escape import csv_cell, terminal
 from clockspec.core.numbers import format_float
 from clockspec.ir import paths
 from clockspec.store.index import RunRecord, differing, value_at
@@ -31,6 +33,9 @@ def _field_problem(path: str) -> tuple[str, str | None] | None:
     """Paths a --where or --sort may name: a run fact, `clocks.NAME`, or a spec path."""
     if path in RUN_FIELDS or (path.startswith("clocks.") and path.count(".") == 1):
         return None
+    first = path.split(".")[0]
+    if first in RUN_FIELDS:  # `name.__class__`: a run field has no parts (not a spec path to vary)
+        return f"'{first}' is a run field, a single value with no parts", f"compare {first} itself, e.g. {first} == ..."
     problem = paths.path_problem(path)
     if problem and "." not in path:
         return problem[0], f"or a run field: {', '.join(RUN_FIELDS)}, clocks.NAME"
@@ -162,21 +167,28 @@ def show(value: Any) -> str:
     return naming.readable(value)
 
 
+ESCAPE = {"csv": csv_cell, "md": markdown_escape.text, "table": terminal}  # each cell, for where it goes
+
+
 def render(records: list[RunRecord], fmt: str = "table") -> str:
+    """The records as `fmt`, one row per stored program with its names; free text (tags, labels,
+    varied descriptions) escaped for it: a terminal is sent no control character, a spreadsheet
+    runs no formula, a `|` stays in its cell."""
     if fmt == "json":
         return json.dumps([{**json_row(r), "names": names} for r, names in programs(records)], indent=1) + "\n"
     columns, table = rows(records, raw=fmt == "csv")
+    escape = ESCAPE[fmt if fmt in ESCAPE else "table"]
+    cells = [[escape("" if row.get(c) is None else str(row[c])) for c in columns] for row in table]
+    heads = [escape(c) for c in columns]
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table)
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerows([heads, *cells])
         return buf.getvalue()
     from tabulate import tabulate
 
     style = "github" if fmt == "md" else "simple"
-    return tabulate([[row[c] for c in columns] for row in table], headers=columns, tablefmt=style,
-                    disable_numparse=True) + "\n"
+    return tabulate(cells, headers=heads, tablefmt=style, disable_numparse=True) + "\n"
 
 
 def json_row(r: RunRecord) -> dict[str, Any]:

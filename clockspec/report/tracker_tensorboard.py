@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from clockspec.core.safepaths import component
 from clockspec.report.tracking import Family, Timed, clock_values, finite_metrics, time_at, timed_rows
 from clockspec.store.index import RunRecord
 
@@ -28,13 +29,13 @@ def clock_tag(key: str) -> str:
 class TensorboardTracker:
     def __init__(self, store: Path, family: Family | None):
         self.store, self.family = store, family
-        self.root = store / "tensorboard" / (family.name if family else "")
+        self.root = store / "tensorboard" / (component(family.name) if family else "")
 
     def open(self, record: RunRecord) -> TensorboardRun:
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-        name = record.label.replace("=", "-").replace(",", "_").replace("/", "_") if self.family and record.label \
-            else record.path.name
+        name = component(record.label.replace("=", "-").replace(",", "_")) if self.family and record.label \
+            else component(record.path.name)  # a label is text from a spec: one safe folder name, never a path
         return TensorboardRun(EventFileWriter(str(_fresh(self.root / name, self.store))), self.family, record)
 
     def close(self, records: list[RunRecord]) -> str:

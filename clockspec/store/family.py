@@ -18,10 +18,11 @@ from typing import Any
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import Plan
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.records import DamagedFile, read_record
 from clockspec.core.run_names import run_dir_name
 from clockspec.families.expand import Expansion, Member
 from clockspec.store.objects import clock_key, object_dir, read_view
-from clockspec.store.rundir import CLOCKS, FINISHED, STATUS
+from clockspec.store.rundir import CLOCKS, FINISHED, STATUS, STATUS_FIELDS
 
 LOCK = "family.lock.json"
 ATTEMPTS = "attempts.json"
@@ -64,6 +65,17 @@ def write_lock(folder: Path, exp: Expansion, entries: list[Entry], source: str) 
     })
 
 
+def read_lock(folder: Path) -> dict[str, Any] | None:
+    """The folder's lock, each member a record with a name and a spec (DamagedFile naming the
+    field otherwise); None when the folder has none."""
+    lock = read_record(folder / LOCK, {"members": list, "family": str})
+    for i, member in enumerate(lock.get("members") or [] if lock else []):
+        if not isinstance(member, dict) or not isinstance(member.get("name"), str) \
+                or not isinstance(member.get("spec"), dict):
+            raise DamagedFile(folder / LOCK, f"members[{i}]", "a member record with a name and a spec")
+    return lock
+
+
 def changes(lock: dict[str, Any] | None, entries: list[Entry]) -> list[str]:
     """What differs between the recorded member list and the current one, for people."""
     if lock is None:
@@ -101,9 +113,9 @@ def state(store: Path, view: Path, plan: Plan) -> str:
     it) or `new`. A run directory of the previous layout at `view` is judged in place (a run
     moves it into the store)."""
     train_hash = plan.train_hash
-    status = read_json(object_dir(store, train_hash) / STATUS) or {}
+    status = read_record(object_dir(store, train_hash) / STATUS, STATUS_FIELDS) or {}
     if status.get("train_hash") != train_hash and read_view(view) is None:
-        status = read_json(view / STATUS) or {}
+        status = read_record(view / STATUS, STATUS_FIELDS) or {}
     if status.get("train_hash") != train_hash:
         return "new"
     if status.get("status") in FINISHED:
@@ -118,10 +130,12 @@ class Attempts:
 
     def __init__(self, folder: Path):
         self.path = folder / ATTEMPTS
-        self.data: dict[str, dict[str, Any]] = read_json(self.path) or {}
+        data = read_json(self.path)  # a damaged record counts no attempts (and is rewritten)
+        self.data: dict[str, dict[str, Any]] = {k: v for k, v in data.items() if isinstance(v, dict)
+                                                 and type(v.get("failed")) is int} if isinstance(data, dict) else {}
 
     def count(self, name: str) -> int:
-        return int(self.data.get(name, {}).get("failed", 0))
+        return self.data.get(name, {}).get("failed", 0)
 
     def failed(self, name: str, error: str) -> int:
         record = self.data.setdefault(name, {"failed": 0})

@@ -10,12 +10,14 @@ runs in 2.6 s on a busy 2-core machine, linear in the runs).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clockspec.core.errors import SpecError
+from clockspec.core.errors import Diagnostic, SpecError, argument_error
 from clockspec.core.fileio import read_json
+from clockspec.core.safepaths import UnsafePath, inside, is_real_dir
 from clockspec.store.annotations import read_annotations
 from clockspec.store.family import LOCK
 from clockspec.store.lock import held
@@ -82,7 +84,8 @@ def find_runs(folders: list[str | os.PathLike]) -> list[RunRecord]:
     for folder in folders:
         root = Path(folder)
         if not root.is_dir():
-            raise SpecError(f"{folder}: no such folder (a run store, a family folder or a run directory)")
+            raise SpecError([argument_error(str(folder), "no such folder (a run store, a family folder or a run "
+                                                         "directory)")])
         for run_dir, family, label in _walk(root):
             if run_dir.resolve() not in seen:
                 seen.add(run_dir.resolve())
@@ -98,14 +101,28 @@ def _walk(root: Path):
         yield root, "", ""
         return
     if (root / LOCK).is_file():
-        lock = read_json(root / LOCK) or {}
-        for member in lock.get("members", []):
-            run_dir = root / str(member.get("run_dir", ""))
+        lock = read_json(root / LOCK)
+        members = lock.get("members") if isinstance(lock, dict) else None
+        if not isinstance(members, list):
+            warn(root / LOCK, "members", "expected a list of members; the folder's runs are listed without it")
+            members = []
+        for i, member in enumerate(members):
+            try:
+                run_dir = inside(root, member.get("run_dir") if isinstance(member, dict) else None)
+            except UnsafePath as exc:
+                warn(root / LOCK, f"members[{i}].run_dir", str(exc))
+                continue
             if _is_run(run_dir):
                 yield run_dir, str(lock.get("family", root.name)), str(member.get("label", ""))
-        return
-    for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        yield from _walk(child)
+        if members:
+            return
+    for child in sorted(p for p in root.iterdir() if is_real_dir(p) and not p.name.startswith(".")):
+        yield from _walk(child)  # links are not followed: `a -> .` would loop forever
+
+
+def warn(path: Path, field: str, message: str) -> None:
+    """A damaged store file is named on stderr with its field; the other runs are still listed."""
+    print(Diagnostic(f"{field}: {message}", str(path), line=0, severity="warning").format(), file=sys.stderr)
 
 
 def _is_run(path: Path) -> bool:
@@ -117,23 +134,58 @@ def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | No
     its status is unreadable (a half-made folder, a view whose object is gone)."""
     data = data_dir(run_dir)
     status = read_json(data / STATUS)
-    if not isinstance(status, dict) or "status" not in status:
+    if not isinstance(status, dict) or not isinstance(status.get("status"), str):
+        warn(data / STATUS, "status", "not a status record (damaged, or not JSON in UTF-8); run left out")
         return None
-    clocks = (read_json(run_dir / CLOCKS) or {}).get("clocks", {})
+    field = _Fields(data / STATUS, status)
     spec = _locked_spec(run_dir)
-    state = str(status["status"])
+    state = status["status"]
     if state == "running" and not held(data):
         state = "died"  # its process ended without recording why (killed); `run --resume` continues it
-    git = status.get("git") or {}
-    commit = (git.get("commit") or "")[:10] + ("*" if git.get("dirty") else "")
+    git = field.get("git", dict, {})
+    commit = str(git.get("commit") or "")[:10] + ("*" if git.get("dirty") else "")
     said = read_annotations(run_dir)
     return RunRecord(
         path=run_dir, name=str(spec.get("name", run_dir.name)), status=state,
-        step=int(status.get("step", 0) or 0), steps=status.get("steps"), train_hash=str(status.get("train_hash", "")),
-        wall_s=status.get("wall_s"), date=str(status.get("started") or _mtime(data / STATUS)), git=commit,
-        tags=list(dict.fromkeys([*(spec.get("tags") or []), *said.tags])), clocks=clocks if isinstance(clocks, dict) else {},
-        spec=flatten(spec), family=family, label=label, snapshots=[s.step for s in list_snapshots(data)],
-        note=said.note, data=data, bytes=size_of(data))
+        step=field.get("step", int, 0), steps=field.get("steps", int, None), train_hash=field.get("train_hash", str, ""),
+        wall_s=field.get("wall_s", (int, float), None), date=field.get("started", str, "") or _mtime(data / STATUS),
+        git=commit, tags=list(dict.fromkeys([*(str(t) for t in spec.get("tags") or []), *said.tags])),
+        clocks=_clocks(run_dir / CLOCKS), spec=flatten(spec), family=family, label=label,
+        snapshots=[s.step for s in list_snapshots(data)], note=said.note, data=data, bytes=size_of(data))
+
+
+class _Fields:
+    """A store file's fields, each of the type it must have, or its default with a warning naming it."""
+
+    def __init__(self, path: Path, doc: dict[str, Any]):
+        self.path, self.doc = path, doc
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        value = self.doc.get(name)
+        if value is None:
+            return default
+        if (isinstance(value, kind) and not isinstance(value, bool)):
+            return value
+        warn(self.path, name, f"expected {getattr(kind, '__name__', 'a number')}, got {type(value).__name__}")
+        return default
+
+
+def _clocks(path: Path) -> dict[str, dict[str, Any]]:
+    """clocks.json's records: a clock whose record is damaged is left out (and named)."""
+    doc = read_json(path)
+    if doc is None:
+        return {}
+    clocks = doc.get("clocks") if isinstance(doc, dict) else None
+    if not isinstance(clocks, dict):
+        warn(path, "clocks", "expected a mapping of clock names to records")
+        return {}
+    out = {}
+    for name, record in clocks.items():
+        if isinstance(record, dict) and (not record.get("reached") or type(record.get("step")) is int):
+            out[name] = record
+        else:
+            warn(path, f"clocks.{name}", "expected a record with a whole-number step")
+    return out
 
 
 def _locked_spec(run_dir: Path) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.errors import Diagnostic, SpecError, argument_error
 
 ENV = "CLOCKSPEC_RUNS"
 DEFAULT = "runs"
@@ -26,7 +26,11 @@ def store_location(out: str | os.PathLike | None = None, start: str | os.PathLik
     if out:
         return Path(out)
     if os.environ.get(ENV):
-        return Path(os.environ[ENV])
+        path = Path(os.environ[ENV])
+        if path.exists() and not path.is_dir():
+            raise SpecError([argument_error(ENV, f"names {path}, which is not a folder",
+                                            hint="set it to the run store's folder, or unset it")])
+        return path
     configured = _configured(Path(start).resolve() if start else Path.cwd())
     return configured if configured is not None else Path(DEFAULT)
 

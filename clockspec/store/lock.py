@@ -19,6 +19,7 @@ from pathlib import Path
 
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
+from clockspec.core.safepaths import UnsafePath, open_no_follow, refuse_link
 from clockspec.store.rundir import STATUS
 
 BUSY = 75  # sysexits' EX_TEMPFAIL: try again later
@@ -35,7 +36,12 @@ def claim(run_dir: Path, wait: bool = False, on_wait: Callable[[str], None] | No
     path = lock_path(run_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        refuse_link(run_dir)  # a linked run directory (or lock) would have every write land in its target
+        refuse_link(run_dir / "snapshots")
+        fd = open_no_follow(path, os.O_RDWR | os.O_CREAT)
+    except UnsafePath as exc:
+        raise RunError(str(exc), str(run_dir), hint="remove the link; clockspec follows none in its store",
+                       exit_status=2) from None
     except OSError as exc:
         raise RunError(f"cannot use the output directory: {exc.strerror}", str(exc.filename or path.parent),
                        hint="choose a writable --out") from None
@@ -61,8 +67,8 @@ def held(run_dir: Path) -> bool:
     """Whether some process holds `run_dir` now (a `running` status nobody holds is a run
     whose process died)."""
     try:
-        fd = os.open(lock_path(run_dir), os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
+        fd = open_no_follow(lock_path(run_dir), os.O_RDONLY)
+    except (OSError, UnsafePath):
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

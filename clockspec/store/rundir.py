@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from clockspec.core.fileio import write_atomic
+from clockspec.core.safepaths import UnsafePath, open_no_follow
 from clockspec.store.objects import data_dir
 
 FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
@@ -26,6 +27,8 @@ FINAL = "final.pt"  # the state at the last step, kept by a run that a longer on
 EXTENDS = "extends.json"  # in an extended run: the run it continued
 OUTPUTS = (STATUS, CLOCKS, SPEC, PLAN, METRICS, TIMES, CURVES, CHECKPOINT, FINAL, EXTENDS)  # status first: see RunDir.clear
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+STATUS_FIELDS = {"status": str, "step": int, "steps": int, "train_hash": str, "wall_s": (int, float), "git": dict}
+CLOCKS_FIELDS = {"clocks": dict, "clock_hashes": dict, "status": str}  # what a reader may rely on (core.records)
 STATUS_ROOM = 1024  # trailing spaces in status.json: room to record a failure when the disk is full
 
 
@@ -70,7 +73,7 @@ class RunDir:
             if exc.errno not in FULL:
                 return False
         try:
-            with open(self / STATUS, "r+b") as fh:
+            with open(open_no_follow(self / STATUS, os.O_RDWR), "r+b") as fh:
                 old = len(fh.read())
                 data = (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode()
                 if len(data) > old:
@@ -80,7 +83,7 @@ class RunDir:
                 fh.flush()
                 os.fsync(fh.fileno())
             return True
-        except OSError:
+        except (OSError, UnsafePath):
             return False
 
     def read_rows(self, before: int | None = None) -> list[dict[str, Any]]:
@@ -106,10 +109,12 @@ class RunDir:
         self.write(METRICS, "".join(row_line(r) for r in rows))
 
     def append_rows(self) -> TextIO:
-        return open(self / METRICS, "a", encoding="utf-8")
+        fd = open_no_follow(self / METRICS, os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # never append into a link's target
+        return open(fd, "a", encoding="utf-8")
 
     def append_times(self) -> TextIO:
-        return open(self / TIMES, "a", encoding="utf-8")
+        fd = open_no_follow(self / TIMES, os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # never append into a link's target
+        return open(fd, "a", encoding="utf-8")
 
     def remove(self, *names: str) -> None:
         for name in names:

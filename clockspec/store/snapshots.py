@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.safepaths import component, refuse_link
 from clockspec.store.objects import data_dir
 
 FOLDER, INDEX = "snapshots", "index.json"
@@ -30,12 +31,28 @@ class Snapshot:
 
 
 def list_snapshots(run_dir: str | Path) -> list[Snapshot]:
-    data = read_json(data_dir(run_dir) / FOLDER / INDEX)  # a view's are its object's
+    """The snapshots the index lists (a view's are its object's); an entry that is not one (a
+    damaged or edited index: wrong types, a file name that is not a plain `step-*.pt` name in
+    the folder) is left out, so nothing outside the folder is ever read or deleted on an
+    index's word."""
+    data = read_json(data_dir(run_dir) / FOLDER / INDEX)
     if not isinstance(data, list):
         return []
-    return [Snapshot(int(d["step"]), str(d["file"]), int(d.get("bytes", 0)), list(d.get("reasons", [])),
-                     dict(d.get("clock_steps", {})))
-            for d in data if isinstance(d, dict) and isinstance(d.get("step"), int) and "file" in d]
+    return [snap for d in data if (snap := _entry(d)) is not None]
+
+
+def _entry(d: Any) -> Snapshot | None:
+    if not isinstance(d, dict) or type(d.get("step")) is not int or not _plain_name(d.get("file")):
+        return None
+    size, reasons, clock_steps = d.get("bytes", 0), d.get("reasons", []), d.get("clock_steps", {})
+    if type(size) is not int or not isinstance(reasons, list) or not isinstance(clock_steps, dict):
+        return None
+    return Snapshot(d["step"], d["file"], size, [str(r) for r in reasons],
+                    {str(k): v for k, v in clock_steps.items() if type(v) is int})
+
+
+def _plain_name(name: Any) -> bool:
+    return isinstance(name, str) and component(name) == name and name.startswith("step-") and name.endswith(".pt")
 
 
 def save_snapshot(run_dir: Path, step: int, reasons: list[str], clock_steps: dict[str, int], data: bytes,
@@ -80,6 +97,7 @@ def _write_index(folder: Path, snaps: list[Snapshot]) -> None:
 def clear_snapshots(run_dir: Path) -> None:
     """A fresh run starts with none (a retrain's old snapshots belong to no run any more)."""
     folder = Path(run_dir) / FOLDER
+    refuse_link(folder)  # a linked folder would have the deletes land in its target
     for snap in list_snapshots(run_dir):
         (folder / snap.file).unlink(missing_ok=True)
     (folder / INDEX).unlink(missing_ok=True)

@@ -111,6 +111,16 @@ def parse_all(texts: list[str] | None, option: str = SET) -> list[Override]:
     return out
 
 
+def refuse_overlap(sets: list[Override], grids: list[Override]) -> None:
+    """A --grid axis that replaces what a --set wrote would silently drop the --set: refused."""
+    for grid in grids:
+        for one in sets:
+            if one.path == grid.path or one.path.startswith(grid.path + "."):
+                raise _error(GRID, grid.index, 1, f"'{grid.path}' is varied by this --grid and also set by "
+                             f"--set {one.text} (--set number {one.index}), which the grid would replace",
+                             "give the path once: drop the --set, or the value from the grid")
+
+
 def plain(spec: Experiment) -> dict:
     """An experiment as plain data, clocks as their fields so that paths can reach inside them."""
     data = spec.model_dump(mode="json")

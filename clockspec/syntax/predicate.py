@@ -17,6 +17,7 @@ from lark.exceptions import VisitError
 
 from clockspec.core.errors import SourceError
 from clockspec.ir import paths
+from clockspec.syntax.literals import too_many_digits
 
 Test = Callable[[dict], bool]
 MAX_DEPTH = 64
@@ -78,6 +79,9 @@ class _Build(Transformer):
 
     def number(self, items):
         text = str(items[0])
+        too_long = too_many_digits(text)  # int() refuses 4,300 digits with a traceback
+        if too_long:
+            raise SourceError(too_long, items[0].start_pos or 0)
         if not any(c in text for c in ".eE"):
             return int(text)
         if not math.isfinite(float(text)):

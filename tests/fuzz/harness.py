@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from . import checks, generate, hostile, mutators, seeds
+from . import checks, generate, hostile, mutators, seeds, store_fronts
 
 ROOT = seeds.ROOT
 REGRESSIONS = ROOT / "tests/corpus/fuzz"
@@ -33,6 +33,8 @@ class FrontEnd:
     def load(self, path: Path) -> list[Input]:
         """A regression file as the inputs to replay: specs as bytes and (if UTF-8) as text."""
         data = path.read_bytes()
+        if self.name == "datafile":  # a file's bytes, as they are
+            return [data]
         try:
             text = data.decode("utf-8", "surrogatepass")
         except UnicodeDecodeError:
@@ -89,6 +91,13 @@ FRONT_ENDS = {
                           checks.check_predicate),
     "expand": FrontEnd("expand", ".family", hostile.family_seeds, hostile.make_family, hostile.check_family),
     "revision": FrontEnd("revision", ".rev", hostile.revision_seeds, hostile.make_revision, hostile.check_revision),
+    # issue 30: data files, store files, runs --where, --set/--grid (tests/fuzz/store_fronts.py)
+    "datafile": FrontEnd("datafile", ".data", store_fronts.data_seeds, store_fronts.make_data, store_fronts.check_data),
+    "storefile": FrontEnd("storefile", ".store", store_fronts.store_seeds, store_fronts.make_store,
+                          store_fronts.check_store),
+    "where": FrontEnd("where", ".where", store_fronts.where_seeds, store_fronts.make_where, store_fronts.check_where),
+    "override": FrontEnd("override", ".args", store_fronts.override_seeds, store_fronts.make_override,
+                         store_fronts.check_override),
 }
 
 

@@ -16,7 +16,8 @@ from tests.fuzz.minimize import minimize, outcome
 REGRESSIONS = regressions()
 # Inputs per front end per run: the spec front ends cost a few ms an input, the
 # expression languages well under one.
-EXAMPLES = {"yaml": 150, "clk": 200, "clock": 300, "predicate": 300, "expand": 40, "revision": 40}
+EXAMPLES = {"yaml": 150, "clk": 200, "clock": 300, "predicate": 300, "expand": 40, "revision": 40,
+            "datafile": 300, "storefile": 30, "where": 300, "override": 100}
 
 
 def test_regressions_and_seeds_are_found():
