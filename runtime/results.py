@@ -13,7 +13,9 @@ from typing import Any
 from clockspec.clocks import ClockResult
 from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import compile as compile_plan
+from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
+from clockspec.core.safepaths import UnsafePath, refuse_link
 from clockspec.ir.metrics import METRICS
 from clockspec.report.run_figure import plot_curves
 from clockspec.store.objects import clock_key, record_of, write_view
@@ -91,9 +93,20 @@ def spec_text(spec: Any) -> str:
     return dumps(spec, "yaml", full=True)
 
 
+def view_dir(view: Path) -> RunDir:
+    """The name's folder to write into; a folder that is a symbolic link is refused (its
+    writes would land in the link's target)."""
+    try:
+        refuse_link(view)
+    except UnsafePath as exc:
+        raise RunError(str(exc), str(view), hint="remove the link; clockspec follows none in its store",
+                       exit_status=2) from None
+    return RunDir(view)
+
+
 def open_view(view: Path, plan: Any) -> None:
     """Point the name's folder at the object before it trains (the index shows it running)."""
-    rd = RunDir(view)
+    rd = view_dir(view)
     rd.write(SPEC, spec_text(plan.spec))
     rd.write_json(PLAN, plan.to_json())
     rd.remove(CLOCKS, CURVES)
@@ -103,7 +116,7 @@ def open_view(view: Path, plan: Any) -> None:
 def show(view: Path, plan: Any, obj: Path, result: RunResult) -> RunResult:
     """The name's folder showing what its spec asks for: its spec and plan, and the object's
     clock record of its clock set with that record's figure."""
-    rd = RunDir(view)
+    rd = view_dir(view)
     key = clock_key(clock_hashes(plan))
     record, figure = record_of(obj, key)
     rd.write(SPEC, spec_text(plan.spec))

@@ -8,17 +8,19 @@ import shutil
 import pytest
 
 from clockspec.commands.main import main
+from clockspec.store.objects import data_dir
 from tiny import tiny_spec
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    """Two finished runs of one spec (seeds 0 and 5), the first a 10-step run of two probe rows."""
+    """Three finished runs of one spec (seeds 0, 5 and 7), each a 10-step run of two probe rows."""
     folder = tmp_path_factory.mktemp("dmg")
     spec = folder / "tiny.yaml"
     spec.write_text(tiny_spec("dmg-tiny", steps=10))
     assert main(["run", str(spec), "--out", str(folder / "runs"), "-q"]) == 0
     assert main(["run", str(spec), "--out", str(folder / "runs"), "-q", "--set", "seed=5"]) == 0
+    assert main(["run", str(spec), "--out", str(folder / "runs"), "-q", "--set", "seed=7"]) == 0
     return folder
 
 
@@ -27,7 +29,7 @@ def store(made, tmp_path):
     shutil.copytree(made, tmp_path / "s")
     root = tmp_path / "s"
     runs = sorted((root / "runs").glob("dmg-tiny-*"))
-    plain = next(r for r in runs if json.loads((r / "status.json").read_text())["overrides"] == [])
+    plain = next(r for r in runs if json.loads((data_dir(r) / "status.json").read_text())["overrides"] == [])
     return root / "tiny.yaml", root / "runs", plain, next(r for r in runs if r != plain)
 
 
@@ -53,26 +55,30 @@ DAMAGE = {
 def test_a_damaged_file_is_named_with_its_field_and_the_other_runs_still_list(store, case, capsys):
     spec, out, plain, other = store
     name, field, damage = DAMAGE[case]
-    damage(plain / name)
+    stored = data_dir(plain) / name  # the trained program's file (run reads it)
+    shown = plain / name if name == "clocks.json" else stored  # what the name shows (runs and report read it)
+    damage(stored)
+    if shown != stored:
+        damage(shown)
     assert main(["runs", "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert other.name[-12:] in captured.out and f"{plain / name}: warning:" in captured.err
+    assert other.name[-12:] in captured.out and f"{shown}: warning:" in captured.err
     assert main(["run", str(spec), "--out", str(out), "-q"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"{plain / name}: error: {field}: expected") and "--force" in err
+    assert err.startswith(f"{stored}: error: {field}: expected") and "--force" in err
     if field != "clocks.memorize":  # the report reads clocks itself, per clock
         assert main(["report", str(plain), "--no-plots"]) == 2
-        assert f"{plain / name}: error: {field}: expected" in capsys.readouterr().err
-    assert main(["compare", str(other), str(other)]) == 0
+        assert f"{shown}: error: {field}: expected" in capsys.readouterr().err
+    assert main(["compare", *(str(r) for r in sorted(out.glob("dmg-tiny-*")) if r != plain)]) == 0
 
 
 def test_a_damaged_snapshot_index_is_left_out(store, capsys):
     _, out, plain, _ = store
-    (plain / "snapshots").mkdir(exist_ok=True)
-    (plain / "snapshots" / "index.json").write_text('[{"step": "x", "file": 3}, 5, {"step": 1, "file": "../x.pt"}]')
+    (data_dir(plain) / "snapshots").mkdir(exist_ok=True)
+    (data_dir(plain) / "snapshots" / "index.json").write_text('[{"step": "x", "file": 3}, 5, {"step": 1, "file": "../x.pt"}]')
     capsys.readouterr()
     assert main(["runs", "--out", str(out), "--format", "json"]) == 0
-    assert [r["snapshots"] for r in json.loads(capsys.readouterr().out)] == [[], []]
+    assert [r["snapshots"] for r in json.loads(capsys.readouterr().out)] == [[], [], []]
 
 
 def test_a_damaged_family_lock_is_named_with_its_field(tmp_path, capsys):
@@ -136,11 +142,11 @@ def test_a_damaged_member_status_stops_a_family_run_with_the_file_named(tmp_path
     args = ["run", str(spec), "--out", str(tmp_path / "runs"), "-q", "--grid", "seed=1,2"]
     assert main(args) == 0
     (member,) = (tmp_path / "runs" / "fd-tiny-grid-seed").glob("seed-1-*")
-    (member / "status.json").write_text("[1]")
+    (data_dir(member) / "status.json").write_text("[1]")
     (member.parent / "attempts.json").write_text('{"seed-1": 3, "seed-2": {"failed": "x"}}')
     capsys.readouterr()
     assert main(args) == 2
-    assert f"{member / 'status.json'}: error: (the file): expected a JSON object" in capsys.readouterr().err
+    assert f"{data_dir(member) / 'status.json'}: error: (the file): expected a JSON object" in capsys.readouterr().err
 
 
 def test_a_malformed_ray_address_is_named_as_the_variable(monkeypatch):
@@ -167,10 +173,10 @@ def test_a_run_that_diverges_at_step_0_draws_its_curves_and_records_diverged(tmp
     spec = tmp_path / "t.yaml"
     spec.write_text(tiny_spec("dv-tiny", steps=10))
     main(["run", str(spec), "--out", str(tmp_path / "runs"), "-q", "--set", "model.init_scale=1e30"])
-    (status,) = (tmp_path / "runs").glob("dv-tiny-*/status.json")
-    doc = json.loads(status.read_text())
+    (view,) = (tmp_path / "runs").glob("dv-tiny-*")
+    doc = json.loads((data_dir(view) / "status.json").read_text())
     assert (doc["status"], doc["step"]) == ("diverged", 0)
-    assert (status.parent / "curves.png").stat().st_size > 0
+    assert (view / "curves.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize(("text", "field"), [("[1]", "(the file)"), ('{"members": 3}', "members"),

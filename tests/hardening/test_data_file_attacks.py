@@ -150,7 +150,7 @@ def test_load_model_works_on_a_dataset_run(tmp_path, monkeypatch):
     text = spec.read_text() + "snapshots: {every: 10}\n"
     spec.write_text(text)
     assert main(["run", str(spec), "--out", str(tmp_path / "runs"), "-q"]) == 0
-    (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+    (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir() and not p.name.startswith(".")]
     monkeypatch.chdir(tmp_path / "runs")
     model = load_model(run_dir)
     assert sum(p.numel() for p in model.parameters()) == 3 * 8 + 8 + 8 * 4 + 4
