@@ -193,28 +193,37 @@ def test_decoupled_weight_decay_shrinks_each_layer_by_lr_times_its_strength():
         torch.testing.assert_close(after[f"weights.{i}"], w0 * (1 - 0.1 * strength) - 0.1 * g)
 
 
-def test_adamw_with_weight_decay_is_torch_adamw():
-    s, data, _ = deep("{weight_decay: {strength: 0.3}}", "{kind: adamw, lr: 0.01, betas: [0.9, 0.98]}")
+def deep_loss(data, w: list[torch.Tensor]) -> torch.Tensor:
+    """The depth-3 linear net's cross-entropy on the modular task's one-hot operands, by hand."""
+    x = F.one_hot(data.x_train[:, 0], 7).double() @ w[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ w[0][:, 7:].T
+    return F.cross_entropy(x @ w[1].T @ w[2].T, data.y_train)
+
+
+def assert_steps_as(s, data, make_optimizer, steps: int, atol: float = 1e-12) -> None:
+    """`steps` stacked steps of spec `s` equal `steps` of the torch optimizer `make_optimizer(params)`."""
     stack = stack_of(s)
     ref = [member(stack)[f"weights.{i}"].clone().requires_grad_() for i in range(3)]
-    torch_opt = torch.optim.AdamW(ref, lr=0.01, betas=(0.9, 0.98), weight_decay=0.3)
-    for t in range(5):
+    torch_opt = make_optimizer(ref)
+    for t in range(steps):
         step(stack, t)
         torch_opt.zero_grad()
-        x = F.one_hot(data.x_train[:, 0], 7).double() @ ref[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ ref[0][:, 7:].T
-        F.cross_entropy(x @ ref[1].T @ ref[2].T, data.y_train).backward()
+        deep_loss(data, ref).backward()
         torch_opt.step()
     mine = member(stack)
     for i, theirs in enumerate(ref):
-        assert torch.allclose(mine[f"weights.{i}"], theirs, atol=1e-12)
+        torch.testing.assert_close(mine[f"weights.{i}"], theirs.detach(), atol=atol, rtol=0)
+
+
+def test_adamw_with_weight_decay_is_torch_adamw():
+    s, data, _ = deep("{weight_decay: {strength: 0.3}}", "{kind: adamw, lr: 0.01, betas: [0.9, 0.98]}")
+    assert_steps_as(s, data, lambda ref: torch.optim.AdamW(ref, lr=0.01, betas=(0.9, 0.98), weight_decay=0.3), 5)
 
 
 def test_coupled_weight_decay_is_the_gradient_of_the_squared_frobenius_norms_added_to_the_loss():
     s, data, _ = deep("{weight_decay: {strength: 0.2, decoupled: false}}")
     stack = stack_of(s)
     w = [p.clone().requires_grad_() for p in member(stack).values()]
-    x = F.one_hot(data.x_train[:, 0], 7).double() @ w[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ w[0][:, 7:].T
-    objective = F.cross_entropy(x @ w[1].T @ w[2].T, data.y_train) + 0.2 * sum(v.square().sum() for v in w)
+    objective = deep_loss(data, w) + 0.2 * sum(v.square().sum() for v in w)
     grads = torch.autograd.grad(objective, w)
     step(stack)
     for mine, w0, g in zip(member(stack).values(), w, grads):
@@ -256,18 +265,7 @@ def test_each_optimizer_kind_steps_as_torchs_optimizer_with_its_hyperparameters(
     """Three stacked steps of the kind's rule against torch's own optimizer on the same network."""
     text = ", ".join(f"{k}: {list(v) if isinstance(v, tuple) else str(v).lower()}" for k, v in options.items())
     s, data, _ = deep(opt=f"{{kind: {kind}, lr: 0.02, {text}}}")
-    stack = stack_of(s)
-    ref = [member(stack)[f"weights.{i}"].clone().requires_grad_() for i in range(3)]
-    torch_opt = cls(ref, lr=0.02, weight_decay=0.0, **options)
-    for t in range(3):
-        step(stack, t)
-        torch_opt.zero_grad()
-        x = F.one_hot(data.x_train[:, 0], 7).double() @ ref[0][:, :7].T + F.one_hot(data.x_train[:, 1], 7).double() @ ref[0][:, 7:].T
-        F.cross_entropy(x @ ref[1].T @ ref[2].T, data.y_train).backward()
-        torch_opt.step()
-    mine = member(stack)
-    for i, theirs in enumerate(ref):
-        torch.testing.assert_close(mine[f"weights.{i}"], theirs.detach(), atol=1e-12, rtol=0)
+    assert_steps_as(s, data, lambda ref: cls(ref, lr=0.02, weight_decay=0.0, **options), 3)
 
 
 def test_schedules():
