@@ -128,8 +128,8 @@ def test_a_refinement_killed_mid_round_resumes_to_the_same_diagram(tmp_path):
                             stderr=subprocess.DEVNULL, start_new_session=True)
     folder = tmp_path / "runs" / "f"
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # until a member of a later round has a run directory with a status
-        if any(p.parent.name.rsplit("-", 1)[0] not in coarse for p in folder.glob("*/status.json")):
+    while time.monotonic() < deadline:  # until a member of a later round has its name in the store (it trains)
+        if any(p.parent.name.rsplit("-", 1)[0] not in coarse for p in folder.glob("*/view.json")):
             break
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
