@@ -84,18 +84,19 @@ class MemberRun:
         self.final_at = self.spec.train.steps if why_not(plan) is None else -1  # keep the state there: FINAL
 
     def open(self, resumes: Mapping[str, Any] | None = None) -> None:
-        """Write the spec, the plan and a `running` status. A fresh run clears the directory
-        first; a resumed one (`resumes`: the status of the run it continues) starts at its
-        step, and adds its wall time."""
+        """Write a `running` status, then the spec and the plan: the status first, so that a
+        write failing after it (a full disk) can still be recorded in it. A fresh run clears
+        the directory first; a resumed one (`resumes`: the status of the run it continues)
+        starts at its step, and adds its wall time."""
         self.resumed = resumes is not None
         if resumes is not None:
             self.start, self.wall_before = int(resumes.get("step", 0)), resumes.get("wall_s", 0.0)
         else:
             self.rd.clear()
             clear_snapshots(self.rd.path)
+        self.rd.write_json(STATUS, self._running())
         self.rd.write(SPEC, spec_text(self.spec))
         self.rd.write_json(PLAN, self.plan.to_json())
-        self.rd.write_json(STATUS, self._running())
 
     def begin(self, start: int, rows: Iterable[dict[str, Any]] = (), progress: bool = False,
               snapshot: Snapshot | None = None, checkpoint_every: float = float("inf"),
