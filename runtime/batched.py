@@ -7,9 +7,11 @@ a batch writes the same metrics.jsonl, bit for bit, as the same spec trained alo
 same device: one train hash, one trajectory. The loop and each member's path (probe, rows,
 clocks, snapshots, status, figure in its own run directory) are the training core's
 (`loop.train_members`, `member.MemberRun`). A member that diverges or whose stop clocks
-fire is finished at that step and leaves the stack while the others go on. A batched run
-keeps no checkpoint: an interrupted member starts over when its family is run again. Each member
-trains into its store object and is shown under its view, as a run alone is (`runner`).
+fire is finished at that step and leaves the stack while the others go on. Each member keeps
+the checkpoint a run alone would (`Stacked.snapshot` of its row): now and then, when
+interrupted, and at its last step for a longer run to extend; an interrupted member resumes
+alone (the same trajectory). Each member trains into its store object and is shown under its
+view, as a run alone is (`runner`).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from clockspec.runtime.drawing import FigurePool
 from clockspec.runtime.loop import train_members
 from clockspec.runtime.member import MemberRun, run_info
 from clockspec.runtime.results import RunResult, for_device, open_view, show
-from clockspec.runtime.runner import DEFAULT_OUT, failed_io, run
+from clockspec.runtime.runner import CHECKPOINT_EVERY_S, DEFAULT_OUT, failed_io, run
 from clockspec.runtime.stacked import Stacked
 from clockspec.store.lock import claim
 from clockspec.store.objects import object_dir
@@ -46,12 +48,14 @@ def batchable(plans: Sequence[Any]) -> str | None:
 
 
 def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str | None = None,
-              threads: int = 1, figure_workers: int = 0, views: Sequence[Path] | None = None) -> list[RunResult]:
+              threads: int = 1, figure_workers: int = 0, views: Sequence[Path] | None = None,
+              checkpoint_every: float = CHECKPOINT_EVERY_S) -> list[RunResult]:
     """Train the members' plans together into the store `out`'s objects, each shown under its
     view (default `out/<name>-<hash12>/`); one RunResult per plan, in order. A member whose
     object another process finished meanwhile is reused, not trained again.
     figure_workers: processes that draw the members' figures while the stack trains on
-    (`drawing.FigurePool`; 0: each is drawn as its member ends)."""
+    (`drawing.FigurePool`; 0: each is drawn as its member ends). checkpoint_every: seconds
+    between the members' checkpoints."""
     plans = [for_device(p, device) for p in plans]
     reason = batchable(plans)
     if reason:
@@ -76,7 +80,7 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
                     open_view(views[i], plans[i])
                 with numerics(where, threads):
                     results = _train([plans[i] for i in todo], [dirs[i] for i in todo], where, dtype, threads,
-                                     figure_workers)
+                                     figure_workers, checkpoint_every)
                 trained = dict(zip(todo, results))
         except OSError as exc:
             raise _failed_write(dirs, exc) from exc
@@ -85,7 +89,7 @@ def run_batch(plans: Sequence[Any], out: str | Path | None = None, device: str |
 
 
 def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype: torch.dtype,
-           threads: int, figure_workers: int) -> list[RunResult]:
+           threads: int, figure_workers: int, checkpoint_every: float) -> list[RunResult]:
     began = time.perf_counter()
     stacked = Stacked(plans, where, dtype)
     figures = FigurePool(figure_workers) if figure_workers > 0 else None
@@ -93,7 +97,8 @@ def _train(plans: Sequence[Any], dirs: list[RunDir], where: torch.device, dtype:
                          batch=len(plans), figures=figures) for plan, rd in zip(plans, dirs)]
     for k, m in enumerate(members):
         m.open()
-        m.begin(0, compile_seconds=stacked.compile_seconds, weights=lambda k=k: stacked.weights(k))
+        m.begin(0, snapshot=lambda step, k=k: stacked.snapshot(step, k), checkpoint_every=checkpoint_every,
+                weights=lambda k=k: stacked.weights(k), compile_seconds=stacked.compile_seconds)
     try:
         train_members(stacked, members, 0, plans[0].spec.train.steps)
     finally:

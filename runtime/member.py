@@ -98,14 +98,13 @@ class MemberRun:
         self.rd.write(SPEC, spec_text(self.spec))
         self.rd.write_json(PLAN, self.plan.to_json())
 
-    def begin(self, start: int, rows: Iterable[dict[str, Any]] = (), progress: bool = False,
-              snapshot: Snapshot | None = None, checkpoint_every: float = float("inf"),
-              weights: Callable[[], bytes] | None = None,
+    def begin(self, start: int, snapshot: Snapshot, weights: Callable[[], bytes], rows: Iterable[dict[str, Any]] = (),
+              progress: bool = False, checkpoint_every: float = float("inf"),
               compile_seconds: Callable[[], tuple[float, float]] | None = None) -> None:
         """Training starts at `start`, after the rows recorded before it (a resume's).
-        `snapshot`: the training state to checkpoint every `checkpoint_every` seconds and
-        when interrupted (None: a batch, which keeps no checkpoint). `weights`: the model
-        alone, for the spec's `snapshots` (None: a batch, which never has them).
+        `snapshot`: the member's training state, checkpointed every `checkpoint_every`
+        seconds, when interrupted, and at the last step (`FINAL`). `weights`: the model
+        alone, for the spec's `snapshots`.
         `compile_seconds`: the wall and CPU seconds the step has spent in torch.compile,
         which the status reports apart from the loop's speed."""
         self.snapshot, self.checkpoint_every, self.weights = snapshot, checkpoint_every, weights
@@ -145,7 +144,7 @@ class MemberRun:
     def keep_snapshot(self, step: int, fired: list[str]) -> None:
         """Save the model at this probe if a clock of `snapshots.at` fired here or one is due."""
         wanted = self.spec.snapshots
-        if wanted is None or self.weights is None:
+        if wanted is None:
             return
         reasons = [name for name in fired if name in wanted.at]
         if wanted.every and step >= self.snap_due:
@@ -158,11 +157,11 @@ class MemberRun:
     def stepped(self, step: int) -> None:
         """`step` updates are done: now and then, show it and take a checkpoint; at the last
         step, keep the state that a longer run continues from (`store.extend`)."""
-        if step == self.final_at and self.snapshot is not None:
+        if step == self.final_at:
             self.rd.write(FINAL, self.snapshot(step))
         if not step & 31:
             self.bar.tick(step)
-            if self.snapshot is not None and time.monotonic() - self.saved_at > self.checkpoint_every:
+            if time.monotonic() - self.saved_at > self.checkpoint_every:
                 self.checkpoint(step)
                 self.saved_at = time.monotonic()
 
@@ -174,10 +173,7 @@ class MemberRun:
     def end(self, status: str, step: int, reason: str) -> None:
         """The member stopped at `step`: checkpoint an interrupted one, write its outputs."""
         if status == "interrupted":
-            if self.snapshot is not None:
-                self.checkpoint(step)
-            else:
-                reason += " (a batched run keeps no checkpoint)"
+            self.checkpoint(step)
         self.close()
         looped, cpu = time.perf_counter() - self.looped, time.process_time() - self.cpu
         wall = time.perf_counter() - self.began + self.wall_before  # the resumed process's time too

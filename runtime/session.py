@@ -38,8 +38,8 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
             if resume_from is not None:
                 start = _resume(stack, resume_from, where, rd)
                 rows = rd.read_rows(before=start)
-            member.begin(start, rows, wanted(progress), stack.snapshot, checkpoint_every,
-                         weights=lambda: stack.weights(0), compile_seconds=stack.compile_seconds)
+            member.begin(start, stack.snapshot, lambda: stack.weights(0), rows, wanted(progress), checkpoint_every,
+                         compile_seconds=stack.compile_seconds)
             train_members(stack, [member], start, spec.train.steps)
     except (MemoryError, torch.OutOfMemoryError) as exc:
         last = read_json(rd / STATUS) or {}

@@ -55,7 +55,7 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
         from clockspec.runtime.batched import run_batch
 
         results = run_batch(plans, out=store, device=device, threads=threads, figure_workers=figure_workers,
-                            views=views)
+                            views=views, checkpoint_every=checkpoint_every)
     else:
         from clockspec.runtime import run
 

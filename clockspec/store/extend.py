@@ -29,21 +29,28 @@ def base_for(store: Path, plan: Any) -> tuple[Path, int] | None:
     steps = plan.spec.train.steps
     if why_not(plan) is not None:
         return None
-    candidates: dict[int, Path] = {}
+    done_steps: set[int] = set()  # the lengths of the finished runs that keep their final state
     for final in (Path(store) / OBJECTS).glob(f"*/{FINAL}"):
-        status = read_json(final.parent / STATUS)
-        if not isinstance(status, dict) or status.get("status") != "complete":
-            continue
-        done = status.get("step")
-        if isinstance(done, int) and done == status.get("steps") and 0 < done < steps:
-            candidates.setdefault(done, final.parent)
-    for done in sorted(candidates, reverse=True):
+        done = _finished_steps(final.parent)
+        if done is not None and 0 < done < steps:
+            done_steps.add(done)
+    for done in sorted(done_steps, reverse=True):
         train = plan.spec.train.model_copy(update={"steps": done})
         shorter = compile_plan(plan.spec.model_copy(update={"train": train}))
+        base = Path(store) / OBJECTS / shorter.train_hash
         same_step = shorter.derived.get("execution") == plan.derived.get("execution")
-        if shorter.train_hash == candidates[done].name and same_step:
-            return candidates[done], done
+        if same_step and (base / FINAL).is_file() and _finished_steps(base) == done:
+            return base, done
     return None
+
+
+def _finished_steps(obj: Path) -> int | None:
+    """The steps of the complete run in `obj` that ran all its steps, else None."""
+    status = read_json(obj / STATUS)
+    if not isinstance(status, dict) or status.get("status") != "complete":
+        return None
+    done = status.get("step")
+    return done if isinstance(done, int) and done == status.get("steps") else None
 
 
 def prepare(rd: RunDir, base: Path, done: int, train_hash: str) -> None:
