@@ -46,6 +46,9 @@ def train(plan: Any, rd: RunDir, where: torch.device, dtype: torch.dtype, thread
         rd.record_status({**last, "status": "failed", "reason": f"out of memory ({type(exc).__name__}: {exc})"[:500]})
         raise RunError(f"out of memory on {where} at step {last.get('step', start):,}", str(rd.path),
                        hint="a smaller model, batch or probe set, or another --device") from exc
+    except BaseException as exc:  # before the loop (a refused checkpoint, Ctrl-C while building): failed or
+        member.abandon(exc)  # interrupted at the step it had reached; in the loop, recorded already
+        raise
     return member.result
 
 
