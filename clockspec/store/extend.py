@@ -17,6 +17,8 @@ from typing import Any
 
 from clockspec.compiler.extension import why_not
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.records import read_store_file
+from clockspec.core.safepaths import is_real_dir
 from clockspec.store.objects import OBJECTS
 from clockspec.store.rundir import CHECKPOINT, EXTENDS, FINAL, METRICS, STATUS, RunDir, row_line
 
@@ -31,6 +33,8 @@ def base_for(store: Path, plan: Any) -> tuple[Path, int] | None:
         return None
     candidates: dict[int, Path] = {}
     for final in (Path(store) / OBJECTS).glob(f"*/{FINAL}"):
+        if not is_real_dir(final.parent):  # walks follow no link
+            continue
         status = read_json(final.parent / STATUS)
         if not isinstance(status, dict) or status.get("status") != "complete":
             continue
@@ -52,7 +56,7 @@ def prepare(rd: RunDir, base: Path, done: int, train_hash: str) -> None:
     rows = RunDir(base).read_rows(before=done)
     rd.write(EXTENDS, json.dumps({"train_hash": base.name, "step": done}) + "\n")
     rd.write(METRICS, "".join(row_line(r) for r in rows))
-    write_atomic(rd / CHECKPOINT, (base / FINAL).read_bytes())
+    write_atomic(rd / CHECKPOINT, read_store_file(base / FINAL))
     previous = read_json(base / STATUS) or {}
     rd.write_json(STATUS, {"status": "interrupted", "step": done, "train_hash": train_hash,
                            "wall_s": previous.get("wall_s", 0.0), "reason": f"extends {base.name[:12]}"})
