@@ -361,3 +361,18 @@ for _m in [
     register(_m)
 
 METRIC_NAMES = tuple(METRICS)
+
+
+def unmeasurable(spec: Any) -> list[tuple[tuple, str, str | None]]:
+    """(IR path, message, the word of a clock's text to point at) for each recorded metric
+    and each clock's metric that this experiment cannot produce: the compiler's check, and
+    the validator's when other fields failed too (all errors in one pass)."""
+    out: list[tuple[tuple, str, str | None]] = []
+    for i, name in enumerate(spec.probes.metrics):
+        if reason := METRICS[name].requires(spec):
+            out.append((("probes", "metrics", i), f"metric '{name}' cannot be measured here: {reason}", None))
+    for clock_name, clock in spec.clocks.items():
+        if reason := METRICS[clock.metric].requires(spec):
+            out.append((("clocks", clock_name), f"clock '{clock_name}' watches '{clock.metric}', which cannot be "
+                        f"measured here: {reason}", clock.metric))
+    return out

@@ -157,16 +157,17 @@ def power_of_ten(y: float, _: Any = None) -> str:
     return "10" + str(round(math.log10(y))).translate(SUPERSCRIPT)
 
 
-def _unit(metric: str, title: str) -> str:
-    """What the panel of `metric` (first of its panel's) measures: the metric's own `unit`;
-    a part of a metric (`layer_norms.0`) is its whole's; else the panel's title."""
+def _unit(metrics: list[str], title: str) -> str:
+    """What a panel measures: its (first) metric's own `unit`; a part of a metric
+    (`layer_norms.0`) has its whole's; else (no unit, an empty panel) the panel's title."""
+    metric = metrics[0] if metrics else ""
     known = METRICS.get(metric) or METRICS.get(metric.split(".")[0])
     return known.unit if known is not None and known.unit else title
 
 
 def _dress_panel(ax: Any, title: str, metrics: list[str], spec: Any) -> None:
     ax.set_title(_panel_title(title, spec), fontsize=11, loc="left", y=1.0)
-    ax.set_ylabel(LOSSES[spec.train.loss].unit if title == "loss" else _unit(metrics[0], title),
+    ax.set_ylabel(LOSSES[spec.train.loss].unit if title == "loss" else _unit(metrics, title),
                   fontsize=9)
     figures.grid(ax)
     if title == "accuracy":

@@ -17,6 +17,8 @@ from typing import Any
 
 from clockspec.compiler.extension import why_not
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.records import read_store_file
+from clockspec.core.safepaths import is_real_dir
 from clockspec.store.objects import OBJECTS
 from clockspec.store.rundir import CHECKPOINT, EXTENDS, FINAL, METRICS, STATUS, RunDir, row_line
 
@@ -31,7 +33,7 @@ def base_for(store: Path, plan: Any) -> tuple[Path, int] | None:
         return None
     done_steps: set[int] = set()  # the lengths of the finished runs that keep their final state
     for final in (Path(store) / OBJECTS).glob(f"*/{FINAL}"):
-        done = _finished_steps(final.parent)
+        done = _finished_steps(final.parent) if is_real_dir(final.parent) else None  # walks follow no link
         if done is not None and 0 < done < steps:
             done_steps.add(done)
     for done in sorted(done_steps, reverse=True):
@@ -39,7 +41,7 @@ def base_for(store: Path, plan: Any) -> tuple[Path, int] | None:
         shorter = compile_plan(plan.spec.model_copy(update={"train": train}))
         base = Path(store) / OBJECTS / shorter.train_hash
         same_step = shorter.derived.get("execution") == plan.derived.get("execution")
-        if same_step and (base / FINAL).is_file() and _finished_steps(base) == done:
+        if same_step and is_real_dir(base) and (base / FINAL).is_file() and _finished_steps(base) == done:
             return base, done
     return None
 
@@ -59,7 +61,7 @@ def prepare(rd: RunDir, base: Path, done: int, train_hash: str) -> None:
     rows = RunDir(base).read_rows(before=done)
     rd.write(EXTENDS, json.dumps({"train_hash": base.name, "step": done}) + "\n")
     rd.write(METRICS, "".join(row_line(r) for r in rows))
-    write_atomic(rd / CHECKPOINT, (base / FINAL).read_bytes())
+    write_atomic(rd / CHECKPOINT, read_store_file(base / FINAL))
     previous = read_json(base / STATUS) or {}
     rd.write_json(STATUS, {"status": "interrupted", "step": done, "train_hash": train_hash,
                            "wall_s": previous.get("wall_s", 0.0), "reason": f"extends {base.name[:12]}"})

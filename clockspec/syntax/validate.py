@@ -17,12 +17,13 @@ from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_me
 from clockspec.core.numbers import format_float
 from clockspec.ir.base import Strict
 from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
-from clockspec.ir.metrics import METRIC_NAMES
+from clockspec.ir.metrics import METRIC_NAMES, unmeasurable
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
 from clockspec.syntax.checks import check_semantics, clock_references, too_many_clocks
 from clockspec.syntax.literals import is_core_number, separator_hint
 from clockspec.syntax.provenance import remember_source
+from clockspec.syntax.salvage import salvaged
 from clockspec.syntax.source import PathT, RawDoc, dotted
 
 
@@ -43,15 +44,29 @@ def validate(doc: RawDoc) -> Experiment | Family:
     except ValidationError as exc:
         diags += _diagnose_all(exc.errors(), doc, cls)
         diags += [_at(doc, path, msg, hint) for path, msg, hint in _raw_clock_problems(data)]
-        raise SpecError(diags) from None
+        whole = salvaged(data, _failed_paths) if cls is Experiment else None
+        raise SpecError(diags + (_unmeasurable(whole, doc) if whole is not None else [])) from None
     diags += [_at(doc, p[0], p[1], p[2], offset=p[3] if len(p) > 3 else 0) for p in check_semantics(spec)]
     if diags:
-        raise SpecError(diags)
+        raise SpecError(diags + (_unmeasurable(spec, doc) if isinstance(spec, Experiment) else []))
     remember_source(spec, doc)
     if isinstance(spec, Family) and isinstance(spec.base, Experiment):
         remember_source(spec.base, doc, ("base",))
     _anchor(spec, doc.file)
     return spec
+
+
+def _failed_paths(errors: list[dict], data: Any) -> list[PathT]:
+    return [_real_path(err["loc"], data)[0] for err in errors]
+
+
+def _unmeasurable(spec: Experiment, doc: RawDoc) -> list[Diagnostic]:
+    """The metrics `spec` cannot produce, reported with its other errors (`salvage`)."""
+    out = []
+    for path, message, word in unmeasurable(spec):
+        raw = _get(doc.data, path)
+        out.append(_at(doc, path, message, offset=max(raw.find(word), 0) if word and isinstance(raw, str) else 0))
+    return out
 
 
 def _anchor(spec: Experiment | Family, file: str) -> None:
