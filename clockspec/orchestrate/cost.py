@@ -66,6 +66,11 @@ def largest_useful(n: int, slots: int) -> int:
     return max(1, min(MAX_STACK, math.ceil(n / max(1, slots))))
 
 
+def slot_share(jobs: int, group: int, members: int) -> int:
+    """The slots a group of `group` of the family's `members` new members can expect."""
+    return max(1, round(jobs * group / max(1, members)))
+
+
 def step_at(step_s: Mapping[int, float], size: int) -> float:
     """Seconds per step of a stack of `size`, on the line through the smallest and largest
     sizes measured (a shared overhead plus each member's arithmetic)."""
@@ -97,7 +102,7 @@ def choose(n: int, slots: int, steps: int, timing: Timing) -> Choice:
     if walls[best] <= (1 - MARGIN) * alone:
         return Choice(best, alone, walls[best], f"{measured}: stacks of {best} train the {n} members on {slots} "
                       f"slot(s) {ratio:.2f}x as fast as one by one")
-    return Choice(1, alone, walls[best], f"{measured}: stacks of {best} would take {1 / ratio:.0%} of the time "
+    return Choice(1, alone, walls[best], f"{measured}: stacks of {best} would take {1 / ratio:.1%} of the time "
                   f"one by one takes, not the {1 - MARGIN:.0%} or less that they must")
 
 

@@ -27,7 +27,7 @@ from clockspec.compiler.plan import Plan
 from clockspec.compiler.plan import compile as compile_plan
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.families.expand import Expansion
-from clockspec.orchestrate import strategy, worker
+from clockspec.orchestrate import cost, strategy, worker
 from clockspec.store import family as store
 from clockspec.store.lock import claim
 
@@ -346,7 +346,7 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
             queue.append(Job([i]))
     specs = [exp.members[i].spec for i in fresh]
     for group in (batching.groups(specs) if batch else [[j] for j in range(len(fresh))]):
-        share = max(1, round(jobs * len(group) / len(fresh)))  # the slots this group can expect
+        share = cost.slot_share(jobs, len(group), len(fresh))
         size = stack_size([plans[fresh[j]] for j in group], share) if len(group) > 1 else 1
         for j in range(0, len(group), size):
             queue.append(Job([fresh[k] for k in group[j:j + size]], batched=size > 1))

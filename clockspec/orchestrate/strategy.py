@@ -38,3 +38,44 @@ def decide(group: Sequence[Plan], slots: int, calibrate: Calibrate | None = None
         except Exception as exc:  # the members' own jobs will say what fails; alone, each says it for itself
             note = f"calibrating a stack of {sizes[1]} failed ({type(exc).__name__}: {exc})"
     return cost.choose(n, slots, steps, timing), note
+
+
+def explain(exp: Any, jobs: int) -> str:
+    """What `clockspec run` will do with the family's members, said before anything runs
+    (every member new; what the store already holds is skipped then): for each group that
+    may share a stack, the choice from the plan's cost model, and whether a calibration on
+    the slots will refine it."""
+    from clockspec.compiler import batching
+    from clockspec.compiler.plan import compile as compile_plan
+
+    specs = [m.spec for m in exp.members]
+    groups = batching.groups(specs)
+    lines = [f"family {exp.family.family}: {len(specs)} members in {len(groups)} group(s) that may share a stack, "
+             f"on {jobs} slot(s) (--jobs)"]
+    for k, group in enumerate(groups, 1):
+        plans = [compile_plan(specs[i]) for i in group]
+        slots = cost.slot_share(jobs, len(group), len(specs))
+        choice, _ = decide(plans, slots)
+        timing = prior(plans, slots)
+        names = ", ".join(specs[i].name for i in group[:3]) + (", ..." if len(group) > 3 else "")
+        what = f"stacks of {choice.size}" if choice.size > 1 else "one by one"
+        lines += [f"  group {k}: {len(group)} member(s) ({names}) on {slots} slot(s): {what}",
+                  f"    why: {choice.reason}",
+                  f"    at run time: {_calibration_plan(len(group), slots, plans[0].spec.train.steps, timing)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _calibration_plan(n: int, slots: int, steps: int, timing: cost.Timing) -> str:
+    """Whether the executor will calibrate this group, and why (not)."""
+    largest = cost.largest_useful(n, slots)
+    if largest == 1:
+        return "no calibration (nothing to stack)"
+    seconds = cost.calibration_seconds(timing, largest)
+    if cost.worth_calibrating(n, slots, steps, timing):
+        return (f"a calibration on every slot at once (~{seconds:.1f} s) times stacks of 1 and {largest} and may "
+                "change this choice")
+    choice = cost.choose(n, slots, steps, timing)
+    if choice.alone_s >= cost.DECISIVE * choice.stacked_s:
+        return f"no calibration: the model's gain from stacking is over {cost.DECISIVE:.0f}x"
+    return (f"no calibration: it would take ~{seconds:.1f} s, over {cost.CALIBRATION_SHARE:.0%} of the "
+            f"~{min(choice.alone_s, choice.stacked_s):.1f} s the model gives the group's steps")
