@@ -260,8 +260,14 @@ def strategy_rows(paths: list[Path], jobs: int, device: str, target_s: float, ma
 
     modes = ("default", "alone", "stacks")
     print(f"{'family':28} {'n':>3} {'steps':>6} {'default':>8} {'alone':>8} {'stacks':>8} {'def/best':>8}  default chose")
+    from clockspec.compiler.batching import groups
+
     for path in paths:
         exp, steps = sized_down(path, jobs, target_s, max_members)
+        if all(len(g) == 1 for g in groups(m.spec for m in exp.members)):
+            print(f"{exp.family.family:28} {len(exp.members):>3}  no two members may share a stack: "
+                  "the three ways are the same run", flush=True)
+            continue
         times: dict[str, list[float]] = {m: [] for m in modes}
         chose = ""
         for r in range(repeats):
@@ -318,7 +324,7 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["small", "quickstart", "grokfast", "transformer", "expansion", "strategy"])
     parser.add_argument("--families", nargs="*", default=[], help="only the family specs whose path holds one of these")
-    parser.add_argument("--target-s", type=float, default=3.0,
+    parser.add_argument("--target-s", type=float, default=8.0,
                         help="seconds of steps one by one per family, by the plan's cost model")
     parser.add_argument("--max-members", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=1)

@@ -305,7 +305,7 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
 
     def stack_size(group: list[Plan], slots: int) -> int:
         backend[:] = backend or [make()]
-        return _stack_size(backend[0], group, slots, threads, device, board)
+        return _stack_size(backend[0], group, slots, jobs, threads, device, board)
 
     queue = _queue(exp, folder, plans, entries, force, batch, jobs, attempts, outcome, board, stack_size)
     if queue:
@@ -377,10 +377,11 @@ def _spare_cores(busy: int) -> int:
     return max(0, default_jobs() - busy)
 
 
-def _stack_size(backend: Any, group: list[Plan], slots: int, threads: int, device: str | None, board: Board) -> int:
+def _stack_size(backend: Any, group: list[Plan], slots: int, jobs: int, threads: int, device: str | None,
+                board: Board) -> int:
     """The stack size for members that may share one (`strategy.decide`: the plan's cost
     model, refined by a calibration in the workers where it may pay), said on the board."""
-    choice, failed = strategy.decide(group, slots, getattr(backend, "calibrate", None), threads, device)
+    choice, failed = strategy.decide(group, slots, getattr(backend, "calibrate", None), threads, device, jobs)
     if failed:
         board.event(f"! {failed}; the plan's cost model decides")
     board.event(f"{len(group)} members can share a stack: {choice.reason}; "

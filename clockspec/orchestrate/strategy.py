@@ -21,14 +21,15 @@ def prior(group: Sequence[Plan], slots: int) -> cost.Timing:
 
 
 def decide(group: Sequence[Plan], slots: int, calibrate: Calibrate | None = None, threads: int = 1,
-           device: str | None = None) -> tuple[cost.Choice, str | None]:
-    """The choice for `group` on `slots` workers, and why a calibration did not count (None
-    when it did or was not wanted). `calibrate`: a backend's (`worker.calibrate` in a
-    worker), called once per slot at the same time, so the slots contend as their jobs will."""
+           device: str | None = None, jobs: int | None = None) -> tuple[cost.Choice, str | None]:
+    """The choice for `group` on `slots` of the family's `jobs` workers, and why a
+    calibration did not count (None when it did or was not wanted). `calibrate`: a
+    backend's (`worker.calibrate` in a worker), called once per slot at the same time, so the
+    slots contend as their jobs will."""
     n, steps = len(group), group[0].spec.train.steps
     timing = prior(group, slots)
     note = None
-    if calibrate is not None and cost.worth_calibrating(n, slots, steps, timing):
+    if calibrate is not None and cost.worth_calibrating(n, slots, steps, timing, jobs):
         sizes = [1, cost.largest_useful(n, slots)]
         payload = worker.payload(group[0].spec)
         try:
@@ -55,27 +56,28 @@ def explain(exp: Any, jobs: int) -> str:
     for k, group in enumerate(groups, 1):
         plans = [compile_plan(specs[i]) for i in group]
         slots = cost.slot_share(jobs, len(group), len(specs))
-        choice, _ = decide(plans, slots)
+        choice, _ = decide(plans, slots, jobs=jobs)
         timing = prior(plans, slots)
         names = ", ".join(specs[i].name for i in group[:3]) + (", ..." if len(group) > 3 else "")
         what = f"stacks of {choice.size}" if choice.size > 1 else "one by one"
         lines += [f"  group {k}: {len(group)} member(s) ({names}) on {slots} slot(s): {what}",
                   f"    why: {choice.reason}",
-                  f"    at run time: {_calibration_plan(len(group), slots, plans[0].spec.train.steps, timing)}"]
+                  f"    at run time: {_calibration_plan(len(group), slots, jobs, plans[0].spec.train.steps, timing)}"]
     return "\n".join(lines) + "\n"
 
 
-def _calibration_plan(n: int, slots: int, steps: int, timing: cost.Timing) -> str:
+def _calibration_plan(n: int, slots: int, jobs: int, steps: int, timing: cost.Timing) -> str:
     """Whether the executor will calibrate this group, and why (not)."""
     largest = cost.largest_useful(n, slots)
     if largest == 1:
         return "no calibration (nothing to stack)"
     seconds = cost.calibration_seconds(timing, largest)
-    if cost.worth_calibrating(n, slots, steps, timing):
+    if cost.worth_calibrating(n, slots, steps, timing, jobs):
         return (f"a calibration on every slot at once (~{seconds:.1f} s) times stacks of 1 and {largest} and may "
                 "change this choice")
     choice = cost.choose(n, slots, steps, timing)
     if choice.alone_s >= cost.DECISIVE * choice.stacked_s:
         return f"no calibration: the model's gain from stacking is over {cost.DECISIVE:.0f}x"
-    return (f"no calibration: it would take ~{seconds:.1f} s, over {cost.CALIBRATION_SHARE:.0%} of the "
-            f"~{min(choice.alone_s, choice.stacked_s):.1f} s the model gives the group's steps")
+    group_s = min(choice.alone_s, choice.stacked_s)
+    return (f"no calibration: it would hold up all {jobs} slot(s) ~{seconds:.1f} s, more than "
+            f"{cost.CALIBRATION_SHARE:.0%} of this group's ~{group_s:.1f} s on {slots} of them")

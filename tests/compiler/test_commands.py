@@ -129,7 +129,7 @@ def test_explain_of_a_family_says_how_its_members_will_run(capsys):
     assert lines[0] == "family dln-depth-wd: 6 members in 3 group(s) that may share a stack, on 2 slot(s) (--jobs)"
     assert lines[1].startswith("  group 1: 2 member(s) (depth-2_wd-0, depth-2_wd-2e-3) on 1 slot(s): stacks of 2")
     assert "(the plan's cost model)" in lines[2] and "as fast as one by one" in lines[2]
-    assert lines[3].startswith("    at run time: no calibration: it would take ~")  # 12,000 steps of a tiny model
+    assert lines[3].startswith("    at run time: no calibration: it would hold up all 2 slot(s) ~")  # a tiny model
     code, out, _ = run(capsys, "explain", SPECS_DIR / "quickstart_wd.yaml", "--jobs", "1")
     assert "on 1 slot(s)" in out and "a calibration on every slot at once" in out
 

@@ -62,6 +62,16 @@ def test_the_model_decides_alone_where_it_is_decisive_or_the_family_short():
     assert cost.worth_calibrating(16, 2, 100_000, middling)
     assert not cost.worth_calibrating(16, 2, 100, middling)  # 0.1 s of training: a calibration cannot pay
     assert not cost.worth_calibrating(2, 2, 100_000, middling)  # nothing to stack
+    # the calibration holds up all the family's slots while this group trains on 2 of 200
+    assert not cost.worth_calibrating(16, 2, 100_000, middling, jobs=200)
+
+
+def test_the_model_alone_must_predict_a_larger_gain_than_a_calibration():
+    # the quickstart model, 12 members on 2 slots: the model predicts stacks of 6 ~6% faster,
+    # which a calibration's measurement would take and the model alone does not
+    model = cost.modelled(6.76e7, 6)
+    assert cost.choose(12, 2, 1000, model).size == 1
+    assert cost.choose(12, 2, 1000, cost.Timing(model.step_s, "measured")).size == 6
 
 
 def test_a_calibration_takes_the_median_of_every_slot_s_samples():
