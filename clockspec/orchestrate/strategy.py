@@ -34,7 +34,11 @@ def decide(group: Sequence[Plan], slots: int, calibrate: Calibrate | None = None
         payload = worker.payload(group[0].spec)
         try:
             with ThreadPoolExecutor(slots) as pool:
-                results = list(pool.map(lambda _: calibrate(payload, sizes, threads, device), range(slots)))
+                # first every worker starts (imports torch: seconds, unevenly), so that the
+                # timed calibrations then run side by side
+                for sized in ([], sizes):
+                    results = list(pool.map(lambda _, sized=sized: calibrate(payload, sized, threads, device),
+                                            range(slots)))
             timing = cost.calibrated(results)
         except Exception as exc:  # the members' own jobs will say what fails; alone, each says it for itself
             note = f"calibrating a stack of {sizes[1]} failed ({type(exc).__name__}: {exc})"

@@ -113,7 +113,7 @@ def test_the_executor_follows_a_calibration_on_every_slot(tmp_path, monkeypatch,
     outcome = run_family(expand_family(tmp_path / "fam.yaml"), out=tmp_path / "runs", jobs=2,
                          stream=open(os.devnull, "w"), backend_factory=lambda: backend)
     assert outcome.count("complete") == 4
-    assert backend.calibrated == [[1, 2], [1, 2]]  # once per slot
+    assert backend.calibrated == [[], [], [1, 2], [1, 2]]  # every slot started, then calibrated
     assert sorted(len(job) for job in backend.submitted) == jobs
 
 
