@@ -117,26 +117,44 @@ def _failed_write(dirs: list[RunDir], exc: OSError) -> RunError:
     return failed_io(hit[0], exc)
 
 
-def step_seconds(plan: Any, sizes: Sequence[int], device: str | None = None, threads: int = 1,
-                 budget_s: float = 0.25) -> dict[int, float]:
-    """Seconds per training step of a stack of each size of copies of `plan`, measured over
-    a few steps after two of warm-up, writing nothing: the executor's calibration."""
+def step_samples(plan: Any, sizes: Sequence[int], device: str | None = None, threads: int = 1,
+                 rounds: int = 3, block_s: float = 0.03, min_steps: int = 3) -> dict[int, list[float]]:
+    """Seconds per training step of a stack of each size of copies of `plan`, writing
+    nothing: the executor's calibration. The sizes are timed in turn, `rounds` blocks each of
+    about `block_s` (at least `min_steps` steps), so a change of load weighs on every size alike;
+    one sample per block. The eager step is timed (calibrating never compiles): the ratio is
+    what counts."""
     plan = for_device(plan, device)
     where = resolve_device(device or plan.spec.device, "--device" if device else "device")
     dtype = resolve_dtype(plan.spec.train.dtype, where)
-    out: dict[int, float] = {}
+    out: dict[int, list[float]] = {size: [] for size in sizes}
     with numerics(where, threads):
-        for size in sizes:
-            stacked = Stacked([plan] * size, where, dtype, compiled=False)  # the eager step's time, for the ratio
-            for t in range(2):
-                _step(stacked, t)
-            began, t = time.perf_counter(), 2
-            while t < 5 or (time.perf_counter() - began < budget_s and t < 50):
-                _step(stacked, t)
-                t += 1
-            stacked.objective(t).sum().item()  # waits for the device
-            out[size] = (time.perf_counter() - began) / (t - 2)
+        stacks = {size: Stacked([plan] * size, where, dtype, compiled=False) for size in sizes}
+        steps = {}
+        for size, stacked in stacks.items():  # two warm-up steps; the second sizes the blocks
+            _step(stacked, 0)
+            began = time.perf_counter()
+            _step(stacked, 1)
+            _wait(where)
+            steps[size] = max(min_steps, round(block_s / max(time.perf_counter() - began, 1e-9)))
+        t = 2
+        for _ in range(rounds):
+            for size, stacked in stacks.items():
+                began = time.perf_counter()
+                for k in range(steps[size]):
+                    _step(stacked, t + k)
+                _wait(where)
+                out[size].append((time.perf_counter() - began) / steps[size])
+            t += max(steps.values())
     return out
+
+
+def _wait(where: torch.device) -> None:
+    """Until the device has done the steps queued (a CPU has done them already)."""
+    if where.type == "cuda":
+        torch.cuda.synchronize(where)
+    elif where.type == "mps":
+        torch.mps.synchronize()
 
 
 def _step(stacked: Stacked, t: int) -> None:
