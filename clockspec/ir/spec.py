@@ -11,18 +11,19 @@ import re
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from clockspec.ir import plugins
 from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
 from clockspec.ir.interventions import Interventions
-from clockspec.ir.losses import LossName
-from clockspec.ir.metrics import METRIC_NAMES, LLCOptions
+from clockspec.ir.losses import LOSSES, LossName
+from clockspec.ir.metrics import METRIC_NAMES, METRICS, LLCOptions
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
 from clockspec.ir.phases import PhaseRule
 from clockspec.ir.refine import Refine
-from clockspec.ir.regularizers import Regularizers
+from clockspec.ir.regularizers import REGULARIZERS, Regularizers
 from clockspec.ir.task_zoo import TaskSpec
 from clockspec.ir.tasks import MAX_SEED, TASKS
 
@@ -321,18 +322,39 @@ Spec = Union[Experiment, Family]
 
 # The fields that hold one kind of a registry, and the registry.
 KIND_FIELDS = {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS}
+# Every family a plugin can add kinds to: those unions, and the names metrics, losses and
+# regularizers are chosen by (`_refresh_names`).
+PLUGIN_FAMILIES = {**KIND_FIELDS, "metric": METRICS, "loss": LOSSES, "regularizer": REGULARIZERS}
 
 
 def refresh_kinds() -> None:
     """Rebuild the validators of `Experiment` and `Family` from the registries.
 
-    The unions are built when the IR is imported; a task, model or optimizer kind
-    registered (or removed) later, as a test's scratch kind is, validates once this ran."""
+    The unions and name lists are built when the IR is imported; a kind registered (or
+    removed) later, as a plugin's or a test's scratch kind is, validates once this ran."""
     for name, registry in KIND_FIELDS.items():
         Experiment.model_fields[name].annotation = registry.members()
+    _refresh_names()
     Experiment.model_rebuild(force=True)
     Family.model_rebuild(force=True)
 
 
-if plugins.load_ir(KIND_FIELDS):  # a plugin's kinds validate like clockspec's own
+def _refresh_names() -> None:
+    """The metric and loss names a spec may write, and one `regularizers` field per regularizer
+    kind, from their registries (the same types as at import when nothing was added)."""
+    metric = Literal[tuple(METRICS)]  # type: ignore[valid-type]
+    Probes.model_fields["metrics"].annotation = list[metric]
+    Probes.model_fields["cadence"].annotation = Optional[dict[metric, Annotated[int, Field(ge=1)]]]
+    Train.model_fields["loss"].annotation = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+    fields = Regularizers.model_fields
+    for name in [name for name in fields if name not in REGULARIZERS]:
+        del fields[name]
+    for name, cls in REGULARIZERS.items():
+        if name not in fields:
+            fields[name] = FieldInfo.from_annotated_attribute(Optional[cls], None)
+    for model in (Probes, Train, Regularizers):
+        model.model_rebuild(force=True)
+
+
+if plugins.load_ir(PLUGIN_FAMILIES):  # a plugin's kinds validate like clockspec's own
     refresh_kinds()

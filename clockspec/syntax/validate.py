@@ -17,7 +17,7 @@ from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_me
 from clockspec.core.numbers import format_float
 from clockspec.ir.base import Strict
 from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
-from clockspec.ir.metrics import METRIC_NAMES
+from clockspec.ir.metrics import METRICS
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
 from clockspec.syntax.checks import check_semantics, clock_references, too_many_clocks
@@ -452,7 +452,7 @@ def _not_a_choice(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[B
     choices, got, where = _choices(err), err.get("input"), dotted(path)
     if path == ("clockspec",):
         return _at(doc, path, f"unsupported clockspec version {_show(got)}; this clockspec reads version {SCHEMA_VERSION}")
-    if tuple(choices) == METRIC_NAMES:
+    if tuple(choices) == tuple(METRICS):  # (with any plugin's metrics)
         return _at(doc, path, f"{where}: unknown metric {_show(got)}",
                    did_you_mean(str(got), choices) or f"metrics: {', '.join(choices)}")
     return _at(doc, path, f"{where}: expected {_expected(err, None)}; got {_show(got)}",
