@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from clockspec.core.registry import Registry
 
 IR_GROUP = "clockspec.kinds"
@@ -122,6 +124,24 @@ def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
             for name in plugin.kinds:
                 registry.refuse(name, f"it comes from the plugin {plugin.identity}, which was refused ({problem})")
     return plugin
+
+
+def requirement_problem(text: str) -> str | None:
+    """Why a spec's `plugins` entry (`clockspec-resmlp==0.1.0`, as pip names a distribution) is
+    not met here, with the pip command that meets it; None when the installed one matches."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return f"{text!r} is not a distribution and its versions (NAME or NAME==VERSION, as pip writes them)"
+    if req.url or req.marker or req.extras:
+        return f"{text!r} names more than a distribution and its versions (no URL, extras or markers)"
+    try:
+        installed = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        return f"the plugin {text} is not installed: pip install '{text}'"
+    if not req.specifier.contains(installed, prereleases=True):
+        return f"{req.name} {installed} is installed, not {req.specifier}: pip install '{text}'"
+    return None
 
 
 def _name_problem(name: str, family: str) -> str | None:

@@ -10,7 +10,7 @@ import random
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from clockspec.ir import plugins
@@ -124,6 +124,17 @@ class Snapshots(Strict):
     """Disk budget of all snapshots of the run, in MiB, kept the same way."""
 
 
+def _installed(requirement: str) -> str:
+    problem = plugins.requirement_problem(requirement)
+    if problem is not None:
+        raise ValueError(problem)
+    return requirement
+
+
+# A distribution this spec's kinds come from, as pip names it: met by what is installed.
+PluginRequirement = Annotated[str, Field(max_length=200), AfterValidator(_installed)]
+
+
 def _default_optimizer() -> Any:
     from clockspec.ir.optimizers import AdamW
 
@@ -165,6 +176,8 @@ class Experiment(Strict):
     """When to stop early."""
     snapshots: Optional[Snapshots] = None
     """Model snapshots to keep while training (absent: only the checkpoint of an unfinished run)."""
+    plugins: Optional[list[PluginRequirement]] = Field(None, max_length=100)
+    """The plugins this spec's kinds come from, as pip names them (`clockspec-resmlp==0.1.0`): each must be installed, at a matching version, and a kind nothing installed provides is told which to install. The installed version is in the train hash whether listed or not."""
 
     @field_validator("interventions")
     @classmethod

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean, excerpt
 from clockspec.core.numbers import format_float
+from clockspec.ir import plugins
 from clockspec.ir.base import Strict
 from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
 from clockspec.ir.metrics import METRICS
@@ -391,8 +392,21 @@ def _unknown_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[B
                    "`clockspec plugins` lists the installed plugins and why one was refused")
     hint = did_you_mean(tag, tags) or f"known kinds: {', '.join(tags)}"
     if registry in KIND_FIELDS.values():  # the families a plugin can add kinds to
-        hint += ("" if hint.endswith("?") else ".") + f" {PLUGIN_HINT}"
+        hint += ("" if hint.endswith("?") else ".") + f" {_install_hint(doc)}"
     return _at(doc, path + ("kind",), message, hint)
+
+
+def _install_hint(doc: RawDoc) -> str:
+    """Which distributions to install, where the spec's `plugins` names some that are not (the
+    base experiment's, in a family); else how a plugin's kind is installed."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    listed = (data.get("base") if isinstance(data.get("base"), dict) else data).get("plugins")
+    missing = [text for text in listed if isinstance(text, str) and plugins.requirement_problem(text)] \
+        if isinstance(listed, list) else []
+    if not missing:
+        return PLUGIN_HINT
+    return (f"The spec's `plugins` lists {', '.join(missing)}, not installed at that version: pip install "
+            + " ".join(f"'{text}'" for text in missing))
 
 
 def _no_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:

@@ -69,6 +69,28 @@ def test_installed_it_checks_and_explains_naming_its_version_uninstalled_check_s
     assert f"res.yaml:3:15: error: unknown model kind 'res_mlp'\n  hint: did you mean 'embed_mlp'? {PLUGIN_HINT}" in gone.stderr
 
 
+def test_a_spec_that_lists_its_plugins_says_which_to_install_and_refuses_another_version(sites, tmp_path):
+    """`plugins: [clockspec-resmlp==0.1.0]` is met by 0.1.0 (and changes no hash); 0.2.0 installed
+    fails at the entry; with nothing installed, the unknown kind's hint names the pip command."""
+    (tmp_path / "lists.yaml").write_text(RES + "plugins: [clockspec-resmlp==0.1.0]\n")
+    met = python(sites["0.1.0"], "-m", "clockspec.commands.main", "check", "lists.yaml", cwd=tmp_path)
+    assert met.returncode == 0 and met.stderr == ""
+    script = "import sys, clockspec\nfor text in sys.argv[1:]: print(clockspec.loads(text).compile().train_hash)\n"
+    hashes = python(sites["0.1.0"], "-c", script, RES, (tmp_path / "lists.yaml").read_text()).stdout.split()
+    assert len(hashes) == 2 and hashes[0] == hashes[1]
+    other = python(sites["0.2.0"], "-m", "clockspec.commands.main", "check", "lists.yaml", cwd=tmp_path)
+    assert other.returncode == 2 and other.stderr == (
+        "lists.yaml:6:11: error: plugins[0]: clockspec-resmlp 0.2.0 is installed, not ==0.1.0: "
+        "pip install 'clockspec-resmlp==0.1.0'\n")
+    gone = python(None, "-m", "clockspec.commands.main", "check", "lists.yaml", cwd=tmp_path)
+    assert gone.returncode == 2 and "Traceback" not in gone.stderr
+    assert ("lists.yaml:3:15: error: unknown model kind 'res_mlp'\n  hint: did you mean 'embed_mlp'? The spec's "
+            "`plugins` lists clockspec-resmlp==0.1.0, not installed at that version: pip install "
+            "'clockspec-resmlp==0.1.0'\n") in gone.stderr
+    assert ("lists.yaml:6:11: error: plugins[0]: the plugin clockspec-resmlp==0.1.0 is not installed: "
+            "pip install 'clockspec-resmlp==0.1.0'") in gone.stderr
+
+
 def test_a_new_version_changes_the_train_hash_of_exactly_the_specs_that_use_it(sites):
     script = ("import sys, clockspec\n"
               "for text in sys.argv[1:]: print(clockspec.loads(text).compile().train_hash)\n")
