@@ -6,6 +6,7 @@ subprocess, so no pip and no network are needed (the pip-installed example plugi
 test_example_plugin.py)."""
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -58,6 +59,19 @@ def test_a_plugin_that_fails_to_import_fails_only_the_specs_that_use_it(tmp_path
             "which was refused (RuntimeError: the lab server is down)") in bad.stderr
     listed = clockspec(tmp_path / "site", "plugins", cwd=tmp_path)
     assert listed.stdout == "broken-plugin 1.0: refused: RuntimeError: the lab server is down\n"
+
+
+def test_a_refused_plugins_metric_is_named_with_the_reason_where_a_spec_records_or_watches_it(tmp_path):
+    distribution(tmp_path / "site", "broken-metrics", "[clockspec.kinds]\nlab_norm = broken_ir\n",
+                 {"broken_ir": "raise ImportError('no module named labtools')\n"})
+    spec = SPEC.replace("MODEL", "{kind: mlp, hidden: [8]}")
+    (tmp_path / "probe.yaml").write_text(spec.replace("{every: 2}", "{every: 2, metrics: [lab_norm]}"))
+    (tmp_path / "clock.yaml").write_text(spec + "clocks: {c: first lab_norm <= 1}\n")
+    why = "it comes from the plugin broken-metrics==1.0, which was refused (ImportError: no module named labtools)"
+    probe = clockspec(tmp_path / "site", "check", "probe.yaml", cwd=tmp_path)
+    assert probe.returncode == 2 and f"probe.yaml:5:30: error: probes.metrics[0]: unknown metric 'lab_norm': {why}" in probe.stderr
+    clock = clockspec(tmp_path / "site", "check", "clock.yaml", cwd=tmp_path)
+    assert clock.returncode == 2 and f"clock.yaml:6:19: error: clocks.c: unknown metric 'lab_norm': {why}" in clock.stderr
 
 
 def test_a_plugin_that_takes_a_name_already_registered_is_refused_and_the_kind_stays_clockspecs(tmp_path):
@@ -204,3 +218,8 @@ def test_the_docs_section_names_the_example_plugins_entry_points():
         for kind, module in points.items():
             assert f'`{kind} = "{module}"`' in section
             assert (EXAMPLE / (module.replace(".", "/") + ".py")).is_file()
+    registries = {"TASKS", "MODELS", "OPTIMIZERS", "REGULARIZERS", "LOSSES", "METRICS", "register"}
+    for path in (EXAMPLE / "clockspec_resmlp").glob("*.py"):  # where the example registers, the doc says
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and registries & {alias.name for alias in node.names}:
+                assert f"`{node.module}`" in section, f"{path.name} registers through {node.module}"
