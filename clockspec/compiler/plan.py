@@ -61,6 +61,7 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "stop.after": ("train",),
     "stop.patience": ("train",),
     "snapshots": ("train",),
+    "plugins": (),
 }
 
 

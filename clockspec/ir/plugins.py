@@ -105,6 +105,8 @@ def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
             importlib.import_module(module)
     except Exception as exc:  # the plugin's own code: whatever it raises refuses it, never clockspec
         problem = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+        if str(exc).endswith("registered twice"):  # Registry.add's: the name is taken
+            problem += " (a name another kind has: a plugin namespaces its kinds, mylab.name)"
     source = None
     try:
         source = editable_source(points[0].dist, points) if problem is None else None

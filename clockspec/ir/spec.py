@@ -176,7 +176,8 @@ class Experiment(Strict):
     """When to stop early."""
     snapshots: Optional[Snapshots] = None
     """Model snapshots to keep while training (absent: only the checkpoint of an unfinished run)."""
-    plugins: Optional[list[PluginRequirement]] = Field(None, max_length=100)
+    # left out of every dump when absent, so no spec that lists none prints or stores it
+    plugins: Optional[list[PluginRequirement]] = Field(None, max_length=100, exclude_if=lambda value: value is None)
     """The plugins this spec's kinds come from, as pip names them (`clockspec-resmlp==0.1.0`): each must be installed, at a matching version, and a kind nothing installed provides is told which to install. The installed version is in the train hash whether listed or not."""
 
     @field_validator("interventions")

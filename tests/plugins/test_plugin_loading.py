@@ -81,7 +81,8 @@ def test_a_plugin_that_takes_a_name_already_registered_is_refused_and_the_kind_s
     _, plain = specs(tmp_path, "{kind: mlp}")
     out = clockspec(tmp_path / "site", "check", plain, cwd=tmp_path)
     assert out.returncode == 0
-    assert out.stderr == "warning: plugin greedy-plugin==1.0 refused: ValueError: model 'mlp' registered twice\n"
+    assert out.stderr == ("warning: plugin greedy-plugin==1.0 refused: ValueError: model 'mlp' registered twice (a name "
+                          "another kind has: a plugin namespaces its kinds, mylab.name)\n")
 
 
 def test_a_plugin_whose_entry_points_name_a_kind_it_does_not_register_is_refused(tmp_path):
