@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from clockspec.core.registry import Registry
 
 IR_GROUP = "clockspec.kinds"
@@ -131,6 +129,8 @@ def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
 def requirement_problem(text: str) -> str | None:
     """Why a spec's `plugins` entry (`clockspec-resmlp==0.1.0`, as pip names a distribution) is
     not met here, with the pip command that meets it; None when the installed one matches."""
+    from packaging.requirements import InvalidRequirement, Requirement  # ~17 ms: only for a spec that lists some
+
     try:
         req = Requirement(text)
     except InvalidRequirement:
