@@ -210,6 +210,8 @@ def _parser() -> Lark:
 
 def _metric(tok: Token) -> str:
     name = str(tok)
+    if name in METRICS.refused:  # a refused plugin's
+        raise SourceError(f"unknown metric '{name}': {METRICS.refused[name]}", tok.start_pos)
     if name not in METRICS:
         raise SourceError(
             f"unknown metric '{name}'", tok.start_pos, did_you_mean(name, METRICS)

@@ -35,7 +35,10 @@ class Grokfast(Strict):
         return f"; Grokfast EMA filter (alpha {format_number(self.alpha)}, lambda {format_number(self.lamb)})"
 
 
-class _Common(Strict):
+class OptimizerBase(Strict):
+    """What every optimizer kind has (the rate, its schedule, Grokfast), which the training step
+    and the plan read of any kind: a plugin's optimizer derives from it too."""
+
     lr: float = Field(1e-3, gt=0.0, le=1e3)
     """Learning rate (the peak, under a schedule)."""
     schedule: Schedule = "constant"
@@ -58,7 +61,7 @@ class _Common(Strict):
 
 
 @OPTIMIZERS.register
-class SGD(_Common):
+class SGD(OptimizerBase):
     kind: Literal["sgd"]
     momentum: float = Field(0.0, ge=0.0, lt=1.0)
     """Momentum factor."""
@@ -83,7 +86,7 @@ class SGD(_Common):
         return out + self.filter_words()
 
 
-class _Moments(_Common):
+class _Moments(OptimizerBase):
     """Adam and AdamW: two moment estimates per parameter, per-coordinate adaptive steps."""
 
     adaptive: ClassVar[bool] = True
@@ -118,7 +121,7 @@ class AdamW(_Moments):
 
 
 @OPTIMIZERS.register
-class Lion(_Common):
+class Lion(OptimizerBase):
     """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2):
     the sign of an interpolated momentum, one state tensor per parameter."""
 
