@@ -276,6 +276,10 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
     if executor not in EXECUTORS:
         raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local or ray", "--executor")])
     stream = stream or sys.stderr
+    if executor == "ray" and backend_factory is None:  # before the family folder exists
+        from clockspec.orchestrate.ray_cluster import refuse_unreachable
+
+        refuse_unreachable(address)
     with claim(Path(out) / exp.family.family, wait, on_wait=lambda who: print(f"waiting for {who}", file=stream)):
         return _run_family(exp, Path(out), jobs, executor, address, batch, accept_changes, retry_failed,
                            device, force, threads, source, stream, quiet, backend_factory, checkpoint_every)
