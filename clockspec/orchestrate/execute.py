@@ -1,4 +1,4 @@
-"""Running a family: members as jobs on a local process pool or on Ray.
+"""Running a family: members as jobs on a local process pool, on Ray, or on SLURM (`slurm`).
 
 The executor compiles every member (no torch here), skips those whose finished results are
 in the family folder, groups the rest into batches (`batching.groups`) unless told not to,
@@ -33,7 +33,7 @@ from clockspec.store.lock import claim
 
 MAX_ATTEMPTS = 3
 LOST_JOBS_LIMIT = 3  # per slot: jobs lost to dead workers in a row before the family stops
-EXECUTORS = ("local", "ray")
+EXECUTORS = ("local", "ray", "slurm")
 
 
 @dataclass
@@ -208,18 +208,24 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
                retry_failed: bool = False, device: str | None = None, force: bool = False,
                threads: int | None = None, source: str = "<family>", stream: TextIO | None = None,
                quiet: bool = False, backend_factory: Callable[..., Any] | None = None, wait: bool = False,
-               checkpoint_every: float = 60.0) -> Outcome:
+               checkpoint_every: float = 60.0, slurm: dict[str, Any] | None = None) -> Outcome:
     """Run every member of an expanded family into `out/<family>/`; see the module docstring.
     One process runs a family folder at a time: another gets RunError naming it (exit 75), or
-    with `wait` waits for it. checkpoint_every: seconds between a training member's checkpoints."""
+    with `wait` waits for it. checkpoint_every: seconds between a training member's checkpoints.
+    slurm: the SLURM job's resources (`slurm.settings`)."""
     if executor not in EXECUTORS:
-        raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local or ray", "--executor")])
+        raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local, ray or slurm", "--executor")])
     stream = stream or sys.stderr
     if executor == "ray" and backend_factory is None:  # before the family folder exists
         from clockspec.orchestrate.ray_cluster import refuse_unreachable
 
         refuse_unreachable(address)
     with claim(Path(out) / exp.family.family, wait, on_wait=lambda who: print(f"waiting for {who}", file=stream)):
+        if executor == "slurm" and backend_factory is None:
+            from clockspec.orchestrate.slurm import SlurmBackend
+
+            folder = Path(out).resolve() / exp.family.family
+            backend_factory = lambda: SlurmBackend(jobs or default_jobs(), threads or 1, folder, slurm or {})
         return _run_family(exp, Path(out), jobs, executor, address, batch, accept_changes, retry_failed,
                            device, force, threads, source, stream, quiet, backend_factory, checkpoint_every)
 
@@ -252,9 +258,11 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
 
     queue = _queue(exp, folder, plans, entries, force, batch, jobs, attempts, outcome, board, stack_size)
     if queue:
-        dispatch = _Dispatch(exp, folder, queue, jobs, (threads, device, force, checkpoint_every),
+        chosen = backend[0] if backend else make()
+        slots = len(queue) if getattr(chosen, "queues_itself", False) else jobs  # SLURM holds the rest
+        dispatch = _Dispatch(exp, folder, queue, slots, (threads, device, force, checkpoint_every),
                              attempts, outcome, board)
-        dispatch.run(backend[0] if backend else make())
+        dispatch.run(chosen)
     else:
         if backend:
             backend[0].close()

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 _stop = threading.Event()  # in a worker: the runtime's STOP_ASKED (install_in_worker)
+_last: list[int] = []  # the last signal passed on as Ctrl-C
 
 
 @contextmanager
@@ -40,6 +41,7 @@ def _as_ctrl_c(signum: int, frame: Any) -> None:
     """SIGTERM (or SLURM's warning signal) passed on as SIGINT, which the runtime's handler
     turns into a stop at the next step; remembered too, for a member not yet started."""
     _stop.set()
+    _last[:] = [signum]
     os.kill(os.getpid(), signal.SIGINT)
 
 
@@ -58,3 +60,8 @@ def install_in_worker(*also: signal.Signals) -> None:
 
 def stop_requested() -> bool:
     return _stop.is_set()
+
+
+def last_signal() -> int | None:
+    """The last signal passed on as Ctrl-C (SIGTERM or an `also` one), if any."""
+    return _last[-1] if _last else None
