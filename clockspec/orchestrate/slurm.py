@@ -33,6 +33,7 @@ from clockspec.orchestrate import signals, worker
 FIELDS = {"partition": str, "time": int, "cpus_per_task": int, "gpus_per_node": int, "mem_gb": int,
           "signal_delay_s": int, "account": str, "qos": str}
 POLL_S = 2.0  # seconds between looks at the queue
+ARRAY_MAX = 1000  # tasks per job array: SLURM's default MaxArraySize is 1001
 # squeue's states of a job that will not run again (a requeued one is PENDING or REQUEUED); GONE: no longer listed
 ENDED = {"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY", "BOOT_FAIL",
          "DEADLINE", "GONE"}
@@ -92,9 +93,9 @@ class SlurmBackend:
             raise SpecError([Diagnostic("the slurm executor needs submitit, which is not installed", "--executor",
                                         hint='pip install "clockspec[slurm]"')]) from None
         self.executor = submitit.SlurmExecutor(folder=folder / "slurm" / "%j", max_num_timeout=0)
-        self.executor.update_parameters(**{"cpus_per_task": threads, "signal_delay_s": 60, **options,
-                                           "array_parallelism": jobs, "job_name": f"clockspec-{folder.name}",
-                                           "additional_parameters": {"requeue": True}})
+        params = {"cpus_per_task": threads, "signal_delay_s": 60, **options}
+        params["additional_parameters"] = {"requeue": True, **params.get("additional_parameters", {})}
+        self.executor.update_parameters(**params, array_parallelism=jobs, job_name=f"clockspec-{folder.name}")
         self.unsent: list[_Handle] = []
 
     def submit(self, *args: Any) -> _Handle:
@@ -103,12 +104,12 @@ class SlurmBackend:
         return handle
 
     def _send(self) -> None:
-        if not self.unsent:
-            return
-        with self.executor.batch():
-            jobs = [self.executor.submit(run_job, *h.args) for h in self.unsent]
-        for handle, job in zip(self.unsent, jobs):
-            handle.job = job
+        for start in range(0, len(self.unsent), ARRAY_MAX):
+            chunk = self.unsent[start:start + ARRAY_MAX]
+            with self.executor.batch():
+                jobs = [self.executor.submit(run_job, *h.args) for h in chunk]
+            for handle, job in zip(chunk, jobs):
+                handle.job = job
         self.unsent = []
 
     def wait(self, handles: list[_Handle], timeout: float) -> list[_Handle]:
