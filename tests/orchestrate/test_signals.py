@@ -17,6 +17,7 @@ from clockspec.orchestrate.execute import run_family
 from clockspec.orchestrate.local_pool import LocalBackend
 from clockspec.store import family as store
 from clockspec.store.objects import data_dir
+from interrupts import freeze_group, thaw_group
 from thread_backend import ThreadBackend
 from tiny import tiny_spec
 
@@ -53,7 +54,11 @@ def test_a_signal_to_the_main_process_stops_every_worker_and_resume_is_byte_iden
             break
         time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
+    freeze_group(proc.pid)  # no member can finish between this look and the signal
+    assert all(json.loads((data_dir(v) / "status.json").read_text())["status"] == "running"
+               for v in folder.glob("seed-*/"))
     os.kill(proc.pid, sig)  # the main process only, as `kill PID` or a scheduler does
+    thaw_group(proc.pid)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
     group = subprocess.run(["ps", "-o", "stat=,args=", "-g", str(proc.pid)], capture_output=True, text=True).stdout
