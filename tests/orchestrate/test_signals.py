@@ -145,3 +145,28 @@ def test_a_stop_asked_for_before_a_job_arrives_keeps_it_from_starting(tmp_path, 
     finally:
         STOP_ASKED.clear()
     assert not (tmp_path / "f").exists()
+
+
+def test_a_task_the_ray_cluster_lost_is_an_infrastructure_failure():
+    ray = pytest.importorskip("ray")
+
+    class Ray:  # the module, but `get` raising what a dead cluster or a stopped worker raises
+        exceptions = ray.exceptions
+
+        def __init__(self, error):
+            self.error = error
+
+        def get(self, handle):
+            raise self.error
+
+    backend = object.__new__(execute.RayBackend)
+    for lost in (ray.exceptions.LocalRayletDiedError(), ray.exceptions.NodeDiedError("node 10.0.0.7 died")):
+        backend.ray = Ray(lost)
+        with pytest.raises(worker.InfrastructureFailure, match="the Ray cluster lost its task"):
+            backend.result(None)
+    backend.ray = Ray(ray.exceptions.RayTaskError("run_members", "tb", worker.Stopped("not started")))
+    with pytest.raises(worker.Stopped):
+        backend.result(None)
+    backend.ray = Ray(ray.exceptions.RayTaskError("run_members", "tb", ValueError("the member's own")))
+    with pytest.raises(RuntimeError, match="the member's own"):
+        backend.result(None)
