@@ -17,6 +17,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -77,14 +78,9 @@ class RayBackend:
     retries_itself = True
 
     def __init__(self, jobs: int, threads: int, address: str | None, folder: Path):
-        try:
-            import ray
-        except ImportError:
-            raise SpecError([Diagnostic("the ray executor needs Ray, which is not installed", "--executor",
-                                        hint='pip install "clockspec[ray]"')]) from None
-        from clockspec.orchestrate import worker
-        from clockspec.orchestrate.ray_cluster import connect, refuse_unshared_folder
+        from clockspec.orchestrate.ray_cluster import connect, import_ray, refuse_unshared_folder
 
+        ray = import_ray()
         self.ray = ray
         self.started = connect(ray, jobs, threads, address)
         try:
@@ -216,11 +212,12 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
     if executor not in EXECUTORS:
         raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local, ray or slurm", "--executor")])
     stream = stream or sys.stderr
+    joined = nullcontext()
     if executor == "ray" and backend_factory is None:  # before the family folder exists
-        from clockspec.orchestrate.ray_cluster import refuse_unreachable
+        from clockspec.orchestrate.ray_cluster import joined_first
 
-        refuse_unreachable(address)
-    with claim(Path(out) / exp.family.family, wait, on_wait=lambda who: print(f"waiting for {who}", file=stream)):
+        joined = joined_first(address)
+    with joined, claim(Path(out) / exp.family.family, wait, on_wait=lambda who: print(f"waiting for {who}", file=stream)):
         if executor == "slurm" and backend_factory is None:
             from clockspec.orchestrate.slurm import SlurmBackend
 

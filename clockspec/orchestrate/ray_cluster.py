@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from clockspec.core.errors import RunError
+from clockspec.core.errors import Diagnostic, RunError, SpecError
 from clockspec.core.fileio import write_atomic
 
 CONNECT_TIMEOUT_S = 10  # a head that does not accept a TCP connection in this time is not there
@@ -43,6 +45,34 @@ def connect(ray: Any, jobs: int, threads: int, address: str | None) -> bool:
     else:
         ray.init(address="local", num_cpus=jobs * threads, **quiet)
     return True
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise SpecError([Diagnostic("the ray executor needs Ray, which is not installed", "--executor",
+                                    hint='pip install "clockspec[ray]"')]) from None
+    return ray
+
+
+@contextmanager
+def joined_first(address: str | None) -> Iterator[None]:
+    """Join the cluster that `address` (else RAY_ADDRESS) names before anything is written, so
+    that a cluster not there leaves no family folder behind, and leave it at the end; nothing
+    to do when a private instance will be started later (or Ray already runs)."""
+    given = address or os.environ.get("RAY_ADDRESS")
+    if not given or given == "local":
+        yield
+        return
+    refuse_unreachable(address)
+    ray = import_ray()
+    started = connect(ray, 0, 0, address)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def refuse_unreachable(address: str | None) -> None:
