@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` (set up, then the quick start) and `make test`
-# (set up, then everything CI checks; .ci/run calls it). Setup makes .venv, installs torch
+# (set up, then everything CI checks; .ci/run calls it; as root it also installs and starts a local
+# SLURM cluster for the slow suite, tools/slurm-local). Setup makes .venv, installs torch
 # (TORCH, the CPU build is enough) before the project, and is redone when pyproject.toml changes.
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
@@ -19,7 +20,11 @@ test: $(VENV)/.installed-test
 	ruff check .
 	tools/lint-imports
 	python -m pytest -q
-	python -m pytest -q -m slow || [ $$? -eq 5 ]  # 5: no slow test selected
+	# the slow suite with a single-node SLURM cluster up (tests/slurm; root only), stopped however it ends
+	if [ "$$(id -u)" = 0 ]; then tools/slurm-local start; fi; \
+	status=0; python -m pytest -q -m slow || status=$$?; \
+	if [ "$$(id -u)" = 0 ]; then tools/slurm-local stop; fi; \
+	[ $$status -eq 0 ] || [ $$status -eq 5 ]  # 5: no slow test selected
 
 setup-run: $(VENV)/.installed-run
 setup-test: $(VENV)/.installed-test

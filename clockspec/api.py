@@ -1,8 +1,10 @@
 """The Python API equal to the CLI: `clockspec.run(...)` for experiments and families alike,
 `clockspec.runs(...)` for the run index, results as pandas DataFrames.
 
-Works in a notebook, in a script and from `python -` (a family's spawned workers need nothing
-from `__main__`). torch is imported when something trains, pandas when a DataFrame is asked
+Works in a notebook, in a script (with or without an `if __name__ == "__main__":` guard) and
+from `python -`: a family's spawned workers never run `__main__` again
+(`clockspec.orchestrate.local_pool`). A family with a failed member raises RunError, and an
+interrupted one KeyboardInterrupt, after its summary is written: never a silent success. torch is imported when something trains, pandas when a DataFrame is asked
 for: `import clockspec` needs neither.
 """
 from __future__ import annotations
@@ -92,7 +94,8 @@ def run(source: SpecLike, *, set: dict[str, Any] | None = None, grid: dict[str, 
 
     set: {path: value}, as --set; grid: {path: [values]}, as --grid (an ad-hoc family).
     out: the run store (default as the CLI: $CLOCKSPEC_RUNS, [tool.clockspec], runs/).
-    Raises SpecError for bad input, RunError when the environment fails."""
+    Raises SpecError for bad input, RunError when the environment fails or a family member
+    failed (exit_status 1), KeyboardInterrupt when a family was stopped (run it again to resume)."""
     from clockspec.store.location import store_location
 
     spec = _spec(source, set, grid)
@@ -117,9 +120,10 @@ def _run_family(spec: Family, out: Path, **options: Any) -> Result:
     from clockspec.store.family import entry
 
     exp = expand_family(spec)
-    run_family(exp, out=out, source=f"<python: family {exp.family.family}>", stream=sys.stderr, **options)
+    outcome = run_family(exp, out=out, source=f"<python: family {exp.family.family}>", stream=sys.stderr, **options)
     folder = out / exp.family.family
     family_report(folder)
+    _refuse_unfinished(outcome, folder)
     from clockspec.compiler.plan import compile as compile_plan
 
     entries = [entry(m, compile_plan(m.spec)) for m in exp.members]
@@ -129,6 +133,20 @@ def _run_family(spec: Family, out: Path, **options: Any) -> Result:
 
     status = {d.name: (read_json(data_dir(d) / "status.json") or {}).get("status", "missing") for d in dirs}
     return Result(spec, dirs, status, folder, {folder.joinpath(e.run_dir).name: e.label for e in entries})
+
+
+def _refuse_unfinished(outcome: Any, folder: Path) -> None:
+    """RunError (exit 1) naming the failed members; KeyboardInterrupt for a stopped family."""
+    from clockspec.core.errors import RunError
+
+    failed = sorted(name for name, status in outcome.status.items() if status == "failed")
+    if failed:
+        shown = "; ".join(f"{name}: {outcome.notes.get(name) or 'failed'}" for name in failed[:5])
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        raise RunError(f"{len(failed)} of {len(outcome.status)} members failed ({shown}{more}); see "
+                       f"{folder / 'family.csv'}", str(folder), exit_status=1)
+    if outcome.interrupted:
+        raise KeyboardInterrupt(f"the family in {folder} was stopped; run it again to resume")
 
 
 def runs(*dirs: str | os.PathLike, where: str | None = None, sort: str | None = None) -> Any:

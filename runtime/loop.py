@@ -171,12 +171,16 @@ class Batches:
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
+STOP_ASKED = threading.Event()  # set by a family worker's handler: a stop asked for before its loop began
+
+
 class InterruptGuard:
     """The first Ctrl-C asks the loop to stop at the next step boundary (and checkpoint
-    there); a second one interrupts at once (as Ctrl-C normally does)."""
+    there); a second one interrupts at once (as Ctrl-C normally does). A stop asked for
+    while the run was still being set up (STOP_ASKED) counts as a first Ctrl-C."""
 
     def __init__(self) -> None:
-        self.requested = False
+        self.requested = STOP_ASKED.is_set()
         self._previous: Any = None
 
     def _handle(self, signum: int, frame: Any) -> None:

@@ -23,3 +23,24 @@ def ctrl_c_at(monkeypatch, step: int) -> Callable[[], None]:
 
     monkeypatch.setattr(Prober, "__call__", pressing)
     return lambda: monkeypatch.setattr(Prober, "__call__", measure)
+
+
+def freeze_group(pgid: int) -> None:
+    """SIGSTOP every process of the group and wait until each is stopped: while frozen, no
+    run can move past the state a test just read (`thaw_group` lets them go on)."""
+    import os
+    import subprocess
+    import time
+
+    os.killpg(pgid, signal.SIGSTOP)
+    while True:
+        states = subprocess.run(["ps", "-o", "stat=", "-g", str(pgid)], capture_output=True, text=True).stdout.split()
+        if all(s[0] in "TZ" for s in states):
+            return
+        time.sleep(0.05)
+
+
+def thaw_group(pgid: int) -> None:
+    import os
+
+    os.killpg(pgid, signal.SIGCONT)

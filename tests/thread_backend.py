@@ -1,5 +1,5 @@
 """A family's backend on threads of the test process: the interface of
-`clockspec.orchestrate.execute.LocalBackend`, real runs without the seconds a spawned
+`clockspec.orchestrate.local_pool.LocalBackend`, real runs without the seconds a spawned
 worker takes to import torch. `submitted` lists each job's member names, in order."""
 from __future__ import annotations
 

@@ -12,10 +12,16 @@ from clockspec.commands.argtypes import positive
 def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("families (when PATH is a family)")
     g.add_argument("--jobs", type=positive, metavar="N", help="members run at once (default: one per core)")
-    g.add_argument("--executor", choices=("local", "ray"), default="local",
-                   help="local process pool (default) or Ray")
+    g.add_argument("--executor", choices=("local", "ray", "slurm"), default="local",
+                   help="local process pool (default), Ray, or SLURM through submitit (docs/families.md)")
     g.add_argument("--address", metavar="ADDR", help="Ray cluster to join: HOST:PORT, ray://..., or auto "
                                                      "(default: RAY_ADDRESS if set, else a private local instance)")
+    s = p.add_argument_group("SLURM (--executor slurm; defaults from [tool.clockspec.slurm] in pyproject.toml)")
+    s.add_argument("--slurm-partition", metavar="NAME", help="partition to submit to")
+    s.add_argument("--slurm-time", type=positive, metavar="MIN", help="time limit of each job, in minutes")
+    s.add_argument("--slurm-cpus", type=positive, metavar="N", help="CPUs per job (default: --threads)")
+    s.add_argument("--slurm-gpus", type=positive, metavar="N", help="GPUs per job")
+    s.add_argument("--slurm-mem", type=positive, metavar="GB", help="memory per job, in GB")
     g.add_argument("--no-batch", action="store_true",
                    help="run every member alone (default: members that differ only in seed, split seed, "
                         "init scale, lr or regularizer strengths train together)")
@@ -39,6 +45,12 @@ def run(spec, args) -> int:
                    # --threads defaults to 1 for one run; a family divides the cores instead
                    threads=args.threads if args.threads != 1 else None, source=args.path,
                    quiet=args.quiet, wait=args.wait, checkpoint_every=args.checkpoint_every)
+    if args.executor == "slurm":
+        from clockspec.orchestrate.slurm import settings
+
+        options["slurm"] = settings({"partition": args.slurm_partition, "time": args.slurm_time,
+                                     "cpus_per_task": args.slurm_cpus, "gpus_per_node": args.slurm_gpus,
+                                     "mem_gb": args.slurm_mem}, Path(args.path).resolve().parent)
     if spec.vary.refine is not None:  # rounds, each a run of the points so far (accepted changes)
         options.pop("accept_changes")
         outcome, exp = run_refined(spec, options)

@@ -1,4 +1,4 @@
-"""Running a family: members as jobs on a local process pool or on Ray.
+"""Running a family: members as jobs on a local process pool, on Ray, or on SLURM (`slurm`).
 
 The executor compiles every member (no torch here), skips those whose finished results are
 in the family folder, groups the rest into batches (`batching.groups`) unless told not to,
@@ -16,8 +16,8 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,14 +25,16 @@ from typing import Any, TextIO
 from clockspec.compiler import batching
 from clockspec.compiler.plan import Plan
 from clockspec.compiler.plan import compile as compile_plan
-from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.errors import Diagnostic, RunError, SpecError
 from clockspec.families.expand import Expansion
-from clockspec.orchestrate import cost, strategy, worker
+from clockspec.orchestrate import cost, signals, strategy, worker
+from clockspec.orchestrate.local_pool import LocalBackend
 from clockspec.store import family as store
 from clockspec.store.lock import claim
 
 MAX_ATTEMPTS = 3
-EXECUTORS = ("local", "ray")
+LOST_JOBS_LIMIT = 3  # per slot: jobs lost to dead workers in a row before the family stops
+EXECUTORS = ("local", "ray", "slurm")
 
 
 @dataclass
@@ -69,74 +71,6 @@ def threads_per_job(jobs: int, plans: list[Plan] = ()) -> int:
     return max(1, default_jobs() // max(1, jobs)) if big else 1
 
 
-@contextmanager
-def _main_left_out() -> Iterator[None]:
-    """A spawned worker first runs the parent's `__main__` file again; a script read from stdin
-    (`python -`) has none on disk, and every worker died looking for `<stdin>`. The workers
-    need nothing from `__main__` (their job is `worker.run_members`), so while they start, a
-    `__main__` that is no file on disk is not offered to them."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is None or os.path.isfile(path):
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path
-
-
-class LocalBackend:
-    """A process pool (spawned workers: torch is never forked)."""
-
-    retries_itself = False  # the dispatcher retries a failed job once
-
-    def __init__(self, jobs: int, threads: int):
-        self.jobs, self.threads = jobs, threads
-        self.pool = self._pool()
-
-    def _pool(self):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=worker.init, initargs=(self.threads,))
-
-    def submit(self, *args: Any) -> Any:
-        with _main_left_out():  # a worker is spawned by the submit that needs it
-            return self.pool.submit(worker.run_members, *args)
-
-    def calibrate(self, *args: Any) -> dict[int, float]:
-        return self.pool.submit(worker.calibrate, *args).result()
-
-    def wait(self, handles: list[Any], timeout: float) -> list[Any]:
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        done, _ = wait(handles, timeout=timeout, return_when=FIRST_COMPLETED)
-        return list(done)
-
-    def result(self, handle: Any) -> list[dict[str, Any]]:
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return handle.result()
-        except BrokenProcessPool:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._pool()
-            raise RuntimeError("its worker process died (killed, or out of memory)") from None
-
-    def interrupt(self, handles: list[Any]) -> None:
-        """Nothing to do: Ctrl-C reached the workers too (one process group); each running
-        member stops at its next step and checkpoints."""
-
-    def close(self, cancel: bool = False) -> None:
-        if cancel:
-            for process in list(getattr(self.pool, "_processes", {}).values()):
-                process.terminate()
-        self.pool.shutdown(wait=not cancel, cancel_futures=True)
-
-
 class RayBackend:
     """Members as Ray tasks, each asking for its threads as CPUs; a failed task is retried
     by Ray itself (once, as the local pool's jobs are), on whatever node it likes."""
@@ -144,14 +78,9 @@ class RayBackend:
     retries_itself = True
 
     def __init__(self, jobs: int, threads: int, address: str | None, folder: Path):
-        try:
-            import ray
-        except ImportError:
-            raise SpecError([Diagnostic("the ray executor needs Ray, which is not installed", "--executor",
-                                        hint='pip install "clockspec[ray]"')]) from None
-        from clockspec.orchestrate import worker
-        from clockspec.orchestrate.ray_cluster import connect, refuse_unshared_folder
+        from clockspec.orchestrate.ray_cluster import connect, import_ray, refuse_unshared_folder
 
+        ray = import_ray()
         self.ray = ray
         self.started = connect(ray, jobs, threads, address)
         try:
@@ -173,9 +102,15 @@ class RayBackend:
         return done
 
     def result(self, handle: Any) -> list[dict[str, Any]]:
+        errors = self.ray.exceptions
         try:
             return self.ray.get(handle)
-        except self.ray.exceptions.RayTaskError as exc:
+        except (errors.RaySystemError, errors.WorkerCrashedError, errors.NodeDiedError,
+                errors.LocalRayletDiedError, errors.ObjectLostError) as exc:  # the cluster's, not the member's
+            raise worker.InfrastructureFailure(f"{type(exc).__name__} (the Ray cluster lost its task)") from None
+        except errors.RayTaskError as exc:
+            if isinstance(getattr(exc, "cause", None), worker.Stopped):
+                raise exc.cause from None
             raise RuntimeError(str(exc.cause) if getattr(exc, "cause", None) else str(exc)) from None
 
     def interrupt(self, handles: list[Any]) -> None:
@@ -269,14 +204,25 @@ def run_family(exp: Expansion, out: str | Path = "runs", jobs: int | None = None
                retry_failed: bool = False, device: str | None = None, force: bool = False,
                threads: int | None = None, source: str = "<family>", stream: TextIO | None = None,
                quiet: bool = False, backend_factory: Callable[..., Any] | None = None, wait: bool = False,
-               checkpoint_every: float = 60.0) -> Outcome:
+               checkpoint_every: float = 60.0, slurm: dict[str, Any] | None = None) -> Outcome:
     """Run every member of an expanded family into `out/<family>/`; see the module docstring.
     One process runs a family folder at a time: another gets RunError naming it (exit 75), or
-    with `wait` waits for it. checkpoint_every: seconds between a training member's checkpoints."""
+    with `wait` waits for it. checkpoint_every: seconds between a training member's checkpoints.
+    slurm: the SLURM job's resources (`slurm.settings`)."""
     if executor not in EXECUTORS:
-        raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local or ray", "--executor")])
+        raise SpecError([Diagnostic(f"unknown executor '{executor}'; expected local, ray or slurm", "--executor")])
     stream = stream or sys.stderr
-    with claim(Path(out) / exp.family.family, wait, on_wait=lambda who: print(f"waiting for {who}", file=stream)):
+    joined = nullcontext()
+    if executor == "ray" and backend_factory is None:  # before the family folder exists
+        from clockspec.orchestrate.ray_cluster import joined_first
+
+        joined = joined_first(address)
+    with joined, claim(Path(out) / exp.family.family, wait, on_wait=lambda who: print(f"waiting for {who}", file=stream)):
+        if executor == "slurm" and backend_factory is None:
+            from clockspec.orchestrate.slurm import SlurmBackend
+
+            folder = Path(out).resolve() / exp.family.family
+            backend_factory = lambda: SlurmBackend(jobs or default_jobs(), threads or 1, folder, slurm or {})
         return _run_family(exp, Path(out), jobs, executor, address, batch, accept_changes, retry_failed,
                            device, force, threads, source, stream, quiet, backend_factory, checkpoint_every)
 
@@ -309,9 +255,11 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
 
     queue = _queue(exp, folder, plans, entries, force, batch, jobs, attempts, outcome, board, stack_size)
     if queue:
-        dispatch = _Dispatch(exp, folder, queue, jobs, (threads, device, force, checkpoint_every),
+        chosen = backend[0] if backend else make()
+        slots = len(queue) if getattr(chosen, "queues_itself", False) else jobs  # SLURM holds the rest
+        dispatch = _Dispatch(exp, folder, queue, slots, (threads, device, force, checkpoint_every),
                              attempts, outcome, board)
-        dispatch.run(backend[0] if backend else make())
+        dispatch.run(chosen)
     else:
         if backend:
             backend[0].close()
@@ -402,9 +350,15 @@ class _Dispatch:
     outcome: Outcome
     board: Board
     running: dict[Any, Job] = field(default_factory=dict)
+    lost: int = 0  # jobs lost to the infrastructure since one last ended
 
     def run(self, backend: Any) -> None:
-        """Until every job has ended; Ctrl-C lets running members checkpoint, a second aborts."""
+        """Until every job has ended; Ctrl-C or SIGTERM lets running members checkpoint, a
+        second aborts."""
+        with signals.terminate_as_interrupt():
+            self._run(backend)
+
+    def _run(self, backend: Any) -> None:
         try:
             try:
                 self.pump(backend)
@@ -442,13 +396,40 @@ class _Dispatch:
                 board.counts["running"] -= len(job.members)
                 try:
                     results = backend.result(handle)
+                except worker.Stopped:  # a stop reached its worker first: not started
+                    self.not_started(job)
+                    continue
+                except worker.InfrastructureFailure as exc:
+                    self.lost_to_infrastructure(job, exc)
+                    continue
                 except Exception as exc:  # the job failed: report, then retry or give up
                     _failed(job, exc, self.exp, self.attempts, self.queue, self.outcome, board,
                             retry=not getattr(backend, "retries_itself", False))
                     continue
+                self.lost = 0
                 for result in results:
                     _finished(result, labels[result["name"]], len(results), self.outcome, board)
             board.refresh()
+
+    def not_started(self, job: Job) -> None:
+        self.outcome.interrupted = True
+        for i in job.members:
+            self.outcome.status[self.exp.members[i].name] = "interrupted"
+
+    def lost_to_infrastructure(self, job: Job, exc: Exception) -> None:
+        """Run the job again, uncharged; stop the family (RunError, exit 3) when jobs keep
+        being lost with none ending in between."""
+        names = ", ".join(self.exp.members[i].name for i in job.members)
+        self.lost += 1
+        if self.lost > LOST_JOBS_LIMIT * self.jobs:
+            raise RunError(f"{self.lost} jobs in a row were lost ({exc}); the last held {names}. Nothing was "
+                           "charged to the members: run the family again to resume", str(self.folder))
+        if self.outcome.interrupted:  # stopping: run again to resume
+            self.not_started(job)
+            return
+        self.board.event(f"! {names}: {exc}; running again (not counted against the member)")
+        job.tries -= 1
+        self.queue.append(job)
 
 
 def _finished(result: dict[str, Any], label: str, batch: int, outcome: Outcome, board: Board) -> None:

@@ -7,17 +7,28 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
+from clockspec.orchestrate import signals
+
+
+class Stopped(Exception):
+    """A job that its worker did not start: a stop was asked for before it arrived."""
+
+
+class InfrastructureFailure(RuntimeError):
+    """A job lost to the machinery, not to its members (a worker process or a cluster node
+    died): run again, never charged to the members' attempts."""
+
 
 def init(threads: int) -> None:
-    """A pool worker: pin thread pools before torch loads; an idle worker ignores Ctrl-C
-    (a training one gets the runtime's handler, which stops at a step and checkpoints)."""
+    """A pool worker: pin thread pools before torch loads; a stop (SIGINT or SIGTERM) asked
+    for while idle keeps the next job from starting (a training member gets the runtime's
+    handler, which stops at a step and checkpoints)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signals.install_in_worker()
 
 
 def payload(spec: Any) -> str:
@@ -48,6 +59,8 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
     from clockspec.compiler.plan import compile as compile_plan
     from clockspec.core.run_names import run_dir_name
 
+    if signals.stop_requested():
+        raise Stopped("a stop was asked for before this job started")
     plans = [compile_plan(received(text)) for text in specs]
     store = Path(out).parent
     views = [Path(out) / run_dir_name(p.spec.name, p.train_hash) for p in plans]

@@ -16,6 +16,7 @@ from clockspec.orchestrate.execute import MAX_ATTEMPTS, run_family
 from clockspec.report.family_summary import family_report
 from clockspec.store import family as store
 from clockspec.store.objects import data_dir
+from interrupts import freeze_group, thaw_group
 from thread_backend import ThreadBackend
 
 BASE = """\
@@ -145,7 +146,12 @@ def test_an_interrupted_family_resumes(fam, tmp_path):
                 and second.get("step", 0) < 1000:  # far from its end: the interrupt cannot lose the race
             break
         time.sleep(0.05)
+    freeze_group(proc.pid)  # seed-1 cannot finish between that look and the Ctrl-C
+    states = {v.name.rsplit("-", 1)[0]: json.loads((data_dir(v) / "status.json").read_text())["status"]
+              for v in folder.glob("*-*/")}
+    assert states["seed-1"] == "running", states
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, as in a terminal
+    thaw_group(proc.pid)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "resume with: clockspec run" in err
