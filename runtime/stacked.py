@@ -30,7 +30,7 @@ from clockspec.runtime.optimizers import MemberOptimizer
 from clockspec.runtime.parametrization import lr_scales, network, stacked_forward
 from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.snapshots import model_bytes
-from clockspec.runtime.tasks import build_task, unchanged_data
+from clockspec.runtime.tasks import build_task, moved, online_batch, unchanged_data
 
 Penalty = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 kinds.check()  # every IR kind has its runtime piece before anything trains
@@ -59,6 +59,7 @@ class Stacked:
         self.probers = [Prober(list(p.metrics), m, d, self.loss, p.spec.probes)
                         for p, m, d in zip(plans, self.models, self.data)]
         self.batches = [Batches(len(d.y_train), p.spec.train.batch, p.spec.seed, where) for p, d in zip(plans, self.data)]
+        self.seeds, self.where, self.dtype = [p.spec.seed for p in plans], where, dtype
         self.params = _stack([network(m) for m in self.models])
         self.forward = stacked_forward(self.models[0], network(self.models[0]).forward_stacked,
                                        lambda: {n: p.detach().clone() for n, p in self.params.items()})
@@ -103,7 +104,11 @@ class Stacked:
 
     def _inputs(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The (mini)batch of every member in the stack: inputs shared (n, ...) or per member
-        (K, n, ...), labels per member (K, n, ...) (shared ones expanded, not copied)."""
+        (K, n, ...), labels per member (K, n, ...) (shared ones expanded, not copied); an
+        online task's fresh examples, drawn on the CPU for each member by its seed and t."""
+        if self.data[0].draw is not None:
+            drawn = [online_batch(self.data[k], self.batches[k].size, self.seeds[k], t) for k in self.rows]
+            return tuple(moved(torch.stack(part), self.where, self.dtype) for part in zip(*drawn))
         if self.batches[0].full:
             if self.shared:
                 y = self.data[0].y_train

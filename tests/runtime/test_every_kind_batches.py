@@ -91,6 +91,11 @@ def cases() -> list[tuple[str, dict[str, str]]]:
         ("minibatch", {"train": ", batch: 8"}),
         ("three-operands", {"task": "{kind: modular, op: add, modulus: 5, arity: 3, train_fraction: 0.5}"}),
         ("schedule", {"optimizer": "{kind: sgd, lr: 0.05, momentum: 0.9, schedule: cosine, warmup_steps: 4}"}),
+        ("online-parity", {"task": "{kind: sparse_parity, bits: 8, relevant: 3, train_size: 32, test_size: 16, "
+                                   "online: true}", "train": ", batch: 8"}),
+        ("online-teacher", {"task": TEACHER[:-1] + ", online: true}"}),
+        ("online-regression", {"task": "{kind: regression, inputs: 8, train_size: 32, test_size: 16, online: true}",
+                               "train": ", batch: 8, loss: mse"}),
     ]
     return out
 
