@@ -25,7 +25,7 @@ from clockspec.runtime.interventions import build_interventions
 from clockspec.runtime.loop import Batches, checkpoint_bytes
 from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import Model, build_model
-from clockspec.runtime.objective import build_loss
+from clockspec.runtime.objective import build_loss, model_view
 from clockspec.runtime.optimizers import MemberOptimizer
 from clockspec.runtime.parametrization import lr_scales, network, stacked_forward
 from clockspec.runtime.regularizers import build_regularizers
@@ -54,7 +54,7 @@ class Stacked:
         self.loss = build_loss(spec0.train)
         shared = build_task(spec0.task).to(where, dtype) if len({p.spec.task for p in plans}) == 1 else None
         self.data = [shared if shared is not None else build_task(p.spec.task).to(where, dtype) for p in plans]
-        self.models: list[Model] = [build_model(p.spec.model, d, p.spec.seed, dtype).to(where)
+        self.models: list[Model] = [build_model(p.spec.model, model_view(d, p.spec.train.loss), p.spec.seed, dtype).to(where)
                                     for p, d in zip(plans, self.data)]
         self.probers = [Prober(list(p.metrics), m, d, self.loss, p.spec.probes)
                         for p, m, d in zip(plans, self.models, self.data)]

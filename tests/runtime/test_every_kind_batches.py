@@ -35,6 +35,7 @@ BASES = [  # (task, model, train): a kind is tried in each until its spec compil
     (TEACHER, "{kind: mlp, hidden: [16]}", ""),
     (TEACHER, "{kind: deep_linear, depth: 3, width: 8}", ""),
     (TEACHER, "{kind: mlp, hidden: [16]}", ", loss: mse"),
+    ("{kind: sparse_parity, bits: 8, relevant: 3, train_size: 32, test_size: 16}", "{kind: mlp, hidden: [16]}", ""),
 ]
 # Small sizes for whatever fields a kind has of these names (the rest keep their defaults).
 SMALL = {"embed_dim": 8, "hidden": [16], "width": 8, "depth": 3, "d_model": 16, "heads": 2, "d_head": 8, "d_mlp": 16,
