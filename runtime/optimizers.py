@@ -5,7 +5,7 @@ parameter (`states`, stacked like the parameters) and `apply`, its update of a l
 tensors, each one member's slice of one stacked parameter. The registry decides which rule
 an optimizer kind runs, never the kind's name; a rule without `states` or `apply` is refused
 when it registers. `MemberOptimizer` applies the step of every member: the scheduled rate,
-the regularizers' decoupled decay, the gradient transforms (Grokfast), then the kind's rule
+the regularizers' decoupled decay, the gradient transforms (Grokfast, then ⊥Grad), then the kind's rule
 (torch's fused kernels for SGD and Adam/AdamW), each slice a tensor of the member's own
 shape, so a member's update does not depend on the other members in the stack.
 Schedules: a linear warmup over `warmup_steps` (any schedule), then constant (`constant`,
@@ -23,6 +23,7 @@ from torch.optim.sgd import sgd as sgd_update
 
 from clockspec.core.registry import Registry
 from clockspec.runtime.grokfast import GrokfastFilter
+from clockspec.runtime.perp_grad import PerpGrad
 
 OPTIMIZERS = Registry("runtime optimizer", required=("states", "apply"))
 
@@ -133,6 +134,7 @@ class MemberOptimizer:
         self.scales = list(lr_scales or [1.0] * len(params))
         self.factor = lr_factor(cfg, steps)
         self.filter = GrokfastFilter(cfg.grokfast) if cfg.grokfast is not None else None
+        self.perp = PerpGrad(cfg.perp_grad) if cfg.perp_grad is not None else None
         self.params = params
         self.state: dict[str, Any] = {name: [torch.zeros_like(p) for p in params] for name in self.rule.states}
         self.state["counts"] = torch.zeros(len(lrs), len(params), dtype=torch.float32, device=params[0].device)
@@ -152,6 +154,8 @@ class MemberOptimizer:
                 if self.filter is None:
                     group.decay(group.rate * factor)
                 grads = [self.params[i].grad[k] for k, i in group.slots]
+                if self.perp is not None:  # the last transform: what the rule sees is orthogonal to the weights
+                    self.perp(grads, group.params)
                 self.rule.apply(group.params, grads, group.state, group.counts, group.rate * factor)
 
     def _groups_of_slices(self) -> list[Slices]:

@@ -83,6 +83,8 @@ def cases() -> list[tuple[str, dict[str, str]]]:
     out += [
         ("coupled-weight-decay", {"regularizers": "{weight_decay: {strength: 0.05, decoupled: false}}"}),
         ("grokfast", {"optimizer": "{kind: adamw, lr: 0.01, grokfast: {alpha: 0.9, lamb: 2.0}}"}),
+        ("perp-grad", {"optimizer": "{kind: adamw, lr: 0.01, perp_grad: {}}"}),
+        ("grokfast-perp-grad", {"optimizer": "{kind: sgd, lr: 0.05, grokfast: {alpha: 0.9}, perp_grad: {rescale: false}}"}),
         ("loss-dtype", {"train": ", loss: stablemax, loss_dtype: float64"}),
         ("parametrization", {"model": "{kind: embed_mlp, embed_dim: 8, hidden: [16], parametrization: "
                                       "{init: {law: he}, output_scale: 2, layers: {head: {lr: 0.5}}}}"}),
