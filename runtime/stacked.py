@@ -67,8 +67,9 @@ class Stacked:
         self.penalties: list[list[Penalty]] = [[r.penalty for r in regs if r.penalty is not None] for regs in regularizers]
         self.optimizer = MemberOptimizer(spec0.optimizer, spec0.train.steps, [p.spec.optimizer.lr for p in plans],
                                          _strengths(self.models, regularizers, "decay"), list(self.params.values()),
-                                         lr_scales(spec0.model, self.models[0]))
-        self.coupled = _strengths(self.models, regularizers, "coupled")  # per member, {parameter index: strength}
+                                         lr_scales(spec0.model, self.models[0]),
+                                         _strengths(self.models, regularizers, "coupled"))
+        self.in_loss = _strengths(self.models, regularizers, "in_loss")  # per member, {parameter index: strength}
         self.hooks = build_interventions(spec0.interventions, self.models)
         self.shared = shared is not None
         self.rows = list(range(len(plans)))  # the member of each row of the stack
@@ -126,16 +127,16 @@ class Stacked:
             self.losses.sum().backward()
         else:
             self.compiled.backward(self.losses.sum())
-        if any(self.coupled):
-            self._add_coupled_decay()
+        if any(self.in_loss):
+            self._add_loss_decay()
         self.hooks.after_backward(self)
 
-    def _add_coupled_decay(self) -> None:
-        """The gradient of each member's coupled weight decay, 2 strength W, on its slices."""
+    def _add_loss_decay(self) -> None:
+        """The gradient of each member's weight decay in the loss, 2 strength W, on its slices."""
         params = list(self.params.values())
         by_strength: dict[float, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         for row, k in enumerate(self.rows):
-            for i, strength in self.coupled[k].items():
+            for i, strength in self.in_loss[k].items():
                 by_strength.setdefault(strength, []).append((params[i].grad[row], params[i][row]))
         with torch.no_grad():
             for strength, pairs in by_strength.items():
@@ -205,8 +206,8 @@ def _stack(nets: Sequence[torch.nn.Module]) -> dict[str, torch.Tensor]:
 
 
 def _strengths(models: Sequence[Model], regularizers: Sequence[Sequence[Any]], form: str) -> list[dict[int, float]]:
-    """Per member, {parameter index: strength} of the regularizers' `decay` (decoupled) or
-    `coupled` weight decay, as the runtime's regularizer builders decide it."""
+    """Per member, {parameter index: strength} of the regularizers' weight decay of one
+    placement (`decay`: decoupled, `in_loss` or `coupled`), as the runtime's builders decide it."""
     out: list[dict[int, float]] = []
     for model, regs in zip(models, regularizers):
         index = {id(p): i for i, p in enumerate(network(model).parameters())}

@@ -82,6 +82,7 @@ def cases() -> list[tuple[str, dict[str, str]]]:
     out += [(f"intervention-{k}", {"extra": f"interventions: {{{k}: {{}}}}\n"}) for k in INTERVENTIONS]
     out += [
         ("coupled-weight-decay", {"regularizers": "{weight_decay: {strength: 0.05, decoupled: false}}"}),
+        ("decay-coupled-into-gradient", {"regularizers": "{weight_decay: {strength: 0.05, placement: coupled}}"}),
         ("grokfast", {"optimizer": "{kind: adamw, lr: 0.01, grokfast: {alpha: 0.9, lamb: 2.0}}"}),
         ("perp-grad", {"optimizer": "{kind: adamw, lr: 0.01, perp_grad: {}}"}),
         ("grokfast-perp-grad", {"optimizer": "{kind: sgd, lr: 0.05, grokfast: {alpha: 0.9}, perp_grad: {rescale: false}}"}),
@@ -91,6 +92,8 @@ def cases() -> list[tuple[str, dict[str, str]]]:
         ("centred-output", {"model": "{kind: mlp, hidden: [16], parametrization: {output_scale: 4, centered: true}}"}),
         ("transformer-parametrized", {"model": "{kind: transformer, d_model: 16, heads: 2, d_head: 8, d_mlp: 16, "
                                                "layer_norm: pre, parametrization: {output_scale: 0.5}}"}),
+        ("transformer-attention-bias", {"model": "{kind: transformer, d_model: 16, heads: 2, d_head: 8, d_mlp: 16, "
+                                                 "attention_bias: true}"}),
         ("minibatch", {"train": ", batch: 8"}),
         ("three-operands", {"task": "{kind: modular, op: add, modulus: 5, arity: 3, train_fraction: 0.5}"}),
         ("schedule", {"optimizer": "{kind: sgd, lr: 0.05, momentum: 0.9, schedule: cosine, warmup_steps: 4}"}),
