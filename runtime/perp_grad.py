@@ -1,9 +1,11 @@
 """⊥Grad (Prieto et al. 2025, "Grokking at the edge of numerical stability"), a gradient
 transform of the stacked step: each parameter tensor's gradient g loses its component along
 the tensor w, g <- g - (w . g / (w . w + 1e-30)) w, and is then rescaled to its former norm
-(||g|| / (||g_perp|| + 1e-30)), as the authors' OrthoGrad wrapper does before its base
-optimizer's step. Each member's slice of a stacked parameter is its own tensor here, so a
-member's projection does not depend on the stack. Nothing is kept between steps.
+(||g|| / (||g_perp|| + 1e-30)), as the authors' `OrthoGrad._orthogonalize_gradients` does
+before its base optimizer's step (`orthograd.py` of
+LucasPrietoAl/grokking-at-the-edge-of-numerical-stability). Each member's slice of a stacked
+parameter is its own tensor here, so a member's projection does not depend on the stack.
+Nothing is kept between steps.
 """
 from __future__ import annotations
 

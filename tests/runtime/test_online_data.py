@@ -10,8 +10,8 @@ import clockspec
 from clockspec.core.errors import SpecError
 from clockspec.runtime import run
 from clockspec.runtime.tasks import build_task, online_batch
-from tests.interrupts import ctrl_c_at
-from tests.stacks import stack_of
+from interrupts import ctrl_c_at
+from stacks import stack_of
 
 torch.set_num_threads(1)
 

@@ -11,7 +11,7 @@ from clockspec.compiler.explain import explain
 from clockspec.core.errors import SpecError
 from clockspec.runtime.losses import scalar_hinge
 from clockspec.runtime.metrics import accuracy, margins
-from tests.stacks import stack_of, step
+from stacks import stack_of, step
 
 SPEC = """\
 name: barak
