@@ -116,10 +116,10 @@ class OnlineSamples(Strict):
     step may train on examples never seen before (online SGD, as Barak et al. 2022 train)."""
 
     online: Optional[bool] = None
-    """`true`: every step trains on a fresh batch of `train.batch` examples (`full`: `train_size`), drawn by the
-    run's seed and the step, so a resumed or batched run draws the same ones; the fixed training set is then only
-    measured (the train_* metrics) and the test set is the same as without it. Absent or false: every step reads
-    the fixed training set."""
+    """`true`: every step trains on a fresh batch of min(`train.batch`, `train_size`) examples (`full`: `train_size`),
+    drawn by the run's seed and the step, so a resumed or batched run draws the same ones; the fixed training set is
+    then only measured (the train_* metrics) and the test set is the same as without it. Absent or false: every
+    step reads the fixed training set."""
 
     @model_validator(mode="before")
     @classmethod
