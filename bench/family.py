@@ -14,9 +14,20 @@
    shape at CPU size, output scale alpha and a per-layer rate).
 2. expansion: a 1,000-member family expanded (and every member validated and checked by
    the compiler passes); goal: under 1 s.
+3. strategy (issue 32): every shipped family (specs/**/*.yaml with `family:`), sized down
+   (its first --max-members members, train.steps cut so that the plan's cost model gives
+   its members about --target-s seconds of steps one by one on the slots), run by the
+   executor (`run_family`, the code `clockspec run FAMILY` runs, worker start included) three
+   ways in a fresh store each: the default strategy (its calibration included), one by one
+   (`--no-batch`) and forced stacks (the largest useful, as the executor took before any
+   cost model). Each row prints default / best of the three (goal <= 1.05), quiet and again
+   with two `yes > /dev/null` processes the bench starts itself. The load average is printed
+   with each condition. The three ways run interleaved, --repeats times, and a row's
+   seconds are each way's median.
 
     python bench/family.py [--steps-small N] [--steps-quickstart N] [--seeds K] [--device cpu]
-        [--skip small quickstart grokfast transformer expansion]
+        [--skip small quickstart grokfast transformer expansion strategy]
+        [--families SUBSTRING ...] [--target-s S] [--max-members N] [--repeats R] [--conditions quiet busy]
 """
 from __future__ import annotations
 
@@ -122,19 +133,21 @@ def batched_vs_sequential(label: str, plans: list, device: str) -> float:
 
 
 def cost_model_pick(plans: list, device: str, alone_s: float, batched_s: float) -> None:
-    """What the executor's cost model picks for these members on one slot, and its time
-    (the measured time of that strategy plus the calibration's) over the better strategy."""
+    """What the executor's strategy picks for these members on one slot, from an in-process
+    calibration, and its time (the measured time of that strategy plus the calibration's)
+    over the better of the two."""
     from clockspec.orchestrate import cost
-    from clockspec.runtime.batched import step_seconds
+    from clockspec.runtime.batched import step_samples
 
     began = time.perf_counter()
-    times = step_seconds(plans[0], [1, len(plans)], device)
+    samples = step_samples(plans[0], [1, len(plans)], device, rounds=cost.CALIBRATION_ROUNDS,
+                           block_s=cost.CALIBRATION_BLOCK_S, min_steps=cost.CALIBRATION_MIN_STEPS)
     calibration_s = time.perf_counter() - began
-    size = cost.stack_size(len(plans), 1, times)
-    picked = (batched_s if size > 1 else alone_s) + calibration_s
-    print(f"  cost model (1 slot): {times[1] * 1e3:.2f} ms per step alone, {times[len(plans)] * 1e3:.2f} ms for "
-          f"{len(plans)} stacked -> {'stacked' if size > 1 else 'one by one'} (calibration {calibration_s:.1f} s); "
-          f"its time / the better strategy's: {picked / min(alone_s, batched_s):.3f} (goal <= 1.05)")
+    choice = cost.choose(len(plans), 1, plans[0].spec.train.steps,
+                         cost.calibrated([{"step_s": samples, "seconds": calibration_s}]))
+    picked = (batched_s if choice.size > 1 else alone_s) + calibration_s
+    print(f"  strategy (1 slot): {choice.reason}; its time / the better strategy's: "
+          f"{picked / min(alone_s, batched_s):.3f} (goal <= 1.05)")
 
 
 def figure_time(plan, result, repeats: int = 3) -> float:
@@ -170,6 +183,134 @@ def expansion(repeats: int = 5) -> float:
     return best
 
 
+def shipped_families(only: list[str]) -> list[Path]:
+    """The shipped family specs whose path holds one of `only` (all when empty)."""
+    import yaml
+
+    found = []
+    for path in sorted((ROOT / "specs").rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        if isinstance(data, dict) and "family" in data and (not only or any(o in str(path) for o in only)):
+            found.append(path)
+    return found
+
+
+def sized_down(path: Path, jobs: int, target_s: float, max_members: int):
+    """The family's expansion, its first `max_members` members, each trained for the steps
+    that the plan's cost model says take about `target_s` one by one on `jobs` slots."""
+    import dataclasses
+
+    from clockspec.families.expand import expand_family
+    from clockspec.orchestrate import strategy
+
+    exp = expand_family(path)
+    members = exp.members[:max_members]
+    step_s = max(strategy.prior([clockspec.compile(m.spec)], 1).step_s[1] for m in members)
+    rounds = -(-len(members) // jobs)
+    steps = max(5, min(members[0].spec.train.steps, round(target_s / (rounds * step_s))))
+    return dataclasses.replace(exp, members=[dataclasses.replace(m, spec=shorter(m.spec, steps)) for m in members]), steps
+
+
+def shorter(spec, steps: int):
+    """`spec` trained for `steps` steps; without its clocks and stop when some clock needs
+    more steps of evidence than that (the compiler refuses it then)."""
+    from clockspec.core.errors import SpecError
+
+    spec = spec.model_copy(update={"train": spec.train.model_copy(update={"steps": steps})})
+    try:
+        clockspec.compile(spec)
+    except SpecError:
+        return spec.model_copy(update={"clocks": {}, "stop": spec.stop.model_copy(update={"after": []})})
+    return spec
+
+
+def timed_family(exp, mode: str, jobs: int, device: str) -> tuple[float, str]:
+    """Seconds `run_family` takes for `exp` in a fresh store, and what its board said of the
+    strategy. mode: default, alone (--no-batch) or stacks (the largest useful, forced)."""
+    import io
+
+    from clockspec.orchestrate import cost, execute, strategy
+
+    decide = strategy.decide
+    if mode == "stacks":  # the bench's own lever: the executor has no option to force stacks
+        def forced(group, slots, *args, **kwargs):
+            size = cost.largest_useful(len(group), slots)
+            return cost.Choice(size, 0.0, 0.0, "forced by the bench"), None
+        strategy.decide = forced
+    board = io.StringIO()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            began = time.perf_counter()
+            outcome = execute.run_family(exp, out=Path(tmp), jobs=jobs, batch=mode != "alone", device=device,
+                                         stream=board)
+            seconds = time.perf_counter() - began
+    finally:
+        strategy.decide = decide
+    if outcome.count("complete") + outcome.count("diverged") != len(exp.members):
+        raise SystemExit(f"{exp.family.family} ({mode}): {dict(outcome.status)}\n{board.getvalue()}")
+    said = [line.split("; ")[-1] for line in board.getvalue().splitlines() if "can share a stack" in line]
+    calibrated = sum("calibrated on" in line for line in board.getvalue().splitlines())
+    return seconds, (", ".join(said) or "no group to stack") + (f" ({calibrated} calibrated)" if calibrated else "")
+
+
+def strategy_rows(paths: list[Path], jobs: int, device: str, target_s: float, max_members: int,
+                  repeats: int) -> None:
+    """One row per family: the three ways' median seconds and default / best."""
+    import statistics
+
+    modes = ("default", "alone", "stacks")
+    print(f"{'family':28} {'n':>3} {'steps':>6} {'default':>8} {'alone':>8} {'stacks':>8} {'def/best':>8}  default chose")
+    from clockspec.compiler.batching import groups
+
+    for path in paths:
+        exp, steps = sized_down(path, jobs, target_s, max_members)
+        if all(len(g) == 1 for g in groups(m.spec for m in exp.members)):
+            print(f"{exp.family.family:28} {len(exp.members):>3}  no two members may share a stack: "
+                  "the three ways are the same run", flush=True)
+            continue
+        times: dict[str, list[float]] = {m: [] for m in modes}
+        chose = ""
+        for r in range(repeats):
+            for mode in modes[r % 3:] + modes[:r % 3]:  # rotated, so no way always goes first
+                seconds, said = timed_family(exp, mode, jobs, device)
+                times[mode].append(seconds)
+                chose = said if mode == "default" else chose
+        med = {m: statistics.median(t) for m, t in times.items()}
+        ratio = med["default"] / min(med.values())
+        print(f"{exp.family.family:28} {len(exp.members):>3} {steps:>6} {med['default']:>8.1f} {med['alone']:>8.1f} "
+              f"{med['stacks']:>8.1f} {ratio:>8.3f}  {chose}", flush=True)
+
+
+def spinning(count: int):
+    """`count` processes of `yes > /dev/null`, to be stopped by the caller (by their ids)."""
+    import subprocess
+
+    return [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(count)]
+
+
+def strategy_bench(args) -> None:
+    import os
+
+    from clockspec.orchestrate.execute import default_jobs
+
+    paths = shipped_families(args.families)
+    jobs = default_jobs()
+    for condition in args.conditions:
+        spinners = spinning(2) if condition == "busy" else []
+        try:
+            began = time.perf_counter()
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"\nstrategy, {condition}{' (two yes > /dev/null)' if spinners else ''}: {jobs} slots, "
+                  f"load average {load} at the start", flush=True)
+            strategy_rows(paths, jobs, args.device, args.target_s, args.max_members, args.repeats)
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"({condition}: {time.perf_counter() - began:.0f} s; load average {load} at the end)", flush=True)
+        finally:
+            for proc in spinners:
+                proc.kill()
+                proc.wait()
+
+
 def main() -> None:
     import torch
 
@@ -181,10 +322,18 @@ def main() -> None:
     parser.add_argument("--steps-grokfast", type=int, default=1000)
     parser.add_argument("--steps-transformer", type=int, default=300)
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["small", "quickstart", "grokfast", "transformer", "expansion"])
+                        choices=["small", "quickstart", "grokfast", "transformer", "expansion", "strategy"])
+    parser.add_argument("--families", nargs="*", default=[], help="only the family specs whose path holds one of these")
+    parser.add_argument("--target-s", type=float, default=8.0,
+                        help="seconds of steps one by one per family, by the plan's cost model")
+    parser.add_argument("--max-members", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--conditions", nargs="*", default=["quiet", "busy"], choices=["quiet", "busy"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, device {args.device}, 1 torch thread")
+    if "strategy" not in args.skip:
+        strategy_bench(args)
     if "expansion" not in args.skip:
         expansion()
     if "small" not in args.skip:

@@ -32,7 +32,8 @@ PIECES = [  # (family, the IR's kinds, the runtime's pieces, what the piece is)
 ]
 
 
-RUNTIME_PLUGINS = load(RUNTIME_GROUP, {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS})
+RUNTIME_PLUGINS = load(RUNTIME_GROUP, {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS, "metric": METRICS,
+                                       "loss": LOSSES, "regularizer": REGULARIZERS})
 
 
 def refuse_plugin_kinds_without_pieces() -> None:

@@ -52,13 +52,11 @@ class Steps(Protocol):
 def train_members(steps: Steps, members: list[MemberRun], start: int, last: int) -> None:
     """Train from step `start` until every member has ended: diverged, stopped by its clocks,
     done at step `last`, or interrupted (a first Ctrl-C stops at the next step boundary).
-    A crash or a hard interrupt is recorded in every unfinished member's status; a failed
-    write (OSError) is left to the caller, which names the file."""
+    A crash, a failed write or a hard interrupt is recorded in every unfinished member's
+    status, at the step it reached, and raised (the caller names a failed write's file)."""
     try:
         with InterruptGuard() as guard:
             _loop(steps, members, start, last, guard)
-    except OSError:
-        raise
     except BaseException as exc:
         for m in members:
             m.abandon(exc)

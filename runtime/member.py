@@ -6,8 +6,11 @@ tracker (`begin`, on a resume); each probe row is appended to `metrics.jsonl` an
 tracker, which says when the stop clocks fired (`record`); a checkpoint is taken at the
 interval asked, when the member has one to take (`stepped`); and when it ends, complete,
 diverged or interrupted, its clocks, figure and final status are written and its
-`RunResult` made (`end`). A crash or a hard interrupt is recorded in its status
-(`abandon`). Only how the step is computed differs between a run alone and a batch (see
+`RunResult` made (`end`). A crash, a failed write or a hard interrupt is recorded in its
+status, at the step reached (`abandon`): a status never stays `running` once its process
+stops. The step reached is told in the status at probes too, at most every
+PROGRESS_EVERY_S seconds (all members of a batch together), not only at checkpoints.
+Only how the step is computed differs between a run alone and a batch (see
 `loop.train_members`). Torch-free: the checkpoint's bytes come from the caller.
 """
 from __future__ import annotations
@@ -42,6 +45,7 @@ from clockspec.store.rundir import (
 from clockspec.store.snapshots import clear_snapshots, save_snapshot
 
 Snapshot = Callable[[int], bytes]  # the checkpoint of the training state at a step
+PROGRESS_EVERY_S = 1.0  # at most one status rewrite (a synced file) per second per process for "how far"
 
 
 def run_info(plan: Any, device: Any, threads: int, torch_version: str, batch: int | None = None) -> dict[str, Any]:
@@ -75,6 +79,9 @@ class MemberRun:
         self.tracker = ClockTracker(self.spec.clocks, self.spec.stop)
         self.probe_steps = set(plan.probe_steps())
         self.start, self.wall_before, self.resumed = 0, 0.0, False
+        self.step = 0  # the step reached: updates done so far
+        self.told_at = 0.0  # when the status last said how far (monotonic)
+        self.finished = False  # the final status is written
         self.result: RunResult | None = None
         self.bar: Progress | None = None
         self.sink: Any = None
@@ -91,6 +98,7 @@ class MemberRun:
         self.resumed = resumes is not None
         if resumes is not None:
             self.start, self.wall_before = int(resumes.get("step", 0)), resumes.get("wall_s", 0.0)
+            self.step = self.start
         else:
             self.rd.clear()
             clear_snapshots(self.rd.path)
@@ -98,14 +106,13 @@ class MemberRun:
         self.rd.write(SPEC, spec_text(self.spec))
         self.rd.write_json(PLAN, self.plan.to_json())
 
-    def begin(self, start: int, rows: Iterable[dict[str, Any]] = (), progress: bool = False,
-              snapshot: Snapshot | None = None, checkpoint_every: float = float("inf"),
-              weights: Callable[[], bytes] | None = None,
+    def begin(self, start: int, snapshot: Snapshot, weights: Callable[[], bytes], rows: Iterable[dict[str, Any]] = (),
+              progress: bool = False, checkpoint_every: float = float("inf"),
               compile_seconds: Callable[[], tuple[float, float]] | None = None) -> None:
         """Training starts at `start`, after the rows recorded before it (a resume's).
-        `snapshot`: the training state to checkpoint every `checkpoint_every` seconds and
-        when interrupted (None: a batch, which keeps no checkpoint). `weights`: the model
-        alone, for the spec's `snapshots` (None: a batch, which never has them).
+        `snapshot`: the member's training state, checkpointed every `checkpoint_every`
+        seconds, when interrupted, and at the last step (`FINAL`). `weights`: the model
+        alone, for the spec's `snapshots`.
         `compile_seconds`: the wall and CPU seconds the step has spent in torch.compile,
         which the status reports apart from the loop's speed."""
         self.snapshot, self.checkpoint_every, self.weights = snapshot, checkpoint_every, weights
@@ -117,16 +124,21 @@ class MemberRun:
         self.rd.reset_rows(rows)
         for row in rows:
             self.tracker.update(row)
-        self.start = start
+        self.start = self.step = start
         if self.resumed:  # now at the checkpoint's step
             self.rd.write_json(STATUS, self._running())
         self.bar = Progress(progress, self.spec.name, self.spec.train.steps, start)
         self.sink, self.times = self.rd.append_rows(), self.rd.append_times()
-        self.saved_at = time.monotonic()
+        self.saved_at = self.told_at = time.monotonic()
         self.looped, self.cpu = time.perf_counter(), time.process_time()
 
     def _running(self) -> dict[str, Any]:
         return {"status": "running", "step": self.start, "reason": "", **self.info}
+
+    def tell(self, step: int) -> None:
+        """Say in the status how far the run is, for whoever asks (`runs`, a waiting process)."""
+        self.rd.write_json(STATUS, {**self._running(), "step": step})
+        self.told_at = time.monotonic()
 
     def record(self, row: dict[str, Any]) -> bool:
         """Append a probe row and track the clocks; True once the stop clocks fired."""
@@ -137,6 +149,8 @@ class MemberRun:
             self.times.flush()
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, str(self.rd / METRICS)) from exc
+        if time.monotonic() - self.told_at > PROGRESS_EVERY_S * (self.batch or 1):
+            self.tell(int(row["step"]))
         fired = self.tracker.update(row)
         self.keep_snapshot(int(row["step"]), fired)
         self.bar.probe(row, [(name, self.spec.clocks[name], self.tracker.fired_step(name)) for name in fired])
@@ -145,7 +159,7 @@ class MemberRun:
     def keep_snapshot(self, step: int, fired: list[str]) -> None:
         """Save the model at this probe if a clock of `snapshots.at` fired here or one is due."""
         wanted = self.spec.snapshots
-        if wanted is None or self.weights is None:
+        if wanted is None:
             return
         reasons = [name for name in fired if name in wanted.at]
         if wanted.every and step >= self.snap_due:
@@ -158,26 +172,25 @@ class MemberRun:
     def stepped(self, step: int) -> None:
         """`step` updates are done: now and then, show it and take a checkpoint; at the last
         step, keep the state that a longer run continues from (`store.extend`)."""
-        if step == self.final_at and self.snapshot is not None:
+        self.step = step
+        if step == self.final_at:
             self.rd.write(FINAL, self.snapshot(step))
         if not step & 31:
             self.bar.tick(step)
-            if self.snapshot is not None and time.monotonic() - self.saved_at > self.checkpoint_every:
+            if time.monotonic() - self.saved_at > self.checkpoint_every:
                 self.checkpoint(step)
                 self.saved_at = time.monotonic()
 
     def checkpoint(self, step: int) -> None:
         os.fsync(self.sink.fileno())  # the rows before `step` are on disk before the checkpoint is
         self.rd.write(CHECKPOINT, self.snapshot(step))
-        self.rd.write_json(STATUS, {**(read_json(self.rd / STATUS) or {}), "step": step})  # how far, for whoever asks
+        self.tell(step)
 
     def end(self, status: str, step: int, reason: str) -> None:
         """The member stopped at `step`: checkpoint an interrupted one, write its outputs."""
+        self.step = step
         if status == "interrupted":
-            if self.snapshot is not None:
-                self.checkpoint(step)
-            else:
-                reason += " (a batched run keeps no checkpoint)"
+            self.checkpoint(step)
         self.close()
         looped, cpu = time.perf_counter() - self.looped, time.process_time() - self.cpu
         wall = time.perf_counter() - self.began + self.wall_before  # the resumed process's time too
@@ -207,16 +220,25 @@ class MemberRun:
 
     def _finish(self, final: dict[str, Any]) -> None:
         self.rd.write_json(STATUS, final)
+        self.finished = True
         if final["status"] in FINISHED:
             self.rd.remove(CHECKPOINT)
 
     def abandon(self, exc: BaseException) -> None:
-        """Training stopped by `exc` (a hard interrupt, a crash): say so in the status; the
-        last checkpoint stays for a resume."""
-        if self.result is None:
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            last = read_json(self.rd / STATUS) or {}
-            self.rd.record_status({**last, "status": status, "reason": f"{type(exc).__name__}: {exc}"[:500]})
+        """Training stopped by `exc` (a hard interrupt, a crash, a failed write) before the
+        final status was written: say so in the status, at the step reached (a full disk
+        too: `record_status`); the last checkpoint stays for a resume."""
+        if self.finished:
+            return
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        if isinstance(exc, OSError):  # as the runner says it (`runner.failed_io`)
+            reason = f"cannot write {exc.filename or self.rd.path}: {exc.strerror or type(exc).__name__}"
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        last = read_json(self.rd / STATUS)
+        last = last if isinstance(last, dict) else self._running()
+        self.rd.record_status({**last, "status": status, "step": self.step, "reason": reason[:500]})
+        self.finished = True
 
     def close(self) -> None:
         if self.bar is not None:

@@ -183,8 +183,9 @@ class MemberOptimizer:
         self.state = {name: _rows(value, index) for name, value in self.state.items()}
         self._groups = None
 
-    def state_dict(self) -> dict[str, Any]:
-        return dict(self.state)
+    def member_state(self, row: torch.Tensor) -> dict[str, Any]:
+        """The state of the stack's row `row` (a one-element index), as a stack of one holds it."""
+        return {name: _rows(value, row) for name, value in self.state.items()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         missing = set(self.state) - set(state)

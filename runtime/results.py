@@ -15,6 +15,7 @@ from clockspec.compiler.node_id import NodeId
 from clockspec.compiler.plan import compile as compile_plan
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
+from clockspec.core.records import read_store_file
 from clockspec.core.safepaths import UnsafePath, refuse_link
 from clockspec.ir.metrics import METRICS
 from clockspec.report.run_figure import plot_curves
@@ -127,6 +128,6 @@ def show(view: Path, plan: Any, obj: Path, result: RunResult) -> RunResult:
     else:
         rd.write_json(CLOCKS, recorded)
         if figure.is_file():
-            rd.write(CURVES, figure.read_bytes())
+            rd.write(CURVES, read_store_file(figure))
     write_view(view, plan.train_hash, key)
     return dataclasses.replace(result, view=view)

@@ -11,6 +11,7 @@ import torch
 
 from clockspec.core.errors import RunError
 from clockspec.core.fileio import read_json
+from clockspec.core.records import read_store_file
 from clockspec.ir.spec import Experiment
 from clockspec.store.objects import data_dir
 from clockspec.store.rundir import PLAN, SPEC
@@ -47,7 +48,8 @@ def load_model(run_dir: str | Path, step: int | None = None, device: str = "cpu"
     assert isinstance(spec, Experiment)
     data = _shapes(run_dir) if spec.task.reads_file() else build_task(spec.task)
     model = build_model(spec.model, model_view(data, spec.train.loss), spec.seed, DTYPES[spec.train.dtype])
-    model.load_state_dict(torch.load(chosen.path(run_dir), map_location="cpu", weights_only=True))
+    model.load_state_dict(torch.load(io.BytesIO(read_store_file(chosen.path(run_dir))), map_location="cpu",
+                                     weights_only=True))
     return model.to(device).eval()
 
 

@@ -179,10 +179,13 @@ class Stacked:
         if hasattr(self.forward, "keep"):
             self.forward.keep(index)
 
-    def snapshot(self, step: int) -> bytes:
-        """The checkpoint of a stack of one at `step`: parameters, optimizer state, the metrics' memory, RNG."""
-        state = {"step": step, "params": {n: p.detach() for n, p in self.params.items()},
-                 "optimizer": self.optimizer.state_dict(), "probe_memory": self.probers[0].memory}
+    def snapshot(self, step: int, k: int = 0) -> bytes:
+        """Member k's checkpoint at `step`, as a stack of one of it would write (parameters,
+        optimizer state, the metrics' memory, RNG): a member of a batch resumes alone, and a
+        longer run extends it alone, on the same trajectory."""
+        row = torch.tensor([self.rows.index(k)], device=next(iter(self.params.values())).device)
+        state = {"step": step, "params": {n: p.detach().index_select(0, row) for n, p in self.params.items()},
+                 "optimizer": self.optimizer.member_state(row), "probe_memory": self.probers[k].memory}
         return checkpoint_bytes(state)
 
     def load_state_dict(self, state: dict[str, Any]) -> int:

@@ -9,11 +9,15 @@ from clockspec.runtime.metrics import Prober
 
 
 def ctrl_c_at(monkeypatch, step: int) -> Callable[[], None]:
-    """Press Ctrl-C while the probe of `step` is measured; the function returned stops pressing."""
+    """Press Ctrl-C once, while the (first) probe of `step` is measured: a batch probes each
+    of its members there, and a second press would be the hard abort. The function returned
+    stops pressing."""
     measure = Prober.__call__
+    pressed = []
 
     def pressing(self, t):
-        if t == step:
+        if t == step and not pressed:
+            pressed.append(t)
             signal.raise_signal(signal.SIGINT)
         return measure(self, t)
 

@@ -20,7 +20,7 @@ from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.ir.base import format_number
 from clockspec.ir.clocks import FirstClock, SettleClock
 from clockspec.ir.losses import LOSSES
-from clockspec.ir.metrics import METRICS
+from clockspec.ir.metrics import METRICS, unmeasurable
 from clockspec.ir.spec import Experiment
 from clockspec.syntax.checks import clock_references
 from clockspec.syntax.provenance import source_of
@@ -114,16 +114,8 @@ def loss_fits_task(ctx: Context) -> Iterable[Finding]:
 
 
 def metrics_producible(ctx: Context) -> Iterable[Finding]:
-    spec = ctx.spec
-    for i, name in enumerate(spec.probes.metrics):
-        reason = METRICS[name].requires(spec)
-        if reason:
-            yield Finding(("probes", "metrics", i), f"metric '{name}' cannot be measured here: {reason}")
-    for clock_name, clock in spec.clocks.items():
-        reason = METRICS[clock.metric].requires(spec)
-        if reason:
-            yield Finding(("clocks", clock_name), f"clock '{clock_name}' watches '{clock.metric}', which cannot be "
-                          f"measured here: {reason}", offset=_offset_of(clock.metric, ctx, ("clocks", clock_name)))
+    for path, message, word in unmeasurable(ctx.spec):
+        yield Finding(path, message, offset=_offset_of(word, ctx, path) if word else 0)
 
 
 def thresholds_reachable(ctx: Context) -> Iterable[Finding]:

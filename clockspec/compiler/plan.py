@@ -61,6 +61,7 @@ FIELD_STAGES: dict[str, tuple[str, ...]] = {
     "stop.after": ("train",),
     "stop.patience": ("train",),
     "snapshots": ("train",),
+    "plugins": (),
 }
 
 
@@ -190,9 +191,11 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
     sizes = {k: facts[k] for k in spec.model.hashed_sizes}  # what the architecture is built from
     add("model", {**_dump(spec.model, ("init_scale",)), **sizes, **plugins.identity("model", spec.model.kind)})
     add("init", {"init_scale": spec.model.init_scale, "seed": spec.seed}, (NodeId.of("model"),))
-    regs = {name: _dump(reg.resolved(spec.model)) for name, reg in spec.regularizers if reg is not None}
+    regs = {name: {**_dump(reg.resolved(spec.model)), **plugins.identity("regularizer", name)}
+            for name, reg in spec.regularizers if reg is not None}
     loss_dtype = {"loss_dtype": spec.train.loss_dtype} if spec.train.loss_dtype else {}
-    add("objective", {"loss": spec.train.loss, "regularizers": regs, **loss_dtype})
+    add("objective", {"loss": spec.train.loss, "regularizers": regs, **loss_dtype,
+                      **plugins.identity("loss", spec.train.loss)})
     opt = {**_dump(spec.optimizer), **plugins.identity("optimizer", spec.optimizer.kind)}
     if spec.interventions is not None:  # they change each update, as the optimizer does
         opt["interventions"] = {name: _dump(kind) for name, kind in spec.interventions if kind is not None}
@@ -203,6 +206,8 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
     options = _metric_options(spec, metrics)
     cadences = spec.probes.cadence or {}
     cadence = {"cadence": dict(sorted(cadences.items()))} if cadences else {}
+    # a plugin's metrics are computed while training: their versions are in the train hash
+    metric_plugins = {m: found["plugin"] for m in sorted(metrics) if (found := plugins.identity("metric", m))}
     add("train", {
         "steps": spec.train.steps,
         "batch": spec.train.batch,
@@ -216,10 +221,12 @@ def _nodes(spec: Experiment, facts: dict[str, Any]) -> dict[NodeId, PlanNode]:
         # only when asked, so that every spec without snapshots keeps its hash
         **({"snapshots": spec.snapshots.model_dump(mode="json")} if spec.snapshots is not None else {}),
         **cadence,
+        **({"metric_plugins": metric_plugins} if metric_plugins else {}),
     }, tuple(map(NodeId.of, ("split", "init", "objective", "optimizer"))))
     for m in metrics:
         every = {"every": cadences[m]} if m in cadences else {}
-        add("probe", {"metric": m, **options.get(m, {}), **every}, (NodeId.of("train"),), name=m)
+        add("probe", {"metric": m, **options.get(m, {}), **every, **plugins.identity("metric", m)},
+            (NodeId.of("train"),), name=m)
     for name in _after_first(spec.clocks):
         clock = spec.clocks[name]
         inputs = (NodeId.probe(clock.metric),) + ((NodeId.clock(clock.after),) if clock.after else ())

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from clockspec.core.safepaths import read_no_follow
+
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     """Replace `path` with `data` (text as UTF-8) in one step, keeping an existing file's
@@ -51,8 +53,9 @@ def _umask() -> int:
 def read_json(path: str | os.PathLike) -> Any:
     """The JSON document in `path`, or None when there is none: the file is missing, or holds
     no whole JSON (a file written by something other than `write_atomic`, cut short, not
-    UTF-8, nested past the parser's depth, or a folder where a file goes)."""
+    UTF-8, nested past the parser's depth, a folder where a file goes, or a symbolic link,
+    which is never read through: `read_no_follow`)."""
     try:
-        return json.loads(Path(path).read_bytes())
+        return json.loads(read_no_follow(path))
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError, RecursionError):
         return None

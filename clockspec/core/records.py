@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clockspec.core.errors import RunError
+from clockspec.core.safepaths import UnsafePath, read_no_follow
 
 HINT = "the file was damaged or edited by hand; clockspec run --force retrains the run (or remove the folder)"
 
@@ -29,11 +30,13 @@ def read_record(path: str | Path, fields: Mapping[str, type | tuple[type, ...]])
     """The JSON object in `path`, each of `fields` that is present (and not null) of its type
     (a bool is no number); None when there is no file. Raises DamagedFile."""
     try:
-        raw = Path(path).read_bytes()
+        raw = read_no_follow(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
         raise DamagedFile(path, "(the file)", "a file, found a folder") from None
+    except UnsafePath:
+        raise not_a_file(path) from None
     try:
         doc = json.loads(raw)
     except (ValueError, RecursionError):
@@ -45,6 +48,19 @@ def read_record(path: str | Path, fields: Mapping[str, type | tuple[type, ...]])
         if value is not None and (not isinstance(value, kind) or (isinstance(value, bool) and bool not in _types(kind))):
             raise DamagedFile(path, name, f"{' or '.join(t.__name__ for t in _types(kind))}, found {_kind(value)}")
     return doc
+
+
+def not_a_file(path: str | Path) -> DamagedFile:
+    """A store file that is a symbolic link (never read through) or a pipe or device."""
+    return DamagedFile(path, "(the file)", "a regular file, found a symbolic link or a special file")
+
+
+def read_store_file(path: str | Path) -> bytes:
+    """A file of the store, never read through a link (DamagedFile)."""
+    try:
+        return read_no_follow(path)
+    except UnsafePath:
+        raise not_a_file(path) from None
 
 
 def _types(kind: type | tuple[type, ...]) -> tuple[type, ...]:

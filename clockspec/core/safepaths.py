@@ -3,10 +3,12 @@
 Everything the store reads back (an index naming files, a lock naming run directories, a
 member label) may have been edited by anyone: a path read from a store file is used only
 if it resolves inside the store, a label becomes a folder name only through `component`,
-and nothing is written or deleted through a symbolic link (`refuse_link`, `open_no_follow`).
+nothing is written or deleted through a symbolic link (`refuse_link`, `open_no_follow`),
+and no store file is read through one (`read_no_follow`).
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -75,6 +77,25 @@ def open_no_follow(path: str | os.PathLike, flags: int, mode: int = 0o666) -> in
         if os.path.islink(path):
             raise UnsafePath(f"{path} is a symbolic link; clockspec writes into no link in its store") from None
         raise exc
+
+
+def read_no_follow(path: str | os.PathLike) -> bytes:
+    """The bytes of the regular file `path`, never read through a link at `path` itself nor
+    from a pipe or device (which may never end): either is UnsafePath. A missing file or a
+    folder raise the usual OSError."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and os.path.islink(path):
+            raise UnsafePath(f"{path} is a symbolic link; clockspec reads no link in its store") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            raise UnsafePath(f"{path} is not a regular file")
+        return fh.read()
 
 
 def is_real_dir(path: Path) -> bool:

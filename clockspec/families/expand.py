@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.families import lattice
@@ -57,10 +57,11 @@ class Expansion:
     keys: dict[str, str]  # varied path -> short key (the label's column names)
     excluded: list[str] = field(default_factory=list)  # labels of excluded combinations
     merged: dict[str, list[str]] = field(default_factory=dict)  # member name -> labels merged in
+    checked: int = 0  # members checked and not kept (`check_family`)
 
     @property
     def generated(self) -> int:
-        return len(self.members) + len(self.excluded) + sum(len(v) for v in self.merged.values())
+        return len(self.members) + self.checked + len(self.excluded) + sum(len(v) for v in self.merged.values())
 
 
 def expand(family: Union[Family, str, os.PathLike], base_dir: Union[str, os.PathLike, None] = None) -> list[Member]:
@@ -72,10 +73,20 @@ def expand_family(family: Union[Family, str, os.PathLike],
                   base_dir: Union[str, os.PathLike, None] = None) -> Expansion:
     """The members of a family and what happened on the way (exclusions, merges); every
     failing member is reported at the family value that produced it, grouped by failure."""
-    family = _as_family(family)
+    return _expand(_as_family(family), base_dir, keep=True)
+
+
+def check_family(family: Union[Family, str, os.PathLike], base_dir: Union[str, os.PathLike, None] = None) -> int:
+    """Every member validated and checked by the compiler passes, as `expand_family` does
+    (the same SpecError), keeping none: memory stays flat however many members there are
+    (`clockspec check`). The number of members checked."""
+    return _expand(_as_family(family), base_dir, keep=False).generated
+
+
+def _expand(family: Family, base_dir: Union[str, os.PathLike, None], keep: bool) -> Expansion:
     doc, file, pos = _located(family)
     if family.vary.refine is not None:  # its first round: the coarse grid (clockspec.families.refine)
-        return _coarse(family, doc, file, pos, base_dir)
+        return _coarse(family, doc, file, pos, base_dir, keep)
     rules, problems = compile_rules(family)
     if problems:
         raise SpecError([Diagnostic(msg, file, *_shift(pos(p), off), hint) for p, msg, hint, off in problems])
@@ -87,19 +98,24 @@ def expand_family(family: Union[Family, str, os.PathLike],
     bad = [] if rules.exclude else _bad_values(family, rules, base_data, doc, file)
     if bad:  # a value no member can take: refused once, not once per member that has it
         raise SpecError(bad)
-    found_members = _Members(rules, doc, file, _origin(base, file))
+    found_members = _Members(rules, doc, file, _origin(base, file), base, base_data, keep)
     for settings in _points(family, rules):
         found_members.add(*_apply(base_data, settings))
     if found_members.errors:
         raise SpecError([_counted(group) for group in found_members.errors.values()])
-    members = _unique_names(found_members.members, file,
-                            pos(("name_template",)) if family.name_template else pos(("vary",)))
+    where = pos(("name_template",)) if family.name_template else pos(("vary",))
+    if not keep:
+        if (wrong := found_members.misnamed) is not None:  # said as the expansion says it (with its hash, if shared)
+            _unique_names([wrong] * min(found_members.names[wrong.name], 2), file, where)
+        return Expansion(family, base, [], rules.varied, rules.keys, found_members.excluded, found_members.merged,
+                         found_members.checked)
+    members = _unique_names(found_members.members, file, where)
     for member, member_doc in zip(members, found_members.docs):
         remember_source(member.spec, member_doc)  # compiling it later points into the family
     return Expansion(family, base, members, rules.varied, rules.keys, found_members.excluded, found_members.merged)
 
 
-def _coarse(family: Family, doc: RawDoc | None, file: str, pos, base_dir) -> Expansion:
+def _coarse(family: Family, doc: RawDoc | None, file: str, pos, base_dir, keep: bool) -> Expansion:
     _, problems = compile_rules(family)
     if problems:
         raise SpecError([Diagnostic(msg, file, *_shift(pos(p), off), hint) for p, msg, hint, off in problems])
@@ -108,7 +124,7 @@ def _coarse(family: Family, doc: RawDoc | None, file: str, pos, base_dir) -> Exp
         raise SpecError([Diagnostic(lumpy, file, *pos(("vary", "refine", "levels")))])
     base = _resolve_base(family, doc, file, pos, base_dir)
     lattice.check_clocks(family, base, file, pos(("phases",) if family.phases is not None else ("vary", "refine")))
-    return expand_family(lattice.points_family(family, lattice.coarse(family.vary.refine), base))
+    return _expand(lattice.points_family(family, lattice.coarse(family.vary.refine), base), None, keep)
 
 
 def _origin(base: Experiment, file: str) -> Path | None:
@@ -127,6 +143,9 @@ class _Members:
     doc: RawDoc | None
     file: str
     origin: Path | None  # the folder the members' files are read from: the base's
+    base: Experiment
+    base_data: dict  # `plain(base)`, which every member's data is a copy of along its varied paths
+    keep: bool  # False: check each member and keep none (`check_family`)
     members: list[Member] = field(default_factory=list)
     docs: list[RawDoc] = field(default_factory=list)  # each member's source map into the family
     excluded: list[str] = field(default_factory=list)
@@ -134,6 +153,9 @@ class _Members:
     errors: dict[tuple, list] = field(default_factory=dict)  # (file, line, col, message) -> [(label, diag)]
     by_ir: dict[str, int] = field(default_factory=dict)  # canonical IR less the name -> member index
     token_cache: dict[int, tuple[str, str]] = field(default_factory=dict)
+    checked: int = 0  # members checked and not kept
+    names: Counter = field(default_factory=Counter)  # not kept: each name's count
+    misnamed: Member | None = None  # not kept: the first member whose name is no name
 
     def add(self, data: dict, applied: list[Setting]) -> None:
         # the base itself (of a one_at_a_time ablation, with nothing else varied) is `base`
@@ -142,9 +164,15 @@ class _Members:
             self.excluded.append(label)
             return
         data["name"] = "member"
-        member_doc = _member_doc(data, applied, self.doc, self.file)
-        spec = self.validated(data, member_doc, label)
+        spec = self.validated(data, applied, label)
         if spec is None:
+            return
+        if not self.keep:
+            self.checked += 1
+            name = self.name(spec, applied)
+            self.names[name] += 1
+            if self.misnamed is None and not naming.NAME_RE.match(name):  # a hash suffix would not mend it
+                self.misnamed = Member(name, spec, {}, label)
             return
         key = spec.model_dump_json(exclude={"name"})
         if key in self.by_ir:
@@ -152,17 +180,23 @@ class _Members:
             return
         self.by_ir[key] = len(self.members)
         self.members.append(Member(self.name(spec, applied), spec, {p: v for p, v, _ in applied}, label))
-        self.docs.append(member_doc)
+        self.docs.append(_member_doc(data, applied, self.doc, self.file))
 
-    def validated(self, data: dict, member_doc: RawDoc, label: str) -> Experiment | None:
-        """The member's experiment, or None with its errors recorded."""
-        try:
-            spec = Experiment.model_validate(data)  # cross-field checks: the compiler passes below
+    def validated(self, data: dict, applied: list[Setting], label: str) -> Experiment | None:
+        """The member's experiment, or None with its errors recorded. Its source map into
+        the family is made only to place an error."""
+        try:  # cross-field checks: the compiler passes below
+            spec = Experiment.model_validate(_reusing(data, self.base_data, self.base))
         except ValidationError:
             spec = None
         if spec is not None and self.origin is not None:
             spec.task.anchor(self.origin)  # a member reads the base's data files, not the working directory's
-        problems = _member_errors(member_doc) if spec is None else _compile_errors(spec, member_doc)
+        if spec is None:
+            problems = _member_errors(_member_doc(data, applied, self.doc, self.file))
+        else:
+            problems = _compile_errors(spec)
+            if problems:
+                problems = _compile_errors(spec, _member_doc(data, applied, self.doc, self.file))
         for diag in problems:
             self.errors.setdefault((diag.file, diag.line, diag.col, diag.message), []).append((label, diag))
         return None if problems else spec
@@ -266,9 +300,8 @@ def _points(family: Family, rules: Rules) -> Iterator[list[Setting]]:
     factors: list[list[list[Setting]]] = []
     for comb, axes in combinator_axes(family):
         where = ("vary", comb)
-        if comb == "grid":
-            columns = [[(p, v, where + (p, i)) for i, v in enumerate(vals)] for p, vals in axes.items()]
-            factors.append([list(combo) for combo in itertools.product(*columns)])
+        if comb == "grid":  # each axis its own factor: the points are made one at a time, never all kept
+            factors += [[[(p, v, where + (p, i))] for i, v in enumerate(vals)] for p, vals in axes.items()]
         elif comb == "zip":
             length = len(next(iter(axes.values())))
             factors.append([[(p, vals[i], where + (p, i)) for p, vals in axes.items()] for i in range(length)])
@@ -378,6 +411,19 @@ def _apply(base: dict, settings: list[Setting]) -> tuple[dict, list[Setting]]:
     return data, applied
 
 
+def _reusing(data: dict, base_data: dict, base: Experiment) -> dict:
+    """The member's data with each block it shares with the base (the same object: `_apply`
+    copies only along the varied paths) given as the base's validated block, which pydantic
+    takes as it is instead of validating it again: the member is the same, its cost is that
+    of its varied blocks and the cross-field checks."""
+    out = dict(data)
+    for key, value in data.items():
+        block = getattr(base, key, None)
+        if value is base_data.get(key) and isinstance(block, BaseModel):
+            out[key] = block
+    return out
+
+
 def _member_doc(data: dict, applied: list[Setting], doc: RawDoc | None, file: str) -> RawDoc:
     """The member as a document whose source map sends every varied value back to where
     the family writes it (and everything else to the value most likely to blame)."""
@@ -411,11 +457,12 @@ def _member_errors(member: RawDoc) -> list[Diagnostic]:
                        *member.positions[()])]
 
 
-def _compile_errors(spec: Experiment, member: RawDoc) -> list[Diagnostic]:
-    """The compiler's checks (a metric the member's model cannot produce, ...)."""
+def _compile_errors(spec: Experiment, member: RawDoc | None = None) -> list[Diagnostic]:
+    """The compiler's checks (a metric the member's model cannot produce, ...), placed in
+    the family by `member` (None: by IR path, enough to know whether there are any)."""
     from clockspec.compiler.passes import run_passes
 
-    _, diagnostics = run_passes(spec, source=(member, ()))
+    _, diagnostics = run_passes(spec, source=(member, ()) if member is not None else None)
     return [d for d in diagnostics if d.severity == "error"]
 
 

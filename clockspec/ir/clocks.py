@@ -210,6 +210,8 @@ def _parser() -> Lark:
 
 def _metric(tok: Token) -> str:
     name = str(tok)
+    if name in METRICS.refused:  # a refused plugin's
+        raise SourceError(f"unknown metric '{name}': {METRICS.refused[name]}", tok.start_pos)
     if name not in METRICS:
         raise SourceError(
             f"unknown metric '{name}'", tok.start_pos, did_you_mean(name, METRICS)
@@ -321,12 +323,33 @@ def _coerce(value: Any) -> Any:
 
 
 class _TextOrFields:
-    """In the JSON Schema, a clock is what `_coerce` accepts: its expression text or its
-    structured fields (the kind's own schema)."""
+    """In the JSON Schema, a clock is what `_coerce` accepts: its expression text (the
+    grammar and the metric names, as `expression_pattern`) or its structured fields (the
+    kind's own schema)."""
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        return {"anyOf": [{"type": "string", "description": "a clock expression, e.g. 'first train_loss <= 1e-2'"},
-                          handler(core_schema)]}
+        text = {"type": "string", "pattern": expression_pattern(), "maxLength": 1000,
+                "description": "a clock expression, e.g. 'first train_loss <= 1e-2'; " + FORMS}
+        return {"anyOf": [text, handler(core_schema)]}
+
+
+def expression_pattern() -> str:
+    """grammar/clock.lark as one regular expression over the registered metric names: what a
+    schema-aware editor can check of a clock's text (a number's size, and whether an `after`
+    clock exists, stay `check`'s). tests/clocks/test_clock_pattern.py holds the two alike."""
+    gap = r"[ \t]*"  # the lexer reads a word where the grammar allows it, glued or not: `firsttrain_acc`
+    number = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    metric = "(?:" + "|".join(sorted(METRICS, key=len, reverse=True)) + r")(?![A-Za-z0-9_])"
+    compare = rf"{metric}{gap}(?:<=|>=|<|>){gap}{number}"
+    steps = rf"(?:{gap}for{gap}[0-9]+{gap}steps?)?"
+    after = rf"(?:{gap}after{gap}[A-Za-z_][A-Za-z0-9_]*)?"
+    forms = [rf"first{gap}{compare}{steps}{after}",
+             rf"settle{gap}{metric}{gap}within{gap}{number}(?:{gap}%|{gap}relative)?{steps}{after}",
+             rf"last{gap}{compare}{steps}{after}",
+             rf"enter{gap}{compare}(?:{gap}times{gap}[0-9]+)?{steps}{after}",
+             rf"transition{gap}{metric}(?:{gap}r2{gap}{number})?{after}"]
+    return rf"^{gap}(?:{'|'.join(forms)}){gap}$"
+
 
 
 ClockSpec = Annotated[

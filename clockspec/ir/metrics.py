@@ -62,6 +62,7 @@ class Metric:
     option_words: Callable[[Any], str] = str
     cost: str = ""  # the work a probe adds beyond the shared forward passes, as explain says it
     range: Range = Range()  # the values it can take: a clock threshold past them never fires
+    unit: str = ""  # what a figure's y axis says it measures, in which unit (empty: its name says it)
 
     def option_value(self, spec: Any) -> Any:
         """The value of this metric's probe option in `spec`, resolved (None without an option)."""
@@ -199,10 +200,10 @@ def _relu_modular_addition(spec: Any) -> str | None:
 for _m in [
     Metric("train_loss", "training loss (the objective's data term)", log_scale=True, range=NONNEGATIVE),
     Metric("test_loss", "held-out loss", log_scale=True, range=NONNEGATIVE),
-    Metric("train_acc", "training accuracy", requires=_classes, range=FRACTION),
-    Metric("test_acc", "held-out accuracy", requires=_classes, range=FRACTION),
-    Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]", requires=_classes),
-    Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True, range=NONNEGATIVE),
+    Metric("train_acc", "training accuracy", requires=_classes, range=FRACTION, unit="fraction correct"),
+    Metric("test_acc", "held-out accuracy", requires=_classes, range=FRACTION, unit="fraction correct"),
+    Metric("margin", "min over training examples of logit[y] - max_{c != y} logit[c]", requires=_classes, unit="logit margin"),
+    Metric("weight_norm", "sum over layers of squared Frobenius norms", structural=True, range=NONNEGATIVE, unit="sum of squared weights"),
     Metric(
         "schatten",
         "sum_k sigma_k(W)^q of the end-to-end map (q = 2/L by default)",
@@ -212,6 +213,7 @@ for _m in [
         resolve=schatten_exponent,
         option_words=lambda q: f"q = {'2/L' if q == 'auto' else q}",
         range=NONNEGATIVE,
+        unit="Σ σᵢ^q (end-to-end)",
     ),
     Metric(
         "balance",
@@ -220,12 +222,14 @@ for _m in [
         log_scale=True,
         structural=True,
         range=NONNEGATIVE,
+        unit="‖WᵀW − WWᵀ‖ between layers",
     ),
     Metric(
         "effective_rank",
         "entropy effective rank (Roy-Vetterli) of the end-to-end map, else of the first layer",
         structural=True,
         range=NONNEGATIVE,
+        unit="rank (entropy)",
     ),
     Metric(
         "fourier_sparsity",
@@ -236,6 +240,7 @@ for _m in [
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
         range=FRACTION,
+        unit="energy share",
     ),
     Metric(
         "restricted_loss",
@@ -246,6 +251,7 @@ for _m in [
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
         range=NONNEGATIVE,
+        unit="cross-entropy (nats)",
     ),
     Metric(
         "excluded_loss",
@@ -256,6 +262,7 @@ for _m in [
         option="fourier_top_k",
         option_words=lambda k: f"top {k} frequencies",
         range=NONNEGATIVE,
+        unit="cross-entropy (nats)",
     ),
     Metric(
         "attention_entropy",
@@ -264,12 +271,14 @@ for _m in [
         requires=_attention,
         structural=True,
         range=NONNEGATIVE,
+        unit="entropy (nats)",
     ),
     Metric(
         "layer_norms",
         "largest Frobenius norm of a layer matrix; each layer's as layer_norms.<layer>",
         structural=True,
         range=NONNEGATIVE,
+        unit="Frobenius norm",
     ),
     Metric(
         "pattern_flips",
@@ -280,6 +289,7 @@ for _m in [
         option="flip_band",
         option_words=lambda band: f"flip band {band:g}",
         range=FRACTION,
+        unit="fraction of ReLU bits",
     ),
     Metric(
         "grad_ratio",
@@ -287,11 +297,12 @@ for _m in [
         requires=_embed,
         log_scale=True,
         range=NONNEGATIVE,
+        unit="head / embedding",
     ),
     Metric("train_acc_clean", "training accuracy on the examples whose labels the label noise left alone",
-           requires=_label_noise, range=FRACTION),
+           requires=_label_noise, range=FRACTION, unit="fraction correct"),
     Metric("train_acc_noisy", "training accuracy on the examples with replaced labels (fitting the noise)",
-           requires=_label_noise, range=FRACTION),
+           requires=_label_noise, range=FRACTION, unit="fraction correct"),
     Metric("llc", "local learning coefficient of the training loss at the current parameters (devinterp's SGLD "
            "estimate; expensive: give it a cadence)", requires=_devinterp, structural=True, option="llc",
            resolve=_llc_options, option_words=_llc_words,
@@ -305,6 +316,7 @@ for _m in [
         cost="one backward pass to the logits and one loss call per training example: give it a cadence on "
              "large training sets",
         range=FRACTION,
+        unit="share of training examples",
     ),
     Metric(
         "grad_weight_cosine",
@@ -313,6 +325,7 @@ for _m in [
         "loss minimisation)",
         cost="one forward and backward pass over the training set",
         range=Range(-1.0, 1.0),
+        unit="cosine",
     ),
     Metric(
         "init_distance",
@@ -320,6 +333,7 @@ for _m in [
         structural=True,
         cost="a copy of the initial parameters, kept in the checkpoint",
         range=NONNEGATIVE,
+        unit="‖θ − θ₀‖",
     ),
     Metric(
         "kernel_alignment",
@@ -329,6 +343,7 @@ for _m in [
         structural=True,
         cost="one forward pass over the training set",
         range=FRACTION,
+        unit="alignment",
     ),
     Metric(
         "neuron_frequencies",
@@ -340,8 +355,24 @@ for _m in [
         structural=True,
         cost="a forward pass over all p^2 pairs and a 2-D DFT per neuron: give it a cadence",
         range=NONNEGATIVE,
+        unit="frequencies",
     ),
 ]:
     register(_m)
 
 METRIC_NAMES = tuple(METRICS)
+
+
+def unmeasurable(spec: Any) -> list[tuple[tuple, str, str | None]]:
+    """(IR path, message, the word of a clock's text to point at) for each recorded metric
+    and each clock's metric that this experiment cannot produce: the compiler's check, and
+    the validator's when other fields failed too (all errors in one pass)."""
+    out: list[tuple[tuple, str, str | None]] = []
+    for i, name in enumerate(spec.probes.metrics):
+        if reason := METRICS[name].requires(spec):
+            out.append((("probes", "metrics", i), f"metric '{name}' cannot be measured here: {reason}", None))
+    for clock_name, clock in spec.clocks.items():
+        if reason := METRICS[clock.metric].requires(spec):
+            out.append((("clocks", clock_name), f"clock '{clock_name}' watches '{clock.metric}', which cannot be "
+                        f"measured here: {reason}", clock.metric))
+    return out

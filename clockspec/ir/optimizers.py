@@ -50,7 +50,10 @@ class PerpGrad(Strict):
         return f"; ⊥Grad: each parameter tensor's gradient projected orthogonal to the tensor{kept}"
 
 
-class _Common(Strict):
+class OptimizerBase(Strict):
+    """What every optimizer kind has (the rate, its schedule, Grokfast, ⊥Grad), which the training
+    step and the plan read of any kind: a plugin's optimizer derives from it too."""
+
     lr: float = Field(1e-3, gt=0.0, le=1e3)
     """Learning rate (the peak, under a schedule)."""
     schedule: Schedule = "constant"
@@ -76,7 +79,7 @@ class _Common(Strict):
 
 
 @OPTIMIZERS.register
-class SGD(_Common):
+class SGD(OptimizerBase):
     kind: Literal["sgd"]
     momentum: float = Field(0.0, ge=0.0, lt=1.0)
     """Momentum factor."""
@@ -101,7 +104,7 @@ class SGD(_Common):
         return out + self.filter_words()
 
 
-class _Moments(_Common):
+class _Moments(OptimizerBase):
     """Adam and AdamW: two moment estimates per parameter, per-coordinate adaptive steps."""
 
     adaptive: ClassVar[bool] = True
@@ -136,7 +139,7 @@ class AdamW(_Moments):
 
 
 @OPTIMIZERS.register
-class Lion(_Common):
+class Lion(OptimizerBase):
     """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2):
     the sign of an interpolated momentum, one state tensor per parameter."""
 

@@ -1,4 +1,5 @@
-"""Plugins: task, model and optimizer kinds from installed distributions, without a fork.
+"""Plugins: task, model, optimizer, loss, regularizer and metric kinds from installed
+distributions, without a fork.
 
 A plugin is an installed package. Its entry points in the group `clockspec.kinds` are named
 after the kinds it provides and point at the module that registers their IR classes
@@ -20,6 +21,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -29,6 +31,12 @@ from clockspec.core.registry import Registry
 
 IR_GROUP = "clockspec.kinds"
 RUNTIME_GROUP = "clockspec.runtime_kinds"
+# A kind's name: plain, or namespaced by its lab (`mylab.res_mlp`) where plain names would
+# collide. Metric and regularizer names are keys and dotted paths in a spec
+# (`regularizers.NAME.strength`, a metric's parts as `NAME.part`): those stay plain.
+KIND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PLAIN_FAMILIES = ("metric", "regularizer")
 
 
 @dataclass
@@ -95,6 +103,8 @@ def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
             importlib.import_module(module)
     except Exception as exc:  # the plugin's own code: whatever it raises refuses it, never clockspec
         problem = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+        if str(exc).endswith("registered twice"):  # Registry.add's: the name is taken
+            problem += " (a name another kind has: a plugin namespaces its kinds, mylab.name)"
     source = None
     try:
         source = editable_source(points[0].dist, points) if problem is None else None
@@ -104,6 +114,8 @@ def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
     unregistered = [name for name in declared if name not in added]
     if problem is None and unregistered:
         problem = f"its entry points name {', '.join(unregistered)}, which it does not register"
+    if problem is None:
+        problem = next(filter(None, (_name_problem(name, family) for name, family in added.items())), None)
     plugin = Plugin(dist, version, {name: added.get(name, "") for name in sorted({*declared, *added})}, problem, source)
     if problem is not None:
         for name, family in added.items():
@@ -112,6 +124,36 @@ def _load_one(dist: str, version: str, points: list[metadata.EntryPoint],
             for name in plugin.kinds:
                 registry.refuse(name, f"it comes from the plugin {plugin.identity}, which was refused ({problem})")
     return plugin
+
+
+def requirement_problem(text: str) -> str | None:
+    """Why a spec's `plugins` entry (`clockspec-resmlp==0.1.0`, as pip names a distribution) is
+    not met here, with the pip command that meets it; None when the installed one matches."""
+    from packaging.requirements import InvalidRequirement, Requirement  # ~17 ms: only for a spec that lists some
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return f"{text!r} is not a distribution and its versions (NAME or NAME==VERSION, as pip writes them)"
+    if req.url or req.marker or req.extras:
+        return f"{text!r} names more than a distribution and its versions (no URL, extras or markers)"
+    try:
+        installed = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        return f"the plugin {text} is not installed: pip install '{text}'"
+    if not req.specifier.contains(installed, prereleases=True):
+        return f"{req.name} {installed} is installed, not {req.specifier}: pip install '{text}'"
+    return None
+
+
+def _name_problem(name: str, family: str) -> str | None:
+    """Why a plugin may not register this name, or None."""
+    if family in PLAIN_FAMILIES and not PLAIN_NAME.fullmatch(name):
+        return (f"its {family} {name!r} is not a plain name (letters, digits, _): a {family}'s name is a key and a "
+                "part of dotted paths in a spec; only task, model, optimizer and loss kinds take a namespace (mylab.name)")
+    if not KIND_NAME.fullmatch(name):
+        return f"its {family} {name!r} is not a kind name (letters, digits, _, and one '.' after a namespace: mylab.name)"
+    return None
 
 
 def load_ir(registries: Mapping[str, Registry]) -> bool:
@@ -141,9 +183,20 @@ def used_by(spec: object) -> list[str]:
     """`model res_mlp from clockspec-resmlp==0.1.0` for each plugin kind an experiment uses
     (what explain and diff print); none for a family or a spec of clockspec's own kinds."""
     out = []
-    for family in ("task", "model", "optimizer"):
-        kind = getattr(getattr(spec, family, None), "kind", None)
-        plugin = provider(family, kind) if kind is not None else None
+    for family, kind in _kinds_used(spec):
+        plugin = provider(family, kind)
         if plugin is not None:
             out.append(f"{family} {kind} from {plugin.identity}")
     return out
+
+
+def _kinds_used(spec: object) -> list[tuple[str, str]]:
+    """(family, kind) of every kind an experiment names: its task, model and optimizer, its
+    loss and regularizers, the metrics it records and its clocks watch."""
+    if not hasattr(spec, "probes"):  # a family: its members are experiments
+        return []
+    used = [(family, getattr(spec, family).kind) for family in ("task", "model", "optimizer")]
+    used.append(("loss", spec.train.loss))
+    used += [("regularizer", name) for name, reg in spec.regularizers if reg is not None]
+    metrics = [*spec.probes.metrics, *(clock.metric for clock in spec.clocks.values())]
+    return used + [("metric", name) for name in dict.fromkeys(metrics)]

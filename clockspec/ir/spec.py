@@ -10,19 +10,20 @@ import random
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from clockspec.ir import plugins
 from clockspec.ir.base import KindRegistry, Strict, field_error
 from clockspec.ir.clocks import ClockName, ClockSpec
 from clockspec.ir.interventions import Interventions
-from clockspec.ir.losses import LossName
-from clockspec.ir.metrics import METRIC_NAMES, LLCOptions
+from clockspec.ir.losses import LOSSES, LossName
+from clockspec.ir.metrics import METRIC_NAMES, METRICS, LLCOptions
 from clockspec.ir.models import MODELS, ModelSpec
 from clockspec.ir.optimizers import OPTIMIZERS, OptimizerSpec
 from clockspec.ir.phases import PhaseRule
 from clockspec.ir.refine import Refine
-from clockspec.ir.regularizers import Regularizers
+from clockspec.ir.regularizers import REGULARIZERS, Regularizers
 from clockspec.ir.task_zoo import TaskSpec
 from clockspec.ir.tasks import MAX_SEED, TASKS
 
@@ -123,6 +124,17 @@ class Snapshots(Strict):
     """Disk budget of all snapshots of the run, in MiB, kept the same way."""
 
 
+def _installed(requirement: str) -> str:
+    problem = plugins.requirement_problem(requirement)
+    if problem is not None:
+        raise ValueError(problem)
+    return requirement
+
+
+# A distribution this spec's kinds come from, as pip names it: met by what is installed.
+PluginRequirement = Annotated[str, Field(max_length=200), AfterValidator(_installed)]
+
+
 def _default_optimizer() -> Any:
     from clockspec.ir.optimizers import AdamW
 
@@ -164,6 +176,9 @@ class Experiment(Strict):
     """When to stop early."""
     snapshots: Optional[Snapshots] = None
     """Model snapshots to keep while training (absent: only the checkpoint of an unfinished run)."""
+    # left out of every dump when absent, so no spec that lists none prints or stores it
+    plugins: Optional[list[PluginRequirement]] = Field(None, max_length=100, exclude_if=lambda value: value is None)
+    """The plugins this spec's kinds come from, as pip names them (`clockspec-resmlp==0.1.0`): each must be installed, at a matching version, and a kind nothing installed provides is told which to install. The installed version is in the train hash whether listed or not."""
 
     @field_validator("interventions")
     @classmethod
@@ -321,18 +336,39 @@ Spec = Union[Experiment, Family]
 
 # The fields that hold one kind of a registry, and the registry.
 KIND_FIELDS = {"task": TASKS, "model": MODELS, "optimizer": OPTIMIZERS}
+# Every family a plugin can add kinds to: those unions, and the names metrics, losses and
+# regularizers are chosen by (`_refresh_names`).
+PLUGIN_FAMILIES = {**KIND_FIELDS, "metric": METRICS, "loss": LOSSES, "regularizer": REGULARIZERS}
 
 
 def refresh_kinds() -> None:
     """Rebuild the validators of `Experiment` and `Family` from the registries.
 
-    The unions are built when the IR is imported; a task, model or optimizer kind
-    registered (or removed) later, as a test's scratch kind is, validates once this ran."""
+    The unions and name lists are built when the IR is imported; a kind registered (or
+    removed) later, as a plugin's or a test's scratch kind is, validates once this ran."""
     for name, registry in KIND_FIELDS.items():
         Experiment.model_fields[name].annotation = registry.members()
+    _refresh_names()
     Experiment.model_rebuild(force=True)
     Family.model_rebuild(force=True)
 
 
-if plugins.load_ir(KIND_FIELDS):  # a plugin's kinds validate like clockspec's own
+def _refresh_names() -> None:
+    """The metric and loss names a spec may write, and one `regularizers` field per regularizer
+    kind, from their registries (the same types as at import when nothing was added)."""
+    metric = Literal[tuple(METRICS)]  # type: ignore[valid-type]
+    Probes.model_fields["metrics"].annotation = list[metric]
+    Probes.model_fields["cadence"].annotation = Optional[dict[metric, Annotated[int, Field(ge=1)]]]
+    Train.model_fields["loss"].annotation = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+    fields = Regularizers.model_fields
+    for name in [name for name in fields if name not in REGULARIZERS]:
+        del fields[name]
+    for name, cls in REGULARIZERS.items():
+        if name not in fields:
+            fields[name] = FieldInfo.from_annotated_attribute(Optional[cls], None)
+    for model in (Probes, Train, Regularizers):
+        model.model_rebuild(force=True)
+
+
+if plugins.load_ir(PLUGIN_FAMILIES):  # a plugin's kinds validate like clockspec's own
     refresh_kinds()

@@ -27,7 +27,7 @@ from clockspec.compiler.plan import Plan
 from clockspec.compiler.plan import compile as compile_plan
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.families.expand import Expansion
-from clockspec.orchestrate import cost, worker
+from clockspec.orchestrate import cost, strategy, worker
 from clockspec.store import family as store
 from clockspec.store.lock import claim
 
@@ -305,7 +305,7 @@ def _run_family(exp: Expansion, out: Path, jobs: int | None, executor: str, addr
 
     def stack_size(group: list[Plan], slots: int) -> int:
         backend[:] = backend or [make()]
-        return _stack_size(backend[0], group, slots, threads, device, board)
+        return _stack_size(backend[0], group, slots, jobs, threads, device, board)
 
     queue = _queue(exp, folder, plans, entries, force, batch, jobs, attempts, outcome, board, stack_size)
     if queue:
@@ -346,7 +346,7 @@ def _queue(exp: Expansion, folder: Path, plans: list[Plan], entries: list[store.
             queue.append(Job([i]))
     specs = [exp.members[i].spec for i in fresh]
     for group in (batching.groups(specs) if batch else [[j] for j in range(len(fresh))]):
-        share = max(1, round(jobs * len(group) / len(fresh)))  # the slots this group can expect
+        share = cost.slot_share(jobs, len(group), len(fresh))
         size = stack_size([plans[fresh[j]] for j in group], share) if len(group) > 1 else 1
         for j in range(0, len(group), size):
             queue.append(Job([fresh[k] for k in group[j:j + size]], batched=size > 1))
@@ -377,23 +377,16 @@ def _spare_cores(busy: int) -> int:
     return max(0, default_jobs() - busy)
 
 
-def _stack_size(backend: Any, group: list[Plan], slots: int, threads: int, device: str | None, board: Board) -> int:
-    """The stack size for members that may share one (`cost.stack_size`), from a calibration
-    in a worker; a backend that cannot calibrate gets the largest useful stacks."""
-    largest = cost.largest_useful(len(group), slots)
-    calibrate = getattr(backend, "calibrate", None)
-    if largest == 1 or calibrate is None:
-        return largest
-    try:
-        times = calibrate(worker.payload(group[0].spec), [1, largest], threads, device)
-    except Exception as exc:  # the members' own jobs will say what fails; alone, each says it for itself
-        board.event(f"! calibrating a stack of {largest} failed ({type(exc).__name__}: {exc}); one by one")
-        return 1
-    size = cost.stack_size(len(group), slots, times)
-    board.event(f"{len(group)} members can share a stack: {times[1] * 1e3:.2f} ms per step alone, "
-                f"{times[largest] * 1e3:.2f} ms for {largest} stacked; "
-                + (f"stacks of {size}" if size > 1 else "one by one"))
-    return size
+def _stack_size(backend: Any, group: list[Plan], slots: int, jobs: int, threads: int, device: str | None,
+                board: Board) -> int:
+    """The stack size for members that may share one (`strategy.decide`: the plan's cost
+    model, refined by a calibration in the workers where it may pay), said on the board."""
+    choice, failed = strategy.decide(group, slots, getattr(backend, "calibrate", None), threads, device, jobs)
+    if failed:
+        board.event(f"! {failed}; the plan's cost model decides")
+    board.event(f"{len(group)} members can share a stack: {choice.reason}; "
+                + (f"stacks of {choice.size}" if choice.size > 1 else "one by one"))
+    return choice.size
 
 
 @dataclass

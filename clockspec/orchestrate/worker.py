@@ -55,7 +55,7 @@ def run_members(specs: list[str], out: str, threads: int, device: str | None = N
         from clockspec.runtime.batched import run_batch
 
         results = run_batch(plans, out=store, device=device, threads=threads, figure_workers=figure_workers,
-                            views=views)
+                            views=views, checkpoint_every=checkpoint_every)
     else:
         from clockspec.runtime import run
 
@@ -72,13 +72,20 @@ def as_dict(plan: Any, result: Any) -> dict[str, Any]:
             "clocks": {n: c.to_json() for n, c in result.clocks.items()}}
 
 
-def calibrate(spec: str, sizes: list[int], threads: int, device: str | None = None) -> dict[int, float]:
-    """Seconds per training step of a stack of each size of copies of one member (a
-    `payload`; see `clockspec.orchestrate.cost`)."""
-    from clockspec.compiler.plan import compile as compile_plan
-    from clockspec.runtime.batched import step_seconds
+def calibrate(spec: str, sizes: list[int], threads: int, device: str | None = None) -> dict[str, Any]:
+    """A calibration of one member (a `payload`) in this worker: `step_s`, seconds per step
+    of a stack of each size of its copies, a few interleaved samples each, and `seconds`,
+    what the calibration took here (see `clockspec.orchestrate.cost`)."""
+    import time
 
-    return step_seconds(compile_plan(received(spec)), sizes, device, threads)
+    from clockspec.compiler.plan import compile as compile_plan
+    from clockspec.orchestrate import cost
+    from clockspec.runtime.batched import step_samples
+
+    began = time.perf_counter()
+    samples = step_samples(compile_plan(received(spec)), sizes, device, threads, rounds=cost.CALIBRATION_ROUNDS,
+                           block_s=cost.CALIBRATION_BLOCK_S, min_steps=cost.CALIBRATION_MIN_STEPS)
+    return {"step_s": samples, "seconds": time.perf_counter() - began}
 
 
 def reads_token(path: str, token: str) -> bool:

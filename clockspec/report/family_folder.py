@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.core.fileio import read_json
-from clockspec.core.safepaths import UnsafePath, inside
+from clockspec.core.safepaths import UnsafePath, inside, is_real_dir
 from clockspec.store import family as store
 from clockspec.store.objects import data_dir
 
@@ -58,7 +58,7 @@ def read_family_folder(path: str | Path) -> FamilyFolder:
     path = Path(path)
     lock = read_json(path / store.LOCK) if path.is_dir() else None
     if lock is None:
-        dirs = sorted(d for d in path.iterdir() if d.is_dir() and is_run_dir(d)) if path.is_dir() else []
+        dirs = sorted(d for d in path.iterdir() if is_real_dir(d) and is_run_dir(d)) if path.is_dir() else []
         return FamilyFolder(path, None, [_member(d.name, d.name, {}, d, {}, None) for d in dirs])
     return FamilyFolder(path, lock, [_member(m["name"], m["label"], m["assignment"], _run_dir(path, m, i), m["spec"],
                                              m["train_hash"]) for i, m in enumerate(_members(path, lock))])

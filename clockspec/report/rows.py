@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from clockspec.core.errors import Diagnostic, SpecError
+from clockspec.core.records import not_a_file
+from clockspec.core.safepaths import UnsafePath, read_no_follow
 from clockspec.store.objects import data_dir
 
 Rows = Sequence[Mapping[str, Any]]
@@ -24,9 +26,11 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     if path.is_dir():
         path = data_dir(path) / "metrics.jsonl"
     try:
-        lines = path.read_text().splitlines()
+        lines = read_no_follow(path).decode().splitlines()
     except FileNotFoundError:
         raise SpecError([Diagnostic("no metrics.jsonl here: not a run directory", str(path))]) from None
+    except UnsafePath:
+        raise not_a_file(path) from None
     rows = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -19,13 +19,6 @@ TRAIN, TEST = figures.SERIES[:2]
 PANEL_H, TITLE_H = 2.9, 0.85  # inches
 CLOCK_COLORS = figures.SERIES[2:]
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-# What a panel's y axis measures, in which unit (a loss: by the spec's `train.loss`).
-Y_LABELS = {"accuracy": "fraction correct", "train_acc": "fraction correct", "test_acc": "fraction correct",
-            "margin": "logit margin", "weight_norm": "sum of squared weights", "effective_rank": "rank (entropy)",
-            "schatten": "Σ σᵢ^q (end-to-end)", "balance": "‖WᵀW − WWᵀ‖ between layers",
-            "fourier_sparsity": "energy share", "pattern_flips": "fraction of ReLU bits", "grad_ratio": "head / embedding"}
-
-
 def _finite(rows: list[Mapping[str, Any]], metric: str, log_x: bool) -> tuple[list[int], list[float]]:
     xs, ys = [], []
     for row in rows:
@@ -164,9 +157,17 @@ def power_of_ten(y: float, _: Any = None) -> str:
     return "10" + str(round(math.log10(y))).translate(SUPERSCRIPT)
 
 
+def _unit(metrics: list[str], title: str) -> str:
+    """What a panel measures: its (first) metric's own `unit`; a part of a metric
+    (`layer_norms.0`) has its whole's; else (no unit, an empty panel) the panel's title."""
+    metric = metrics[0] if metrics else ""
+    known = METRICS.get(metric) or METRICS.get(metric.split(".")[0])
+    return known.unit if known is not None and known.unit else title
+
+
 def _dress_panel(ax: Any, title: str, metrics: list[str], spec: Any) -> None:
     ax.set_title(_panel_title(title, spec), fontsize=11, loc="left", y=1.0)
-    ax.set_ylabel(LOSSES[spec.train.loss].unit if title == "loss" else Y_LABELS.get(title, title),
+    ax.set_ylabel(LOSSES[spec.train.loss].unit if title == "loss" else _unit(metrics, title),
                   fontsize=9)
     figures.grid(ax)
     if title == "accuracy":

@@ -31,6 +31,7 @@ from urllib.parse import urlparse
 
 from clockspec.core.errors import RunError, SpecError, argument_error
 from clockspec.core.fileio import read_json
+from clockspec.core.safepaths import UnsafePath, read_no_follow
 from clockspec.store.family import LOCK
 from clockspec.store.index import RunRecord
 from clockspec.store.rundir import TIMES, RunDir
@@ -152,8 +153,8 @@ def read_times(run_dir: Path) -> dict[int, float]:
     """step -> unix time from times.jsonl (the last line for a step wins: a resume re-records)."""
     out: dict[int, float] = {}
     try:
-        lines = (run_dir / TIMES).read_text().splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_no_follow(run_dir / TIMES).decode().splitlines()
+    except (OSError, UnicodeDecodeError, UnsafePath):
         return out
     for line in lines:
         try:

@@ -17,6 +17,8 @@ from typing import Any
 
 from clockspec.compiler.extension import why_not
 from clockspec.core.fileio import read_json, write_atomic
+from clockspec.core.records import read_store_file
+from clockspec.core.safepaths import is_real_dir
 from clockspec.store.objects import OBJECTS
 from clockspec.store.rundir import CHECKPOINT, EXTENDS, FINAL, METRICS, STATUS, RunDir, row_line
 
@@ -29,21 +31,28 @@ def base_for(store: Path, plan: Any) -> tuple[Path, int] | None:
     steps = plan.spec.train.steps
     if why_not(plan) is not None:
         return None
-    candidates: dict[int, Path] = {}
+    done_steps: set[int] = set()  # the lengths of the finished runs that keep their final state
     for final in (Path(store) / OBJECTS).glob(f"*/{FINAL}"):
-        status = read_json(final.parent / STATUS)
-        if not isinstance(status, dict) or status.get("status") != "complete":
-            continue
-        done = status.get("step")
-        if isinstance(done, int) and done == status.get("steps") and 0 < done < steps:
-            candidates.setdefault(done, final.parent)
-    for done in sorted(candidates, reverse=True):
+        done = _finished_steps(final.parent) if is_real_dir(final.parent) else None  # walks follow no link
+        if done is not None and 0 < done < steps:
+            done_steps.add(done)
+    for done in sorted(done_steps, reverse=True):
         train = plan.spec.train.model_copy(update={"steps": done})
         shorter = compile_plan(plan.spec.model_copy(update={"train": train}))
+        base = Path(store) / OBJECTS / shorter.train_hash
         same_step = shorter.derived.get("execution") == plan.derived.get("execution")
-        if shorter.train_hash == candidates[done].name and same_step:
-            return candidates[done], done
+        if same_step and is_real_dir(base) and (base / FINAL).is_file() and _finished_steps(base) == done:
+            return base, done
     return None
+
+
+def _finished_steps(obj: Path) -> int | None:
+    """The steps of the complete run in `obj` that ran all its steps, else None."""
+    status = read_json(obj / STATUS)
+    if not isinstance(status, dict) or status.get("status") != "complete":
+        return None
+    done = status.get("step")
+    return done if isinstance(done, int) and done == status.get("steps") else None
 
 
 def prepare(rd: RunDir, base: Path, done: int, train_hash: str) -> None:
@@ -52,7 +61,7 @@ def prepare(rd: RunDir, base: Path, done: int, train_hash: str) -> None:
     rows = RunDir(base).read_rows(before=done)
     rd.write(EXTENDS, json.dumps({"train_hash": base.name, "step": done}) + "\n")
     rd.write(METRICS, "".join(row_line(r) for r in rows))
-    write_atomic(rd / CHECKPOINT, (base / FINAL).read_bytes())
+    write_atomic(rd / CHECKPOINT, read_store_file(base / FINAL))
     previous = read_json(base / STATUS) or {}
     rd.write_json(STATUS, {"status": "interrupted", "step": done, "train_hash": train_hash,
                            "wall_s": previous.get("wall_s", 0.0), "reason": f"extends {base.name[:12]}"})

@@ -17,7 +17,7 @@ from typing import Any
 
 from clockspec.core.errors import Diagnostic, SpecError, argument_error
 from clockspec.core.fileio import read_json
-from clockspec.core.safepaths import UnsafePath, inside, is_real_dir
+from clockspec.core.safepaths import UnsafePath, inside, is_real_dir, refuse_link
 from clockspec.store.annotations import read_annotations
 from clockspec.store.family import LOCK
 from clockspec.store.lock import held
@@ -135,7 +135,7 @@ def read_run(run_dir: Path, family: str = "", label: str = "") -> RunRecord | No
     data = data_dir(run_dir)
     status = read_json(data / STATUS)
     if not isinstance(status, dict) or not isinstance(status.get("status"), str):
-        warn(data / STATUS, "status", "not a status record (damaged, or not JSON in UTF-8); run left out")
+        warn(data / STATUS, "status", "not a status record (damaged, not JSON in UTF-8, or a link); run left out")
         return None
     field = _Fields(data / STATUS, status)
     spec = _locked_spec(run_dir)
@@ -201,8 +201,9 @@ def _locked_spec(run_dir: Path) -> dict[str, Any]:
         spec = Experiment.model_validate((read_json(run_dir / PLAN) or {})["spec"])
     except (KeyError, TypeError, ValidationError):
         try:
+            refuse_link(run_dir / SPEC)  # a store file is read through no link
             spec = load(run_dir / SPEC)
-        except SpecError:
+        except (SpecError, UnsafePath):
             return {}
     data = spec.model_dump(mode="json")
     data["clocks"] = {name: clock.text() for name, clock in spec.clocks.items()}

@@ -33,34 +33,68 @@ def lock_path(run_dir: Path) -> Path:
 def claim(run_dir: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold `run_dir` for this process. Busy: raise RunError naming the holder, or, with
     `wait`, call `on_wait(holder)` and block until the holder is done."""
+    fd = _lock(run_dir, wait, on_wait)
+    try:
+        _record(fd)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _lock(run_dir: Path, wait: bool, on_wait: Callable[[str], None] | None) -> int:
+    """The locked descriptor of `run_dir`'s lock file. A holder may remove that file before
+    it lets go (`forget`, when `gc` removes the object), so a waiter that gets the lock
+    checks the file is still the one on disk and starts over when it is not."""
+    while True:
+        fd = _open(run_dir)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = describe(_read(fd), run_dir)
+                if not wait:
+                    raise RunError(f"another clockspec process is running this experiment: {holder}", str(run_dir),
+                                   hint="wait for it with clockspec run --wait, or stop that process",
+                                   exit_status=BUSY) from None
+                if on_wait is not None:
+                    on_wait(holder)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _still_on_disk(fd, lock_path(run_dir)):
+            return fd
+        os.close(fd)
+
+
+def _open(run_dir: Path) -> int:
     path = lock_path(run_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         refuse_link(run_dir)  # a linked run directory (or lock) would have every write land in its target
         refuse_link(run_dir / "snapshots")
-        fd = open_no_follow(path, os.O_RDWR | os.O_CREAT)
+        return open_no_follow(path, os.O_RDWR | os.O_CREAT)
     except UnsafePath as exc:
         raise RunError(str(exc), str(run_dir), hint="remove the link; clockspec follows none in its store",
                        exit_status=2) from None
     except OSError as exc:
         raise RunError(f"cannot use the output directory: {exc.strerror}", str(exc.filename or path.parent),
                        hint="choose a writable --out") from None
+
+
+def _still_on_disk(fd: int, path: Path) -> bool:
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = describe(_read(fd), run_dir)
-            if not wait:
-                raise RunError(f"another clockspec process is running this experiment: {holder}", str(run_dir),
-                               hint="wait for it with clockspec run --wait, or stop that process",
-                               exit_status=BUSY) from None
-            if on_wait is not None:
-                on_wait(holder)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        _record(fd)
-        yield
-    finally:
-        os.close(fd)  # releases the lock; the file stays (removing it would race a waiter)
+        on_disk = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (on_disk.st_dev, on_disk.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def forget(run_dir: Path) -> None:
+    """Remove `run_dir`'s lock file; only while holding it (`claim`), once `run_dir` is gone.
+    Whoever waited on it starts over on a new file (`_lock`)."""
+    lock_path(run_dir).unlink(missing_ok=True)
 
 
 def held(run_dir: Path) -> bool:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from clockspec.core.fileio import write_atomic
-from clockspec.core.safepaths import UnsafePath, open_no_follow
+from clockspec.core.records import not_a_file
+from clockspec.core.safepaths import UnsafePath, open_no_follow, read_no_follow
 from clockspec.store.objects import data_dir
 
 FINISHED = ("complete", "diverged")  # a finished run is reused, never retrained
@@ -88,10 +89,13 @@ class RunDir:
 
     def read_rows(self, before: int | None = None) -> list[dict[str, Any]]:
         """The recorded probe rows (with step < `before` if given), skipping a torn last line."""
+        path = data_dir(self.path) / METRICS  # a view's rows are its object's
         try:
-            text = (data_dir(self.path) / METRICS).read_text()  # a view's rows are its object's
+            text = read_no_follow(path).decode()
         except FileNotFoundError:
             return []
+        except UnsafePath:
+            raise not_a_file(path) from None
         rows = []
         for line in text.splitlines(keepends=True):
             try:

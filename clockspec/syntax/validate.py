@@ -15,14 +15,17 @@ from pydantic import BaseModel, ValidationError
 
 from clockspec.core.errors import Diagnostic, SourceError, SpecError, did_you_mean, excerpt
 from clockspec.core.numbers import format_float
+from clockspec.ir import plugins
 from clockspec.ir.base import Strict
 from clockspec.ir.clocks import CLOCKS, ClockName, parse_clock
-from clockspec.ir.metrics import METRIC_NAMES
+from clockspec.ir.losses import LOSSES
+from clockspec.ir.metrics import METRICS, unmeasurable
 from clockspec.ir.regularizers import REGULARIZERS
 from clockspec.ir.spec import DISTRIBUTIONS, KIND_FIELDS, SCHEMA_VERSION, Experiment, Family, Name, Path
 from clockspec.syntax.checks import check_semantics, clock_references, too_many_clocks
 from clockspec.syntax.literals import is_core_number, separator_hint
 from clockspec.syntax.provenance import remember_source
+from clockspec.syntax.salvage import salvaged
 from clockspec.syntax.source import PathT, RawDoc, dotted
 
 
@@ -43,15 +46,29 @@ def validate(doc: RawDoc) -> Experiment | Family:
     except ValidationError as exc:
         diags += _diagnose_all(exc.errors(), doc, cls)
         diags += [_at(doc, path, msg, hint) for path, msg, hint in _raw_clock_problems(data)]
-        raise SpecError(diags) from None
+        whole = salvaged(data, _failed_paths) if cls is Experiment else None
+        raise SpecError(diags + (_unmeasurable(whole, doc) if whole is not None else [])) from None
     diags += [_at(doc, p[0], p[1], p[2], offset=p[3] if len(p) > 3 else 0) for p in check_semantics(spec)]
     if diags:
-        raise SpecError(diags)
+        raise SpecError(diags + (_unmeasurable(spec, doc) if isinstance(spec, Experiment) else []))
     remember_source(spec, doc)
     if isinstance(spec, Family) and isinstance(spec.base, Experiment):
         remember_source(spec.base, doc, ("base",))
     _anchor(spec, doc.file)
     return spec
+
+
+def _failed_paths(errors: list[dict], data: Any) -> list[PathT]:
+    return [_real_path(err["loc"], data)[0] for err in errors]
+
+
+def _unmeasurable(spec: Experiment, doc: RawDoc) -> list[Diagnostic]:
+    """The metrics `spec` cannot produce, reported with its other errors (`salvage`)."""
+    out = []
+    for path, message, word in unmeasurable(spec):
+        raw = _get(doc.data, path)
+        out.append(_at(doc, path, message, offset=max(raw.find(word), 0) if word and isinstance(raw, str) else 0))
+    return out
 
 
 def _anchor(spec: Experiment | Family, file: str) -> None:
@@ -234,6 +251,7 @@ _PATTERNS = {
     _pattern(Path): "a dotted path into the spec, like regularizers.weight_decay.strength",
 }
 PLUGIN_HINT = "A plugin's kind needs its distribution installed (pip install it); `clockspec plugins` lists them"
+REFUSED_HINT = "`clockspec plugins` lists the installed plugins and why one was refused"
 # The registries whose kinds a discriminated union chooses between, to name the family of a bad tag.
 _UNION_FAMILIES = (*KIND_FIELDS.values(), CLOCKS, DISTRIBUTIONS)
 _BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
@@ -387,12 +405,24 @@ def _unknown_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[B
     tag = ctx.get("tag")
     message = f"unknown {registry.family if registry else ''} kind '{tag}'".replace("  ", " ")
     if registry is not None and tag in registry.refused:
-        return _at(doc, path + ("kind",), f"{message}: {registry.refused[tag]}",
-                   "`clockspec plugins` lists the installed plugins and why one was refused")
+        return _at(doc, path + ("kind",), f"{message}: {registry.refused[tag]}", REFUSED_HINT)
     hint = did_you_mean(tag, tags) or f"known kinds: {', '.join(tags)}"
     if registry in KIND_FIELDS.values():  # the families a plugin can add kinds to
-        hint += ("" if hint.endswith("?") else ".") + f" {PLUGIN_HINT}"
+        hint += ("" if hint.endswith("?") else ".") + f" {_install_hint(doc)}"
     return _at(doc, path + ("kind",), message, hint)
+
+
+def _install_hint(doc: RawDoc) -> str:
+    """Which distributions to install, where the spec's `plugins` names some that are not (the
+    base experiment's, in a family); else how a plugin's kind is installed."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    listed = (data.get("base") if isinstance(data.get("base"), dict) else data).get("plugins")
+    missing = [text for text in listed if isinstance(text, str) and plugins.requirement_problem(text)] \
+        if isinstance(listed, list) else []
+    if not missing:
+        return PLUGIN_HINT
+    return (f"The spec's `plugins` lists {', '.join(missing)}, not installed at that version: pip install "
+            + " ".join(f"'{text}'" for text in missing))
 
 
 def _no_kind(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[BaseModel]) -> Diagnostic:
@@ -452,7 +482,11 @@ def _not_a_choice(err: dict, path: PathT, rest: tuple, doc: RawDoc, root: type[B
     choices, got, where = _choices(err), err.get("input"), dotted(path)
     if path == ("clockspec",):
         return _at(doc, path, f"unsupported clockspec version {_show(got)}; this clockspec reads version {SCHEMA_VERSION}")
-    if tuple(choices) == METRIC_NAMES:
+    for registry in (METRICS, LOSSES):  # a refused plugin's metric or loss: say which and why
+        if tuple(choices) == tuple(registry) and str(got) in registry.refused:
+            return _at(doc, path, f"{where}: unknown {registry.family} {_show(got)}: {registry.refused[str(got)]}",
+                       REFUSED_HINT)
+    if tuple(choices) == tuple(METRICS):  # (with any plugin's metrics)
         return _at(doc, path, f"{where}: unknown metric {_show(got)}",
                    did_you_mean(str(got), choices) or f"metrics: {', '.join(choices)}")
     return _at(doc, path, f"{where}: expected {_expected(err, None)}; got {_show(got)}",

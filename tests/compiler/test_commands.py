@@ -108,8 +108,8 @@ def test_a_family_has_no_single_plan(capsys, tmp_path):
     assert code == 2 and err.startswith(f"{path}: error: a family has no single plan: `clockspec compile` takes")
 
 
-@pytest.mark.parametrize("command", ["explain", "graph"])
-def test_explain_and_graph_of_a_family_name_the_file_and_say_what_to_do(capsys, command):
+@pytest.mark.parametrize("command", ["graph"])
+def test_graph_of_a_family_names_the_file_and_says_what_to_do(capsys, command):
     from shipped import SPECS_DIR
 
     family = SPECS_DIR / "wd_family.yaml"
@@ -117,6 +117,21 @@ def test_explain_and_graph_of_a_family_name_the_file_and_say_what_to_do(capsys, 
     assert code == 2 and out == ""
     assert err == (f"{family}: error: a family has no single plan: `clockspec {command}` takes an experiment\n"
                    f"  hint: clockspec expand {family} -o DIR writes its members as specs; {command} one of them\n")
+
+
+def test_explain_of_a_family_says_how_its_members_will_run(capsys):
+    # issue 32: the strategy of each group that may share a stack, and why, before anything runs
+    from shipped import SPECS_DIR
+
+    code, out, _ = run(capsys, "explain", SPECS_DIR / "paper" / "dln-depth-wd.yaml", "--jobs", "2")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "family dln-depth-wd: 6 members in 3 group(s) that may share a stack, on 2 slot(s) (--jobs)"
+    assert lines[1].startswith("  group 1: 2 member(s) (depth-2_wd-0, depth-2_wd-2e-3) on 1 slot(s): stacks of 2")
+    assert "(the plan's cost model)" in lines[2] and "as fast as one by one" in lines[2]
+    assert lines[3].startswith("    at run time: no calibration: it would hold up all 2 slot(s) ~")  # a tiny model
+    code, out, _ = run(capsys, "explain", SPECS_DIR / "quickstart_wd.yaml", "--jobs", "1")
+    assert "on 1 slot(s)" in out and "a calibration on every slot at once" in out
 
 
 def test_graph_png_needs_no_graphviz(capsys, spec_file, tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from clockspec.core.errors import RunError
-from clockspec.store.lock import BUSY, claim, lock_path
+from clockspec.store.lock import BUSY, claim, forget, held, lock_path
 
 
 def test_a_second_claim_is_refused_naming_the_holder(tmp_path):
@@ -42,11 +42,37 @@ def test_a_waiter_is_told_who_it_waits_for_and_gets_the_lock_when_it_is_free(tmp
                 order.append("waiter")
         thread = threading.Thread(target=waiter)
         thread.start()
-        time.sleep(0.3)
+        _until(lambda: told)  # the waiter found the lock taken
         order.append("holder done")
     thread.join(10)
     assert order == ["holder done", "waiter"]
-    assert told and told[0].startswith(f"pid {os.getpid()}")
+    assert told[0].startswith(f"pid {os.getpid()}")
+
+
+def test_a_waiter_on_a_lock_file_removed_by_its_holder_locks_the_new_one(tmp_path):
+    """`gc` removes an object's lock file while holding it; whoever waited on the old file
+    must not go on holding a file that is no longer there (a newcomer would lock another)."""
+    rd = tmp_path / "obj"
+    seen, told = [], []
+    with claim(rd):
+        def waiter():
+            with claim(rd, wait=True, on_wait=told.append):
+                seen.append((lock_path(rd).exists(), held(rd)))
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        _until(lambda: told)
+        forget(rd)
+    thread.join(10)
+    assert seen == [(True, True)]
+
+
+def _until(condition, tries: int = 10_000) -> None:
+    """Wait for the program's own state (not for a time)."""
+    for _ in range(tries):
+        if condition():
+            return
+        time.sleep(0.001)
+    raise AssertionError("never reached")
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):

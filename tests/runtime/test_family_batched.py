@@ -137,3 +137,35 @@ def test_figures_drawn_off_the_training_path_are_the_figures_drawn_in_line(tmp_p
             assert (a.run_dir / name).read_bytes() == (b.run_dir / name).read_bytes(), name
         status = json.loads((b.run_dir / "status.json").read_text())
         assert status["status"] == b.status == a.status and status["step"] == a.step
+
+
+def _metrics(result) -> bytes:
+    return (result.run_dir / "metrics.jsonl").read_bytes()
+
+
+def test_a_batched_member_is_extended_alone_on_its_own_trajectory(tmp_path):
+    """A batch keeps each member's state at its last step (`final.pt`, as a run alone
+    does), so a longer run of one member continues it instead of starting over."""
+    minibatch = {"batch": "16", "model": "{kind: mlp, hidden: [16]}", "optimizer": "{kind: adam, lr: {lr}}",
+                 "metrics": "margin", "variants": VARIANTS[1:]}
+    short = run_batch(plans(steps=20, **minibatch), out=tmp_path / "b")
+    assert all((r.run_dir / "final.pt").is_file() for r in short)
+    for member in plans(steps=40, **minibatch):
+        longer = run(member, out=tmp_path / "b", progress=False)
+        assert longer.action == "extended" and "resumed steps 20..40" in longer.note, longer.note
+        assert _metrics(longer) == _metrics(run(member, out=tmp_path / "scratch", progress=False))
+
+
+def test_an_interrupted_batch_leaves_each_member_a_checkpoint_it_resumes_from_alone(tmp_path, monkeypatch):
+    from tests.interrupts import ctrl_c_at
+
+    members = plans(steps=40, batch="16", model="{kind: mlp, hidden: [16]}", metrics="margin")
+    stop_pressing = ctrl_c_at(monkeypatch, 20)
+    stopped = run_batch(members, out=tmp_path / "b")
+    stop_pressing()
+    assert [(r.status, r.step) for r in stopped] == [("interrupted", 21)] * 3
+    assert all((r.run_dir / "checkpoint.pt").is_file() for r in stopped)
+    for member in members:
+        resumed = run(member, out=tmp_path / "b", resume=True, progress=False)
+        assert resumed.action == "resumed" and resumed.status == "complete"
+        assert _metrics(resumed) == _metrics(run(member, out=tmp_path / "alone", progress=False))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import clockspec
 import shipped
@@ -326,3 +327,38 @@ def test_duplicate_map_keys_and_unknown_blocks_are_all_reported():
 
 def test_a_comment_right_after_the_closing_brace_is_the_files_last():
     assert parse_clk("experiment x {}# end").comments == {END_OF_FILE: [" end"]}
+
+
+# ---- a plugin's namespaced kind (`mylab.res_mlp`): dotted names in .clk -----------------------
+
+_IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+
+
+@given(st.lists(_IDENT, min_size=2, max_size=3).map(".".join))
+def test_a_dotted_name_is_a_blocks_label_and_a_bare_value(name):
+    value = name if name.split(".")[0] not in ("inf", "nan") else f'"{name}"'  # `inf` alone lexes as a number
+    doc = parse_clk(f"experiment e {{\n  model {name} {{\n    hidden = [8]\n  }}\n  train {{\n    loss = {value}\n  }}\n}}\n")
+    assert doc.data["model"] == {"kind": name, "hidden": [8]} and doc.data["train"]["loss"] == name
+
+
+def test_a_namespaced_kind_prints_parses_and_converts_back():
+    """A scratch `mylab.mlp` model (as a plugin registers it): the spec prints `model mylab.mlp {`,
+    which parses back to the same IR, in both syntaxes."""
+    from typing import Literal
+
+    from clockspec.ir.models import MLP, MODELS
+    from clockspec.ir.spec import refresh_kinds
+
+    class LabMLP(MLP):
+        kind: Literal["mylab.mlp"]
+
+    MODELS.register(LabMLP)
+    refresh_kinds()
+    try:
+        spec = clockspec.loads("name: e\ntask: {kind: teacher, inputs: 4, classes: 2}\nmodel: {kind: mylab.mlp, hidden: [8]}\n")
+        assert "\n  model mylab.mlp {\n    hidden = [8]\n  }\n" in dump_clk(spec)
+        _round_trip_clk(spec)
+        assert validate(parse_yaml(dump_yaml(spec))) == spec
+    finally:
+        MODELS.remove("mylab.mlp")
+        refresh_kinds()

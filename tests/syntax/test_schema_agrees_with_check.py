@@ -1,8 +1,8 @@
 """The JSON Schema (docs/clockspec.schema.json) and `check` judge a corpus of specs alike:
 each structural fact that `check` enforces (names, kinds, keys, ranges, devices, list
-shapes) is in the schema too. Meanings beyond a schema's reach (a clock expression's
-grammar, a model's metrics, a metric's range, the equal lengths of zip axes) are `check`'s
-alone and stay out of the corpus."""
+shapes, a clock expression's grammar and metric names) is in the schema too. Meanings beyond
+a schema's reach (a model's metrics, a metric's range, a number's size, the equal lengths of
+zip axes) are `check`'s alone and stay out of the corpus."""
 from __future__ import annotations
 
 import jsonschema
@@ -22,6 +22,9 @@ ACCEPTED = {
                    + CLOCK.format("fit: first train_acc >= 0.9") + "stop: {after: [fit]}\n",
     "clock in fields": f"name: x\n{BASE}" + CLOCK.format("a: {kind: first, metric: train_acc, op: '>=', value: 0.5}"),
     "underscore clock": f"name: x\n{BASE}" + CLOCK.format("_a1: first train_acc >= 0.5"),
+    "every clock form": f"name: x\n{BASE}probes: {{metrics: [train_loss, test_acc]}}\nclocks:\n"
+                        "  a: first train_acc >= 0.5 for 2 steps\n  b: settle train_loss within 1% after a\n"
+                        "  c: last test_acc < 0.2\n  d: enter train_acc > 0.5 times 2\n  e: transition test_acc r2 0.8\n",
     "device mps": f"name: x\ndevice: mps\n{BASE}",
     "grid": FAMILY + "vary: {grid: {seed: [1, 2]}}\n",
     "zip": FAMILY + "vary: {zip: {seed: [1, 2], optimizer.lr: [0.1, 0.2]}}\n",
@@ -34,6 +37,9 @@ REJECTED = {
     "clock fields misspelt": f"name: x\n{BASE}" + CLOCK.format("a: {kind: first, metric: train_acc, op: '>=', valu: 1}"),
     "clock of no kind": f"name: x\n{BASE}" + CLOCK.format("a: {kind: soon, metric: train_acc}"),
     "clock as a number": f"name: x\n{BASE}" + CLOCK.format("a: 5"),
+    "a misspelt clock word": f"name: x\n{BASE}" + CLOCK.format("a: firts train_acc >= 0.5"),
+    "a clock of an unknown metric": f"name: x\n{BASE}" + CLOCK.format("a: first sharpness >= 0.5"),
+    "a clock with no threshold": f"name: x\n{BASE}" + CLOCK.format("a: first train_acc >="),
     "device gpu": f"name: x\ndevice: gpu\n{BASE}",
     "device cuda:x": f"name: x\ndevice: 'cuda:x'\n{BASE}",
     "a metric twice": f"name: x\n{BASE}probes: {{metrics: [margin, margin]}}\n",

@@ -73,10 +73,13 @@ def test_gc_lists_then_removes_what_no_name_needs(tmp_path, capsys):
     assert main(["run", str(tmp_path / "g-kept.yaml"), "--out", str(store), "-q"]) == 0  # shown again: the first
     (kept / "checkpoint.pt").write_bytes(b"left by a killed process")
     shutil.rmtree(next(store.glob("g-gone-*")))  # its only name deleted
+    stray = store / ".objects" / f".{'e' * 64}.lock"  # its object removed by hand
+    stray.write_text("{}")
     capsys.readouterr()
     assert main(["gc", "--out", str(store)]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in listed[:-1]] == ["garbage"] * 3 and "remove with clockspec gc --yes" in listed[-1]
+    assert [line.split()[0] for line in listed[:-1]] == ["garbage"] * 4 and "remove with clockspec gc --yes" in listed[-1]
+    assert any(stray.name in line and "the lock of a program no longer stored" in line for line in listed)
     assert any(str(gone) in line and "no name points at it" in line for line in listed)
     assert any("checkpoint.pt" in line and "24 B" in line for line in listed)
     assert any("a clock set no name shows" in line for line in listed)
@@ -84,6 +87,7 @@ def test_gc_lists_then_removes_what_no_name_needs(tmp_path, capsys):
     assert main(["gc", "--out", str(store), "--yes"]) == 0
     assert "freed" in capsys.readouterr().out
     assert _objects(store) == [kept.name] and not (kept / "checkpoint.pt").exists()
+    assert sorted(p.name for p in (store / ".objects").glob(".*.lock")) == [f".{kept.name}.lock"]
     assert not list((kept / "clocks").glob("*"))
     assert main(["run", str(tmp_path / "g-kept.yaml"), "--out", str(store)]) == 0
     assert "reused" in capsys.readouterr().out

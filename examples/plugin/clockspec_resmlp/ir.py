@@ -1,6 +1,6 @@
-"""The IR side of `res_mlp` (a model) and `sign_parity` (a task): their fields and every fact
-the compiler, explain and ablate ask. Imported through the entry points of the group
-`clockspec.kinds`; torch-free."""
+"""The IR side of `res_mlp` (a model), `sign_parity` (a task), `ntk_alignment` (a metric) and
+`signum` (an optimizer): their fields and every fact the compiler, explain and ablate ask.
+Imported through the entry points of the group `clockspec.kinds`; torch-free."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -9,7 +9,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from clockspec.ir.base import Axis, field_error, format_number
+from clockspec.ir.metrics import FRACTION, Metric, register
 from clockspec.ir.models import MODELS
+from clockspec.ir.optimizers import OPTIMIZERS, OptimizerBase
 from clockspec.ir.parametrization import Parametrized
 from clockspec.ir.tasks import MAX_SEED, TASKS, Classes
 
@@ -116,3 +118,48 @@ class SignParity(Classes):
 
     def ablation_axes(self) -> list[Axis]:
         return [Axis("train_size", [max(1, self.train_size // 2), self.train_size * 2], "halved and doubled")]
+
+
+NTK_EXAMPLES = 32
+"""ntk_alignment's kernel is over the first this-many training examples: its cost is one
+backward pass per example and class, whatever the training set's size."""
+
+
+def _class_labels(spec: Any) -> str | None:
+    if spec.task.value_targets:
+        return f"needs class labels, and task {spec.task.kind} has real-valued targets"
+    return None
+
+
+register(Metric(
+    "ntk_alignment",
+    f"centred alignment (Cortes, Mohri and Rostamizadeh 2012, JMLR 13) of the empirical neural tangent kernel "
+    f"K(x, x') = sum_c <d logit_c(x)/d theta, d logit_c(x')/d theta> with the one-hot label kernel Y Y^T, over the "
+    f"first {NTK_EXAMPLES} training examples, in [0, 1]: the tangent kernel aligning with the task as features are "
+    f"learned (Baratin et al. 2021)",
+    requires=_class_labels,
+    structural=True,
+    cost=f"the Jacobian of the logits over {NTK_EXAMPLES} training examples (a backward pass per example and class)",
+    range=FRACTION,
+))
+
+
+@OPTIMIZERS.register
+class Signum(OptimizerBase):
+    """Signum (Bernstein et al. 2018, "signSGD: Compressed Optimisation for Non-Convex
+    Problems", ICML, Algorithm 1): m <- momentum * m + (1 - momentum) * g, then
+    p <- p - lr * sign(m); one state tensor per parameter."""
+
+    kind: Literal["signum"]
+    lr: float = Field(1e-4, gt=0.0, le=1e3)
+    """Learning rate (the peak, under a schedule): each coordinate moves by lr a step."""
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)
+    """Decay of the gradient's moving average, whose sign is the step (0: signSGD)."""
+
+    adaptive: ClassVar[bool] = True  # per-coordinate steps of equal size, whatever the gradient's scale
+    state_tensors: ClassVar[int] = 1
+    plain_gradient_descent: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        return (f"signum at lr {format_number(self.lr)}, momentum {format_number(self.momentum)} (the sign of the "
+                "gradient's moving average)" + self.filter_words())

@@ -1,5 +1,6 @@
-"""The runtime side of `res_mlp` (its builder and the module it builds) and of `sign_parity`
-(its data), imported only by the training step (the group `clockspec.runtime_kinds`).
+"""The runtime side of `res_mlp` (its builder and the module it builds), `sign_parity` (its
+data), `ntk_alignment` (its measure) and `signum` (its update rule), imported only by the
+training step (the group `clockspec.runtime_kinds`).
 
 The module follows clockspec's `Model` protocol. Its `forward_stacked` is the forward over K
 members' parameters stacked on a leading axis, written as batched matmuls whose kernel does
@@ -11,9 +12,11 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from clockspec.runtime.metrics import METRICS, ProbeContext
 from clockspec.runtime.models.registry import MODELS
+from clockspec.runtime.optimizers import OPTIMIZERS
 from clockspec.runtime.tasks import TASKS, Dataset
-from clockspec_resmlp.ir import layer_names
+from clockspec_resmlp.ir import NTK_EXAMPLES, layer_names
 
 
 class ResMLP(nn.Module):
@@ -121,3 +124,48 @@ def sign_parity(task) -> Dataset:
         return (x[:, :task.relevant] < 0).sum(1) % 2
 
     return Dataset(x_train, parity(x_train), x_test, parity(x_test), n_inputs=task.inputs, n_classes=2)
+
+
+def tangent_kernel(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """K[i, j] = sum_c <d logit_c(x_i)/d theta, d logit_c(x_j)/d theta>, in float64, from the
+    Jacobian of the logits with respect to every parameter."""
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    with torch.enable_grad():
+        jacobian = torch.func.jacrev(lambda p: torch.func.functional_call(model, p, (x,)))(params)
+    rows = torch.cat([j.reshape(x.shape[0], -1) for j in jacobian.values()], dim=1).double()
+    return rows @ rows.T
+
+
+def centred_alignment(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | None:
+    """<HaH, HbH>_F / (||HaH||_F ||HbH||_F), H = I - 11^T / n (Cortes et al. 2012); None where
+    a centred kernel is zero (every label the same: no alignment to speak of)."""
+    n = a.shape[0]
+    h = torch.eye(n, dtype=a.dtype, device=a.device) - 1.0 / n
+    a, b = h @ a @ h, h @ b @ h
+    norms = torch.linalg.matrix_norm(a) * torch.linalg.matrix_norm(b)
+    return None if norms == 0 else (a * b).sum() / norms
+
+
+@METRICS.register("ntk_alignment")
+def ntk_alignment(ctx: ProbeContext):
+    x, y = ctx.data.x_train[:NTK_EXAMPLES], ctx.data.y_train[:NTK_EXAMPLES]
+    labels = torch.nn.functional.one_hot(y, ctx.data.n_classes).double()
+    return centred_alignment(tangent_kernel(ctx.model, x), labels @ labels.T)
+
+
+@OPTIMIZERS.register("signum")
+class Signum:
+    """Signum (Bernstein et al. 2018, Algorithm 1) on each member's slices, foreach arithmetic:
+    m <- momentum * m + (1 - momentum) * g; p <- p - lr * sign(m)."""
+
+    states = ("momentum",)
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def apply(self, params, grads, state, counts, lr):
+        beta, m = self.cfg.momentum, state["momentum"]
+        torch._foreach_mul_(m, beta)
+        torch._foreach_add_(m, grads, alpha=1 - beta)
+        torch._foreach_add_(params, torch._foreach_sign(m), alpha=-lr)
+        torch._foreach_add_(counts, 1.0)
