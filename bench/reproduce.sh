@@ -18,16 +18,21 @@ for spec in dln-teacher modadd-relu; do
   log_time "$spec" "$start"
   clockspec report "$dir" -q
 done
-for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds nanda-cpu-wd; do
+for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds nanda-cpu-wd prieto-2025; do
   start=$(date +%s)
   clockspec run "$SPECS/$family.yaml" --out "$OUT" --jobs 1 -q
   log_time "$family" "$start"
   clockspec report "$OUT/$family" -q
 done
+start=$(date +%s)  # Barak et al. 2022: steps to solve an online (n, 3) parity against n, and the fitted exponent
+python "$(dirname "$0")/barak.py" --out "$OUT" | tee "$OUT/barak.txt"
+log_time barak-2022 "$start"
+clockspec report "$OUT/barak-2022" -q
 if [ -n "${FIGURES:-}" ]; then
   mkdir -p "$FIGURES"
   for spec in dln-teacher modadd-relu; do cp "$OUT/$spec"-*/clock_curves.png "$FIGURES/$spec-clock_curves.png"; done
   cp "$OUT"/modadd-relu-*/curves.png "$FIGURES/modadd-relu-curves.png"
   for family in dln-depth-wd modadd-wd; do cp "$OUT/$family/clock_curves.png" "$FIGURES/$family-clock_curves.png"; done
   cp "$OUT/nanda-cpu-wd/clocks.png" "$FIGURES/nanda-cpu-wd-clocks.png"
+  cp "$OUT/barak-2022/clocks.png" "$FIGURES/barak-2022-clocks.png"
 fi

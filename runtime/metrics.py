@@ -21,6 +21,7 @@ from clockspec.core.registry import Registry
 from clockspec.ir.metrics import LLCOptions
 from clockspec.runtime.linalg import auto_q, imbalance, schatten_energy
 from clockspec.runtime.linalg import effective_rank as erank
+from clockspec.runtime.losses import signs
 from clockspec.runtime.models import Model, require
 from clockspec.runtime.objective import Loss
 from clockspec.runtime.tasks import Dataset
@@ -65,11 +66,15 @@ class ProbeContext:
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    return (logits.argmax(1) == labels).double().mean()
+    """Share of examples whose largest logit is their class's; one output f predicts class 1 where f > 0."""
+    predicted = (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
+    return (predicted == labels).double().mean()
 
 
 def margins(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """logit[y] - max_{c != y} logit[c], per example."""
+    """logit[y] - max_{c != y} logit[c], per example; y f(x) for one output f and y = +-1."""
+    if logits.shape[1] == 1:
+        return signs(labels, logits) * logits[:, 0]
     correct = logits.gather(1, labels[:, None]).squeeze(1)
     others = logits.scatter(1, labels[:, None], float("-inf")).amax(1)
     return correct - others

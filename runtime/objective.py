@@ -7,14 +7,16 @@ it registers. `build_loss` computes either in `train.loss_dtype` when the spec n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from clockspec.core.registry import Registry
-from clockspec.runtime.losses import multiclass_hinge, stablemax_cross_entropy
+from clockspec.ir.losses import LOSSES as IR_LOSSES
+from clockspec.runtime.losses import multiclass_hinge, scalar_hinge, stablemax_cross_entropy
+from clockspec.runtime.tasks import Dataset
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 StackedLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (K, n, C) logits, (K, n[, C]) labels -> (K,)
@@ -75,6 +77,14 @@ LOSSES.add("mse", LossKind(mse, per_member(mse)))
 LOSSES.add("mse_half_sum", LossKind(mse_half_sum, per_member(mse_half_sum)))
 LOSSES.add("stablemax", LossKind(stablemax_cross_entropy, per_member(stablemax_cross_entropy)))
 LOSSES.add("hinge", LossKind(multiclass_hinge, per_member(multiclass_hinge)))
+LOSSES.add("scalar_hinge", LossKind(scalar_hinge, scalar_hinge))
+
+
+def model_view(data: Dataset, loss: str) -> Dataset:
+    """The data as the model is built for it: with the loss's output width in place of one
+    output per class when the loss names one (the scalar hinge's single f(x))."""
+    outputs = IR_LOSSES[loss].outputs
+    return data if outputs is None else replace(data, n_classes=outputs)
 
 
 def build_loss(train: Any) -> LossKind:

@@ -5,7 +5,8 @@ parameter (`states`, stacked like the parameters) and `apply`, its update of a l
 tensors, each one member's slice of one stacked parameter. The registry decides which rule
 an optimizer kind runs, never the kind's name; a rule without `states` or `apply` is refused
 when it registers. `MemberOptimizer` applies the step of every member: the scheduled rate,
-the regularizers' decoupled decay, the gradient transforms (Grokfast), then the kind's rule
+the regularizers' decoupled decay, the gradient transforms (Grokfast, then ⊥Grad), a coupled decay
+(g + strength W), then the kind's rule
 (torch's fused kernels for SGD and Adam/AdamW), each slice a tensor of the member's own
 shape, so a member's update does not depend on the other members in the stack.
 Schedules: a linear warmup over `warmup_steps` (any schedule), then constant (`constant`,
@@ -23,6 +24,7 @@ from torch.optim.sgd import sgd as sgd_update
 
 from clockspec.core.registry import Registry
 from clockspec.runtime.grokfast import GrokfastFilter
+from clockspec.runtime.perp_grad import PerpGrad
 
 OPTIMIZERS = Registry("runtime optimizer", required=("states", "apply"))
 
@@ -127,12 +129,15 @@ class MemberOptimizer:
     (W <- W (1 - rate * strength)) and the optimizer's gradient transforms."""
 
     def __init__(self, cfg: Any, steps: int, lrs: list[float], decay: list[dict[int, float]],
-                 params: list[torch.Tensor], lr_scales: list[float] | None = None):
+                 params: list[torch.Tensor], lr_scales: list[float] | None = None,
+                 coupled: list[dict[int, float]] | None = None):
         self.rule: Rule = OPTIMIZERS[cfg.kind](cfg)
         self.lrs, self.decay = list(lrs), list(decay)
+        self.coupled = list(coupled or [{} for _ in lrs])  # per member, {parameter index: strength} of g + strength W
         self.scales = list(lr_scales or [1.0] * len(params))
         self.factor = lr_factor(cfg, steps)
         self.filter = GrokfastFilter(cfg.grokfast) if cfg.grokfast is not None else None
+        self.perp = PerpGrad(cfg.perp_grad) if cfg.perp_grad is not None else None
         self.params = params
         self.state: dict[str, Any] = {name: [torch.zeros_like(p) for p in params] for name in self.rule.states}
         self.state["counts"] = torch.zeros(len(lrs), len(params), dtype=torch.float32, device=params[0].device)
@@ -152,6 +157,9 @@ class MemberOptimizer:
                 if self.filter is None:
                     group.decay(group.rate * factor)
                 grads = [self.params[i].grad[k] for k, i in group.slots]
+                if self.perp is not None:  # the last transform: what the rule sees is orthogonal to the weights
+                    self.perp(grads, group.params)
+                group.couple(grads)
                 self.rule.apply(group.params, grads, group.state, group.counts, group.rate * factor)
 
     def _groups_of_slices(self) -> list[Slices]:
@@ -170,6 +178,7 @@ class MemberOptimizer:
         """Only these rows of the stack go on; `params`: their stacked parameters."""
         self.lrs = [self.lrs[r] for r in rows]
         self.decay = [self.decay[r] for r in rows]
+        self.coupled = [self.coupled[r] for r in rows]
         self.params = params
         self.state = {name: _rows(value, index) for name, value in self.state.items()}
         self._groups = None
@@ -188,7 +197,8 @@ class MemberOptimizer:
 
 class Slices:
     """One rate's (row, parameter index) slots and their views: the parameters, the rule's
-    state tensors, the step counts and the decayed slices by strength."""
+    state tensors, the step counts, the decayed slices by strength and, by strength, the
+    positions of the slices whose gradient takes the coupled decay."""
 
     def __init__(self, rate: float, slots: list[tuple[int, int]], opt: MemberOptimizer):
         self.rate, self.slots = rate, slots
@@ -200,11 +210,20 @@ class Slices:
             strength = opt.decay[k].get(i)
             if strength is not None:
                 self.decayed.setdefault(strength, []).append(view)
+        self.coupled: dict[float, list[int]] = {}
+        for j, (k, i) in enumerate(slots):
+            if i in opt.coupled[k]:
+                self.coupled.setdefault(opt.coupled[k][i], []).append(j)
 
     def decay(self, lr: float) -> None:
         """W <- W (1 - lr * strength) for the decayed slices, by strength."""
         for strength, tensors in self.decayed.items():
             torch._foreach_mul_(tensors, 1.0 - lr * strength)
+
+    def couple(self, grads: list[torch.Tensor]) -> None:
+        """g <- g + strength W for the slices of a coupled decay (`grads`: this group's, in slot order)."""
+        for strength, positions in self.coupled.items():
+            torch._foreach_add_([grads[j] for j in positions], [self.params[j] for j in positions], alpha=strength)
 
 
 def _rows(value: Any, index: torch.Tensor) -> Any:

@@ -7,10 +7,13 @@ Two forms:
   AdamW (Loshchilov and Hutter); for plain SGD this is the gradient step of
   (strength / 2) * ||W||_F^2. It works the same with every optimizer, so `adamw` plus
   weight decay is exactly torch's AdamW, and `adam` plus weight decay is the same thing.
-- coupled (`decoupled: false`): strength * sum_i ||W_i||_F^2 added to the loss. Its gradient,
-  2 strength W, is added to each member's gradient right after the backward (before the
-  interventions and Grokfast see it, as the loss term's would be): the same step without
-  differentiating the term through the graph.
+- loss (`placement: loss`, formerly `decoupled: false`): strength * sum_i ||W_i||_F^2 added to
+  the loss. Its gradient, 2 strength W, is added to each member's gradient right after the
+  backward (before the interventions and the gradient transforms see it, as the loss term's
+  would be): the same step without differentiating the term through the graph.
+- coupled (`placement: coupled`): g <- g + strength W in the optimizer's step, after the
+  gradient transforms (Grokfast, ⊥Grad) and before the kind's rule: torch's `weight_decay`
+  of SGD and Adam (`optimizers.MemberOptimizer`).
 `per_layer` gives one strength per layer matrix (input to output order), replacing `strength`.
 
 A penalty is a function of one member's parameters, named as the network names them
@@ -39,7 +42,8 @@ Params = Mapping[str, torch.Tensor]  # one member's parameters by the network's 
 class Regularizer:
     penalty: Callable[[Params], torch.Tensor] | None = None  # added to the data loss
     decay: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # decoupled
-    coupled: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # strength * ||W||^2 in the loss
+    in_loss: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # strength * ||W||^2 in the loss
+    coupled: list[tuple[torch.nn.Parameter, float]] = field(default_factory=list)  # g + strength W before the rule
 
 
 def build_regularizers(regularizers, model: Model) -> list[Regularizer]:
@@ -64,7 +68,7 @@ def weight_decay(cfg, model: Model) -> Regularizer:
     per_layer = dict(zip(map(id, layers), cfg.per_layer or []))
     chosen = [(p, float(per_layer.get(id(p), cfg.strength))) for _, role, p in params if role in cfg.targets]
     pairs = [(p, s) for p, s in chosen if s > 0]
-    return Regularizer(decay=pairs) if cfg.decoupled else Regularizer(coupled=pairs)
+    return Regularizer(**{{"decoupled": "decay", "loss": "in_loss", "coupled": "coupled"}[cfg.placement]: pairs})
 
 
 @REGULARIZERS.register("schatten")

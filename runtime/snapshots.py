@@ -31,6 +31,7 @@ def load_model(run_dir: str | Path, step: int | None = None, device: str = "cpu"
     snapshot), in eval mode on `device`. RunError names the steps there are when `step` is
     not one of them."""
     from clockspec.runtime.models import build_model
+    from clockspec.runtime.objective import model_view
     from clockspec.runtime.tasks import build_task
     from clockspec.syntax.loading import load
 
@@ -46,7 +47,7 @@ def load_model(run_dir: str | Path, step: int | None = None, device: str = "cpu"
     spec = load(run_dir / SPEC)
     assert isinstance(spec, Experiment)
     data = _shapes(run_dir) if spec.task.reads_file() else build_task(spec.task)
-    model = build_model(spec.model, data, spec.seed, DTYPES[spec.train.dtype])
+    model = build_model(spec.model, model_view(data, spec.train.loss), spec.seed, DTYPES[spec.train.dtype])
     model.load_state_dict(torch.load(io.BytesIO(read_store_file(chosen.path(run_dir))), map_location="cpu",
                                      weights_only=True))
     return model.to(device).eval()

@@ -25,12 +25,12 @@ from clockspec.runtime.interventions import build_interventions
 from clockspec.runtime.loop import Batches, checkpoint_bytes
 from clockspec.runtime.metrics import Prober
 from clockspec.runtime.models import Model, build_model
-from clockspec.runtime.objective import build_loss
+from clockspec.runtime.objective import build_loss, model_view
 from clockspec.runtime.optimizers import MemberOptimizer
 from clockspec.runtime.parametrization import lr_scales, network, stacked_forward
 from clockspec.runtime.regularizers import build_regularizers
 from clockspec.runtime.snapshots import model_bytes
-from clockspec.runtime.tasks import build_task, unchanged_data
+from clockspec.runtime.tasks import build_task, moved, online_batch, unchanged_data
 
 Penalty = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 kinds.check()  # every IR kind has its runtime piece before anything trains
@@ -54,11 +54,12 @@ class Stacked:
         self.loss = build_loss(spec0.train)
         shared = build_task(spec0.task).to(where, dtype) if len({p.spec.task for p in plans}) == 1 else None
         self.data = [shared if shared is not None else build_task(p.spec.task).to(where, dtype) for p in plans]
-        self.models: list[Model] = [build_model(p.spec.model, d, p.spec.seed, dtype).to(where)
+        self.models: list[Model] = [build_model(p.spec.model, model_view(d, p.spec.train.loss), p.spec.seed, dtype).to(where)
                                     for p, d in zip(plans, self.data)]
         self.probers = [Prober(list(p.metrics), m, d, self.loss, p.spec.probes)
                         for p, m, d in zip(plans, self.models, self.data)]
         self.batches = [Batches(len(d.y_train), p.spec.train.batch, p.spec.seed, where) for p, d in zip(plans, self.data)]
+        self.seeds, self.where, self.dtype = [p.spec.seed for p in plans], where, dtype
         self.params = _stack([network(m) for m in self.models])
         self.forward = stacked_forward(self.models[0], network(self.models[0]).forward_stacked,
                                        lambda: {n: p.detach().clone() for n, p in self.params.items()})
@@ -66,8 +67,9 @@ class Stacked:
         self.penalties: list[list[Penalty]] = [[r.penalty for r in regs if r.penalty is not None] for regs in regularizers]
         self.optimizer = MemberOptimizer(spec0.optimizer, spec0.train.steps, [p.spec.optimizer.lr for p in plans],
                                          _strengths(self.models, regularizers, "decay"), list(self.params.values()),
-                                         lr_scales(spec0.model, self.models[0]))
-        self.coupled = _strengths(self.models, regularizers, "coupled")  # per member, {parameter index: strength}
+                                         lr_scales(spec0.model, self.models[0]),
+                                         _strengths(self.models, regularizers, "coupled"))
+        self.in_loss = _strengths(self.models, regularizers, "in_loss")  # per member, {parameter index: strength}
         self.hooks = build_interventions(spec0.interventions, self.models)
         self.shared = shared is not None
         self.rows = list(range(len(plans)))  # the member of each row of the stack
@@ -103,7 +105,11 @@ class Stacked:
 
     def _inputs(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The (mini)batch of every member in the stack: inputs shared (n, ...) or per member
-        (K, n, ...), labels per member (K, n, ...) (shared ones expanded, not copied)."""
+        (K, n, ...), labels per member (K, n, ...) (shared ones expanded, not copied); an
+        online task's fresh examples, drawn on the CPU for each member by its seed and t."""
+        if self.data[0].draw is not None:
+            drawn = [online_batch(self.data[k], self.batches[k].size, self.seeds[k], t) for k in self.rows]
+            return tuple(moved(torch.stack(part), self.where, self.dtype) for part in zip(*drawn))
         if self.batches[0].full:
             if self.shared:
                 y = self.data[0].y_train
@@ -121,16 +127,16 @@ class Stacked:
             self.losses.sum().backward()
         else:
             self.compiled.backward(self.losses.sum())
-        if any(self.coupled):
-            self._add_coupled_decay()
+        if any(self.in_loss):
+            self._add_loss_decay()
         self.hooks.after_backward(self)
 
-    def _add_coupled_decay(self) -> None:
-        """The gradient of each member's coupled weight decay, 2 strength W, on its slices."""
+    def _add_loss_decay(self) -> None:
+        """The gradient of each member's weight decay in the loss, 2 strength W, on its slices."""
         params = list(self.params.values())
         by_strength: dict[float, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         for row, k in enumerate(self.rows):
-            for i, strength in self.coupled[k].items():
+            for i, strength in self.in_loss[k].items():
                 by_strength.setdefault(strength, []).append((params[i].grad[row], params[i][row]))
         with torch.no_grad():
             for strength, pairs in by_strength.items():
@@ -203,8 +209,8 @@ def _stack(nets: Sequence[torch.nn.Module]) -> dict[str, torch.Tensor]:
 
 
 def _strengths(models: Sequence[Model], regularizers: Sequence[Sequence[Any]], form: str) -> list[dict[int, float]]:
-    """Per member, {parameter index: strength} of the regularizers' `decay` (decoupled) or
-    `coupled` weight decay, as the runtime's regularizer builders decide it."""
+    """Per member, {parameter index: strength} of the regularizers' weight decay of one
+    placement (`decay`: decoupled, `in_loss` or `coupled`), as the runtime's builders decide it."""
     out: list[dict[int, float]] = []
     for model, regs in zip(models, regularizers):
         index = {id(p): i for i, p in enumerate(network(model).parameters())}

@@ -6,14 +6,17 @@ same spec gives the same split on every device; `Dataset.to` moves it once.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 
 from clockspec.core.registry import Registry
 from clockspec.runtime.groups import table as group_table
 
 TASKS = Registry("runtime task")
+Draw = Callable[[int, torch.Generator], tuple[torch.Tensor, torch.Tensor]]  # n fresh examples (x, y), on the CPU
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Dataset:
     n_classes: int
     n_tokens: int | None = None  # token tasks: x holds operand values in [0, n_tokens), shape (n, operands)
     noisy: torch.Tensor | None = None  # label noise: which training labels were replaced (bool, n_train)
+    draw: Draw | None = None  # an online task: fresh examples from the task's distribution (`online_batch`)
 
     @property
     def tokens(self) -> bool:
@@ -38,11 +42,28 @@ class Dataset:
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Dataset:
         def move(x: torch.Tensor) -> torch.Tensor:
-            return x.to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
+            return moved(x, device, dtype)
 
         noisy = None if self.noisy is None else self.noisy.to(device)
         return replace(self, x_train=move(self.x_train), y_train=move(self.y_train),
                        x_test=move(self.x_test), y_test=move(self.y_test), noisy=noisy)
+
+
+def moved(x: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """`x` on the device; real values in the run's dtype, integers (labels, tokens) as they are."""
+    return x.to(device=device, dtype=dtype if x.is_floating_point() else x.dtype)
+
+
+def online_batch(data: Dataset, n: int, seed: int, t: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step t's n fresh examples of an online task, a pure function of (seed, t): a resumed
+    run draws what the uninterrupted one drew, and a member of a batch what it draws alone."""
+    state = int(np.random.SeedSequence([seed, t]).generate_state(1, np.uint64)[0] >> 1)
+    return data.draw(n, torch.Generator().manual_seed(state))
+
+
+def online(task, draw: Draw, data: Dataset) -> Dataset:
+    """`data`, able to draw fresh examples when the task asks for online steps."""
+    return replace(data, draw=draw) if getattr(task, "online", None) else data
 
 
 def unchanged_data(plan) -> None:
@@ -134,10 +155,13 @@ def teacher(task) -> Dataset:
     u = torch.randn(task.classes, task.rank, generator=g, dtype=torch.float64)
     v = torch.randn(task.inputs, task.rank, generator=g, dtype=torch.float64)
     teacher_map = u @ v.T / task.inputs**0.5
-    x_train = torch.randn(task.train_size, task.inputs, generator=g, dtype=torch.float64)
-    x_test = torch.randn(task.test_size, task.inputs, generator=g, dtype=torch.float64)
-    return Dataset(x_train, (x_train @ teacher_map.T).argmax(1), x_test, (x_test @ teacher_map.T).argmax(1),
-                   n_inputs=task.inputs, n_classes=task.classes)
+
+    def points(n: int, generator: torch.Generator = g) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randn(n, task.inputs, generator=generator, dtype=torch.float64)
+        return x, (x @ teacher_map.T).argmax(1)
+
+    data = Dataset(*points(task.train_size), *points(task.test_size), n_inputs=task.inputs, n_classes=task.classes)
+    return online(task, points, data)
 
 
 @TASKS.register("group")
@@ -165,11 +189,12 @@ def sparse_parity(task) -> Dataset:
     g = torch.Generator().manual_seed(task.data_seed)
     relevant = torch.randperm(task.bits, generator=g)[:task.relevant]
 
-    def strings(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.randint(0, 2, (n, task.bits), generator=g, dtype=torch.float64) * 2 - 1
+    def strings(n: int, generator: torch.Generator = g) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randint(0, 2, (n, task.bits), generator=generator, dtype=torch.float64) * 2 - 1
         return x, (x[:, relevant] < 0).sum(1) % 2
 
-    return Dataset(*strings(task.train_size), *strings(task.test_size), n_inputs=task.bits, n_classes=2)
+    data = Dataset(*strings(task.train_size), *strings(task.test_size), n_inputs=task.bits, n_classes=2)
+    return online(task, strings, data)
 
 
 def hermite(k: int, z: torch.Tensor) -> torch.Tensor:
@@ -200,12 +225,13 @@ def regression(task) -> Dataset:
             return sum(c * z**j for j, c in enumerate(task.coefficients))
         return z if task.target == "linear" else sum(coef[j - 1] * z**j for j in range(1, degree + 1))
 
-    def points(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.randn(n, task.inputs, generator=g, dtype=torch.float64)
+    def points(n: int, generator: torch.Generator = g) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randn(n, task.inputs, generator=generator, dtype=torch.float64)
         z = x @ (w / w.norm(dim=1, keepdim=True)).T if exact else x @ w.T / task.inputs**0.5
         return x, target(z)
 
-    return Dataset(*points(task.train_size), *points(task.test_size), n_inputs=task.inputs, n_classes=task.outputs)
+    data = Dataset(*points(task.train_size), *points(task.test_size), n_inputs=task.inputs, n_classes=task.outputs)
+    return online(task, points, data)
 
 
 @TASKS.register("dataset")

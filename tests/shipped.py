@@ -18,6 +18,7 @@ NAMES = (
     "paper/nanda-cpu.yaml", "paper/nanda-cpu-wd.yaml", "paper/nanda-2023.yaml", "paper/nanda-2023-wd.yaml",
     "paper/power-2022.yaml", "paper/kumar-alpha.yaml", "paper/lyu-init.yaml",
     "paper/liu-2022-base.yaml", "paper/liu-2022-phases.yaml", "paper/liu-2022-phases-dense.yaml",
+    "paper/barak-2022.yaml", "paper/prieto-2025.yaml",
     "zoo/sparse_parity.yaml", "zoo/s5_grokking.yaml", "zoo/omnigrok_large_init.yaml",
     "zoo/omnigrok_constrained.yaml", "zoo/label_noise.yaml", "zoo/stablemax.yaml",
     "zoo/synthetic_strokes_large_init.yaml", "zoo/synthetic_strokes_constrained.yaml",

@@ -70,6 +70,8 @@ def _training(plan: Plan) -> str:
     opt = spec.optimizer
     schedule = opt.schedule + (f" with {opt.warmup_steps} warm-up steps" if opt.warmup_steps else "")
     batch = "full batch" if spec.train.batch == "full" else f"minibatches of {spec.train.batch} (order drawn from the seed)"
+    if getattr(spec.task, "online", None):
+        batch = f"fresh batches of {plan.derived['batch_size']:,} examples (online, drawn by the seed and the step)"
     return (f"Training: {opt.describe()}, {schedule} schedule; {batch}; "
             f"up to {spec.train.steps:,} steps in {spec.train.dtype} on device `{spec.device}`, seed {spec.seed}.")
 

@@ -52,7 +52,9 @@ class Context:
 
     @cached_property
     def sizes(self) -> dict[str, int]:
-        return self.spec.task.sizes()
+        """The task's sizes, the output width the model is built with being the loss's when it names one."""
+        outputs = LOSSES[self.spec.train.loss].outputs
+        return {**self.spec.task.sizes(), **({"output_dim": outputs} if outputs else {})}
 
     @cached_property
     def shapes(self) -> list:
@@ -105,6 +107,10 @@ def loss_fits_task(ctx: Context) -> Iterable[Finding]:
     if ctx.spec.task.value_targets and not LOSSES[ctx.spec.train.loss].real_targets:
         yield Finding(("train", "loss"), f"loss '{ctx.spec.train.loss}' needs class labels, but task "
                       f"'{ctx.spec.task.kind}' has real-valued targets", "use loss: mse")
+    elif LOSSES[ctx.spec.train.loss].outputs and ctx.spec.task.sizes()["output_dim"] != 2:
+        yield Finding(("train", "loss"), f"loss '{ctx.spec.train.loss}' reads one output against a +-1 target, so it "
+                      f"needs two classes; task '{ctx.spec.task.kind}' has {ctx.spec.task.sizes()['output_dim']}",
+                      "use loss: hinge (the multiclass hinge) or cross_entropy")
 
 
 def metrics_producible(ctx: Context) -> Iterable[Finding]:

@@ -14,6 +14,7 @@ class Loss:
     meaning: str  # the explain page's words
     unit: str  # the loss panel's y label
     real_targets: bool = False  # also fits a task with real-valued targets (regression)
+    outputs: int | None = None  # the model's output width it reads, for a two-class task (None: one per class)
 
 
 LOSSES: Registry[Loss] = Registry("loss", required=("meaning", "unit", "real_targets"))
@@ -27,6 +28,9 @@ for _name, _loss in {
                       "of exp (Prieto et al. 2025)", "StableMax cross-entropy"),
     "hinge": Loss("multiclass hinge, mean of max(0, 1 - margin) with margin = logit[y] - max_{c != y} logit[c]",
                   "multiclass hinge"),
+    "scalar_hinge": Loss("hinge on one output f(x) against a +-1 target (class 1 is +1, class 0 is -1), mean of "
+                         "max(0, 1 - y f(x)), as Barak et al. 2022 train sparse parity; the model has one output and "
+                         "predicts class 1 where f(x) > 0", "hinge max(0, 1 - y f(x))", outputs=1),
 }.items():
     LOSSES.add(_name, _loss)
 LossName = Literal[tuple(LOSSES.names())]  # type: ignore[valid-type]

@@ -19,9 +19,9 @@ as a class variable, so that the capable kinds can be named from their classes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from clockspec.ir.base import Axis, KindRegistry, format_number
 from clockspec.ir.parametrization import Parametrized
@@ -213,7 +213,10 @@ class Transformer(Parametrized):
     init_scale: float = Field(1.0, gt=0.0)
     """Multiplies the initial weights (N(0, 1/d_model); the head N(0, 1/p), as Nanda's code)."""
     bias: bool = True
-    """Whether the MLPs have biases (attention and unembedding never do, as Nanda's model)."""
+    """Whether the MLPs have biases (the unembedding never does, as Nanda's model)."""
+    attention_bias: Optional[bool] = None
+    """`true`: the attention's query, key, value and output projections have biases (zero at initialisation), as
+    torch's nn.MultiheadAttention and GPT-2 style decoders; absent or false: none, as Nanda's model."""
 
     lookup_tables: ClassVar[tuple[str, ...]] = ("embed.weight", "pos_embed.weight")
     hashed_sizes: ClassVar[tuple[str, ...]] = ("vocab", "output_dim")
@@ -223,6 +226,14 @@ class Transformer(Parametrized):
     compile_saving: ClassVar[float] = 0.0  # 0.84x on CPU (specs/paper/nanda-cpu.yaml): never pays
     linear_depth: ClassVar[None] = None
     attends: ClassVar[bool] = True  # attention_entropy can be measured
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_attention_bias_is_the_default(cls, data: Any) -> Any:
+        """`attention_bias: false` says what leaving it out says: one spelling, one hash."""
+        if isinstance(data, dict) and data.get("attention_bias") is False:
+            return {k: v for k, v in data.items() if k != "attention_bias"}
+        return data
 
     @property
     def relu_units(self) -> bool:
@@ -249,8 +260,9 @@ class Transformer(Parametrized):
         for i in range(self.layers):
             block = f"blocks.{i}"
             shapes += self._norm(f"{block}.ln1")
-            shapes += [(f"{block}.attn.{m}.weight", [qkv, d]) for m in ("query", "key", "value")]
-            shapes.append((f"{block}.attn.out.weight", [d, qkv]))
+            for m, out in (("query", qkv), ("key", qkv), ("value", qkv), ("out", d)):
+                shapes.append((f"{block}.attn.{m}.weight", [out, qkv if m == "out" else d]))
+                shapes += [(f"{block}.attn.{m}.bias", [out])] if self.attention_bias else []
             if self.d_mlp:
                 shapes += self._norm(f"{block}.ln2")
                 shapes += _dense_layers(d, [self.d_mlp], d, self.has_bias, names=(f"{block}.mlp.fc_in", f"{block}.mlp.fc_out"))
@@ -291,7 +303,8 @@ class Transformer(Parametrized):
         head = "the embedding's answer rows (tied)" if self.tied else "a head of its own"
         return (f"a {self.layers}-layer decoder transformer over the sequence `{' '.join(self.positions(sizes['arity']))}` "
                 f"({sizes['vocab'] + len(self.extra_tokens)} tokens, learned positions): d_model {self.d_model}, "
-                f"{self.heads} heads of {self.d_head} ({self.attention} attention), {mlp} per block, {norm}; "
+                f"{self.heads} heads of {self.d_head} ({self.attention} attention{', with biases' if self.attention_bias else ''}), "
+                f"{mlp} per block, {norm}; "
                 f"read out at the last position through {head} to {sizes['output_dim']} classes. "
                 f"Init scale {format_number(self.init_scale)}.")
 

@@ -35,9 +35,24 @@ class Grokfast(Strict):
         return f"; Grokfast EMA filter (alpha {format_number(self.alpha)}, lambda {format_number(self.lamb)})"
 
 
+class PerpGrad(Strict):
+    """⊥Grad (Prieto et al. 2025, "Grokking at the edge of numerical stability"): before each
+    update, each parameter tensor's gradient loses its component along that tensor,
+    g <- g - (w . g / w . w) w, so no step only scales the weights (their naive loss
+    minimisation direction); then it is rescaled to the norm it had, as the authors'
+    OrthoGrad wrapper does."""
+
+    rescale: bool = True
+    """Give the projected gradient the norm of the gradient (the authors' code); false: the bare projection."""
+
+    def describe(self) -> str:
+        kept = ", rescaled to the gradient's norm" if self.rescale else ""
+        return f"; ⊥Grad: each parameter tensor's gradient projected orthogonal to the tensor{kept}"
+
+
 class OptimizerBase(Strict):
-    """What every optimizer kind has (the rate, its schedule, Grokfast), which the training step
-    and the plan read of any kind: a plugin's optimizer derives from it too."""
+    """What every optimizer kind has (the rate, its schedule, Grokfast, ⊥Grad), which the training
+    step and the plan read of any kind: a plugin's optimizer derives from it too."""
 
     lr: float = Field(1e-3, gt=0.0, le=1e3)
     """Learning rate (the peak, under a schedule)."""
@@ -47,12 +62,15 @@ class OptimizerBase(Strict):
     """Steps of linear warmup."""
     grokfast: Optional[Grokfast] = None
     """Amplify the slow part of the gradient (Grokfast-EMA) before each update; absent: off."""
+    perp_grad: Optional[PerpGrad] = None
+    """⊥Grad: remove from each parameter tensor's gradient its component along the tensor, after Grokfast and
+    before the update (`{}` turns it on); absent: off."""
 
     per_member_fields: ClassVar[tuple[str, ...]] = ("lr",)
 
 
     def filter_words(self) -> str:
-        return self.grokfast.describe() if self.grokfast is not None else ""
+        return "".join(t.describe() for t in (self.grokfast, self.perp_grad) if t is not None)
 
     @property
     def uses_total_steps(self) -> str | None:
@@ -77,7 +95,7 @@ class SGD(OptimizerBase):
 
     @property
     def plain_gradient_descent(self) -> bool:
-        return self.momentum == 0.0
+        return self.momentum == 0.0 and self.perp_grad is None
 
     def describe(self) -> str:
         out = f"{self.kind} at lr {format_number(self.lr)}"

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from clockspec.ir import dataset_task  # noqa: F401  (registers the dataset task)
 from clockspec.ir.base import Axis, field_error
-from clockspec.ir.tasks import MAX_SEED, TASKS, Classes, TaskBase
+from clockspec.ir.tasks import MAX_SEED, TASKS, Classes, OnlineSamples, TaskBase
 
 
 def _split(train_fraction: float, n: int) -> tuple[int, int]:
@@ -28,7 +28,7 @@ def _fraction_axis(f: float) -> list[Axis]:
 
 
 @TASKS.register
-class SparseParityTask(Classes):
+class SparseParityTask(Classes, OnlineSamples):
     """Random +-1 strings of `bits` bits labelled by the parity of `relevant` of them (Barak et al. 2022)."""
 
     kind: Literal["sparse_parity"]
@@ -63,7 +63,7 @@ class SparseParityTask(Classes):
     def describe(self, sizes: Mapping[str, int]) -> str:
         return (f"random +-1 strings of {self.bits} bits labelled by the parity of {self.relevant} seeded positions; "
                 f"{self.train_size:,} training and {self.test_size:,} test strings (data seed {self.data_seed})."
-                + self.noise_words(self.train_size))
+                + self.noise_words(self.train_size) + self.online_words("strings"))
 
     def summary(self) -> str:
         return f"({self.bits}, {self.relevant}) sparse parity"
@@ -169,7 +169,7 @@ class AdditionTask(Classes):
 
 
 @TASKS.register
-class RegressionTask(TaskBase):
+class RegressionTask(TaskBase, OnlineSamples):
     """Gaussian inputs, real targets from a random teacher: linear, or a polynomial of its projections (for MSE)."""
 
     kind: Literal["regression"]
@@ -225,7 +225,8 @@ class RegressionTask(TaskBase):
     def describe(self, sizes: Mapping[str, int]) -> str:
         what = self.target_words()
         return (f"Gaussian inputs in R^{self.inputs}, {self.outputs} real target(s) from {what}; "
-                f"{self.train_size:,} training and {self.test_size:,} test points (data seed {self.data_seed}).")
+                f"{self.train_size:,} training and {self.test_size:,} test points (data seed {self.data_seed})."
+                + self.online_words("points"))
 
     def summary(self) -> str:
         return f"{self.target} regression teacher"

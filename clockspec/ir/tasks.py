@@ -111,6 +111,39 @@ class Classes(TaskBase):
                 "another class.")
 
 
+class OnlineSamples(Strict):
+    """A task whose examples come from a distribution it can draw from without end, so a
+    step may train on examples never seen before (online SGD, as Barak et al. 2022 train)."""
+
+    online: Optional[bool] = None
+    """`true`: every step trains on a fresh batch of min(`train.batch`, `train_size`) examples (`full`: `train_size`),
+    drawn by the run's seed and the step, so a resumed or batched run draws the same ones; the fixed training set is
+    then only measured (the train_* metrics) and the test set is the same as without it. Absent or false: every
+    step reads the fixed training set."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fixed_is_the_default(cls, data: Any) -> Any:
+        """`online: false` says what leaving it out says: one spelling, one hash."""
+        if isinstance(data, dict) and data.get("online") is False:
+            return {k: v for k, v in data.items() if k != "online"}
+        return data
+
+    @model_validator(mode="after")
+    def _noise_is_of_the_fixed_set(self) -> OnlineSamples:
+        if self.online and getattr(self, "label_noise", None) is not None:
+            raise field_error("online", "label_noise replaces labels of the fixed training set, and online steps "
+                              "never read it", "drop label_noise, or online")
+        return self
+
+    def online_words(self, examples: str) -> str:
+        """What explain adds: where the steps' examples come from."""
+        if not self.online:
+            return ""
+        return (f" Online: every step trains on a fresh batch of {examples} drawn by the run's seed and the step; "
+                f"the training {examples} are only measured.")
+
+
 @TASKS.register
 class ModularTask(Classes):
     """All pairs (a, b) of Z_p labelled by `op(a, b) mod p`, split at random into train/test."""
@@ -217,7 +250,7 @@ class ModularTask(Classes):
 
 
 @TASKS.register
-class TeacherTask(Classes):
+class TeacherTask(Classes, OnlineSamples):
     """Gaussian inputs in R^inputs labelled by the argmax of a rank-`rank` linear teacher."""
 
     kind: Literal["teacher"]
@@ -257,7 +290,7 @@ class TeacherTask(Classes):
     def describe(self, sizes: Mapping[str, int]) -> str:
         return (f"Gaussian inputs in R^{self.inputs}, labelled by the argmax of a rank-{self.rank} linear teacher "
                 f"({self.classes} classes); {self.train_size:,} training and {self.test_size:,} test points "
-                f"(data seed {self.data_seed})." + self.noise_words(self.train_size))
+                f"(data seed {self.data_seed})." + self.noise_words(self.train_size) + self.online_words("points"))
 
     def summary(self) -> str:
         return "teacher task"

@@ -16,7 +16,8 @@ earlier block runs on all positions, which the last block's keys and values read
 each member's slice from its own values alone.
 
 Initialisation, as Nanda's code: every matrix N(0, 1/d_model), the unembedding N(0, 1/p),
-all times `init_scale`; MLP biases zero, LayerNorm gains one and shifts zero. Drawn in the
+all times `init_scale`; MLP (and, with `attention_bias`, attention) biases zero, LayerNorm
+gains one and shifts zero. Drawn in the
 order of `named_parameters` from the spec's seeded CPU generator.
 """
 from __future__ import annotations
@@ -37,14 +38,15 @@ from clockspec.runtime.tasks import Dataset
 
 
 class Attention(nn.Module):
-    """Multi-head attention with W_Q, W_K, W_V (heads*d_head x d_model) and W_O, no biases."""
+    """Multi-head attention with W_Q, W_K, W_V (heads*d_head x d_model) and W_O, with biases
+    only when asked (`attention_bias`)."""
 
-    def __init__(self, d_model: int, heads: int, d_head: int, causal: bool, dtype: torch.dtype):
+    def __init__(self, d_model: int, heads: int, d_head: int, causal: bool, dtype: torch.dtype, bias: bool = False):
         super().__init__()
         self.heads, self.d_head, self.causal = heads, d_head, causal
         width = heads * d_head
-        self.query, self.key, self.value = (nn.Linear(d_model, width, bias=False, dtype=dtype) for _ in range(3))
-        self.out = nn.Linear(width, d_model, bias=False, dtype=dtype)
+        self.query, self.key, self.value = (nn.Linear(d_model, width, bias=bias, dtype=dtype) for _ in range(3))
+        self.out = nn.Linear(width, d_model, bias=bias, dtype=dtype)
 
     def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The attention output at the query positions and the pattern (n, heads, n_query, n_key).
@@ -91,7 +93,7 @@ class Block(nn.Module):
         self.activation = ACTIVATIONS[cfg.activation]
         if self.norm != "none":
             self.ln1 = nn.LayerNorm(d, dtype=dtype)
-        self.attn = Attention(d, cfg.heads, cfg.d_head, cfg.attention == "causal", dtype)
+        self.attn = Attention(d, cfg.heads, cfg.d_head, cfg.attention == "causal", dtype, bool(cfg.attention_bias))
         self.mlp = None
         if cfg.d_mlp:
             if self.norm != "none":

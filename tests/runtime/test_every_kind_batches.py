@@ -35,6 +35,7 @@ BASES = [  # (task, model, train): a kind is tried in each until its spec compil
     (TEACHER, "{kind: mlp, hidden: [16]}", ""),
     (TEACHER, "{kind: deep_linear, depth: 3, width: 8}", ""),
     (TEACHER, "{kind: mlp, hidden: [16]}", ", loss: mse"),
+    ("{kind: sparse_parity, bits: 8, relevant: 3, train_size: 32, test_size: 16}", "{kind: mlp, hidden: [16]}", ""),
 ]
 # Small sizes for whatever fields a kind has of these names (the rest keep their defaults).
 SMALL = {"embed_dim": 8, "hidden": [16], "width": 8, "depth": 3, "d_model": 16, "heads": 2, "d_head": 8, "d_mlp": 16,
@@ -81,16 +82,26 @@ def cases() -> list[tuple[str, dict[str, str]]]:
     out += [(f"intervention-{k}", {"extra": f"interventions: {{{k}: {{}}}}\n"}) for k in INTERVENTIONS]
     out += [
         ("coupled-weight-decay", {"regularizers": "{weight_decay: {strength: 0.05, decoupled: false}}"}),
+        ("decay-coupled-into-gradient", {"regularizers": "{weight_decay: {strength: 0.05, placement: coupled}}"}),
         ("grokfast", {"optimizer": "{kind: adamw, lr: 0.01, grokfast: {alpha: 0.9, lamb: 2.0}}"}),
+        ("perp-grad", {"optimizer": "{kind: adamw, lr: 0.01, perp_grad: {}}"}),
+        ("grokfast-perp-grad", {"optimizer": "{kind: sgd, lr: 0.05, grokfast: {alpha: 0.9}, perp_grad: {rescale: false}}"}),
         ("loss-dtype", {"train": ", loss: stablemax, loss_dtype: float64"}),
         ("parametrization", {"model": "{kind: embed_mlp, embed_dim: 8, hidden: [16], parametrization: "
                                       "{init: {law: he}, output_scale: 2, layers: {head: {lr: 0.5}}}}"}),
         ("centred-output", {"model": "{kind: mlp, hidden: [16], parametrization: {output_scale: 4, centered: true}}"}),
         ("transformer-parametrized", {"model": "{kind: transformer, d_model: 16, heads: 2, d_head: 8, d_mlp: 16, "
                                                "layer_norm: pre, parametrization: {output_scale: 0.5}}"}),
+        ("transformer-attention-bias", {"model": "{kind: transformer, d_model: 16, heads: 2, d_head: 8, d_mlp: 16, "
+                                                 "attention_bias: true}"}),
         ("minibatch", {"train": ", batch: 8"}),
         ("three-operands", {"task": "{kind: modular, op: add, modulus: 5, arity: 3, train_fraction: 0.5}"}),
         ("schedule", {"optimizer": "{kind: sgd, lr: 0.05, momentum: 0.9, schedule: cosine, warmup_steps: 4}"}),
+        ("online-parity", {"task": "{kind: sparse_parity, bits: 8, relevant: 3, train_size: 32, test_size: 16, "
+                                   "online: true}", "train": ", batch: 8"}),
+        ("online-teacher", {"task": TEACHER[:-1] + ", online: true}"}),
+        ("online-regression", {"task": "{kind: regression, inputs: 8, train_size: 32, test_size: 16, online: true}",
+                               "train": ", batch: 8, loss: mse"}),
     ]
     return out
 

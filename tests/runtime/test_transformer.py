@@ -21,6 +21,7 @@ VARIANTS = [
     {"layer_norm": "post", "attention": "full", "tied": True},
     {"d_mlp": 0, "sequence": "a op b =", "layers": 1},
     {"layers": 1, "bias": False, "layer_norm": "pre", "tied": True},
+    {"attention_bias": True, "layer_norm": "pre"},
 ]
 
 
@@ -57,11 +58,17 @@ def reference(cfg, params, x, p):
     def ln(name, v):
         return layer_norm(v, params[f"{name}.weight"], params[f"{name}.bias"])
 
+    def bias(name, heads, width):
+        """An attention projection's bias per head, (1, heads, 1, width), or 0 without one."""
+        b = params.get(f"{name}.bias")
+        return 0.0 if b is None else b.view(1, heads, 1, width)
+
     for i in range(cfg.layers):
         pre = f"blocks.{i}."
         seen = ln(pre + "ln1", resid) if norm == "pre" else resid
         wq, wk, wv = (params[pre + f"attn.{m}.weight"].view(H, D, -1) for m in ("query", "key", "value"))
-        q, k, v = (torch.einsum("hed,ntd->nhte", w, seen) for w in (wq, wk, wv))
+        q, k, v = (torch.einsum("hed,ntd->nhte", w, seen) + bias(pre + f"attn.{m}", H, D)
+                   for w, m in zip((wq, wk, wv), ("query", "key", "value")))
         scores = torch.einsum("nhqe,nhke->nhqk", q, k) / math.sqrt(D)
         if cfg.attention == "causal":
             scores = scores + torch.triu(torch.full((T, T), float("-inf"), dtype=x.dtype if x.is_floating_point()
@@ -69,7 +76,7 @@ def reference(cfg, params, x, p):
         pattern = scores.softmax(-1)
         z = torch.einsum("nhqk,nhke->nqhe", pattern, v)
         wo = params[pre + "attn.out.weight"].view(-1, H, D)
-        resid = resid + torch.einsum("dhe,nqhe->nqd", wo, z)
+        resid = resid + torch.einsum("dhe,nqhe->nqd", wo, z) + params.get(pre + "attn.out.bias", 0.0)
         if norm == "post":
             resid = ln(pre + "ln1", resid)
         if cfg.d_mlp:
@@ -157,3 +164,12 @@ def test_the_cost_estimate_counts_the_forward_torch_runs(variant):
     with FlopCounterMode(display=False) as counter:
         net(x)
     assert spec.compile().derived["flops_per_probe"] == counter.get_total_flops()
+
+
+def test_attention_biases_are_asked_for_stated_and_spared_by_the_default_decay():
+    absent, off, on = spec_of(), spec_of(attention_bias=False), spec_of(attention_bias=True)
+    assert absent.compile().train_hash == off.compile().train_hash != on.compile().train_hash
+    from clockspec.compiler.explain import explain
+    assert "(causal attention, with biases)" in explain(on.compile())
+    roles = {name: role for name, role, _ in build_model(on.model, build_task(on.task), 0, torch.float32).spec_parameters()}
+    assert roles["blocks.0.attn.query.bias"] == roles["blocks.1.attn.out.bias"] == "biases"
