@@ -277,8 +277,10 @@ def strategy_rows(paths: list[Path], jobs: int, device: str, target_s: float, ma
                 chose = said if mode == "default" else chose
         med = {m: statistics.median(t) for m, t in times.items()}
         ratio = med["default"] / min(med.values())
+        same = " (the jobs of `alone`: the ratio is the machine's noise)" if all(
+            c.startswith("one by one") for c in chose.split(", ")) else ""
         print(f"{exp.family.family:28} {len(exp.members):>3} {steps:>6} {med['default']:>8.1f} {med['alone']:>8.1f} "
-              f"{med['stacks']:>8.1f} {ratio:>8.3f}  {chose}", flush=True)
+              f"{med['stacks']:>8.1f} {ratio:>8.3f}  {chose}{same}", flush=True)
 
 
 def spinning(count: int):
