@@ -212,15 +212,18 @@ def sized_down(path: Path, jobs: int, target_s: float, max_members: int):
 
 
 def shorter(spec, steps: int):
-    """`spec` trained for `steps` steps; without its clocks and stop when some clock needs
-    more steps of evidence than that (the compiler refuses it then)."""
+    """`spec` trained for `steps` steps. Where the compiler refuses that (a clock needing
+    more steps of evidence, probes further apart than the run), without its clocks and stop,
+    and probed about ten times."""
     from clockspec.core.errors import SpecError
 
     spec = spec.model_copy(update={"train": spec.train.model_copy(update={"steps": steps})})
     try:
         clockspec.compile(spec)
     except SpecError:
-        return spec.model_copy(update={"clocks": {}, "stop": spec.stop.model_copy(update={"after": []})})
+        spec = spec.model_copy(update={"clocks": {}, "stop": spec.stop.model_copy(update={"after": []})})
+        if spec.probes.schedule == "every" and spec.probes.every > steps // 10:
+            spec = spec.model_copy(update={"probes": spec.probes.model_copy(update={"every": max(1, steps // 10)})})
     return spec
 
 
