@@ -53,5 +53,5 @@ part tests 100 "$py" -m pytest -q -p no:cacheprovider tests/runtime tests/orches
 part trajectory 70 "$py" -m pytest -q -p no:cacheprovider tests/runtime/test_one_trajectory.py -m slow
 part compiled 60 "$py" -m pytest -q -p no:cacheprovider tests/runtime/test_compiled_step.py -m slow
 part runtime 110 "$py" bench/runtime.py --device "$device" --steps 500 --rounds 3
-part family 110 "$py" bench/family.py --device "$device" --seeds "$seeds" --steps-small 600 --skip expansion quickstart
+part family 110 "$py" bench/family.py --device "$device" --seeds "$seeds" --steps-small 600 --skip expansion quickstart strategy
 exit "$failed"
