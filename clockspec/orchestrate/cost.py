@@ -31,7 +31,8 @@ from clockspec.compiler.compile_cost import EAGER_FLOPS
 MAX_STACK = 64  # members in one stack, at most
 MARGIN = 0.05  # stacks must be measured this much faster than one by one
 # ... and modelled this much faster: the model sees no caches nor slots contending (two stacks
-# of the quickstart model side by side ran 1.4x slower than one by one did, and tied alone)
+# of 3 quickstart members, probed every 50 steps, ran 1.4x slower side by side than one by
+# one did, and tied in one process; docs/families.md)
 MODEL_MARGIN = 0.2
 # Seconds of a step that do not grow with the members stacked (Python, op dispatch, the
 # optimizer's loop): 0.5-0.6 ms for a p=23 embed_mlp alone on the 2-core CI machine, whose 8
