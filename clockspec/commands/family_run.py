@@ -34,9 +34,11 @@ def run(spec, args) -> int:
     """Expand, run, aggregate; exit 0 when every member finished, 1 when some failed, 130
     when interrupted."""
     from clockspec.commands.phase_run import run_refined, write_phases
+    from clockspec.core.errors import RunError
     from clockspec.families.expand import expand_family
     from clockspec.orchestrate.execute import run_family
     from clockspec.report.family_summary import family_report
+    from clockspec.store.family import LOCK
 
     exp = expand_family(spec)
     options = dict(out=args.out, jobs=args.jobs, executor=args.executor, address=args.address,
@@ -51,11 +53,16 @@ def run(spec, args) -> int:
         options["slurm"] = settings({"partition": args.slurm_partition, "time": args.slurm_time,
                                      "cpus_per_task": args.slurm_cpus, "gpus_per_node": args.slurm_gpus,
                                      "mem_gb": args.slurm_mem}, Path(args.path).resolve().parent)
-    if spec.vary.refine is not None:  # rounds, each a run of the points so far (accepted changes)
-        options.pop("accept_changes")
-        outcome, exp = run_refined(spec, options)
-    else:
-        outcome = run_family(exp, **options)
+    try:
+        if spec.vary.refine is not None:  # rounds, each a run of the points so far (accepted changes)
+            options.pop("accept_changes")
+            outcome, exp = run_refined(spec, options)
+        else:
+            outcome = run_family(exp, **options)
+    except RunError:  # the executor gave up (a pool or cluster lost): the table says where each member stands
+        if (Path(args.out) / exp.family.family / LOCK).is_file():
+            family_report(Path(args.out) / exp.family.family)
+        raise
     folder = Path(args.out) / exp.family.family
     report = family_report(folder)
     phase_files = write_phases(spec, exp, folder, plots=True) if spec.phases or spec.vary.refine else []

@@ -17,6 +17,7 @@ from clockspec.core.errors import Diagnostic, SpecError
 from clockspec.core.fileio import read_json
 from clockspec.core.safepaths import UnsafePath, inside, is_real_dir
 from clockspec.store import family as store
+from clockspec.store.lock import held
 from clockspec.store.objects import data_dir
 
 
@@ -93,7 +94,10 @@ def _damaged(path: Path, field: str, message: str) -> NoReturn:
 
 def _member(name: str, label: str, assignment: dict[str, Any], run_dir: Path, spec: dict[str, Any],
             train_hash: str | None) -> FolderMember:
-    status = _mapping(read_json(data_dir(run_dir) / "status.json"))
+    data = data_dir(run_dir)
+    status = _mapping(read_json(data / "status.json"))
+    if status.get("status") == "running" and not held(data):  # its process ended without saying why
+        status = {**status, "status": "died"}
     clocks = _mapping(read_json(run_dir / "clocks.json"))
     return FolderMember(name, label, assignment, run_dir, spec, train_hash, status, clocks, is_run_dir(run_dir))
 

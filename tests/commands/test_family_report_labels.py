@@ -38,3 +38,21 @@ def test_a_switched_off_part_reads_off_in_the_family_report(tmp_path):
     assert "| [m0](m0-abc/report.md) | weight\\_decay=off |" in text and "None" not in text
     assert "| [m1](m1-abc/report.md) | weight\\_decay=on |" in text
     assert (fam / "family.csv").read_text().splitlines()[1:] == ["m0,m0,off,complete,1950", "m1,m1,on,complete,1950"]
+
+
+def test_a_running_member_no_process_holds_reads_died_in_family_csv(tmp_path):
+    """A worker killed, a pool or a cluster lost: the member's status stays `running`; the
+    family table says `died` (run the family again to resume it) unless a process holds it."""
+    from clockspec.store.lock import claim
+
+    fam = tmp_path / "fam"
+    members = [write_member(fam, 0, None), write_member(fam, 1, 0.01)]
+    (fam / "m1-abc" / "status.json").write_text(json.dumps({"status": "running", "step": 700, "train_hash": "h1"}))
+    (fam / "family.lock.json").write_text(json.dumps({
+        "family": "fam", "source": "fam.yaml", "varied": ["regularizers.weight_decay"],
+        "keys": {"regularizers.weight_decay": "wd"}, "members": members}))
+    assert main(["report", "--no-plots", "-q", str(fam)]) == 0
+    assert (fam / "family.csv").read_text().splitlines()[2] == "m1,m1,on,died,700"
+    with claim(fam / "m1-abc"):  # still training, in some process
+        assert main(["report", "--no-plots", "-q", str(fam)]) == 0
+        assert (fam / "family.csv").read_text().splitlines()[2] == "m1,m1,on,running,700"

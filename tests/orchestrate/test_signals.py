@@ -117,6 +117,19 @@ def test_jobs_that_keep_being_lost_stop_the_family_uncharged(tmp_path):
     assert attempts.count("seed-0") == attempts.count("seed-1") == 0
 
 
+def test_a_family_the_executor_gives_up_on_still_gets_its_table(tmp_path, monkeypatch, capsys):
+    """`clockspec run FAMILY` stopped by lost jobs (exit 3) writes family.csv first, so the
+    table says where each member stands."""
+    from clockspec.commands.main import main
+
+    path = write_family(tmp_path, steps=20)
+    monkeypatch.setattr(execute, "LocalBackend", lambda jobs, threads: AlwaysLost(1))
+    assert main(["run", str(path), "--out", str(tmp_path / "runs"), "--jobs", "1", "--no-batch", "-q"]) == 3
+    assert "jobs in a row were lost" in capsys.readouterr().err
+    rows = (tmp_path / "runs" / "sig" / "family.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["seed-0", "seed-1"]
+
+
 def test_a_dead_pool_worker_is_an_infrastructure_failure_and_the_pool_is_rebuilt(tmp_path):
     path = write_family(tmp_path, steps=20)
     backend = LocalBackend(1, 1)
