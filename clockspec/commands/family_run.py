@@ -3,6 +3,7 @@ here when the spec is a family)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -34,11 +35,10 @@ def run(spec, args) -> int:
     """Expand, run, aggregate; exit 0 when every member finished, 1 when some failed, 130
     when interrupted."""
     from clockspec.commands.phase_run import run_refined, write_phases
-    from clockspec.core.errors import RunError
+    from clockspec.core.errors import RunError, SpecError
     from clockspec.families.expand import expand_family
     from clockspec.orchestrate.execute import run_family
     from clockspec.report.family_summary import family_report
-    from clockspec.store.family import LOCK
 
     exp = expand_family(spec)
     options = dict(out=args.out, jobs=args.jobs, executor=args.executor, address=args.address,
@@ -60,7 +60,7 @@ def run(spec, args) -> int:
         else:
             outcome = run_family(exp, **options)
     except RunError:  # the executor gave up (a pool or cluster lost): the table says where each member stands
-        if (Path(args.out) / exp.family.family / LOCK).is_file():
+        with contextlib.suppress(SpecError, RunError):  # a damaged lock: the error raised says so
             family_report(Path(args.out) / exp.family.family)
         raise
     folder = Path(args.out) / exp.family.family
