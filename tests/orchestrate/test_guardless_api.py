@@ -1,5 +1,5 @@
-"""The Python API from a script without an `if __name__ == "__main__":` guard and from
-`python -`: a family's spawned workers never run the script again, every member completes,
+"""The Python API from a script without an `if __name__ == "__main__":` guard, from
+`python -` and from `python -c` (a main module with no file, as in a notebook's kernel): a family's spawned workers never run the script again, every member completes,
 and nothing is charged to attempts.json. A family with a failed member raises, never a
 silent success."""
 import subprocess
@@ -21,11 +21,12 @@ print("statuses", sorted(result.status.values()))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["script", "stdin"])
+@pytest.mark.parametrize("how", ["script", "stdin", "command"])
 def test_a_family_from_a_script_without_the_guard(tmp_path, how):
     (tmp_path / "base.yaml").write_text(tiny_spec("noguard"))
     (tmp_path / "go.py").write_text(SCRIPT)
-    args, stdin = ([sys.executable, "go.py"], None) if how == "script" else ([sys.executable, "-"], SCRIPT)
+    args, stdin = {"script": ([sys.executable, "go.py"], None), "stdin": ([sys.executable, "-"], SCRIPT),
+                   "command": ([sys.executable, "-c", SCRIPT], None)}[how]
     done = subprocess.run(args, input=stdin, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["script body ran", "statuses ['complete', 'complete']"], done.stdout
