@@ -272,18 +272,27 @@ def strategy_rows(paths: list[Path], jobs: int, device: str, target_s: float, ma
                   "the three ways are the same run", flush=True)
             continue
         times: dict[str, list[float]] = {m: [] for m in modes}
-        chose = ""
+        said: dict[str, str] = {}
         for r in range(repeats):
             for mode in modes[r % 3:] + modes[:r % 3]:  # rotated, so no way always goes first
-                seconds, said = timed_family(exp, mode, jobs, device)
+                seconds, said[mode] = timed_family(exp, mode, jobs, device)
                 times[mode].append(seconds)
-                chose = said if mode == "default" else chose
         med = {m: statistics.median(t) for m, t in times.items()}
         ratio = med["default"] / min(med.values())
-        same = " (the jobs of `alone`: the ratio is the machine's noise)" if all(
-            c.startswith("one by one") for c in chose.split(", ")) else ""
+        chose = said["default"]
         print(f"{exp.family.family:28} {len(exp.members):>3} {steps:>6} {med['default']:>8.1f} {med['alone']:>8.1f} "
-              f"{med['stacks']:>8.1f} {ratio:>8.3f}  {chose}{same}", flush=True)
+              f"{med['stacks']:>8.1f} {ratio:>8.3f}  {chose}{_same_jobs(chose, said)}", flush=True)
+        if repeats > 1:
+            print(" " * 40 + "  ".join(f"{m} {min(t):.1f}-{max(t):.1f}" for m, t in times.items()), flush=True)
+
+
+def _same_jobs(chose: str, said: dict[str, str]) -> str:
+    """Where the default ran the very jobs of another way, its ratio is the machine's noise."""
+    if all(c.startswith("one by one") for c in chose.split(", ")):
+        return " (the jobs of `alone`: the ratio is the machine's noise)"
+    if chose.split(" (")[0] == said["stacks"]:
+        return " (the jobs of `stacks`: the ratio is the machine's noise)"
+    return ""
 
 
 def spinning(count: int):

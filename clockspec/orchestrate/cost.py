@@ -143,8 +143,13 @@ def worth_calibrating(n: int, slots: int, steps: int, prior: Timing, jobs: int |
     choice = choose(n, slots, steps, prior)
     if choice.alone_s >= DECISIVE * choice.stacked_s:
         return False
-    budget = CALIBRATION_SHARE * min(choice.alone_s, choice.stacked_s) * slots / (jobs or slots)
-    return calibration_seconds(prior, largest) <= budget
+    return calibration_seconds(prior, largest) <= calibration_budget(choice, slots, jobs)
+
+
+def calibration_budget(choice: Choice, slots: int, jobs: int | None = None) -> float:
+    """Seconds a calibration may take: CALIBRATION_SHARE of the group's predicted time, in
+    the share of the family's `jobs` slots that the group's `slots` are (it holds up all)."""
+    return CALIBRATION_SHARE * min(choice.alone_s, choice.stacked_s) * slots / (jobs or slots)
 
 
 def calibrated(results: Sequence[Mapping[str, Any]]) -> Timing:

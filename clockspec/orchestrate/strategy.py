@@ -83,5 +83,6 @@ def _calibration_plan(n: int, slots: int, jobs: int, steps: int, timing: cost.Ti
     if choice.alone_s >= cost.DECISIVE * choice.stacked_s:
         return f"no calibration: the model's gain from stacking is over {cost.DECISIVE:.0f}x"
     group_s = min(choice.alone_s, choice.stacked_s)
-    return (f"no calibration: it would hold up all {jobs} slot(s) ~{seconds:.1f} s, more than "
-            f"{cost.CALIBRATION_SHARE:.0%} of this group's ~{group_s:.1f} s on {slots} of them")
+    return (f"no calibration: it would hold up all {jobs} slot(s) ~{seconds:.1f} s, more than its budget of "
+            f"~{cost.calibration_budget(choice, slots, jobs):.2f} s ({cost.CALIBRATION_SHARE:.0%} of this group's "
+            f"~{group_s:.1f} s, for its {slots} of the {jobs} slot(s))")
