@@ -73,6 +73,11 @@ class OptimizerBase(Strict):
         return "".join(t.describe() for t in (self.grokfast, self.perp_grad) if t is not None)
 
     @property
+    def transforms_gradient(self) -> bool:
+        """Whether Grokfast or ⊥Grad changes the gradient before the rule (no longer plain descent)."""
+        return self.grokfast is not None or self.perp_grad is not None
+
+    @property
     def uses_total_steps(self) -> str | None:
         """Why the updates depend on `train.steps` (a longer run then differs from step 0), or None."""
         return "its cosine schedule decays the learning rate to zero at train.steps" if self.schedule == "cosine" else None
@@ -95,7 +100,7 @@ class SGD(OptimizerBase):
 
     @property
     def plain_gradient_descent(self) -> bool:
-        return self.momentum == 0.0 and self.perp_grad is None
+        return self.momentum == 0.0 and not self.transforms_gradient
 
     def describe(self) -> str:
         out = f"{self.kind} at lr {format_number(self.lr)}"

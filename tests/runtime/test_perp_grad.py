@@ -40,3 +40,9 @@ def test_perp_grad_is_stated_and_hashed_and_not_plain_gradient_descent():
     assert "⊥Grad: each parameter tensor's gradient projected orthogonal to the tensor, rescaled" in explain(on.compile())
     assert on.compile().train_hash != off.compile().train_hash
     assert off.optimizer.plain_gradient_descent and not on.optimizer.plain_gradient_descent
+
+
+def test_grokfast_is_not_plain_gradient_descent_either():
+    """The theory's rates assume plain descent: a Grokfast filter on SGD changes every step."""
+    filtered = clockspec.loads(SPEC.replace("perp_grad: %s", "grokfast: {alpha: 0.9, lamb: 1.0}"))
+    assert filtered.optimizer.transforms_gradient and not filtered.optimizer.plain_gradient_descent
