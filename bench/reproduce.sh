@@ -3,7 +3,7 @@
 # (finished runs are reused; --force retrains), then `clockspec report` each of them.
 #   bench/reproduce.sh [OUT]            (default OUT: runs/paper)
 #   FIGURES=docs/figures bench/reproduce.sh   also copies the small figures the doc shows
-# Wall times go to OUT/times.txt. Sized for 2 CPU cores: about 25 minutes from scratch.
+# Wall times go to OUT/times.txt. Sized for 2 CPU cores: about 45 minutes from scratch.
 set -euo pipefail
 OUT=${1:-runs/paper}
 SPECS=$(dirname "$0")/../specs/paper
@@ -18,7 +18,15 @@ for spec in dln-teacher modadd-relu; do
   log_time "$spec" "$start"
   clockspec report "$dir" -q
 done
-for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds nanda-cpu-wd prieto-2025; do
+start=$(date +%s)  # Power et al. 2022 on S5 at width 128: the spec's 2 layers, then 1 layer
+s5=$(clockspec run "$SPECS/power-2022-s5.yaml" --out "$OUT" -q | tail -n 1)
+log_time power-2022-s5 "$start"
+clockspec report "$s5" -q
+start=$(date +%s)
+clockspec run "$SPECS/power-2022-s5.yaml" --set model.layers=1 --out "$OUT" -q > /dev/null
+log_time power-2022-s5-1-layer "$start"
+for family in dln-depth-wd modadd-wd modadd-train-fraction modadd-init-scale modadd-seeds nanda-cpu-wd prieto-2025 \
+              grokfast-2024 kumar-2024; do
   start=$(date +%s)
   clockspec run "$SPECS/$family.yaml" --out "$OUT" --jobs 1 -q
   log_time "$family" "$start"
@@ -35,4 +43,9 @@ if [ -n "${FIGURES:-}" ]; then
   for family in dln-depth-wd modadd-wd; do cp "$OUT/$family/clock_curves.png" "$FIGURES/$family-clock_curves.png"; done
   cp "$OUT/nanda-cpu-wd/clocks.png" "$FIGURES/nanda-cpu-wd-clocks.png"
   cp "$OUT/barak-2022/clocks.png" "$FIGURES/barak-2022-clocks.png"
+  cp "$s5/curves.png" "$FIGURES/power-2022-s5-curves.png"
+  cp "$OUT/prieto-2025/clocks.png" "$FIGURES/prieto-2025-clocks.png"
+  for family in grokfast-2024 kumar-2024; do  # every member's curves in one figure
+    clockspec compare "$OUT/$family"/*-*/ -o "$FIGURES/$family-compare.png" > /dev/null
+  done
 fi

@@ -52,7 +52,7 @@ class Stacked:
         for plan in plans:
             unchanged_data(plan)
         self.loss = build_loss(spec0.train)
-        shared = build_task(spec0.task).to(where, dtype) if len({p.spec.task for p in plans}) == 1 else None
+        shared = build_task(spec0.task).to(where, dtype) if all(p.spec.task == spec0.task for p in plans) else None
         self.data = [shared if shared is not None else build_task(p.spec.task).to(where, dtype) for p in plans]
         self.models: list[Model] = [build_model(p.spec.model, model_view(d, p.spec.train.loss), p.spec.seed, dtype).to(where)
                                     for p, d in zip(plans, self.data)]

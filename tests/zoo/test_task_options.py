@@ -8,6 +8,7 @@ import torch
 import clockspec
 from clockspec.compiler.explain import explain
 from clockspec.core.errors import SpecError
+from clockspec.runtime import run
 from clockspec.runtime.tasks import build_task
 
 BASE = "name: t\nmodel: {kind: %s}\ntrain: {steps: 100%s}\nprobes: {every: 10%s}\n"
@@ -95,3 +96,14 @@ def test_a_nonzero_that_says_nothing_is_refused(task, says):
 def test_nandas_measures_need_every_pair():
     with pytest.raises(SpecError, match="needs modular addition over every pair"):
         load("{kind: modular, modulus: 7, nonzero: [b]}", "embed_mlp", "", ", metrics: [restricted_loss]").compile()
+
+
+@pytest.mark.parametrize("task, model, loss", [
+    ("{kind: regression, inputs: 4, target: polynomial, coefficients: [0, 0, 0.5], train_size: 32}", "mlp", ", loss: mse"),
+    ("{kind: modular, op: mul, modulus: 7, nonzero: [b]}", "embed_mlp", ""),
+])
+def test_a_task_with_a_list_field_trains(tmp_path, task, model, loss):
+    """The stack shares one dataset between members with equal tasks; the list fields
+    (coefficients, nonzero) are compared, not hashed (a list is not hashable)."""
+    result = run(load(task, model, loss).compile(), out=tmp_path, progress=False)
+    assert result.status == "complete"
