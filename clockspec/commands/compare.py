@@ -8,7 +8,7 @@ import sys
 def register(sub) -> None:
     p = sub.add_parser("compare", help="overlay the curves of some runs in one figure and say what differs")
     p.add_argument("runs", nargs="+", metavar="RUN",
-                   help="run directories (two or more); a family folder stands for its members")
+                   help="run directories, two or more in all; a family folder stands for its members")
     p.add_argument("-o", "--output", metavar="FILE", default="compare.png",
                    help="where the figure goes (default compare.png)")
     p.set_defaults(func=run)
@@ -24,8 +24,6 @@ def run(args) -> int:
     from clockspec.store.index import find_runs, read_run
     from clockspec.store.rundir import RunDir
 
-    if len(args.runs) < 2:
-        raise SpecError([argument_error("compare", "give two or more run directories to compare")])
     records = []
     for path in args.runs:
         if (Path(path) / LOCK).is_file():  # `runs/quickstart-*` catches the family folders too
@@ -38,8 +36,9 @@ def run(args) -> int:
             raise SpecError([argument_error(path, "not a run directory (it has no readable view.json or status.json)")])
         records.append(record)
     records = _once(records)
-    if len(records) < 2:
-        raise SpecError([argument_error("compare", "give two or more run directories to compare")])
+    if len(records) < 2:  # counted after a family folder became its members
+        raise SpecError([argument_error("compare", "give two or more runs to compare (run directories, or a "
+                                        "family folder of two or more members)")])
     text, labels = differences(records)
     figure = compare_figure([(label, RunDir(r.path).read_rows(), {n: r.clock_step(n) for n in r.clocks})
                              for label, r in zip(labels, records)])

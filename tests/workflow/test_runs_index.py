@@ -137,6 +137,9 @@ def test_compare_overlays_the_runs_and_says_what_differs(store, tmp_path, capsys
     captured = capsys.readouterr()
     assert "idx-tiny-grid-seed: a family folder; comparing its 2 members" in captured.err
     assert captured.out.startswith("4 runs; ")
+    family = next(p for p in everything if p.endswith("idx-tiny-grid-seed"))
+    assert main(["compare", family, "-o", str(png)]) == 0  # a family folder alone: its members
+    assert capsys.readouterr().out.startswith("2 runs; ")
     assert main(["compare", runs[0], runs[0], runs[1], "-o", str(png)]) == 0  # a run named twice is shown once
     captured = capsys.readouterr()
     assert "the same stored run as" in captured.err and captured.out.startswith("2 runs; ")
