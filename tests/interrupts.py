@@ -25,6 +25,17 @@ def ctrl_c_at(monkeypatch, step: int) -> Callable[[], None]:
     return lambda: monkeypatch.setattr(Prober, "__call__", measure)
 
 
+def cut_and_resume(plan, out, monkeypatch, step: int = 20):
+    """`plan` run into `out` with Ctrl-C pressed at the probe of `step`, then resumed there:
+    (the interrupted result, the resumed result)."""
+    from clockspec.runtime import run
+
+    stop_pressing = ctrl_c_at(monkeypatch, step)
+    cut = run(plan, out=out, progress=False)
+    stop_pressing()
+    return cut, run(plan, out=out, resume=True, progress=False)
+
+
 def freeze_group(pgid: int) -> None:
     """SIGSTOP every process of the group and wait until each is stopped: while frozen, no
     run can move past the state a test just read (`thaw_group` lets them go on)."""

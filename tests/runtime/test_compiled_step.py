@@ -11,7 +11,7 @@ import clockspec
 from clockspec.commands.main import main
 from clockspec.runtime import run
 from clockspec.runtime.stacked import Stacked
-from interrupts import ctrl_c_at
+from interrupts import cut_and_resume
 
 from .test_one_trajectory import assert_one_trajectory, member_plans
 
@@ -47,11 +47,8 @@ def test_a_compiled_run_is_its_own_program_and_reports_its_compile_time(tmp_path
 def test_a_compiled_run_resumed_from_its_checkpoint_writes_the_uninterrupted_bytes(tmp_path, monkeypatch):
     plan = tiny("true")
     whole = run(plan, out=tmp_path / "a", progress=False)
-    stop_pressing = ctrl_c_at(monkeypatch, 20)
-    cut = run(plan, out=tmp_path / "b", progress=False)
+    cut, resumed = cut_and_resume(plan, tmp_path / "b", monkeypatch)
     assert (cut.status, cut.step) == ("interrupted", 21)
-    stop_pressing()
-    resumed = run(plan, out=tmp_path / "b", resume=True, progress=False)
     assert (resumed.action, resumed.status, resumed.step) == ("resumed", "complete", 40)
     assert (resumed.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()
 

@@ -10,7 +10,7 @@ import clockspec
 from clockspec.core.errors import SpecError
 from clockspec.runtime import run
 from clockspec.runtime.tasks import build_task, online_batch
-from interrupts import ctrl_c_at
+from interrupts import cut_and_resume
 from stacks import stack_of
 
 torch.set_num_threads(1)
@@ -55,12 +55,8 @@ def test_a_stack_trains_on_the_fresh_batch_of_its_seed_and_step():
 def test_a_resumed_online_run_writes_the_uninterrupted_bytes(tmp_path, monkeypatch):
     plan = load().compile()
     whole = run(plan, out=tmp_path / "whole", progress=False)
-    stop_pressing = ctrl_c_at(monkeypatch, 20)
-    cut = run(plan, out=tmp_path / "cut", progress=False)
-    stop_pressing()
-    assert cut.status == "interrupted"
-    resumed = run(plan, out=tmp_path / "cut", resume=True, progress=False)
-    assert resumed.status == "complete"
+    cut, resumed = cut_and_resume(plan, tmp_path / "cut", monkeypatch)
+    assert (cut.status, resumed.status) == ("interrupted", "complete")
     assert (resumed.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()
 
 

@@ -15,7 +15,7 @@ from clockspec.runtime.metrics import INITIAL, Prober
 from clockspec.runtime.models import build_model
 from clockspec.runtime.objective import LOSSES, build_loss
 from clockspec.runtime.tasks import Dataset, build_task
-from interrupts import ctrl_c_at
+from interrupts import cut_and_resume
 
 torch.set_num_threads(1)
 P = 13
@@ -184,10 +184,6 @@ def test_clocks_watch_the_new_measures_in_a_real_run(tmp_path):
 def test_a_resumed_run_measures_the_distance_from_the_same_initialisation(tmp_path, monkeypatch):
     plan = clockspec.loads(TINY).compile()
     whole = run(plan, out=tmp_path / "whole", progress=False)
-    stop_pressing = ctrl_c_at(monkeypatch, 20)
-    cut = run(plan, out=tmp_path / "cut", progress=False)
-    stop_pressing()
-    assert cut.status == "interrupted"
-    resumed = run(plan, out=tmp_path / "cut", resume=True, progress=False)
-    assert resumed.status == "complete"
+    cut, resumed = cut_and_resume(plan, tmp_path / "cut", monkeypatch)
+    assert (cut.status, resumed.status) == ("interrupted", "complete")
     assert (resumed.run_dir / "metrics.jsonl").read_bytes() == (whole.run_dir / "metrics.jsonl").read_bytes()
