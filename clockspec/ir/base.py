@@ -129,6 +129,14 @@ class KindRegistry(Registry[type[BaseModel]]):
         return members if len(self) == 1 else Annotated[members, Field(discriminator="kind")]
 
 
+def false_as_absent(data: Any, key: str) -> Any:
+    """A spec's mapping with `key: false` left out, for a switch whose absence already means
+    off: one spelling, so one hash (the switch was added without changing older hashes)."""
+    if isinstance(data, dict) and data.get(key) is False:
+        return {k: v for k, v in data.items() if k != key}
+    return data
+
+
 def format_number(x: float) -> str:
     """Shortest text that reads back as exactly x (`1e-3` style where that is shorter)."""
     return format_float(x, integral_as_int=True)

@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from clockspec.ir.base import Axis, KindRegistry, format_number
+from clockspec.ir.base import Axis, KindRegistry, false_as_absent, format_number
 from clockspec.ir.parametrization import Parametrized
 
 MODELS = KindRegistry("model", fields=("init_scale",), required=(
@@ -231,9 +231,7 @@ class Transformer(Parametrized):
     @classmethod
     def _no_attention_bias_is_the_default(cls, data: Any) -> Any:
         """`attention_bias: false` says what leaving it out says: one spelling, one hash."""
-        if isinstance(data, dict) and data.get("attention_bias") is False:
-            return {k: v for k, v in data.items() if k != "attention_bias"}
-        return data
+        return false_as_absent(data, "attention_bias")
 
     @property
     def relu_units(self) -> bool:

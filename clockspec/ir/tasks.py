@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from clockspec.ir.base import Axis, KindRegistry, Strict, field_error
+from clockspec.ir.base import Axis, KindRegistry, Strict, false_as_absent, field_error
 
 # torch.Generator().manual_seed and numpy's SeedSequence both take any integer in
 # [0, 2**64 - 1] (torch refuses 2**64, numpy any negative): `check` refuses what `run` cannot use.
@@ -125,9 +125,7 @@ class OnlineSamples(Strict):
     @classmethod
     def _fixed_is_the_default(cls, data: Any) -> Any:
         """`online: false` says what leaving it out says: one spelling, one hash."""
-        if isinstance(data, dict) and data.get("online") is False:
-            return {k: v for k, v in data.items() if k != "online"}
-        return data
+        return false_as_absent(data, "online")
 
     @model_validator(mode="after")
     def _noise_is_of_the_fixed_set(self) -> OnlineSamples:
